@@ -1,0 +1,252 @@
+"""Cone layers: cumulative parameters ``(W, b = -W p)`` whose truncation map is the identity on
+a forward set of points and collapses a backward set to the apex ``p`` (Lemma 3.4).
+
+Two recipes, both certified by exact sign checks (Lemma 3.4 needs exactly
+``W(x - p) ≥ 0`` on the forward points and ``≤ 0`` on the backward points):
+
+* :func:`rational_cone`: ``W = ε I + u hᵀ`` with rational ``ε > 0``; the largest admissible
+  ``ε`` is computed exactly and a simple rational below it is used.
+* :func:`paper_cone`: the paper's ``W = W_θ R`` with ``W_θ = λ I + (1 - λ) u uᵀ / M`` and a
+  Householder reflection ``R`` taking ``h`` (almost) to the diagonal. ``R`` is rationalized
+  (exactly orthogonal), ``λ`` is a rational lower bound of ``λ(θ, θ_M)`` certified with
+  interval arithmetic, and the signs are then checked exactly.
+
+Examples
+--------
+>>> from symtrunc.exact.matrix import qmatrix, qvector
+>>> p, h = qvector(["7/4", "5/4"]), qvector([-1, 1])
+>>> fwd, bwd = qmatrix([[0, 2], [0, 3], [1, 2], [1, 3]]), qmatrix([[2, 0], [3, 0], [2, 1], [3, 1]])
+>>> layer = rational_cone(p, h, fwd, bwd)
+>>> layer.W, layer.parameters
+([ 0, 1]
+[-1, 2], {'epsilon': '1'})
+>>> layer.check(fwd, bwd)
+True
+>>> paper = paper_cone(p, h, fwd, bwd)
+>>> paper.parameters["lambda"], paper.check(fwd, bwd)
+('1/2', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import flint
+
+from symtrunc.errors import HypothesisError
+from symtrunc.exact.lp import simplest_between
+from symtrunc.exact.matrix import identity
+
+__all__ = ["ConeLayer", "rational_cone", "paper_cone", "sign_violation"]
+
+
+@dataclass(frozen=True)
+class ConeLayer:
+    """Cumulative parameters of one truncation: ``W`` (``m x M``), ``b = -W p``, the apex ``p``
+    and the normal ``h`` of the separating hyperplane (pointing to the forward side)."""
+
+    W: flint.fmpq_mat
+    apex: flint.fmpq_mat
+    normal: flint.fmpq_mat
+    recipe: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def b(self) -> flint.fmpq_mat:
+        """``b = -W p``."""
+        return -(self.W * self.apex)
+
+    def check(self, forward: flint.fmpq_mat, backward: flint.fmpq_mat) -> bool:
+        """Exact sign check of Lemma 3.4 on the given points (rows)."""
+        return sign_violation(self.W, self.apex, forward, backward) is None
+
+
+def _offsets(points: flint.fmpq_mat, p: flint.fmpq_mat) -> flint.fmpq_mat:
+    n, M = points.nrows(), points.ncols()
+    P = flint.fmpq_mat(n, M, [v for _ in range(n) for v in p.entries()])
+    return points - P
+
+
+def sign_violation(
+    W: flint.fmpq_mat, p: flint.fmpq_mat, forward: flint.fmpq_mat, backward: flint.fmpq_mat
+) -> tuple[str, int, int, flint.fmpq] | None:
+    """First violation of ``W(x - p) ≥ 0`` (forward rows) or ``≤ 0`` (backward rows), or ``None``.
+
+    Returns ``(side, row, neuron, value)``.
+    """
+    for side, pts, bad in (("forward", forward, lambda v: v < 0), ("backward", backward, lambda v: v > 0)):
+        if pts.nrows() == 0:
+            continue
+        Z = W * _offsets(pts, p).transpose()
+        n = pts.nrows()
+        for idx, v in enumerate(Z.entries()):
+            if bad(v):
+                return side, idx % n, idx // n, v
+    return None
+
+
+def rational_cone(
+    apex: flint.fmpq_mat,
+    normal: flint.fmpq_mat,
+    forward: flint.fmpq_mat,
+    backward: flint.fmpq_mat,
+    *,
+    epsilon: flint.fmpq | None = None,
+) -> ConeLayer:
+    """``W = ε I + u hᵀ`` with the exact admissible bound on ``ε``.
+
+    Row ``i`` of ``W(x - p)`` is ``ε (x - p)_i + ⟨h, x - p⟩``, so the signs hold iff
+    ``ε · max_i(∓(x - p)_i) ≤ ±⟨h, x - p⟩`` for every forward (upper sign) / backward point.
+
+    Parameters
+    ----------
+    apex, normal : flint.fmpq_mat
+        ``p`` and ``h`` as ``(M, 1)`` columns.
+    forward, backward : flint.fmpq_mat
+        Points (rows) that must stay fixed / collapse to ``p``.
+    epsilon : fmpq, optional
+        Use this ``ε`` (checked against the exact bound) instead of choosing one.
+
+    Raises
+    ------
+    HypothesisError
+        If ``h`` does not strictly separate the two sets through ``p``, or ``epsilon`` is too large.
+    """
+    M = apex.nrows()
+    bound = None
+    for sign, pts in ((1, forward), (-1, backward)):
+        if pts.nrows() == 0:
+            continue
+        D = _offsets(pts, apex)
+        g = (D * normal).entries()
+        vals = D.entries()
+        for r in range(pts.nrows()):
+            gr = sign * g[r]
+            if gr <= 0:
+                side = "forward" if sign > 0 else "backward"
+                raise HypothesisError(
+                    f"the hyperplane does not strictly separate: {side} point {r} has ⟨h, x - p⟩ = {g[r]}"
+                )
+            worst = max(-sign * v for v in vals[r * M:(r + 1) * M])
+            if worst > 0:
+                cand = gr / worst
+                bound = cand if bound is None or cand < bound else bound
+    hu = sum(normal.entries(), flint.fmpq(0))
+    if epsilon is not None:
+        eps = flint.fmpq(epsilon)
+        if eps <= 0 or (bound is not None and eps > bound):
+            raise HypothesisError(f"epsilon = {eps} is not admissible: need 0 < ε ≤ {bound}")
+        if eps + hu == 0:
+            raise HypothesisError(f"epsilon = {eps} makes W singular (ε = -⟨h, u⟩)")
+    else:
+        top = bound if bound is not None else flint.fmpq(2)
+        eps = top if top.q == 1 or top < 1 else simplest_between(top / 2, top)
+        if eps + hu == 0:
+            eps = simplest_between(top / 4, top / 2)
+    W = eps * identity(M) + flint.fmpq_mat(M, M, [v for _ in range(M) for v in normal.entries()])
+    return ConeLayer(W, apex, normal, "rational", {"epsilon": str(eps)})
+
+
+def paper_cone(
+    apex: flint.fmpq_mat,
+    normal: flint.fmpq_mat,
+    forward: flint.fmpq_mat,
+    backward: flint.fmpq_mat,
+    *,
+    angle: Any = None,
+) -> ConeLayer:
+    """The paper's recipe ``W = W_θ R`` (Theorem 5.2 / Lemma 3.4), rationalized and certified.
+
+    Parameters
+    ----------
+    angle : number or sympy expression, optional
+        Full opening angle ``θ ∈ (θ_min, π)``; default midway between ``θ_min`` and ``π``.
+
+    Notes
+    -----
+    ``θ_min`` (twice the largest angle between ``±h`` and ``x - p``) is evaluated in floats only to
+    choose ``θ``; ``λ`` is a rational lower bound of ``λ(θ, θ_M) = tan(θ_M/2)/tan(θ/2)`` obtained
+    with mpmath interval arithmetic (any ``λ`` in ``(0, λ(θ, θ_M)]`` works). ``R = I - 2vvᵀ/vᵀv``
+    with ``v = h - s u`` and ``s`` a rational approximation of ``|h|/√M``; it is exactly
+    orthogonal and maps ``h`` to within ``|s√M - |h||`` of the diagonal. Lemma 3.4's
+    conclusion is then re-established by exact sign checks; if they fail, ``λ`` is halved.
+    """
+    import mpmath
+
+    M = apex.nrows()
+    hf = [float(v) for v in normal.entries()]
+    hn = mpmath.sqrt(sum(mpmath.mpf(v) ** 2 for v in hf))
+    theta_min = mpmath.mpf(0)
+    for sign, pts in ((1, forward), (-1, backward)):
+        D = _offsets(pts, apex).tolist() if pts.nrows() else []
+        for row in D:
+            d = [float(v) for v in row]
+            dn = mpmath.sqrt(sum(mpmath.mpf(v) ** 2 for v in d))
+            if dn == 0:
+                continue
+            c = sign * sum(a * b for a, b in zip(d, hf)) / (dn * hn)
+            theta_min = max(theta_min, 2 * mpmath.acos(max(-1, min(1, c))))
+    if angle is None:
+        theta = (theta_min + mpmath.pi) / 2
+    else:
+        theta = mpmath.mpf(float(angle)) if not hasattr(angle, "evalf") else mpmath.mpf(str(angle.evalf(30)))
+        if not (theta_min < theta < mpmath.pi):
+            raise HypothesisError(
+                f"angle θ = {float(theta):.6g} is not admissible: need θ_min = {float(theta_min):.6g} < θ < π"
+            )
+    lam = _lambda_lower_bound(theta, M)
+    # rational Householder reflection taking h towards u
+    s = _rational_sqrt(sum((v * v for v in normal.entries()), flint.fmpq(0)) / M)
+    u = flint.fmpq_mat(M, 1, [1] * M)
+    v = normal - s * u
+    vv = (v.transpose() * v)[0, 0]
+    R = identity(M) if vv == 0 else identity(M) - (2 / vv) * (v * v.transpose())
+    uuT = flint.fmpq_mat(M, M, [flint.fmpq(1, M)] * (M * M))
+    halvings = 0
+    while True:
+        W = (lam * identity(M) + (1 - lam) * uuT) * R
+        if sign_violation(W, apex, forward, backward) is None:
+            break
+        lam /= 2
+        halvings += 1
+        if halvings > 200:
+            raise HypothesisError("the paper recipe could not be certified (signs fail for every λ tried)")
+    return ConeLayer(
+        W,
+        apex,
+        normal,
+        "paper",
+        {
+            "theta": mpmath.nstr(theta, 17),
+            "theta_min": mpmath.nstr(theta_min, 17),
+            "lambda": str(lam),
+            "lambda_halvings": halvings,
+            "householder_s": str(s),
+            "note": "theta and theta_min are float annotations; lambda, R and W are exact",
+        },
+    )
+
+
+def _lambda_lower_bound(theta, M: int) -> flint.fmpq:
+    """Rational ``λ ≤ λ(θ, θ_M) = 1 / (√(M-1) tan(θ/2))`` (or 1 when θ ≤ θ_M), via intervals."""
+    import mpmath
+
+    iv = mpmath.iv
+    iv.dps = 30
+    th = iv.mpf(mpmath.nstr(theta, 25))
+    val = 1 / (iv.sqrt(M - 1) * iv.tan(th / 2))
+    from mpmath.libmp import to_rational
+
+    lo = flint.fmpq(*to_rational(val._mpi_[0]))  # exact lower endpoint
+    if lo >= 1:
+        return flint.fmpq(1)
+    return simplest_between(lo / 2, lo) if lo > 0 else flint.fmpq(1, 2**30)
+
+
+def _rational_sqrt(x: flint.fmpq, bits: int = 64) -> flint.fmpq:
+    """A rational approximation of ``√x`` (relative error about ``2^-bits``)."""
+    from math import isqrt
+
+    scale = 1 << (2 * bits)
+    return flint.fmpq(isqrt(int(x.p) * scale // int(x.q)), 1 << bits)

@@ -1,0 +1,212 @@
+"""Exact rational matrices: thin helpers around python-flint's ``fmpq_mat``.
+
+All matrices are ``flint.fmpq_mat``; vectors are ``n x 1`` columns. Products are
+written ``A * B`` (python-flint has no ``@``).
+
+Examples
+--------
+>>> from symtrunc.exact.matrix import qmatrix, pinv, qvector
+>>> A = qmatrix([["1", "0", "0"], ["0", "1/2", "0"]])
+>>> pinv(A)
+[1, 0]
+[0, 2]
+[0, 0]
+>>> A * pinv(A) == identity(2)
+True
+>>> entries(qvector(["0.5", 3]))
+[1/2, 3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import flint
+import numpy as np
+
+from symtrunc.errors import DataError
+from symtrunc.exact.rational import to_q
+
+__all__ = [
+    "qmatrix",
+    "qvector",
+    "identity",
+    "zeros",
+    "entries",
+    "rows",
+    "column",
+    "columns_matrix",
+    "rank",
+    "pinv",
+    "to_float",
+    "integer_scaled",
+    "is_positive_sign",
+]
+
+
+def qmatrix(data: Any, *, name: str = "matrix") -> flint.fmpq_mat:
+    """Build an exact matrix from nested rows (or return an ``fmpq_mat`` unchanged).
+
+    Parameters
+    ----------
+    data : fmpq_mat, sympy Matrix, numpy array or sequence of sequences
+        Entries are converted with :func:`symtrunc.exact.rational.to_q`.
+    name : str
+        Used in error messages.
+
+    Raises
+    ------
+    DataError
+        On ragged rows or entries that are not finite rational numbers.
+
+    >>> qmatrix([[1, 2], [3]])
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.DataError: matrix: row 1 has 1 entries, expected 2 (ragged rows)
+    """
+    if isinstance(data, flint.fmpq_mat):
+        return data
+    if isinstance(data, flint.fmpz_mat):
+        return flint.fmpq_mat(data)
+    if hasattr(data, "tolist") and not isinstance(data, np.ndarray):  # sympy matrices
+        data = data.tolist()
+    rows_ = [list(r) for r in data]
+    if not rows_:
+        raise DataError(f"{name}: empty")
+    n = len(rows_[0])
+    for i, r in enumerate(rows_):
+        if len(r) != n:
+            raise DataError(f"{name}: row {i} has {len(r)} entries, expected {n} (ragged rows)")
+    return flint.fmpq_mat(len(rows_), n, [to_q(v) for r in rows_ for v in r])
+
+
+def qvector(values: Iterable[Any]) -> flint.fmpq_mat:
+    """Build an exact column vector.
+
+    >>> qvector([1, "1/2"]).nrows()
+    2
+    """
+    vals = [to_q(v) for v in values]
+    return flint.fmpq_mat(len(vals), 1, vals)
+
+
+def identity(n: int) -> flint.fmpq_mat:
+    """The ``n x n`` identity matrix.
+
+    >>> identity(2)
+    [1, 0]
+    [0, 1]
+    """
+    return flint.fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def zeros(m: int, n: int) -> flint.fmpq_mat:
+    """The ``m x n`` zero matrix.
+
+    >>> zeros(1, 2)
+    [0, 0]
+    """
+    return flint.fmpq_mat(m, n)
+
+
+def entries(A: flint.fmpq_mat) -> list[flint.fmpq]:
+    """Entries in row-major order (for a column vector: its coordinates)."""
+    return list(A.entries())
+
+
+def rows(A: flint.fmpq_mat) -> list[list[flint.fmpq]]:
+    """Entries as a list of rows.
+
+    >>> rows(identity(2))
+    [[1, 0], [0, 1]]
+    """
+    return [list(r) for r in A.tolist()]
+
+
+def column(A: flint.fmpq_mat, j: int) -> flint.fmpq_mat:
+    """Column ``j`` of ``A`` as an ``m x 1`` matrix.
+
+    >>> column(qmatrix([[1, 2], [3, 4]]), 1)
+    [2]
+    [4]
+    """
+    return flint.fmpq_mat(A.nrows(), 1, [A[i, j] for i in range(A.nrows())])
+
+
+def columns_matrix(cols: Sequence[flint.fmpq_mat]) -> flint.fmpq_mat:
+    """Stack column vectors side by side.
+
+    >>> columns_matrix([qvector([1, 2]), qvector([3, 4])])
+    [1, 3]
+    [2, 4]
+    """
+    m = cols[0].nrows()
+    return flint.fmpq_mat(m, len(cols), [c[i, 0] for i in range(m) for c in cols])
+
+
+def rank(A: flint.fmpq_mat) -> int:
+    """Exact rank.
+
+    >>> rank(qmatrix([[1, 2], [2, 4]]))
+    1
+    """
+    return A.rank()
+
+
+def pinv(A: flint.fmpq_mat) -> flint.fmpq_mat:
+    """Exact Moore–Penrose pseudo-inverse.
+
+    Uses ``A^T (A A^T)^{-1}`` for full row rank, ``(A^T A)^{-1} A^T`` for full column
+    rank, and a rank factorization ``A = C F`` (``A^+ = F^+ C^+``) otherwise.
+
+    >>> pinv(qmatrix([[1, 1], [1, 1]]))
+    [1/4, 1/4]
+    [1/4, 1/4]
+    """
+    m, n = A.nrows(), A.ncols()
+    r = A.rank()
+    At = A.transpose()
+    if r == 0:
+        return zeros(n, m)
+    if r == m:
+        return At * (A * At).inv()
+    if r == n:
+        return (At * A).inv() * At
+    R, _ = A.rref()
+    pivots = []
+    for i in range(r):
+        pivots.append(next(j for j in range(n) if R[i, j] != 0))
+    F = flint.fmpq_mat(r, n, [R[i, j] for i in range(r) for j in range(n)])
+    C = flint.fmpq_mat(m, r, [A[i, j] for i in range(m) for j in pivots])
+    return pinv(F) * pinv(C)
+
+
+def to_float(A: flint.fmpq_mat, dtype: Any = np.float64) -> np.ndarray:
+    """Round an exact matrix to a NumPy float array (for proposals and display only).
+
+    >>> to_float(qmatrix([["1/4", 1]]))
+    array([[0.25, 1.  ]])
+    """
+    return np.array([[float(v) for v in r] for r in A.tolist()], dtype=dtype).reshape(
+        A.nrows(), A.ncols()
+    )
+
+
+def integer_scaled(A: flint.fmpq_mat) -> tuple[flint.fmpz_mat, int]:
+    """Split ``A = N / d`` with ``N`` an integer matrix and ``d > 0`` the least common denominator.
+
+    >>> integer_scaled(qmatrix([["1/2", "1/3"]]))
+    ([3, 2], 6)
+    """
+    N, d = A.numer_denom()
+    return N, int(d)
+
+
+def is_positive_sign(value: flint.fmpq, sign: int) -> bool:
+    """Whether ``value`` has the weak sign ``sign`` (``+1``: ``>= 0``, ``-1``: ``<= 0``).
+
+    >>> is_positive_sign(flint.fmpq(0), -1), is_positive_sign(flint.fmpq(-1), 1)
+    (True, False)
+    """
+    return value >= 0 if sign > 0 else value <= 0
