@@ -1,2 +1,54 @@
-"""symtrunc: exact deep-learning theory for ReLU networks."""
+"""symtrunc: exact deep-learning theory for ReLU networks.
+
+Build the explicit zero-loss networks of Chen & Muñoz Ewald (arXiv 2405.07098) with exact
+rational weights, and prove that they interpolate the data.
+
+>>> import symtrunc
+>>> net = symtrunc.construct(symtrunc.load_wine())
+>>> symtrunc.verify(net, symtrunc.load_wine()).zero_loss
+True
+"""
+
+from symtrunc.construct import METHODS, construct
+from symtrunc.data import LabeledData, load_data
+from symtrunc.datasets import load_wine
+from symtrunc.errors import (
+    DataError,
+    FormatError,
+    HypothesisError,
+    SymtruncError,
+    UncertifiedError,
+    VerificationError,
+)
+from symtrunc.io.json import load_network, save_network
+from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.separability import find_sls
+from symtrunc.truncation import PolyhedralCone, TruncationMap
+from symtrunc.verify import Certificate, costs, verify
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "Certificate",
+    "DataError",
+    "FormatError",
+    "HypothesisError",
+    "LabeledData",
+    "Layer",
+    "PolyhedralCone",
+    "ReLUNetwork",
+    "SymtruncError",
+    "TruncationMap",
+    "UncertifiedError",
+    "VerificationError",
+    "__version__",
+    "construct",
+    "costs",
+    "find_sls",
+    "load_data",
+    "load_network",
+    "load_wine",
+    "save_network",
+    "verify",
+]

@@ -4,8 +4,9 @@ a forward set of points and collapses a backward set to the apex ``p`` (Lemma 3.
 Two recipes, both certified by exact sign checks (Lemma 3.4 needs exactly
 ``W(x - p) ≥ 0`` on the forward points and ``≤ 0`` on the backward points):
 
-* :func:`rational_cone`: ``W = ε I + u hᵀ`` with rational ``ε > 0``; the largest admissible
-  ``ε`` is computed exactly and a simple rational below it is used.
+* :func:`rational_cone`: ``W = c (ε I + u hᵀ)`` with rational ``ε > 0``; the largest admissible
+  ``ε`` is computed exactly and a simple rational below it is used; ``c > 0`` clears the
+  denominators (``τ_{cW,cb} = τ_{W,b}``).
 * :func:`paper_cone`: the paper's ``W = W_θ R`` with ``W_θ = λ I + (1 - λ) u uᵀ / M`` and a
   Householder reflection ``R`` taking ``h`` (almost) to the diagonal. ``R`` is rationalized
   (exactly orthogonal), ``λ`` is a rational lower bound of ``λ(θ, θ_M)`` certified with
@@ -19,7 +20,7 @@ Examples
 >>> layer = rational_cone(p, h, fwd, bwd)
 >>> layer.W, layer.parameters
 ([ 0, 1]
-[-1, 2], {'epsilon': '1'})
+[-1, 2], {'epsilon': '1', 'scale': '1'})
 >>> layer.check(fwd, bwd)
 True
 >>> paper = paper_cone(p, h, fwd, bwd)
@@ -144,8 +145,10 @@ def rational_cone(
         eps = top if top.q == 1 or top < 1 else simplest_between(top / 2, top)
         if eps + hu == 0:
             eps = simplest_between(top / 4, top / 2)
-    W = eps * identity(M) + flint.fmpq_mat(M, M, [v for _ in range(M) for v in normal.entries()])
-    return ConeLayer(W, apex, normal, "rational", {"epsilon": str(eps)})
+    # scaling invariance τ_{cW,cb} = τ_{W,b}: clear denominators, W = c (ε I + u hᵀ) integer
+    c = flint.fmpq_mat(M + 1, 1, [eps] + list(normal.entries())).numer_denom()[1]
+    W = c * eps * identity(M) + flint.fmpq_mat(M, M, [c * v for _ in range(M) for v in normal.entries()])
+    return ConeLayer(W, apex, normal, "rational", {"epsilon": str(eps), "scale": str(c)})
 
 
 def paper_cone(

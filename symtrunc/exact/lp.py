@@ -181,7 +181,7 @@ def strictly_separate(
     h, t = _float_margin_lp(Af, Bf)
     scale = max(1.0, float(np.max(np.abs(np.vstack([Af, Bf])))))
     if h is not None and t > 1e-12 * scale:
-        for bits in (16, 24, 40, 52):
+        for bits in (4, 8, 12, 16, 24, 40, 52):
             normal = _round_normal(h, bits)
             if normal is not None:
                 sep = _exact_separator(normal, A, B)

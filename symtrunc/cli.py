@@ -1,0 +1,260 @@
+"""Command-line interface: ``symtrunc construct | verify | info | demo``.
+
+Exit codes: 0 success; 1 the data do not meet a theorem's hypotheses or verification failed;
+2 usage or input error. Errors are one line on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from symtrunc.construct import METHODS, construct
+from symtrunc.constructions.common import CONES
+from symtrunc.data import LabeledData, load_data
+from symtrunc.errors import HypothesisError, SymtruncError, UncertifiedError, VerificationError
+from symtrunc.exact.matrix import qmatrix
+from symtrunc.io.json import load_network, save_certificate, save_network
+from symtrunc.network import ReLUNetwork
+from symtrunc.verify import verify
+
+__all__ = ["main", "build_parser", "describe_network"]
+
+
+class _Failure(Exception):
+    """Internal: a check failed (exit code 1)."""
+
+
+def _parse_label(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _load(args: argparse.Namespace) -> LabeledData:
+    kwargs = {}
+    if getattr(args, "label_matrix", None):
+        kwargs["Y"] = _read_matrix(args.label_matrix)
+    return load_data(args.data, **kwargs)
+
+
+def _read_matrix(path: str):
+    import csv
+
+    p = Path(path)
+    if not p.exists():
+        raise SymtruncError(f"no such file: {p}")
+    with p.open(encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r]
+    return qmatrix(rows, name=f"label matrix {p.name}")
+
+
+def describe_network(net: ReLUNetwork) -> str:
+    """Human-readable summary: layers, widths, parameter counts, the theorem used.
+
+    >>> from symtrunc.network import ReLUNetwork
+    >>> print(describe_network(ReLUNetwork.from_rows([([[1, 2]], ["1/2"], "identity")])))
+    theorem:     (none recorded)
+    widths:      2 -> 1
+    parameters:  2 weights + 1 biases = 3
+    layer  shape  activation  weights  biases  largest entry (bits)
+        1  1x2    identity          2       1  2
+    """
+    info = net.construction or {}
+    count = net.parameter_count()
+    lines = [f"theorem:     {info.get('theorem', '(none recorded)')}"]
+    if info.get("method"):
+        lines.append(f"method:      {info['method']} (cone recipe: {info.get('cone')})")
+    if net.classes:
+        lines.append(f"classes:     {', '.join(map(str, net.classes))} (output order)")
+    if info.get("order"):
+        lines.append(f"collapse:    {' -> '.join(map(str, info['order']))} (one hidden layer each)")
+    lines.append(f"widths:      {' -> '.join(map(str, net.widths))}")
+    lines.append(f"parameters:  {count.weights} weights + {count.biases} biases = {count.total}")
+    M, Q = net.input_dim, net.output_dim
+    if info.get("method") == "sls":
+        lines.append(
+            f"paper:       the minimizer is described by Q(M+2) = {Q * (M + 2)} numbers (θ_l, h_l, t_l); "
+            f"the dense network has Q(M+1)² = {Q * (M + 1) ** 2} weights and biases"
+        )
+    elif info.get("method") == "clustered":
+        lines.append(
+            f"paper:       Corollary 4.2 (widths straight down to Q) counts Q(M+Q²) = {Q * (M + Q * Q)} "
+            f"weights, Q(M+Q²+Q+1) = {Q * (M + Q * Q + Q + 1)} with biases; this network has "
+            f"{count.weights} weights, {count.total} with biases"
+        )
+    lines.append("layer  shape  activation  weights  biases  largest entry (bits)")
+    for k, layer in enumerate(net.layers, 1):
+        o, i = layer.shape
+        bits = max(max(abs(int(v.p)).bit_length(), int(v.q).bit_length())
+                   for v in list(layer.W.entries()) + list(layer.b.entries()))
+        lines.append(f"{k:5d}  {f'{o}x{i}':<5}  {layer.activation:<10}  {o * i:7d}  {o:6d}  {bits}")
+    return "\n".join(lines)
+
+
+def _construct_options(args: argparse.Namespace) -> dict:
+    opts: dict = {"cone": args.cone}
+    if args.order:
+        if args.method != "sls":
+            raise SymtruncError("--order applies to --method sls (Proposition 4.1 uses the data order)")
+        opts["order"] = [_parse_label(s.strip()) for s in args.order.split(",")]
+    if args.widths:
+        if args.method != "clustered":
+            raise SymtruncError("--widths applies to --method clustered")
+        opts["widths"] = [int(w) for w in args.widths.split(",")]
+    return opts
+
+
+def _cmd_construct(args: argparse.Namespace) -> int:
+    data = _load(args)
+    t0 = time.perf_counter()
+    net = construct(data, args.method, **_construct_options(args))
+    cert = verify(net, data)
+    elapsed = time.perf_counter() - t0
+    save_network(net, args.output)
+    if args.certificate:
+        save_certificate(cert, args.certificate)
+    if not args.quiet:
+        print(f"data:      {data.summary()}")
+        print(f"network:   {' -> '.join(map(str, net.widths))} "
+              f"({net.parameter_count().total} exact parameters), {net.construction['theorem']}")
+        print(f"order:     {' -> '.join(map(str, net.construction['order']))}")
+        print(f"verified:  zero loss and all layer invariants, exactly ({elapsed:.2f} s)")
+        print(f"saved:     {args.output}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    data = _load(args)
+    t0 = time.perf_counter()
+    cert = verify(net, data, invariants=not args.no_invariants)
+    elapsed = time.perf_counter() - t0
+    if args.certificate:
+        save_certificate(cert, args.certificate)
+    if not args.quiet:
+        print(f"data:      {data.summary()}")
+        print(f"theorem:   {cert.theorem or '(none recorded)'}")
+        inv = "and every layer invariant " if cert.invariants_checked else ""
+        print(f"verified:  zero loss {inv}in exact arithmetic ({elapsed:.2f} s)")
+        print(cert.table())
+        print("costs:     " + ", ".join(f"{k} = {v}" for k, v in cert.costs.items()))
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    print(describe_network(load_network(args.network)))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from symtrunc.datasets import load_wine, wine_path
+
+    data = load_wine()
+    print("symtrunc demo: Theorem 5.2 of Chen & Muñoz Ewald (arXiv 2405.07098) on the embedded")
+    print(f"UCI Wine data ({wine_path().name}): {data.summary()}")
+    print("decimals are read exactly, e.g. alcohol of the first wine =", data.X[0, 0])
+    t0 = time.perf_counter()
+    net = construct(data, "sls", cone=args.cone)
+    t1 = time.perf_counter()
+    cert = verify(net, data)
+    t2 = time.perf_counter()
+    print(f"\n1. sequential linear separability: order {' -> '.join(net.construction['order'])}")
+    for k, step in enumerate(net.construction["steps"], 1):
+        t = step["t"]
+        tf = float(qmatrix([[t]])[0, 0])
+        print(f"   layer {k}: collapse {step['class']} onto p_{k} = t x̄ + (1-t) x̄_class, t = {tf:.6f} (exact: {t})")
+    print(f"\n2. network (constructed and verified in {t1 - t0:.2f} s)")
+    print("   " + describe_network(net).replace("\n", "\n   "))
+    print(f"\n3. exact verification ({t2 - t1:.3f} s): zero loss on all {cert.n_points} points")
+    print("   " + cert.table().replace("\n", "\n   "))
+    print("   costs: " + ", ".join(f"{k} = {v}" for k, v in cert.costs.items()))
+    if args.output:
+        save_network(net, args.output)
+        print(f"\nsaved the exact network to {args.output}; check it with: symtrunc verify {args.output} {wine_path()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used for ``--help``)."""
+    p = argparse.ArgumentParser(
+        prog="symtrunc",
+        description="Exact zero-loss ReLU networks (Chen & Muñoz Ewald, arXiv 2405.07098): "
+        "construct, verify, inspect.",
+        epilog="exit codes: 0 ok, 1 hypotheses not met or verification failed, 2 usage/input error",
+    )
+    p.add_argument("--version", action="version", version=f"symtrunc {__import__('symtrunc').__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("construct", help="build an exactly verified zero-loss network for DATA",
+                       description="Build the zero-loss network of Theorem 5.2 (sls) or Proposition 4.1 "
+                       "(clustered) for DATA (.csv: features then label; .npz: arrays X, y), verify it "
+                       "exactly and save it as exact JSON.")
+    c.add_argument("data", help="data file (.csv or .npz)")
+    c.add_argument("-o", "--output", required=True, help="network JSON file to write")
+    c.add_argument("--method", choices=METHODS, default="sls", help="theorem to use (default: sls)")
+    c.add_argument("--cone", choices=CONES, default="rational",
+                   help="cone recipe: rational εI+uhᵀ (default) or the paper's W_θ R")
+    c.add_argument("--order", help="impose the collapse order, e.g. 'b,a,c' (sls only)")
+    c.add_argument("--widths", help="hidden widths d_1,...,d_Q (clustered only; shrinking widths are "
+                   "accepted only after an exact run-time check)")
+    c.add_argument("--label-matrix", help="CSV with an invertible Q x Q label matrix (column j: target of class j)")
+    c.add_argument("--certificate", help="also write the verification certificate (JSON)")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c.set_defaults(func=_cmd_construct)
+
+    v = sub.add_parser("verify", help="prove zero loss and the layer invariants exactly",
+                       description="Check in exact arithmetic that NETWORK maps every point of DATA to its "
+                       "label, and (for constructed networks) every layer invariant of the proof.")
+    v.add_argument("network", help="network JSON file")
+    v.add_argument("data", help="data file (.csv or .npz)")
+    v.add_argument("--label-matrix", help="CSV label matrix (default: the network's)")
+    v.add_argument("--no-invariants", action="store_true", help="check zero loss only")
+    v.add_argument("--certificate", help="write the certificate (JSON)")
+    v.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    v.set_defaults(func=_cmd_verify)
+
+    i = sub.add_parser("info", help="layers, widths, parameter counts and the theorem used",
+                       description="Describe a network JSON file.")
+    i.add_argument("network", help="network JSON file")
+    i.set_defaults(func=_cmd_info)
+
+    d = sub.add_parser("demo", help="construct and verify a network for the embedded Wine data",
+                       description="The main job on the embedded UCI Wine data: find an SLS order, build the "
+                       "Theorem 5.2 network exactly, verify it, print everything.")
+    d.add_argument("-o", "--output", help="also save the network JSON here")
+    d.add_argument("--cone", choices=CONES, default="rational", help="cone recipe (default: rational)")
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        return args.func(args)
+    except (HypothesisError, VerificationError, UncertifiedError) as e:
+        print(f"symtrunc: {e}", file=sys.stderr)
+        return 1
+    except SymtruncError as e:
+        print(f"symtrunc: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"symtrunc: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symtrunc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

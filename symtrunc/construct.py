@@ -1,0 +1,63 @@
+"""The front door of the construction engine: :func:`construct`.
+
+Examples
+--------
+>>> import symtrunc
+>>> data = symtrunc.LabeledData.from_arrays(
+...     [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb"))
+>>> net = symtrunc.construct(data)
+>>> net.widths, net.construction["order"]
+((2, 2, 2, 2), ['a', 'b'])
+>>> symtrunc.verify(net, data).zero_loss
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symtrunc.constructions.clustered import construct_clustered
+from symtrunc.constructions.sls import construct_sls
+from symtrunc.data import load_data
+from symtrunc.errors import HypothesisError
+from symtrunc.network import ReLUNetwork
+
+__all__ = ["construct", "METHODS"]
+
+METHODS = ("sls", "clustered")
+
+
+def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
+    """Build an exactly verified zero-loss ReLU network for labeled data.
+
+    Parameters
+    ----------
+    data : LabeledData, path (.csv/.npz) or array
+        See :func:`symtrunc.data.load_data`.
+    method : {"sls", "clustered"}
+        ``"sls"``: Theorem 5.2 (sequentially linearly separable data; order, hyperplanes and
+        base points found automatically). ``"clustered"``: Proposition 4.1.
+    **options
+        Passed to :func:`~symtrunc.constructions.sls.construct_sls` (``order``, ``cone``,
+        ``normals``, ``t``, ``angles``, ``epsilon``) or
+        :func:`~symtrunc.constructions.clustered.construct_clustered` (``cone``, ``mu``,
+        ``widths``, ``check_hypotheses``).
+
+    Returns
+    -------
+    ReLUNetwork
+        Already verified exactly (zero loss and layer invariants).
+
+    Raises
+    ------
+    HypothesisError
+        If the data violate the theorem's hypotheses (carries the exact certificate).
+    DataError
+        If the data are malformed.
+    """
+    data = load_data(data)
+    if method == "sls":
+        return construct_sls(data, **options)
+    if method == "clustered":
+        return construct_clustered(data, **options)
+    raise HypothesisError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")

@@ -1,0 +1,94 @@
+"""Shared assembly of the constructions: cone layers → cumulative parameters → network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import flint
+
+from symtrunc.constructions.cones import ConeLayer, paper_cone, rational_cone
+from symtrunc.data import LabeledData
+from symtrunc.errors import HypothesisError, VerificationError
+from symtrunc.exact.matrix import columns_matrix, pinv, qmatrix, rows
+from symtrunc.network import ReLUNetwork
+from symtrunc.verify.exact import verify
+
+__all__ = ["CONES", "build_cone", "layer_sets", "assemble"]
+
+CONES = ("rational", "paper")
+
+
+def layer_sets(data: LabeledData, order: Sequence[int], k: int, bases: Sequence[flint.fmpq_mat]):
+    """Forward points (later classes, earlier base points) and backward points (class ``order[k]``)."""
+    X = data.X.tolist()
+    fwd = [X[i] for j in order[k + 1:] for i in data.class_indices[j]] + [p.entries() for p in bases[:k]]
+    bwd = [X[i] for i in data.class_indices[order[k]]]
+    M = data.M
+    return (qmatrix(fwd) if fwd else flint.fmpq_mat(0, M)), qmatrix(bwd)
+
+
+def build_cone(cone: str, p, h, fwd, bwd, *, epsilon=None, angle=None) -> ConeLayer:
+    """Dispatch to :func:`rational_cone` or :func:`paper_cone`."""
+    if cone == "rational":
+        return rational_cone(p, h, fwd, bwd, epsilon=epsilon)
+    if cone == "paper":
+        return paper_cone(p, h, fwd, bwd, angle=angle)
+    raise HypothesisError(f"unknown cone recipe {cone!r}; use one of {', '.join(CONES)}")
+
+
+def assemble(
+    data: LabeledData,
+    order: Sequence[int],
+    layers: Sequence[ConeLayer],
+    representatives: Sequence[flint.fmpq_mat],
+    metadata: dict[str, Any],
+    widths: Sequence[int] | None = None,
+) -> ReLUNetwork:
+    """Cumulative parameters → layers. Output layer ``W^(Q+1) = Y_ord R^+``, ``b^(Q+1) = 0``,
+    where ``R`` holds the truncated class representatives in collapse order. The network is
+    verified exactly before it is returned.
+
+    ``widths`` (``d_1..d_Q``) keeps the first ``d_l`` rows of each ``W^(l)`` (``I(M, d_l) W``).
+    """
+    cumulative = []
+    for k, layer in enumerate(layers):
+        W = layer.W
+        if widths is not None and widths[k] < W.nrows():
+            W = qmatrix(rows(W)[: widths[k]])
+        cumulative.append((W, -(W * layer.apex)))
+    R = columns_matrix(list(representatives))
+    if R.rank() < data.Q:
+        raise HypothesisError(
+            "the collapsed points are linearly dependent, so no affine output layer with zero bias "
+            "maps them to the labels"
+        )
+    Y_ord = flint.fmpq_mat(data.Q, data.Q, [data.Y[r, j] for r in range(data.Q) for j in order])
+    W_out = Y_ord * pinv(R)
+    cumulative.append((W_out, flint.fmpq_mat(data.Q, 1)))
+    metadata = dict(metadata)
+    metadata["order"] = [data.classes[j] for j in order]
+    metadata["label_matrix"] = [[str(v) for v in r] for r in rows(data.Y)]
+    metadata["steps"] = [
+        {
+            "class": data.classes[j],
+            "base_point": [str(v) for v in layer.apex.entries()],
+            "normal": [str(v) for v in layer.normal.entries()],
+            "cone": layer.recipe,
+            **layer.parameters,
+            **extra,
+        }
+        for j, layer, extra in zip(order, layers, metadata.pop("step_extra", [{}] * len(layers)))
+    ]
+    network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=metadata)
+    try:
+        verify(network, data)
+    except VerificationError as e:
+        if widths is None:
+            raise  # a bug: the constructions are proved; never hand out an unverified network
+        raise HypothesisError(
+            f"the network with shrinking widths {list(widths)} fails the exact run-time check ({e}); "
+            "the paper's argument for shrinking widths has a gap (reference §6.2): use constant width",
+            e.counterexample,
+        ) from None
+    return network

@@ -1,0 +1,145 @@
+"""Exact, versioned JSON for networks and certificates.
+
+Numbers are strings ``"p/q"`` or ``"p"`` (JSON integers are accepted on reading), so a network
+round-trips exactly. Layout::
+
+    {"format": "symtrunc.network", "version": 1, "input_dim": M, "output_dim": Q,
+     "classes": [labels in output order],
+     "layers": [{"W": [["p/q", ...], ...], "b": ["p/q", ...], "activation": "relu"}, ...,
+                {"W": ..., "b": ..., "activation": "identity"}],
+     "construction": {... theorem, order, base points ...}}
+
+Examples
+--------
+>>> from symtrunc.network import ReLUNetwork
+>>> net = ReLUNetwork.from_rows([([["1/3", 0]], ["-1/2"], "identity")], classes=("a",))
+>>> text = dumps_network(net)
+>>> loads_network(text) == net
+True
+>>> loads_network('{"format": "other"}')
+Traceback (most recent call last):
+...
+symtrunc.errors.FormatError: not a symtrunc network file (format is 'other', expected 'symtrunc.network')
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from symtrunc.errors import DataError, FormatError
+from symtrunc.exact.matrix import qmatrix, qvector
+from symtrunc.network import Layer, ReLUNetwork
+
+__all__ = [
+    "FORMAT_NETWORK",
+    "FORMAT_VERSION",
+    "network_to_dict",
+    "network_from_dict",
+    "dumps_network",
+    "loads_network",
+    "save_network",
+    "load_network",
+    "save_certificate",
+]
+
+FORMAT_NETWORK = "symtrunc.network"
+FORMAT_VERSION = 1
+
+
+def network_to_dict(network: ReLUNetwork) -> dict[str, Any]:
+    """The JSON-ready dictionary of ``network``."""
+    return {
+        "format": FORMAT_NETWORK,
+        "version": FORMAT_VERSION,
+        "input_dim": network.input_dim,
+        "output_dim": network.output_dim,
+        "classes": list(network.classes),
+        "layers": [
+            {
+                "W": [[str(v) for v in row] for row in layer.W.tolist()],
+                "b": [str(v) for v in layer.b.entries()],
+                "activation": layer.activation,
+            }
+            for layer in network.layers
+        ],
+        "construction": dict(network.construction),
+    }
+
+
+def network_from_dict(d: Any) -> ReLUNetwork:
+    """Rebuild a network from :func:`network_to_dict` output, validating everything.
+
+    Raises
+    ------
+    FormatError
+        With a one-line description of the first problem.
+    """
+    if not isinstance(d, dict):
+        raise FormatError("not a symtrunc network file (the top level is not a JSON object)")
+    if d.get("format") != FORMAT_NETWORK:
+        raise FormatError(
+            f"not a symtrunc network file (format is {d.get('format')!r}, expected {FORMAT_NETWORK!r})"
+        )
+    if d.get("version") != FORMAT_VERSION:
+        raise FormatError(
+            f"unsupported network format version {d.get('version')!r} (this symtrunc reads version "
+            f"{FORMAT_VERSION}); upgrade symtrunc"
+        )
+    layers_json = d.get("layers")
+    if not isinstance(layers_json, list) or not layers_json:
+        raise FormatError("the network file has no 'layers' list")
+    layers = []
+    for k, L in enumerate(layers_json, 1):
+        if not isinstance(L, dict) or "W" not in L or "b" not in L:
+            raise FormatError(f"layer {k} needs 'W' and 'b'")
+        try:
+            W = qmatrix(L["W"], name=f"layer {k} W")
+            b = qvector(L["b"])
+        except (DataError, TypeError) as e:
+            raise FormatError(f"layer {k}: {e}") from None
+        layers.append(Layer(W, b, L.get("activation", "relu")))
+    net = ReLUNetwork(tuple(layers), tuple(d.get("classes") or ()), d.get("construction") or {})
+    for key, value in (("input_dim", net.input_dim), ("output_dim", net.output_dim)):
+        if key in d and d[key] != value:
+            raise FormatError(f"{key} is {d[key]} but the layers give {value}")
+    if net.classes and len(net.classes) != net.output_dim:
+        raise FormatError(f"{len(net.classes)} classes listed for {net.output_dim} outputs")
+    return net
+
+
+def dumps_network(network: ReLUNetwork) -> str:
+    """Serialize to a JSON string."""
+    return json.dumps(network_to_dict(network), indent=1, ensure_ascii=False)
+
+
+def loads_network(text: str) -> ReLUNetwork:
+    """Parse a JSON string."""
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FormatError(f"not valid JSON: {e.msg} at line {e.lineno}") from None
+    return network_from_dict(d)
+
+
+def save_network(network: ReLUNetwork, path: str | Path) -> None:
+    """Write ``network`` to ``path`` as exact JSON."""
+    Path(path).write_text(dumps_network(network) + "\n", encoding="utf-8")
+
+
+def load_network(path: str | Path) -> ReLUNetwork:
+    """Read a network written by :func:`save_network`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError(f"no such file: {p}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise FormatError(f"cannot read {p}: {e}") from None
+    return loads_network(text)
+
+
+def save_certificate(certificate: Any, path: str | Path) -> None:
+    """Write a :class:`~symtrunc.verify.Certificate` as JSON (format ``symtrunc.certificate``)."""
+    Path(path).write_text(json.dumps(certificate.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

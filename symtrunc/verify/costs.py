@@ -1,0 +1,87 @@
+"""Exact costs of a network on labeled data (Chen & Muñoz Ewald, eq. 2.11 and Remark 2.1).
+
+Examples
+--------
+>>> from symtrunc.data import LabeledData
+>>> from symtrunc.network import ReLUNetwork
+>>> d = LabeledData.from_arrays([[1, 0], [0, 1], [0, 2]], ["a", "b", "b"])
+>>> net = ReLUNetwork.from_rows([([[1, 0], [0, 1]], [0, 0], "identity")], classes=("a", "b"))
+>>> costs(net, d)
+{'half_squared': '1/2', 'class_weighted': '1/2', 'class_weighted_sqrt': 'sqrt(2)/2', 'mean_squared': '1/3'}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flint
+
+from symtrunc.data import LabeledData, load_data
+from symtrunc.errors import DataError
+from symtrunc.exact.matrix import identity, qmatrix
+
+__all__ = ["costs", "cost_table", "targets_for"]
+
+
+def targets_for(network: Any, data: LabeledData) -> list[list[flint.fmpq]]:
+    """Target vector of each data class (by data class index), as the network defines them.
+
+    The network's ``classes`` map labels to output columns of its label matrix (metadata key
+    ``label_matrix``, default the identity). A network without classes uses the data's ``Y``.
+
+    Raises
+    ------
+    DataError
+        If the data contain a label the network does not know, or the dimensions differ.
+    """
+    if network.input_dim != data.M:
+        raise DataError(
+            f"the network expects inputs of dimension {network.input_dim}, the data have dimension {data.M}"
+        )
+    Q = network.output_dim
+    if not network.classes:
+        if data.Q != Q:
+            raise DataError(f"the network has {Q} outputs but the data have {data.Q} classes")
+        Y = data.Y
+        return [[Y[r, j] for r in range(Q)] for j in range(data.Q)]
+    Y = network.construction.get("label_matrix")
+    Y = identity(Q) if Y is None else qmatrix(Y, name="label matrix")
+    index = {c: k for k, c in enumerate(network.classes)}
+    out = []
+    for c in data.classes:
+        if c not in index:
+            raise DataError(
+                f"the data have class {c!r}, which the network does not know (its classes: "
+                f"{', '.join(map(repr, network.classes))})"
+            )
+        out.append([Y[r, index[c]] for r in range(Q)])
+    return out
+
+
+def cost_table(outputs: flint.fmpq_mat, data: LabeledData, targets: list[list[flint.fmpq]]) -> dict[str, str]:
+    """Exact costs from outputs (rows, shape ``(N, Q)``) and per-class targets.
+
+    Returns ``half_squared`` = ½‖X^(L) − Y^ext‖², ``class_weighted`` = C_N = Σ_j (1/N_j) Σ_i |·|²,
+    ``class_weighted_sqrt`` = √C_N (exact, sympy form) and ``mean_squared`` = (1/N) Σ |·|².
+    """
+    import sympy
+
+    per_class = [flint.fmpq(0)] * data.Q
+    rows = outputs.tolist()
+    for i, j in enumerate(data.y):
+        per_class[j] += sum(((v - t) ** 2 for v, t in zip(rows[i], targets[j])), flint.fmpq(0))
+    total = sum(per_class, flint.fmpq(0))
+    weighted = sum((s / n for s, n in zip(per_class, data.counts)), flint.fmpq(0))
+    root = sympy.sqrt(sympy.Rational(int(weighted.p), int(weighted.q)))
+    return {
+        "half_squared": str(total / 2),
+        "class_weighted": str(weighted),
+        "class_weighted_sqrt": str(root),
+        "mean_squared": str(total / data.N),
+    }
+
+
+def costs(network: Any, data: Any) -> dict[str, str]:
+    """Exact costs of ``network`` on ``data`` (any network, not only constructed ones)."""
+    data = load_data(data)
+    return cost_table(network.forward(data), data, targets_for(network, data))
