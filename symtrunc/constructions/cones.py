@@ -38,6 +38,7 @@ import flint
 from symtrunc.errors import HypothesisError
 from symtrunc.exact.lp import simplest_between
 from symtrunc.exact.matrix import identity
+from symtrunc.exact.rational import to_q
 
 __all__ = ["ConeLayer", "rational_cone", "paper_cone", "sign_violation"]
 
@@ -193,7 +194,11 @@ def paper_cone(
     if angle is None:
         theta = (theta_min + mpmath.pi) / 2
     else:
-        theta = mpmath.mpf(float(angle)) if not hasattr(angle, "evalf") else mpmath.mpf(str(angle.evalf(30)))
+        if hasattr(angle, "evalf"):  # sympy expression such as pi/2
+            theta = mpmath.mpf(str(angle.evalf(40)))
+        else:
+            q = to_q(angle)
+            theta = mpmath.mpf(int(q.p)) / int(q.q)
         if not (theta_min < theta < mpmath.pi):
             raise HypothesisError(
                 f"angle θ = {float(theta):.6g} is not admissible: need θ_min = {float(theta_min):.6g} < θ < π"

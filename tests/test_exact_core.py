@@ -1,0 +1,136 @@
+"""Exact core: pseudo-inverse, truncation maps, cumulative parameters, separation certificates."""
+
+from fractions import Fraction
+
+import flint
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from symtrunc.exact.lp import OverlapCertificate, Separator, simplest_between, strictly_separate
+from symtrunc.exact.matrix import identity, pinv, qmatrix
+from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.truncation import PolyhedralCone, TruncationMap, relu
+
+small = st.fractions(min_value=-5, max_value=5, max_denominator=6)
+
+
+def matrices(m, n):
+    return st.lists(st.lists(small, min_size=n, max_size=n), min_size=m, max_size=m).map(qmatrix)
+
+
+@st.composite
+def square_invertible(draw, n=None):
+    n = n or draw(st.integers(1, 4))
+    W = draw(matrices(n, n))
+    assume(W.rank() == n)
+    return W
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.data())
+def test_pinv_penrose_equations(m, n, data):
+    A = data.draw(matrices(m, n))
+    P = pinv(A)
+    assert A * P * A == A and P * A * P == P
+    assert (A * P).transpose() == A * P and (P * A).transpose() == P * A
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_truncation_idempotent_scaling_invariant_and_cone_view(data):
+    n = data.draw(st.integers(1, 4))
+    m = data.draw(st.integers(1, n))
+    W = data.draw(matrices(m, n))
+    assume(W.rank() == m)  # surjective
+    b = data.draw(matrices(m, 1))
+    x = data.draw(matrices(n, 1))
+    tau = TruncationMap(W, b)
+    assert tau(tau(x)) == tau(x)
+    c = data.draw(st.fractions(min_value=Fraction(1, 10), max_value=10))
+    cq = flint.fmpq(c.numerator, c.denominator)
+    assert TruncationMap(cq * W, cq * b)(x) == tau(x)
+    # Lemma 2.1 (arXiv 2504.18710): τ(x) = W⁺W p + Σ_{a_i>0} a_i v_i with a = W(x - p)
+    cone = tau.cone()
+    a = W * (x - cone.apex)
+    expected = tau.W_pinv * W * cone.apex + tau.W_pinv * relu(a)
+    assert tau(x) == expected
+    if m == n:
+        region = cone.region(x)
+        if region == "forward":
+            assert tau(x) == x
+        elif region == "backward":
+            assert tau(x) == cone.apex
+        back = TruncationMap.from_cone(PolyhedralCone(cone.apex, cone.edges))
+        assert back(x) == tau(x)
+
+
+@st.composite
+def invertible_networks(draw):
+    n = draw(st.integers(1, 3))
+    depth = draw(st.integers(1, 3))
+    layers = []
+    for k in range(depth):
+        W = draw(square_invertible(n))
+        layers.append(Layer(W, draw(matrices(n, 1)), "relu"))
+    layers.append(Layer(draw(matrices(2, n)), draw(matrices(2, 1)), "identity"))
+    return ReLUNetwork(tuple(layers))
+
+
+@settings(max_examples=40, deadline=None)
+@given(invertible_networks(), st.data())
+def test_cumulative_roundtrip_and_proposition_3_2(net, data):
+    cum = net.cumulative()
+    assert ReLUNetwork.from_cumulative(cum).layers == net.layers
+    x = data.draw(matrices(net.input_dim, 1))
+    # X^(l) = W^(l) x^(τ,l) + b^(l) with x^(τ,l) = τ_l ∘ ... ∘ τ_1 (x)
+    act, xt = x, x
+    for k, layer in enumerate(net.layers[:-1]):
+        act = relu(layer.W * act + layer.b)
+        Wc, bc = cum[k]
+        xt = TruncationMap(Wc, bc)(xt)
+        assert act == Wc * xt + bc
+    Wc, bc = cum[-1]
+    out = net.layers[-1].W * act + net.layers[-1].b
+    assert out == Wc * xt + bc
+    assert net.forward(x.transpose()) == out.transpose()
+
+
+def _naive_forward(net, x):
+    v = [Fraction(int(q.p), int(q.q)) for q in x]
+    for layer in net.layers:
+        W = [[Fraction(int(q.p), int(q.q)) for q in row] for row in layer.W.tolist()]
+        b = [Fraction(int(q.p), int(q.q)) for q in layer.b.entries()]
+        z = [sum(w * a for w, a in zip(row, v)) + c for row, c in zip(W, b)]
+        v = [max(t, 0) for t in z] if layer.activation == "relu" else z
+    return v
+
+
+@settings(max_examples=40, deadline=None)
+@given(invertible_networks(), st.data())
+def test_integer_scaled_forward_matches_fractions(net, data):
+    X = data.draw(matrices(data.draw(st.integers(1, 5)), net.input_dim))
+    out = net.forward(X)
+    for i, row in enumerate(X.tolist()):
+        assert [Fraction(int(q.p), int(q.q)) for q in out.tolist()[i]] == _naive_forward(net, row)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3), st.data())
+def test_separation_answer_is_always_exactly_checkable(M, data):
+    A = data.draw(matrices(data.draw(st.integers(1, 5)), M))
+    B = data.draw(matrices(data.draw(st.integers(1, 5)), M))
+    res = strictly_separate(A, B)
+    assert isinstance(res, (Separator, OverlapCertificate))
+    assert res.check(A, B)
+
+
+def test_simplest_between():
+    q = flint.fmpq
+    assert simplest_between(q(1, 3), q(1, 2)) == q(2, 5)
+    assert simplest_between(q(-1, 2), q(1, 2)) == 0
+    assert simplest_between(q(3), q(7, 2)) == q(10, 3)
+    assert simplest_between(q(-7, 2), q(-3)) == q(-10, 3)
+
+
+def test_identity_helpers():
+    assert identity(2) * pinv(identity(2)) == identity(2)

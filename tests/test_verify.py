@@ -1,0 +1,134 @@
+"""The checker fails on wrong networks, with the right counterexample."""
+
+import flint
+import pytest
+
+import symtrunc
+from symtrunc.errors import DataError, VerificationError
+from symtrunc.network import Layer, ReLUNetwork
+
+
+@pytest.fixture(scope="module")
+def wine():
+    data = symtrunc.load_wine()
+    return data, symtrunc.construct(data)
+
+
+def _perturb(net: ReLUNetwork, k: int, i: int, j: int, delta) -> ReLUNetwork:
+    layer = net.layers[k]
+    W = flint.fmpq_mat(layer.W)
+    W[i, j] = W[i, j] + delta
+    return net.with_layer(k, Layer(W, layer.b, layer.activation))
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_one_weight_perturbed_by_1e9_is_caught(wine, k):
+    data, net = wine
+    bad = _perturb(net, k, 0, 0, flint.fmpq(1, 10**9))
+    with pytest.raises(VerificationError) as info:
+        symtrunc.verify(bad, data)
+    c = info.value.counterexample
+    assert c.layer >= k + 1 and 0 <= c.point < data.N and c.label in data.classes
+    assert str(c.point) in str(info.value) and f"layer {c.layer}" in str(info.value)
+
+
+def test_bias_perturbation_is_caught(wine):
+    data, net = wine
+    layer = net.layers[-1]
+    b = flint.fmpq_mat(layer.b)
+    b[1, 0] = b[1, 0] - flint.fmpq(1, 10**9)
+    with pytest.raises(VerificationError, match="zero loss fails") as info:
+        symtrunc.verify(net.with_layer(len(net.layers) - 1, Layer(layer.W, b, "identity")), data)
+    c = info.value.counterexample
+    assert c.check == "zero loss" and c.neuron == 1 and c.layer == 4
+    # the value reported is the exact wrong output
+    assert flint.fmpq(int(c.value.split("/")[0]), int(c.value.split("/")[1])) == -flint.fmpq(1, 10**9) + (
+        1 if data.classes[1] == c.label else 0)
+
+
+def test_wrong_order_metadata_fails_sign_check():
+    X = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
+    data = symtrunc.LabeledData.from_arrays(X, ["a"] * 4 + ["b"] * 4)
+    net = symtrunc.construct(data)
+    meta = dict(net.construction)
+    meta["order"] = ["b", "a"]
+    lying = ReLUNetwork(net.layers, net.classes, meta)
+    with pytest.raises(VerificationError, match="collapse sign") as info:
+        symtrunc.verify(lying, data)
+    c = info.value.counterexample
+    assert c.layer == 1 and c.label == "b" and c.expected == "<= 0"
+    # zero loss alone still holds
+    assert symtrunc.verify(lying, data, invariants=False).zero_loss
+
+
+def test_wrong_base_point_metadata_fails_collapse_point_check():
+    X = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
+    data = symtrunc.LabeledData.from_arrays(X, ["a"] * 4 + ["b"] * 4)
+    net = symtrunc.construct(data)
+    meta = dict(net.construction)
+    steps = [dict(s) for s in meta["steps"]]
+    steps[0]["base_point"] = ["7/4", "6/4"]
+    meta["steps"] = steps
+    with pytest.raises(VerificationError, match="collapse point"):
+        symtrunc.verify(ReLUNetwork(net.layers, net.classes, meta), data)
+
+
+def test_identity_sign_violation_is_reported():
+    # a network that interpolates but whose first layer truncates a point of the later class
+    X = [[2, 0], [3, 0], [0, 2], [0, 3]]
+    data = symtrunc.LabeledData.from_arrays(X, ["a", "a", "b", "b"])
+    net = symtrunc.construct(data)
+    layer = net.layers[0]
+    b = flint.fmpq_mat(layer.b)
+    b[0, 0] = b[0, 0] - 100  # neuron 0 becomes negative everywhere
+    bad = net.with_layer(0, Layer(layer.W, b, "relu"))
+    with pytest.raises(VerificationError, match="identity sign") as info:
+        symtrunc.verify(bad, data)
+    assert info.value.counterexample.label == "b" and info.value.counterexample.neuron == 0
+
+
+def test_data_that_do_not_fit():
+    X = [[2, 0], [3, 0], [0, 2], [0, 3]]
+    data = symtrunc.LabeledData.from_arrays(X, ["a", "a", "b", "b"])
+    net = symtrunc.construct(data)
+    other = symtrunc.LabeledData.from_arrays([[1, 0, 0], [0, 1, 0]], ["a", "b"])
+    with pytest.raises(DataError, match="dimension"):
+        symtrunc.verify(net, other)
+    unknown = symtrunc.LabeledData.from_arrays([[1, 0], [0, 1]], ["a", "z"])
+    with pytest.raises(DataError, match="does not know"):
+        symtrunc.verify(net, unknown)
+
+
+def test_new_points_are_checked_exactly():
+    # the network is exact on its training data but not on an arbitrary new point
+    X = [[2, 0], [3, 0], [0, 2], [0, 3]]
+    data = symtrunc.LabeledData.from_arrays(X, ["a", "a", "b", "b"])
+    net = symtrunc.construct(data)
+    # (1/10, 3) lies in the same cones as class b and is classified exactly; (1, 1) does not
+    near = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], ["1/10", 3]], ["a", "a", "b", "b"])
+    assert symtrunc.verify(net, near).zero_loss
+    moved = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [1, 1]], ["a", "a", "b", "b"])
+    with pytest.raises(VerificationError) as info:
+        symtrunc.verify(net, moved)
+    assert info.value.counterexample.point == 3
+
+
+def test_certificate_contents(wine):
+    data, net = wine
+    cert = symtrunc.verify(net, data)
+    d = cert.to_dict()
+    assert d["format"] == "symtrunc.certificate" and d["version"] == 1
+    assert d["costs"] == {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0",
+                          "mean_squared": "0"}
+    assert [row["kind"] for row in d["layers"]] == ["truncation"] * 3 + ["output"]
+    assert d["layers"][2]["fixed_base_points"] == net.construction["order"][:2]
+    assert "Theorem 5.2" in d["theorem"]
+
+
+def test_costs_of_any_network():
+    data = symtrunc.LabeledData.from_arrays([[1, 0], [0, 1], [0, 2]], ["a", "b", "b"])
+    zero = ReLUNetwork.from_rows([([[0, 0], [0, 0]], [0, 0], "identity")], classes=("a", "b"))
+    c = symtrunc.costs(zero, data)
+    # every point misses its one-hot label by 1: ½·3, C_N = 1/1 + 2/2 = 2, mean 1
+    assert c == {"half_squared": "3/2", "class_weighted": "2", "class_weighted_sqrt": "sqrt(2)",
+                 "mean_squared": "1"}
