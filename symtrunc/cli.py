@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the data do not meet a theorem's hypotheses or verifica
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 from symtrunc.construct import METHODS, construct
 from symtrunc.constructions.common import CONES
 from symtrunc.data import LabeledData, load_data
-from symtrunc.errors import HypothesisError, SymtruncError, UncertifiedError, VerificationError
+from symtrunc.errors import DataError, HypothesisError, SymtruncError, UncertifiedError, VerificationError
 from symtrunc.exact.matrix import qmatrix
 from symtrunc.io.json import load_network, save_certificate, save_network
 from symtrunc.network import ReLUNetwork
@@ -37,7 +38,7 @@ def _parse_label(text: str):
 
 def _load(args: argparse.Namespace) -> LabeledData:
     kwargs = {}
-    if getattr(args, "label_matrix", None):
+    if getattr(args, "label_matrix", None) and args.command == "construct":
         kwargs["Y"] = _read_matrix(args.label_matrix)
     return load_data(args.data, **kwargs)
 
@@ -47,7 +48,7 @@ def _read_matrix(path: str):
 
     p = Path(path)
     if not p.exists():
-        raise SymtruncError(f"no such file: {p}")
+        raise DataError(f"no such file: {p}")
     with p.open(encoding="utf-8") as f:
         rows = [r for r in csv.reader(f) if r]
     return qmatrix(rows, name=f"label matrix {p.name}")
@@ -100,12 +101,15 @@ def _construct_options(args: argparse.Namespace) -> dict:
     opts: dict = {"cone": args.cone}
     if args.order:
         if args.method != "sls":
-            raise SymtruncError("--order applies to --method sls (Proposition 4.1 uses the data order)")
+            raise DataError("--order applies to --method sls (Proposition 4.1 uses the data order)")
         opts["order"] = [_parse_label(s.strip()) for s in args.order.split(",")]
     if args.widths:
         if args.method != "clustered":
-            raise SymtruncError("--widths applies to --method clustered")
-        opts["widths"] = [int(w) for w in args.widths.split(",")]
+            raise DataError("--widths applies to --method clustered")
+        try:
+            opts["widths"] = [int(w) for w in args.widths.split(",")]
+        except ValueError:
+            raise DataError(f"--widths must be comma-separated integers, got {args.widths!r}") from None
     return opts
 
 
@@ -132,7 +136,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     data = _load(args)
     t0 = time.perf_counter()
-    cert = verify(net, data, invariants=not args.no_invariants)
+    Y = _read_matrix(args.label_matrix) if args.label_matrix else None
+    cert = verify(net, data, invariants=not args.no_invariants, label_matrix=Y)
     elapsed = time.perf_counter() - t0
     if args.certificate:
         save_certificate(cert, args.certificate)
@@ -213,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "label, and (for constructed networks) every layer invariant of the proof.")
     v.add_argument("network", help="network JSON file")
     v.add_argument("data", help="data file (.csv or .npz)")
-    v.add_argument("--label-matrix", help="CSV label matrix (default: the network's)")
+    v.add_argument("--label-matrix", help="CSV label matrix to check against, column j the target of "
+                   "class j in sorted label order (default: the network's own targets)")
     v.add_argument("--no-invariants", action="store_true", help="check zero loss only")
     v.add_argument("--certificate", help="write the certificate (JSON)")
     v.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -248,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymtruncError as e:
         print(f"symtrunc: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:
         print(f"symtrunc: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2

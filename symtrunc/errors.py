@@ -30,7 +30,7 @@ class SymtruncError(Exception):
 
 
 class DataError(SymtruncError, ValueError):
-    """Input data are malformed or violate a standing assumption (e.g. NaN, ragged rows)."""
+    """Input data or options are malformed, or violate a standing assumption (e.g. NaN, ragged rows)."""
 
 
 class FormatError(SymtruncError, ValueError):

@@ -496,3 +496,49 @@ def test_console_script_help():
     r = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("usage: symtrunc")
+
+
+# --------------------------------------------------------------------------- regressions
+# Each of these once escaped as a traceback or was silently accepted; now a one-line error
+# (exit 2, or exit 1 for the label matrix).
+def _edited_net(squares_net: Path, tmp_path: Path, edit) -> Path:
+    doc = json.loads(squares_net.read_text(encoding="utf-8"))
+    edit(doc)
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    return bad
+
+
+_KNOWN_BAD_NETWORKS = {
+    # network_from_dict: tuple(5) -> TypeError
+    "classes_number": lambda d: d.__setitem__("classes", 5),
+    # network_from_dict stores any JSON value as metadata -> AttributeError in info / verify
+    "construction_list": lambda d: d.__setitem__("construction", [1]),
+    # verify.exact.collapse_plan: step["base_point"] -> KeyError
+    "step_without_base_point": lambda d: [s.pop("base_point") for s in d["construction"]["steps"]],
+    # verify.costs.targets_for: a 1x1 label matrix for 2 outputs -> IndexError
+    "label_matrix_shape": lambda d: d["construction"].__setitem__("label_matrix", [["1"]]),
+    # unhashable labels -> TypeError in targets_for
+    "classes_unhashable": lambda d: d.__setitem__("classes", [["a"], ["b"]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_KNOWN_BAD_NETWORKS))
+def test_regression_malformed_network_traceback(tmp_path, squares, squares_net, capsys, case):
+    bad = _edited_net(squares_net, tmp_path, _KNOWN_BAD_NETWORKS[case])
+    code, _, err = run(capsys, "verify", bad, squares)
+    assert_one_line_error(err, code, 2)
+
+
+def test_regression_non_integer_widths(tmp_path, clusters, capsys):
+    code, _, err = run(capsys, "construct", clusters, "-o", tmp_path / "n.json", "--method", "clustered",
+                       "--widths", "3,x,3")
+    assert_one_line_error(err, code, 2)
+
+
+def test_regression_verify_ignores_label_matrix(tmp_path, squares, squares_net, capsys):
+    # squares_net maps the classes to the identity columns; with Y = [[2,1],[1,1]] it cannot
+    # have zero loss, yet verify reports success.
+    Y = write(tmp_path, "2,1\n1,1\n", "Y.csv")
+    code, _, err = run(capsys, "verify", squares_net, squares, "--label-matrix", Y)
+    assert_one_line_error(err, code, 1)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 import symtrunc
 from symtrunc.constructions.clustered import check_clustered, construct_clustered
-from symtrunc.errors import HypothesisError
+from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import OverlapCertificate
 from symtrunc.separability import NotSLSCertificate, find_sls
 from strategies import clustered_data, random_data
@@ -178,7 +178,7 @@ def test_clustered_shrinking_widths_runtime_checked():
         net = construct_clustered(data, widths=widths)
         assert net.widths == (5, *widths, 3)
         assert symtrunc.verify(net, data).zero_loss
-    with pytest.raises(HypothesisError, match="widths"):
+    with pytest.raises(DataError, match="widths"):
         construct_clustered(data, widths=[3, 4, 3])
     net = construct_clustered(data, mu=["21/10", "29/10", "5/2"])
     assert [s["mu_over_delta"] for s in net.construction["steps"]] == ["21/10", "29/10", "5/2"]

@@ -351,9 +351,8 @@ def test_load_not_json_file(tmp_path):
         load_network(p)
 
 
-# --------------------------------------------------------------------------- known library bugs
-# network_from_dict does not validate the types of "classes", "construction", "W" and "b":
-# these documents should be refused with FormatError (see the report of this test file).
+# --------------------------------------------------------------------------- regressions
+# network_from_dict validates the types of "classes", "construction", "W" and "b".
 def _two_outputs() -> dict:
     net = ReLUNetwork.from_rows([([[1, 0], [0, 1]], [0, 0], "identity")], classes=("a", "b"))
     return network_to_dict(net)
@@ -364,7 +363,7 @@ def _with(doc: dict, f) -> dict:
     return doc
 
 
-KNOWN_BAD = {
+BAD_TYPES = {
     # tuple(5): TypeError escapes (CLI: traceback)
     "classes_number": lambda: _with(tiny_dict(), lambda d: d.__setitem__("classes", 5)),
     # a string is split into characters: "ab" becomes the classes ('a', 'b')
@@ -378,21 +377,13 @@ KNOWN_BAD = {
 }
 
 
-@pytest.mark.xfail(reason="library bug: network_from_dict does not type-check classes/construction/W/b",
-                   strict=False)
-@pytest.mark.parametrize("case", sorted(KNOWN_BAD))
-def test_known_bug_unchecked_types(case):
+@pytest.mark.parametrize("case", sorted(BAD_TYPES))
+def test_regression_unchecked_types(case):
     with pytest.raises(FormatError):
-        loads_network(json.dumps(KNOWN_BAD[case]()))
+        loads_network(json.dumps(BAD_TYPES[case]()))
 
 
-@pytest.mark.xfail(reason="library bug: JSON floats are read as their binary value (0.1 -> "
-                   "3602879701896397/36028797018963968) instead of being refused or read exactly",
-                   strict=False)
-def test_known_bug_json_float_is_inexact():
+def test_regression_json_float_is_read_as_exact_decimal():
     text = json.dumps(tiny_dict()).replace('"5/7"', "0.1")
-    try:
-        net = loads_network(text)
-    except FormatError:
-        return
+    net = loads_network(text)
     assert net.layers[1].W[0, 0] == flint.fmpq(1, 10)

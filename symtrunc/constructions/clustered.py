@@ -32,7 +32,7 @@ import flint
 
 from symtrunc.constructions.common import assemble, build_cone, layer_sets
 from symtrunc.data import LabeledData
-from symtrunc.errors import HypothesisError
+from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.rational import to_q
 from symtrunc.network import ReLUNetwork
 
@@ -61,8 +61,8 @@ class ClusteredHypotheses:
         ``max_j θ_{*,j} < π``.
     failing_pair : tuple or None
         ``(j, j')`` violating (4.6), if any.
-    theta_star : tuple of float
-        ``θ_{*,j}`` (float annotations, radians; ``nan`` where undefined).
+    theta_star : tuple of float or None
+        ``θ_{*,j}`` (float annotations, radians; ``None`` where undefined).
     """
 
     delta_squared: flint.fmpq
@@ -70,7 +70,7 @@ class ClusteredHypotheses:
     condition_4_2: bool
     condition_4_6: bool
     failing_pair: tuple[int, int] | None
-    theta_star: tuple[float, ...]
+    theta_star: tuple[float | None, ...]
 
     @property
     def holds(self) -> bool:
@@ -106,7 +106,8 @@ def check_clustered(data: LabeledData) -> ClusteredHypotheses:
                 ang = math.acos(max(-1.0, min(1.0, float(lhs) / (cn * math.sqrt(float(dist2[j]))))))
                 worst = max(worst, 2 * (ang + math.asin(r / cn)))
             else:
-                worst = float("nan")
+                worst = None  # the 4δ-ball contains the apex: θ_* undefined
+                break
         thetas.append(worst)
     return ClusteredHypotheses(d2, dist2, cond42, failing is None, failing, tuple(thetas))
 
@@ -185,7 +186,7 @@ def construct_clustered(
     if widths is not None:
         widths = [int(w) for w in widths]
         if len(widths) != data.Q or any(a < b for a, b in zip([data.M] + widths, widths)) or widths[-1] < data.Q:
-            raise HypothesisError(
+            raise DataError(
                 f"widths must be {data.Q} numbers with M = {data.M} ≥ d_1 ≥ ... ≥ d_Q ≥ Q = {data.Q}"
             )
     fractions_ = [flint.fmpq(1, 2)] * data.Q
@@ -204,7 +205,7 @@ def construct_clustered(
         ts.append(t)
     theta = None
     if cone == "paper":
-        finite = [v for v in hyp.theta_star if v == v]
+        finite = [v for v in hyp.theta_star if v is not None]
         theta = max(math.pi / 2, (max(finite, default=0.0) + math.pi) / 2)
     layers = []
     for k in order:
@@ -219,7 +220,7 @@ def construct_clustered(
             "distances_squared": [str(v) for v in hyp.distances_squared],
             "condition_4_2": hyp.condition_4_2,
             "condition_4_6": hyp.condition_4_6,
-            "theta_star": [float(v) for v in hyp.theta_star],
+            "theta_star": list(hyp.theta_star),
         },
         "step_extra": [{"t": str(t), "mu_over_delta": str(2 + f)} for t, f in zip(ts, fractions_)],
     }

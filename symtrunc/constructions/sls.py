@@ -29,7 +29,7 @@ import flint
 
 from symtrunc.constructions.common import assemble, build_cone, layer_sets
 from symtrunc.data import LabeledData
-from symtrunc.errors import HypothesisError
+from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import Separator
 from symtrunc.exact.matrix import qvector
 from symtrunc.exact.rational import to_q
@@ -120,10 +120,10 @@ def construct_sls(
     if order is not None:
         missing = [c for c in order if c not in index]
         if missing:
-            raise HypothesisError(f"unknown class {missing[0]!r} in the order")
+            raise DataError(f"unknown class {missing[0]!r} in the order")
         order_idx = [index[c] for c in order]
         if sorted(order_idx) != list(range(data.Q)):
-            raise HypothesisError("the order must list every class exactly once")
+            raise DataError("the order must list every class exactly once")
     if normals is not None or t is not None:
         if normals is None or t is None:
             raise HypothesisError("give both normals and t (or neither)")

@@ -71,6 +71,9 @@ def qmatrix(data: Any, *, name: str = "matrix") -> flint.fmpq_mat:
         return flint.fmpq_mat(data)
     if hasattr(data, "tolist") and not isinstance(data, np.ndarray):  # sympy matrices
         data = data.tolist()
+    if isinstance(data, (str, bytes)) or any(isinstance(r, (str, bytes)) or not hasattr(r, "__iter__")
+                                             for r in data):
+        raise DataError(f"{name}: expected a list of rows of numbers")
     rows_ = [list(r) for r in data]
     if not rows_:
         raise DataError(f"{name}: empty")
@@ -87,6 +90,8 @@ def qvector(values: Iterable[Any]) -> flint.fmpq_mat:
     >>> qvector([1, "1/2"]).nrows()
     2
     """
+    if isinstance(values, (str, bytes)):
+        raise DataError(f"expected a list of numbers, got the string {values!r}")
     vals = [to_q(v) for v in values]
     return flint.fmpq_mat(len(vals), 1, vals)
 

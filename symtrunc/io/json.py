@@ -1,7 +1,7 @@
 """Exact, versioned JSON for networks and certificates.
 
-Numbers are strings ``"p/q"`` or ``"p"`` (JSON integers are accepted on reading), so a network
-round-trips exactly. Layout::
+Numbers are strings ``"p/q"`` or ``"p"`` (JSON numbers are accepted on reading and read as
+exact decimals), so a network round-trips exactly. Layout::
 
     {"format": "symtrunc.network", "version": 1, "input_dim": M, "output_dim": Q,
      "classes": [labels in output order],
@@ -25,6 +25,7 @@ symtrunc.errors.FormatError: not a symtrunc network file (format is 'other', exp
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -90,23 +91,46 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     layers_json = d.get("layers")
     if not isinstance(layers_json, list) or not layers_json:
         raise FormatError("the network file has no 'layers' list")
+    classes = d.get("classes") or []
+    if not isinstance(classes, list) or not all(isinstance(c, (str, int)) and not isinstance(c, bool)
+                                                for c in classes):
+        raise FormatError("'classes' must be a list of labels (strings or integers)")
+    construction = _plain(d.get("construction") or {})
+    if not isinstance(construction, dict):
+        raise FormatError("'construction' must be a JSON object")
     layers = []
     for k, L in enumerate(layers_json, 1):
         if not isinstance(L, dict) or "W" not in L or "b" not in L:
             raise FormatError(f"layer {k} needs 'W' and 'b'")
+        W_json, b_json = L["W"], L["b"]
+        if not isinstance(b_json, list) or not isinstance(W_json, list) or not all(
+            isinstance(r, list) for r in W_json
+        ):
+            raise FormatError(f"layer {k}: 'W' must be a list of rows and 'b' a list of numbers")
         try:
             W = qmatrix(L["W"], name=f"layer {k} W")
             b = qvector(L["b"])
         except (DataError, TypeError) as e:
             raise FormatError(f"layer {k}: {e}") from None
         layers.append(Layer(W, b, L.get("activation", "relu")))
-    net = ReLUNetwork(tuple(layers), tuple(d.get("classes") or ()), d.get("construction") or {})
+    net = ReLUNetwork(tuple(layers), tuple(classes), construction)
     for key, value in (("input_dim", net.input_dim), ("output_dim", net.output_dim)):
         if key in d and d[key] != value:
             raise FormatError(f"{key} is {d[key]} but the layers give {value}")
     if net.classes and len(net.classes) != net.output_dim:
         raise FormatError(f"{len(net.classes)} classes listed for {net.output_dim} outputs")
     return net
+
+
+def _plain(value: Any) -> Any:
+    """Free-form metadata: JSON numbers back to Python floats/ints (weights are read exactly)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def dumps_network(network: ReLUNetwork) -> str:
@@ -117,7 +141,7 @@ def dumps_network(network: ReLUNetwork) -> str:
 def loads_network(text: str) -> ReLUNetwork:
     """Parse a JSON string."""
     try:
-        d = json.loads(text)
+        d = json.loads(text, parse_float=Decimal)  # a JSON number 0.1 is read as exactly 1/10
     except json.JSONDecodeError as e:
         raise FormatError(f"not valid JSON: {e.msg} at line {e.lineno}") from None
     return network_from_dict(d)

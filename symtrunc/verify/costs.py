@@ -17,17 +17,18 @@ from typing import Any
 import flint
 
 from symtrunc.data import LabeledData, load_data
-from symtrunc.errors import DataError
+from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.matrix import identity, qmatrix
 
 __all__ = ["costs", "cost_table", "targets_for"]
 
 
-def targets_for(network: Any, data: LabeledData) -> list[list[flint.fmpq]]:
+def targets_for(network: Any, data: LabeledData, label_matrix: Any = None) -> list[list[flint.fmpq]]:
     """Target vector of each data class (by data class index), as the network defines them.
 
     The network's ``classes`` map labels to output columns of its label matrix (metadata key
     ``label_matrix``, default the identity). A network without classes uses the data's ``Y``.
+    An explicit ``label_matrix`` (column ``j`` for data class ``j``) overrides both.
 
     Raises
     ------
@@ -39,13 +40,23 @@ def targets_for(network: Any, data: LabeledData) -> list[list[flint.fmpq]]:
             f"the network expects inputs of dimension {network.input_dim}, the data have dimension {data.M}"
         )
     Q = network.output_dim
+    if label_matrix is not None:
+        Y = qmatrix(label_matrix, name="label matrix")
+        if Y.nrows() != Q or Y.ncols() != data.Q:
+            raise DataError(f"the label matrix must be {Q} x {data.Q}, got {Y.nrows()} x {Y.ncols()}")
+        return [[Y[r, j] for r in range(Q)] for j in range(data.Q)]
     if not network.classes:
         if data.Q != Q:
             raise DataError(f"the network has {Q} outputs but the data have {data.Q} classes")
         Y = data.Y
         return [[Y[r, j] for r in range(Q)] for j in range(data.Q)]
     Y = network.construction.get("label_matrix")
-    Y = identity(Q) if Y is None else qmatrix(Y, name="label matrix")
+    try:
+        Y = identity(Q) if Y is None else qmatrix(Y, name="label matrix")
+    except (DataError, TypeError) as e:
+        raise FormatError(f"construction metadata: invalid label_matrix ({e})") from None
+    if Y.nrows() != Q or Y.ncols() != Q:
+        raise FormatError(f"construction metadata: label_matrix must be {Q} x {Q}")
     index = {c: k for k, c in enumerate(network.classes)}
     out = []
     for c in data.classes:

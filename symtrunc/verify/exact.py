@@ -40,7 +40,7 @@ from typing import Any
 import flint
 
 from symtrunc.data import LabeledData, load_data
-from symtrunc.errors import VerificationError
+from symtrunc.errors import DataError, FormatError, VerificationError
 from symtrunc.exact.matrix import pinv, qvector
 from symtrunc.network import ReLUNetwork
 from symtrunc.verify.certificate import Certificate, Counterexample, LayerCheck
@@ -64,10 +64,14 @@ def collapse_plan(network: ReLUNetwork, data: LabeledData) -> list[tuple[int, fl
     if len(order) > network.depth - 1:
         return None
     plan = []
-    for c, step in zip(order, steps):
-        p = qvector(step["base_point"])
+    for k, (c, step) in enumerate(zip(order, steps), 1):
+        try:
+            p = qvector(step["base_point"])
+        except (KeyError, TypeError, DataError) as e:
+            raise FormatError(f"construction metadata, step {k}: no valid base point ({e})") from None
         if p.nrows() != data.M:
-            return None
+            raise FormatError(f"construction metadata, step {k}: base point has {p.nrows()} "
+                              f"coordinates, expected {data.M}")
         plan.append((index[c], p))
     return plan
 
@@ -77,7 +81,9 @@ def _gather(idx: tuple[int, ...]):
     return (lambda row: (g(row),)) if len(idx) == 1 else g
 
 
-def verify(network: ReLUNetwork, data: Any, *, invariants: bool = True) -> Certificate:
+def verify(
+    network: ReLUNetwork, data: Any, *, invariants: bool = True, label_matrix: Any = None
+) -> Certificate:
     """Prove exactly that ``network`` maps every training point to its label.
 
     Parameters
@@ -86,6 +92,9 @@ def verify(network: ReLUNetwork, data: Any, *, invariants: bool = True) -> Certi
     data : LabeledData or path
     invariants : bool
         Also check the layer invariants of the construction (when its metadata give them).
+    label_matrix : array-like, optional
+        Targets to check against instead of the network's own: column ``j`` is the target of
+        the data's class ``j``.
 
     Returns
     -------
@@ -98,9 +107,11 @@ def verify(network: ReLUNetwork, data: Any, *, invariants: bool = True) -> Certi
         neuron and exact value.
     DataError
         If the data do not fit the network (dimension, unknown labels).
+    FormatError
+        If the network's construction metadata are malformed.
     """
     data = load_data(data)
-    targets = targets_for(network, data)
+    targets = targets_for(network, data, label_matrix)
     plan = collapse_plan(network, data) if invariants else None
     A, s = data.integer_points
     N = data.N
