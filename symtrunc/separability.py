@@ -33,7 +33,7 @@ import numpy as np
 from symtrunc.data import LabeledData
 from symtrunc.errors import HypothesisError
 from symtrunc.exact.lp import OverlapCertificate, Separator, strictly_separate
-from symtrunc.exact.matrix import qmatrix, to_float
+from symtrunc.exact.matrix import exact_rows, qmatrix, to_float
 
 __all__ = ["SLSStep", "SLSCertificate", "NotSLSCertificate", "find_sls", "sls_step"]
 
@@ -120,10 +120,10 @@ class NotSLSCertificate:
 def _sets(data: LabeledData, remaining: Sequence[int], earlier: Sequence[flint.fmpq_mat]):
     rows = data.X.tolist()
     j = remaining[0]
-    inside = qmatrix([rows[i] for i in data.class_indices[j]])
+    inside = exact_rows([rows[i] for i in data.class_indices[j]], data.M)
     out_rows = [rows[i] for r in remaining[1:] for i in data.class_indices[r]]
     out_rows += [p.entries() for p in earlier] + [data.barycenter.entries()]
-    return inside, qmatrix(out_rows)
+    return inside, exact_rows(out_rows, data.M)
 
 
 def sls_step(

@@ -10,7 +10,7 @@ import flint
 from symtrunc.constructions.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.data import LabeledData
 from symtrunc.errors import HypothesisError, VerificationError
-from symtrunc.exact.matrix import columns_matrix, pinv, qmatrix, rows
+from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, rows
 from symtrunc.network import ReLUNetwork
 from symtrunc.verify.exact import verify
 
@@ -24,8 +24,7 @@ def layer_sets(data: LabeledData, order: Sequence[int], k: int, bases: Sequence[
     X = data.X.tolist()
     fwd = [X[i] for j in order[k + 1:] for i in data.class_indices[j]] + [p.entries() for p in bases[:k]]
     bwd = [X[i] for i in data.class_indices[order[k]]]
-    M = data.M
-    return (qmatrix(fwd) if fwd else flint.fmpq_mat(0, M)), qmatrix(bwd)
+    return exact_rows(fwd, data.M), exact_rows(bwd, data.M)
 
 
 def build_cone(cone: str, p, h, fwd, bwd, *, epsilon=None, angle=None) -> ConeLayer:

@@ -31,6 +31,7 @@ from symtrunc.exact.rational import to_q
 __all__ = [
     "qmatrix",
     "qvector",
+    "exact_rows",
     "identity",
     "zeros",
     "entries",
@@ -40,8 +41,6 @@ __all__ = [
     "rank",
     "pinv",
     "to_float",
-    "integer_scaled",
-    "is_positive_sign",
 ]
 
 
@@ -81,7 +80,21 @@ def qmatrix(data: Any, *, name: str = "matrix") -> flint.fmpq_mat:
     for i, r in enumerate(rows_):
         if len(r) != n:
             raise DataError(f"{name}: row {i} has {len(r)} entries, expected {n} (ragged rows)")
-    return flint.fmpq_mat(len(rows_), n, [to_q(v) for r in rows_ for v in r])
+    flat = [v for r in rows_ for v in r]
+    if all(type(v) is flint.fmpq or type(v) is int for v in flat):  # fast path: already exact
+        return flint.fmpq_mat(len(rows_), n, flat)
+    return flint.fmpq_mat(len(rows_), n, [to_q(v) for v in flat])
+
+
+def exact_rows(rows_: Sequence[Sequence[Any]], ncols: int) -> flint.fmpq_mat:
+    """Fast build from rows whose entries are already ``fmpq``/``int`` (no validation).
+
+    >>> exact_rows([[flint.fmpq(1, 2), 1]], 2)
+    [1/2, 1]
+    >>> exact_rows([], 3).nrows()
+    0
+    """
+    return flint.fmpq_mat(len(rows_), ncols, [v for r in rows_ for v in r])
 
 
 def qvector(values: Iterable[Any]) -> flint.fmpq_mat:
@@ -196,22 +209,3 @@ def to_float(A: flint.fmpq_mat, dtype: Any = np.float64) -> np.ndarray:
     return np.array([[float(v) for v in r] for r in A.tolist()], dtype=dtype).reshape(
         A.nrows(), A.ncols()
     )
-
-
-def integer_scaled(A: flint.fmpq_mat) -> tuple[flint.fmpz_mat, int]:
-    """Split ``A = N / d`` with ``N`` an integer matrix and ``d > 0`` the least common denominator.
-
-    >>> integer_scaled(qmatrix([["1/2", "1/3"]]))
-    ([3, 2], 6)
-    """
-    N, d = A.numer_denom()
-    return N, int(d)
-
-
-def is_positive_sign(value: flint.fmpq, sign: int) -> bool:
-    """Whether ``value`` has the weak sign ``sign`` (``+1``: ``>= 0``, ``-1``: ``<= 0``).
-
-    >>> is_positive_sign(flint.fmpq(0), -1), is_positive_sign(flint.fmpq(-1), 1)
-    (True, False)
-    """
-    return value >= 0 if sign > 0 else value <= 0

@@ -26,9 +26,7 @@ import flint
 
 from symtrunc.errors import DataError
 
-__all__ = ["to_q", "q_str", "q_to_sympy", "q_to_fraction", "Q_TYPES"]
-
-Q_TYPES = (flint.fmpq, flint.fmpz)
+__all__ = ["to_q", "q_str", "q_to_sympy", "q_to_fraction"]
 _FRACTION_RE = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
 
 

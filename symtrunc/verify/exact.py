@@ -38,11 +38,13 @@ from operator import itemgetter
 from typing import Any
 
 import flint
+import numpy as np
 
 from symtrunc.data import LabeledData, load_data
 from symtrunc.errors import DataError, FormatError, VerificationError
-from symtrunc.exact.matrix import pinv, qvector
-from symtrunc.network import ReLUNetwork
+from symtrunc.exact.matrix import qvector
+from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.truncation import relu
 from symtrunc.verify.certificate import Certificate, Counterexample, LayerCheck
 from symtrunc.verify.costs import cost_table, targets_for
 
@@ -113,73 +115,12 @@ def verify(
     data = load_data(data)
     targets = targets_for(network, data, label_matrix)
     plan = collapse_plan(network, data) if invariants else None
-    A, s = data.integer_points
+    if plan is None:
+        checks = _verify_full(network, data, targets)
+    else:
+        projected = bool((network.construction or {}).get("widths_shrink"))
+        checks = _verify_structured(network, data, targets, plan, check_points=not projected)
     N = data.N
-    idx = data.class_indices
-    gathers = [_gather(ix) for ix in idx]
-    cumulative = network.cumulative() if plan else None
-    projected = bool((network.construction or {}).get("widths_shrink"))
-    checks: list[LayerCheck] = []
-
-    def fail(check: str, cls: int, row: list, layer: int, neuron: int, m, scale: int, expected: str):
-        pos = next(i for i in idx[cls] if row[i] == m)
-        value = str(flint.fmpq(m) / scale)
-        c = Counterexample(check, pos, data.classes[cls], layer, neuron, value, expected)
-        raise VerificationError(str(c), c)
-
-    for k, values, scale in network.integer_pass(A, s):
-        layer = network.layers[k]
-        out = layer.shape[0]
-        rows = [values[r * N:(r + 1) * N] for r in range(out)]
-        if layer.activation == "identity" and k == network.depth - 1:
-            for j in range(data.Q):
-                for r in range(out):
-                    want = targets[j][r] * scale
-                    got = gathers[j](rows[r])
-                    if min(got) != want or max(got) != want:
-                        bad = next(v for v in got if v != want)
-                        pos = idx[j][got.index(bad)]
-                        c = Counterexample("zero loss", pos, data.classes[j], k + 1, r,
-                                           str(flint.fmpq(bad) / scale), str(targets[j][r]))
-                        raise VerificationError(str(c), c)
-            checks.append(LayerCheck(k + 1, "output"))
-            continue
-        if plan is None or k >= len(plan):
-            checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
-            continue
-        jc, _ = plan[k]
-        for r in range(out):
-            row = rows[r]
-            m = max(gathers[jc](row))
-            if m > 0:
-                fail("collapse sign", jc, row, k + 1, r, m, scale, "<= 0")
-            for j in range(data.Q):
-                if j != jc:
-                    m = min(gathers[j](row))
-                    if m < 0:
-                        fail("identity sign", j, row, k + 1, r, m, scale, ">= 0")
-        fixed = []
-        if projected:  # shrinking widths: only signs and zero loss are certified
-            checks.append(LayerCheck(k + 1, "truncation", data.classes[jc], data.counts[jc], N - data.counts[jc]))
-            continue
-        # truncated representatives of the collapsed classes equal their base points
-        Wc, bc = cumulative[k]
-        Wp = pinv(Wc)
-        for jj, p in plan[: k + 1]:
-            first = idx[jj][0]
-            act = flint.fmpq_mat(out, 1, [max(rows[r][first], 0) for r in range(out)]) / scale
-            rep = Wp * (act - bc)
-            want = Wp * (Wc * p)
-            if rep != want:
-                diff = next(i for i in range(rep.nrows()) if rep[i, 0] != want[i, 0])
-                c = Counterexample("collapse point", first, data.classes[jj], k + 1, diff,
-                                   str(rep[diff, 0]), f"{want[diff, 0]} (base point coordinate)")
-                raise VerificationError(str(c), c)
-            if jj != jc:
-                fixed.append(data.classes[jj])
-        checks.append(LayerCheck(
-            k + 1, "truncation", data.classes[jc], data.counts[jc], N - data.counts[jc], tuple(fixed)
-        ))
     outputs = flint.fmpq_mat(N, data.Q, [t for j in data.y for t in targets[j]])
     return Certificate(
         zero_loss=True,
@@ -193,3 +134,125 @@ def verify(
         theorem=str((network.construction or {}).get("theorem", "")),
     )
 
+
+
+def _counterexample(check, data, cls, point, layer, neuron, value, expected) -> VerificationError:
+    c = Counterexample(check, point, data.classes[cls], layer, neuron, str(value), expected)
+    return VerificationError(str(c), c)
+
+
+def _verify_full(network: ReLUNetwork, data: LabeledData, targets) -> list[LayerCheck]:
+    """Zero loss by a full exact forward pass of every point (any network)."""
+    A, s = data.integer_points
+    N = data.N
+    idx = data.class_indices
+    gathers = [_gather(ix) for ix in idx]
+    checks = []
+    for k, values, scale in network.integer_pass(A, s):
+        layer = network.layers[k]
+        if k < network.depth - 1:
+            checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
+            continue
+        for j in range(data.Q):
+            for r in range(layer.shape[0]):
+                want = targets[j][r] * scale
+                got = gathers[j](values[r * N:(r + 1) * N])
+                if min(got) != want or max(got) != want:
+                    bad = next(v for v in got if v != want)
+                    raise _counterexample("zero loss", data, j, idx[j][got.index(bad)], k + 1, r,
+                                          flint.fmpq(bad) / scale, str(targets[j][r]))
+        checks.append(LayerCheck(k + 1, "output"))
+    return checks
+
+
+class _Inputs:
+    """The data as homogeneous integer columns ``[A; s]`` (``X^T = A/s``), as int64 when small."""
+
+    def __init__(self, data: LabeledData) -> None:
+        A, s = data.integer_points
+        self.s = s
+        rows = [list(map(int, r)) for r in A.tolist()] + [[s] * data.N]
+        self.bound = max(max((abs(v) for v in r), default=0) for r in rows)
+        self.fmpz = flint.fmpz_mat(rows)
+        self.int64 = np.array(rows, dtype=np.int64) if self.bound < 2**62 else None
+
+    def affine(self, G: flint.fmpz_mat) -> np.ndarray:
+        """``G [A; s]`` exactly: an int64 array when every entry provably fits, else objects."""
+        Gl = [list(map(int, r)) for r in G.tolist()]
+        row_bound = max(sum(abs(v) for v in r) for r in Gl) * self.bound
+        if self.int64 is not None and row_bound < 2**62:
+            return np.array(Gl, dtype=np.int64) @ self.int64
+        H = G * self.fmpz
+        return np.array([list(map(int, r)) for r in H.tolist()], dtype=object)
+
+
+def _verify_structured(network, data, targets, plan, *, check_points: bool) -> list[LayerCheck]:
+    """Zero loss and the layer invariants, proved by induction over the layers.
+
+    If ReLU acted as the identity on a point in layers ``1..l-1`` (checked: pre-activations
+    ``≥ 0``), its pre-activation at layer ``l`` is exactly ``W^(l) x + b^(l)`` (cumulative
+    parameters computed from the layers). So the uncollapsed points are checked with the small
+    cumulative maps applied to the raw integer inputs. A class whose pre-activations are all
+    ``≤ 0`` has the zero activation vector at that layer, so from then on one exact
+    representative stands for every point of the class.
+    """
+    inputs = _Inputs(data)
+    idx = [np.array(ix, dtype=np.intp) for ix in data.class_indices]
+    cumulative = network.cumulative()
+    reps: dict[int, flint.fmpq_mat] = {}  # collapsed class -> exact activation after the layer
+    order: list[int] = []
+    checks: list[LayerCheck] = []
+    for k, layer in enumerate(network.layers):
+        out = layer.shape[0]
+        for jj in order:  # collapsed classes: one exact representative each
+            z = layer.W * reps[jj] + layer.b
+            if layer.activation == "relu":
+                neg = next((r for r in range(out) if z[r, 0] < 0), None)
+                if neg is not None and k < len(plan):
+                    raise _counterexample("identity sign", data, jj, data.class_indices[jj][0], k + 1,
+                                          neg, z[neg, 0], ">= 0")
+                z = relu(z)
+            reps[jj] = z
+        if k >= len(plan):
+            if k == network.depth - 1:
+                for jj in order:
+                    for r in range(out):
+                        if reps[jj][r, 0] != targets[jj][r]:
+                            raise _counterexample("zero loss", data, jj, data.class_indices[jj][0], k + 1,
+                                                  r, reps[jj][r, 0], str(targets[jj][r]))
+                checks.append(LayerCheck(k + 1, "output"))
+            else:
+                checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
+            continue
+        jc, _ = plan[k]
+        Wc, bc = cumulative[k]
+        G, de = Layer(Wc, bc).integer_form
+        scale = de * inputs.s
+        H = inputs.affine(G)
+        for j in [jc] + [j for j in range(data.Q) if j != jc and j not in reps]:
+            sub = H[:, idx[j]]
+            if j == jc:
+                pos = np.argwhere(sub > 0)
+                check, expected = "collapse sign", "<= 0"
+            else:
+                pos = np.argwhere(sub < 0)
+                check, expected = "identity sign", ">= 0"
+            if len(pos):
+                r, i = int(pos[0][0]), int(pos[0][1])
+                raise _counterexample(check, data, j, data.class_indices[j][i], k + 1, r,
+                                      flint.fmpq(int(sub[r, i]), scale), expected)
+        reps[jc] = flint.fmpq_mat(out, 1)
+        order.append(jc)
+        fixed = []
+        if check_points:  # truncated representatives equal the base points: x^(l) = W^(l) p + b^(l)
+            for jj, p in plan[: k + 1]:
+                want = Wc * p + bc
+                if reps[jj] != want:
+                    r = next(i for i in range(out) if reps[jj][i, 0] != want[i, 0])
+                    raise _counterexample("collapse point", data, jj, data.class_indices[jj][0], k + 1, r,
+                                          reps[jj][r, 0], f"{want[r, 0]} (image of the base point)")
+                if jj != jc:
+                    fixed.append(data.classes[jj])
+        checks.append(LayerCheck(k + 1, "truncation", data.classes[jc], data.counts[jc],
+                                 sum(data.counts[j] for j in range(data.Q) if j != jc), tuple(fixed)))
+    return checks
