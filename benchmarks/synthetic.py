@@ -8,10 +8,12 @@ Import-light (numpy + symtrunc only)::
 Recipe: ``Q`` integer cluster centers drawn uniformly from ``[3, 13]^M`` (rejection-sampled
 so that they are pairwise far apart and linearly independent), and ``N`` points split evenly
 across the classes (the first ``N mod Q`` classes get one extra point), each a center plus
-integer noise in ``[-noise, noise]^M``, clipped to ``0..16``. With ``M`` large enough compared
-to the noise (the default ``noise=1`` and ``M >= 8``) the clusters are vertices of the
-configuration and far from the other clusters and the barycenter, so the data are SLS in
-practice; :func:`symtrunc.construct` (or :func:`symtrunc.find_sls`) certifies it exactly.
+integer noise in ``[-noise, noise]^M``, clipped to ``0..16``. For ``M`` large compared to the
+noise (``noise=1``, ``M >= 16``; the benchmark uses ``M = 64``) the clusters are vertices of the
+configuration, far from the other clusters and the barycenter, so the data are SLS; this is not
+a theorem for every seed, but :func:`symtrunc.construct` (or :func:`symtrunc.find_sls`) certifies
+it exactly (and raises ``HypothesisError`` otherwise). In small dimension (``M < 16``) an
+occasional seed may fail to be SLS.
 """
 
 from __future__ import annotations
@@ -38,16 +40,20 @@ def sls_arrays(N: int, M: int, Q: int, seed: int = 0, *, noise: int = 1) -> tupl
     if noise < 0:
         raise ValueError("noise must be >= 0")
     rng = np.random.default_rng(seed)
-    # centers: far apart (min pairwise distance well above the noise diameter) and independent
-    min_dist = max(4.0 * noise * np.sqrt(M), 4.0)
-    for _ in range(1000):
+    # centers: linearly independent and far apart -- pairwise distance at least twice the
+    # noise diameter 2 noise sqrt(M) when possible; the requirement is relaxed (10% every 100
+    # draws) for small M, where random centers in [3, 13]^M cannot be that far apart
+    min_dist = max(4.0 * noise * np.sqrt(M), 2.0)
+    for attempt in range(2000):
         C = rng.integers(CENTER_LOW, CENTER_HIGH + 1, size=(Q, M))
-        diff = C[:, None, :] - C[None, :, :]
-        d = np.sqrt((diff.astype(float) ** 2).sum(-1)) + np.eye(Q) * 1e9
+        diff = (C[:, None, :] - C[None, :, :]).astype(float)
+        d = np.sqrt((diff**2).sum(-1)) + np.eye(Q) * 1e9
         if d.min() >= min_dist and np.linalg.matrix_rank(C.astype(float)) == Q:
             break
+        if attempt % 100 == 99:
+            min_dist *= 0.9
     else:  # pragma: no cover - only for absurd parameters
-        raise ValueError(f"could not draw {Q} well-separated centers in dimension {M}")
+        raise ValueError(f"could not draw {Q} independent centers in dimension {M}")
     counts = [N // Q + (1 if j < N % Q else 0) for j in range(Q)]
     y = np.repeat(np.arange(Q), counts)
     X = C[y] + rng.integers(-noise, noise + 1, size=(N, M))

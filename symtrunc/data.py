@@ -240,12 +240,13 @@ class LabeledData:
         if self.Y.rank() < Q:
             raise DataError("label matrix Y is singular; the class targets must be linearly independent")
         seen: dict[tuple, int] = {}
-        for i, row in enumerate(self.X.tolist()):
-            key = tuple(row)
-            j = seen.setdefault(key, self.y[i])
+        A, _ = self.X.numer_denom()  # integer rows hash fast (fmpz) and identify points exactly
+        for i, row in enumerate(A.tolist()):
+            j = seen.setdefault(tuple(row), self.y[i])
             if j != self.y[i]:
+                coords = ", ".join(str(self.X[i, k]) for k in range(self.M))
                 raise DataError(
-                    f"point {i} ({', '.join(map(str, row))}) appears under two labels: "
+                    f"point {i} ({coords}) appears under two labels: "
                     f"{self.classes[j]!r} and {self.classes[self.y[i]]!r}"
                 )
         if Q > M:

@@ -162,7 +162,9 @@ class ReLUNetwork:
             if prev_W is None:
                 W, b = Wc, bc
             else:
-                W = Wc * pinv(prev_W)
+                square = prev_W.nrows() == prev_W.ncols() and prev_W.rank() == prev_W.nrows()
+                # W_l = W^(l) (W^(l-1))^{-1}: solve (W^(l-1))^T W_l^T = W^(l)^T when invertible
+                W = prev_W.transpose().solve(Wc.transpose()).transpose() if square else Wc * pinv(prev_W)
                 b = bc - W * prev_b
             layers.append(Layer(W, b, act))
             prev_W, prev_b = Wc, bc

@@ -17,7 +17,7 @@ Examples
 ...                             [1, 1, 1, 1, 2, 2, 2, 2])
 >>> cert = find_sls(d)
 >>> cert.order, [s.base_point.transpose() for s in cert.steps]
-((0, 1), [[7/4, 5/4], [5/4, 7/4]])
+((0, 1), [[11/6, 7/6], [7/6, 11/6]])
 >>> cert.check(d)
 True
 """
@@ -32,7 +32,7 @@ import numpy as np
 
 from symtrunc.data import LabeledData
 from symtrunc.errors import HypothesisError
-from symtrunc.exact.lp import OverlapCertificate, Separator, strictly_separate
+from symtrunc.exact.lp import OverlapCertificate, Separator, simplest_between, strictly_separate
 from symtrunc.exact.matrix import exact_rows, qmatrix, to_float
 
 __all__ = ["SLSStep", "SLSCertificate", "NotSLSCertificate", "find_sls", "sls_step"]
@@ -149,12 +149,16 @@ def sls_step(
     result = strictly_separate(inside, outside, floats=fl)
     if isinstance(result, OverlapCertificate):
         return result
-    h, c = result.normal, result.offset
+    h = result.normal
     hm = (h.transpose() * data.mean(j))[0, 0]
     hb = (h.transpose() * data.barycenter)[0, 0]
-    t = (c - hm) / (hb - hm)
+    # every offset c in (max_class ⟨h,x⟩, min_rest ⟨h,x⟩) separates; c <-> t is affine. Take the
+    # simplest t in the middle half of its interval: small denominators, margin >= 1/4 of the gap
+    lo = (max((inside * h).entries()) - hm) / (hb - hm)
+    hi = (min((outside * h).entries()) - hm) / (hb - hm)
+    t = simplest_between(lo + (hi - lo) / 4, hi - (hi - lo) / 4)
     p = t * data.barycenter + (1 - t) * data.mean(j)
-    return SLSStep(j, result, t, p)
+    return SLSStep(j, Separator(h, hm + t * (hb - hm)), t, p)
 
 
 def find_sls(
@@ -185,10 +189,11 @@ def find_sls(
     Notes
     -----
     The search is depth-first over orders with backtracking and memoizes peeled sets that led
-    to dead ends. The base point of each step is where the max-margin separating hyperplane
-    (with the offset midway between the two sets) crosses the segment. Since later steps depend
+    to dead ends. The base point of each step is where a max-margin separating hyperplane
+    crosses the segment. Since later steps depend
     on these choices, a failed search proves non-separability only when the first step is
-    blocked for every class (``complete=True``), which the certificate states.
+    blocked for every class (``complete=True``), which the certificate states. Each base point
+    uses the simplest rational ``t`` in the middle half of the admissible interval.
     """
     floats = to_float(data.X)
     blocked: dict[tuple[int, ...], dict[int, OverlapCertificate]] = {}

@@ -193,3 +193,12 @@ def test_wine_sls():
     assert cert.zero_loss and cert.n_points == 178
     assert [row.collapsed_points for row in cert.layers[:3]] == [
         data.counts[data.classes.index(c)] for c in net.construction["order"]]
+
+
+def test_synthetic_benchmark_data_construct_and_verify():
+    from benchmarks.synthetic import sls_data
+
+    data = sls_data(300, 16, 5, seed=3)
+    net = symtrunc.construct(data)
+    cert = symtrunc.verify(net, data)
+    assert cert.zero_loss and cert.invariants_checked and cert.n_points == 300

@@ -8,6 +8,8 @@ from symtrunc.truncation import TruncationMap
 
 POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
 LABELS = [1, 1, 1, 1, 2, 2, 2, 2]
+# the dossier's choices: h_1 ∝ (-1, 1), h_2 ∝ (1, -1), t_1 = t_2 = 3/4
+REFERENCE = dict(normals=[[-1, 1], [1, -1]], t=["3/4", "3/4"])
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +23,17 @@ def test_means_barycenter_and_sls_steps(data):
     assert data.barycenter == qvector(["3/2", "3/2"])
     cert = symtrunc.find_sls(data)
     assert cert.order == (0, 1)
-    assert [s.t for s in cert.steps] == [qmatrix([["3/4"]])[0, 0]] * 2
-    assert cert.steps[0].base_point == qvector(["7/4", "5/4"])
-    assert cert.steps[1].base_point == qvector(["5/4", "7/4"])
+    # admissible t for h_1 = (-1, 1) is (1/2, 1); the search takes the simplest t in (5/8, 7/8)
+    assert [s.t for s in cert.steps] == [qmatrix([["2/3"]])[0, 0]] * 2
+    assert cert.steps[0].base_point == qvector(["11/6", "7/6"])
+    assert cert.steps[1].base_point == qvector(["7/6", "11/6"])
     assert cert.steps[0].normal == qvector([-1, 1])  # h_1 ∝ (-1, 1), pointing away from class 1
     assert cert.steps[1].normal == qvector([1, -1])
     assert cert.check(data)
 
 
 def test_rational_variant_exact_layers(data):
-    net = symtrunc.construct(data)
+    net = symtrunc.construct(data, **REFERENCE)
     (W1, b1), (W2, b2), (W3, b3) = net.cumulative()
     assert W1 == qmatrix([[0, 1], [-1, 2]]) and b1 == qvector(["-5/4", "-3/4"])
     assert W2 == qmatrix([[2, -1], [1, 0]]) and b2 == qvector(["-3/4", "-5/4"])
@@ -43,7 +46,7 @@ def test_rational_variant_exact_layers(data):
 
 
 def test_truncation_view(data):
-    net = symtrunc.construct(data)
+    net = symtrunc.construct(data, **REFERENCE)
     (W1, b1), (W2, b2), _ = net.cumulative()
     tau1, tau2 = TruncationMap(W1, b1), TruncationMap(W2, b2)
     for x, label in zip(POINTS, LABELS):
@@ -56,7 +59,7 @@ def test_truncation_view(data):
 
 def test_paper_recipe_with_lambda_one(data):
     # θ in (θ_min ≈ 1.176, θ_2 = π/2): λ(θ, θ_2) = 1 and W_θ = I; R_l are the Householder reflections
-    net = symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"])
+    net = symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **REFERENCE)
     assert [s["lambda"] for s in net.construction["steps"]] == ["1", "1"]
     (W1, b1), (W2, b2), (W3, b3) = net.cumulative()
     assert W1 == qmatrix([[-1, 0], [0, 1]]) and b1 == qvector(["7/4", "-5/4"])

@@ -143,7 +143,7 @@ def rational_cone(
             raise HypothesisError(f"epsilon = {eps} makes W singular (ε = -⟨h, u⟩)")
     else:
         top = bound if bound is not None else flint.fmpq(2)
-        eps = top if top.q == 1 or top < 1 else simplest_between(top / 2, top)
+        eps = top if top.q == 1 else simplest_between(top / 2, top)
         if eps + hu == 0:
             eps = simplest_between(top / 4, top / 2)
     # scaling invariance τ_{cW,cb} = τ_{W,b}: clear denominators, W = c (ε I + u hᵀ) integer

@@ -11,7 +11,7 @@ Examples
 >>> from symtrunc.data import LabeledData
 >>> d = LabeledData.from_arrays([[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]],
 ...                             [1, 1, 1, 1, 2, 2, 2, 2])
->>> net = construct_sls(d)
+>>> net = construct_sls(d, normals=[[-1, 1], [1, -1]], t=["3/4", "3/4"])  # the dossier's §5.2 choice
 >>> [layer.W for layer in net.layers][1]
 [3, -2]
 [2, -1]

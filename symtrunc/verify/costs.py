@@ -75,19 +75,17 @@ def cost_table(outputs: flint.fmpq_mat, data: LabeledData, targets: list[list[fl
     Returns ``half_squared`` = ½‖X^(L) − Y^ext‖², ``class_weighted`` = C_N = Σ_j (1/N_j) Σ_i |·|²,
     ``class_weighted_sqrt`` = √C_N (exact, sympy form) and ``mean_squared`` = (1/N) Σ |·|².
     """
-    import sympy
-
     per_class = [flint.fmpq(0)] * data.Q
     rows = outputs.tolist()
     for i, j in enumerate(data.y):
         per_class[j] += sum(((v - t) ** 2 for v, t in zip(rows[i], targets[j])), flint.fmpq(0))
     total = sum(per_class, flint.fmpq(0))
     weighted = sum((s / n for s, n in zip(per_class, data.counts)), flint.fmpq(0))
-    root = sympy.sqrt(sympy.Rational(int(weighted.p), int(weighted.q)))
+    root = _sqrt_str(weighted)
     return {
         "half_squared": str(total / 2),
         "class_weighted": str(weighted),
-        "class_weighted_sqrt": str(root),
+        "class_weighted_sqrt": root,
         "mean_squared": str(total / data.N),
     }
 
@@ -96,3 +94,19 @@ def costs(network: Any, data: Any) -> dict[str, str]:
     """Exact costs of ``network`` on ``data`` (any network, not only constructed ones)."""
     data = load_data(data)
     return cost_table(network.forward(data), data, targets_for(network, data))
+
+
+def _sqrt_str(q: flint.fmpq) -> str:
+    """Exact square root as a string: rational when ``q`` is a square, else sympy's radical form.
+
+    >>> _sqrt_str(flint.fmpq(9, 4)), _sqrt_str(flint.fmpq(1, 2))
+    ('3/2', 'sqrt(2)/2')
+    """
+    from math import isqrt
+
+    p, d = int(q.p), int(q.q)
+    if isqrt(p) ** 2 == p and isqrt(d) ** 2 == d:
+        return str(flint.fmpq(isqrt(p), isqrt(d)))
+    import sympy
+
+    return str(sympy.sqrt(sympy.Rational(p, d)))
