@@ -39,6 +39,7 @@ import flint
 
 from symtrunc.errors import FormatError
 from symtrunc.exact.matrix import pinv, qmatrix, qvector
+from symtrunc.exact.rational import to_q
 
 __all__ = ["Layer", "ReLUNetwork", "ParameterCount"]
 
@@ -70,6 +71,12 @@ class Layer:
                 f"bias has shape {self.b.nrows()}x{self.b.ncols()}, expected {self.W.nrows()}x1"
             )
 
+    def __reduce__(self):
+        # python-flint matrices do not pickle; exact strings do (needed by multiprocessing/Dask)
+        W, b = self.W, self.b
+        return (_layer_from_strings, (W.nrows(), W.ncols(), [str(v) for v in W.entries()],
+                                      [str(v) for v in b.entries()], self.activation))
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(out, in)``."""
@@ -85,6 +92,11 @@ class Layer:
         Ar, cr = A.tolist(), c.tolist()
         rows = [[v * e for v in Ar[i]] + [cr[i][0] * d] for i in range(out)]
         return flint.fmpz_mat(rows), d * e
+
+
+def _layer_from_strings(m: int, n: int, W: list[str], b: list[str], activation: str) -> Layer:
+    return Layer(flint.fmpq_mat(m, n, [to_q(v) for v in W]), flint.fmpq_mat(m, 1, [to_q(v) for v in b]),
+                 activation)
 
 
 @dataclass(frozen=True)
