@@ -222,6 +222,21 @@ class LabeledData:
             raise DataError(f"{path}: y must be 1-dimensional, got shape {y.shape}")
         return cls.from_arrays(X, y.tolist(), **kwargs)
 
+    @classmethod
+    def from_npy(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+        """Read a 2-D ``.npy`` array whose last column is the label (no pickle)."""
+        path = Path(path)
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read {path} as .npy: {e}") from None
+        if arr.ndim != 2 or arr.shape[1] < 2:
+            raise DataError(f"{path}: expected a 2-D array whose last column is the label")
+        labels = arr[:, -1]
+        if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+            labels = labels.astype(np.int64)  # a float column of whole numbers holds integer labels
+        return cls.from_arrays(arr[:, :-1], labels.tolist(), **kwargs)
+
     # ---------------------------------------------------------------- validation
     def validate(self) -> None:
         """Check the standing assumptions of the constructions.
@@ -384,9 +399,11 @@ def load_data(source: Any, y: Sequence[Any] | None = None, **kwargs: Any) -> Lab
         suffix = path.suffix.lower()
         if suffix == ".npz":
             return LabeledData.from_npz(path, **kwargs)
+        if suffix == ".npy":
+            return LabeledData.from_npy(path, **kwargs)
         if suffix in (".csv", ".txt", ""):
             return LabeledData.from_csv(path, **kwargs)
-        raise DataError(f"unknown data format {suffix!r}: use a .csv or .npz file")
+        raise DataError(f"unknown data format {suffix!r}: use a .csv, .npz or .npy file")
     if y is None:
         raise DataError("labels y are required when data are given as an array")
     return LabeledData.from_arrays(source, y, **kwargs)

@@ -384,13 +384,25 @@ class TestCsvErrors:
         with raises_data_error("cannot read"):
             load_data(d)
 
-    @pytest.mark.parametrize("name", ["d.json", "d.npy", "d.xlsx"])
+    @pytest.mark.parametrize("name", ["d.json", "d.xlsx"])
     def test_unknown_suffix(self, tmp_path, name):
         p = write(tmp_path, "1,0,a\n0,1,b\n", name)
         with raises_data_error("unknown data format") as e:
             load_data(p)
         _assert_data_error(e)
-        assert "use a .csv or .npz file" in str(e.value)
+        assert "use a .csv, .npz or .npy file" in str(e.value)
+
+    def test_npy_last_column_label(self, tmp_path):
+        p = tmp_path / "d.npy"
+        np.save(p, np.array([[0.5, 0, 1], [0, 2, 2]]))
+        d = load_data(p)
+        assert d.X[0, 0] == flint.fmpq(1, 2) and d.classes == (1, 2) and type(d.classes[0]) is int
+        bad = write(tmp_path, "not npy", "e.npy")
+        with raises_data_error("cannot read"):
+            load_data(bad)
+        np.save(tmp_path / "v.npy", np.arange(3))
+        with raises_data_error("last column"):
+            load_data(tmp_path / "v.npy")
 
 
 class TestNpzErrors:
