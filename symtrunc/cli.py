@@ -1,4 +1,4 @@
-"""Command-line interface: ``symtrunc construct | verify | info | demo``.
+"""Command-line interface: ``symtrunc construct | verify | info | demo | export | import | explain``.
 
 Exit codes: 0 success; 1 the data do not meet a theorem's hypotheses or verification failed;
 2 usage or input error. Errors are one line on standard error.
@@ -236,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", help="also save the network JSON here")
     d.add_argument("--cone", choices=CONES, default="rational", help="cone recipe (default: rational)")
     d.set_defaults(func=_cmd_demo)
+
+    from symtrunc import cli_io
+
+    cli_io.register(sub)
     return p
 
 
