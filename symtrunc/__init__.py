@@ -20,7 +20,11 @@ from symtrunc.errors import (
     UncertifiedError,
     VerificationError,
 )
+from symtrunc.explain import explain
+from symtrunc.io.export import export
 from symtrunc.io.json import load_network, save_network
+from symtrunc.io.trained import import_network
+from symtrunc.lower import FloatNetwork, lower
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.separability import find_sls
 from symtrunc.truncation import PolyhedralCone, TruncationMap
@@ -31,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "METHODS",
     "Certificate",
+    "FloatNetwork",
     "DataError",
     "FormatError",
     "HypothesisError",
@@ -45,6 +50,10 @@ __all__ = [
     "__version__",
     "construct",
     "costs",
+    "explain",
+    "export",
+    "import_network",
+    "lower",
     "find_sls",
     "load_data",
     "load_network",

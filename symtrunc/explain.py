@@ -221,7 +221,7 @@ def _left_null(W: flint.fmpq_mat) -> flint.fmpq_mat:
     """Columns spanning ``{y : W^T y = 0}`` (the orthogonal complement of ``range(W)``)."""
     A = W.transpose()  # n x m
     R, r = A.rref()
-    n, m = A.nrows(), A.ncols()
+    m = A.ncols()
     pivots = []
     row = 0
     for j in range(m):
@@ -278,7 +278,6 @@ def explain(network: ReLUNetwork, data: Any) -> Explanation:
         raise DataError(f"the data have dimension {data.M} but the network expects {network.input_dim}")
     X = data.X.transpose()  # points as columns, x^(τ,0)
     N = data.N
-    ones = [flint.fmpq(1)] * N
     dim = network.input_dim
     Wc: flint.fmpq_mat = identity(dim)   # cumulative W^(l-1) on the current space
     bc: flint.fmpq_mat = flint.fmpq_mat(dim, 1)

@@ -23,7 +23,8 @@ import symtrunc
 from symtrunc import cli_io
 from symtrunc.data import LabeledData
 from symtrunc.errors import DataError, FormatError
-from symtrunc.io.export import FORMATS, ExportReport, atomic_write, export, float_layers, round_q
+from symtrunc.exact.rounding import round_q
+from symtrunc.io.export import FORMATS, ExportReport, atomic_write, export, float_layers
 from symtrunc.io.json import load_network
 from symtrunc.io.trained import import_network
 from symtrunc.network import ReLUNetwork

@@ -52,6 +52,7 @@ import flint
 import numpy as np
 
 from symtrunc.errors import DataError, FormatError
+from symtrunc.exact.rounding import round_matrix
 from symtrunc.network import ReLUNetwork
 
 __all__ = [
@@ -60,7 +61,6 @@ __all__ = [
     "ExportReport",
     "export",
     "float_layers",
-    "round_q",
     "atomic_write",
     "sequential_keys",
     "format_from_suffix",
@@ -71,7 +71,6 @@ FORMATS = ("onnx", "safetensors", "torch", "jax", "npz", "json")
 DTYPES = ("float64", "float32")
 _SUFFIXES = {".onnx": "onnx", ".safetensors": "safetensors", ".pt": "torch", ".pth": "torch",
              ".npz": "npz", ".json": "json"}
-_F32_OVERFLOW = flint.fmpq(2**128 - 2**103)  # the smallest value that rounds to inf in float32
 _EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "safetensors": "safetensors", "torch": "torch"}
 
 
@@ -155,54 +154,6 @@ def _check_dtype(dtype: Any) -> str:
     return name
 
 
-def round_q(q: flint.fmpq, dtype: str = "float64") -> float:
-    """Round a rational to the nearest float64/float32 (ties to even), returned as a Python float.
-
-    Python's ``int / int`` is correctly rounded to float64; float32 is rounded from the exact
-    value (not from the float64, which could round twice).
-
-    >>> round_q(flint.fmpq(1, 3)), round_q(flint.fmpq(1, 3), "float32")
-    (0.3333333333333333, 0.3333333432674408)
-    >>> round_q(flint.fmpq(2**24 + 1), "float32")   # a tie: rounds to the even neighbour
-    16777216.0
-    """
-    p, d = int(q.p), int(q.q)
-    try:
-        f = p / d if d != 1 else float(p)
-    except OverflowError:
-        raise DataError(f"the weight {q} is too large for {dtype}") from None
-    if dtype == "float64" or f == 0.0:
-        return f
-    if abs(q) >= _F32_OVERFLOW:
-        raise DataError(f"the weight {q} is too large for float32")
-    with np.errstate(over="ignore"):
-        f32 = np.float32(f)  # may be inf just below the threshold; the neighbours fix that
-    best, best_err = None, None
-    for c in (np.nextafter(f32, np.float32(-np.inf)), f32, np.nextafter(f32, np.float32(np.inf))):
-        if not np.isfinite(c):
-            continue
-        err = abs(q - flint.fmpq(*float(c).as_integer_ratio()))
-        if best_err is None or err < best_err or (
-            err == best_err and int(np.array(c).view(np.uint32)) % 2 == 0
-        ):
-            best, best_err = c, err
-    return float(best)
-
-
-def _round_matrix(M: flint.fmpq_mat, dtype: str) -> tuple[np.ndarray, flint.fmpq]:
-    vals = M.entries()
-    out = np.empty(len(vals), dtype=np.float64)
-    worst = flint.fmpq(0)
-    for i, q in enumerate(vals):
-        f = round_q(q, dtype)
-        out[i] = f
-        if q.q != 1 or abs(int(q.p)) > 2**24:  # small integers are exact in both dtypes
-            err = abs(q - flint.fmpq(*f.as_integer_ratio()))
-            if err > worst:
-                worst = err
-    return out.reshape(M.nrows(), M.ncols()).astype(dtype), worst
-
-
 def float_layers(
     network: ReLUNetwork, dtype: str = "float64"
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], flint.fmpq]:
@@ -220,8 +171,8 @@ def float_layers(
     out, worst = [], flint.fmpq(0)
     for k, layer in enumerate(network.layers, 1):
         try:
-            W, eW = _round_matrix(layer.W, dtype)
-            b, eb = _round_matrix(layer.b, dtype)
+            W, eW = round_matrix(layer.W, dtype)
+            b, eb = round_matrix(layer.b, dtype)
         except DataError as e:
             raise DataError(f"layer {k}: {e}") from None
         out.append((W, b.reshape(-1)))
