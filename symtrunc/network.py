@@ -226,6 +226,12 @@ class ReLUNetwork:
             out.append((W, b))
         return out
 
+    def export(self, path: Any, to: str | None = None, dtype: str = "float64") -> Any:
+        """Write to ONNX/safetensors/torch/jax/npz/json; see :func:`symtrunc.io.export.export`."""
+        from symtrunc.io.export import export
+
+        return export(self, path, to=to, dtype=dtype)
+
     def with_layer(self, k: int, layer: Layer) -> "ReLUNetwork":
         """A copy with layer ``k`` (0-based) replaced."""
         layers = list(self.layers)
@@ -250,23 +256,12 @@ class ReLUNetwork:
         s : int
             Positive common denominator.
         """
-        N = A.ncols()
+        from symtrunc.exact.evaluate import integer_pass_values
+
         if A.nrows() != self.input_dim:
             raise FormatError(f"points have dimension {A.nrows()}, the network expects {self.input_dim}")
-        rows = A.tolist()
-        H_in = flint.fmpz_mat([list(r) for r in rows] + [[s] * N])
-        scale = s
-        for k, layer in enumerate(self.layers):
-            G, de = layer.integer_form
-            H = G * H_in
-            scale = scale * de
-            values = H.entries()
-            yield k, values, scale
-            if layer.activation == "relu":
-                vals = [v if v > 0 else 0 for v in values]
-            else:
-                vals = list(values)
-            H_in = flint.fmpz_mat(layer.shape[0] + 1, N, vals + [scale] * N)
+        # fast exact evaluator: per-neuron integer scales, float64 BLAS while provably exact
+        yield from integer_pass_values(self, A, int(s))
 
     def forward(self, points: Any) -> flint.fmpq_mat:
         """Exact outputs for points given as rows (shape ``(N, d_0)``); returns ``(N, d_L)``.
@@ -276,16 +271,15 @@ class ReLUNetwork:
         points : LabeledData, fmpq_mat or array-like of shape (N, d_0)
         """
         from symtrunc.data import LabeledData
+        from symtrunc.exact.evaluate import exact_forward
 
         if isinstance(points, LabeledData):
-            A, s = points.integer_points
+            X = points.X
         else:
-            A, s = qmatrix(points, name="points").transpose().numer_denom()
-        out = None
-        for k, values, scale in self.integer_pass(A, int(s)):
-            out = (values, scale)
-        values, scale = out
-        H = flint.fmpq_mat(self.output_dim, A.ncols(), values)
-        return (H / scale).transpose()
+            X = qmatrix(points, name="points")
+        if X.ncols() != self.input_dim:
+            raise FormatError(f"points have dimension {X.ncols()}, the network expects {self.input_dim}")
+        # integer scaling with a-priori bounds: float64 BLAS while provably exact, else flint
+        return exact_forward(self, X)
 
     __call__ = forward

@@ -542,3 +542,41 @@ def test_regression_verify_ignores_label_matrix(tmp_path, squares, squares_net, 
     Y = write(tmp_path, "2,1\n1,1\n", "Y.csv")
     code, _, err = run(capsys, "verify", squares_net, squares, "--label-matrix", Y)
     assert_one_line_error(err, code, 1)
+
+
+# --------------------------------------------------------------------------- certified verification
+def test_verify_certified_streams_npy_and_matches_exact(tmp_path, capsys):
+    import numpy as np
+
+    from benchmarks.synthetic import sls_arrays
+
+    X, y = sls_arrays(300, 8, 3, 1)
+    train = tmp_path / "train.npy"
+    np.save(train, np.hstack([X, y[:, None]]).astype(np.int16))
+    net = tmp_path / "net.json"
+    assert main(["construct", str(train), "-o", str(net), "-q"]) == 0
+    big = tmp_path / "big.npy"
+    idx = np.random.default_rng(0).integers(0, 300, 5000)
+    np.save(big, np.hstack([X[idx], y[idx, None]]).astype(np.uint8))
+    capsys.readouterr()
+    assert main(["verify", str(net), str(big), "--certified", "--chunk-size", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "5000 points" in out and "certified by rigorous float bounds" in out and "5 chunks" in out
+    # the same file, exactly
+    assert main(["verify", str(net), str(big), "-q"]) == 0
+    # a wrong label somewhere in the stream: exit 1 with one line naming the point
+    bad = np.load(big)
+    bad[4321, -1] = (bad[4321, -1] + 1) % 3
+    np.save(tmp_path / "bad.npy", bad)
+    capsys.readouterr()
+    assert main(["verify", str(net), str(tmp_path / "bad.npy"), "--certified", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "point 4321" in err and len(err.strip().splitlines()) == 1
+
+
+def test_verify_labels_without_certified_is_a_usage_error(tmp_path, capsys):
+    import numpy as np
+
+    np.save(tmp_path / "d.npy", np.array([[0, 1, 0], [1, 0, 1]]))
+    assert main(["construct", str(tmp_path / "d.npy"), "-o", str(tmp_path / "n.json"), "-q"]) == 0
+    assert main(["verify", str(tmp_path / "n.json"), str(tmp_path / "d.npy"), "--labels", "y.npy"]) == 2

@@ -84,7 +84,13 @@ def _gather(idx: tuple[int, ...]):
 
 
 def verify(
-    network: ReLUNetwork, data: Any, *, invariants: bool = True, label_matrix: Any = None
+    network: ReLUNetwork,
+    data: Any,
+    *,
+    invariants: bool = True,
+    label_matrix: Any = None,
+    method: str = "exact",
+    **options: Any,
 ) -> Certificate:
     """Prove exactly that ``network`` maps every training point to its label.
 
@@ -92,11 +98,20 @@ def verify(
     ----------
     network : ReLUNetwork
     data : LabeledData or path
+        With ``method="certified"``: anything :func:`symtrunc.stream.open_source` accepts
+        (arrays with ``labels=``, ``.npy``/``.npz``/``.csv`` files, shard patterns, dask arrays).
     invariants : bool
         Also check the layer invariants of the construction (when its metadata give them).
     label_matrix : array-like, optional
         Targets to check against instead of the network's own: column ``j`` is the target of
         the data's class ``j``.
+    method : {"exact", "certified"}
+        ``"exact"``: exact integer arithmetic on every point. ``"certified"``: a float64 filter
+        with rigorous error bounds and exact fallback, streamed in chunks
+        (:func:`symtrunc.verify.certified.verify_certified`; same guarantee, much faster on
+        many points).
+    **options
+        For ``method="certified"``: ``labels``, ``chunk_size``, ``client``, ``progress``, ``tuning``.
 
     Returns
     -------
@@ -112,6 +127,15 @@ def verify(
     FormatError
         If the network's construction metadata are malformed.
     """
+    if method == "certified":
+        from symtrunc.verify.certified import verify_certified
+
+        return verify_certified(network, data, invariants=invariants, label_matrix=label_matrix, **options)
+    if method != "exact":
+        raise DataError(f"unknown verification method {method!r}; use 'exact' or 'certified'")
+    if options:
+        raise TypeError(f"verify() got unexpected keyword argument(s) for method='exact': "
+                        f"{', '.join(sorted(options))}")
     data = load_data(data)
     targets = targets_for(network, data, label_matrix)
     plan = collapse_plan(network, data) if invariants else None
