@@ -24,7 +24,9 @@ from symtrunc.explain import explain
 from symtrunc.io.export import export
 from symtrunc.io.json import load_network, save_network
 from symtrunc.io.trained import import_network
+from symtrunc.latex import to_latex
 from symtrunc.lower import FloatNetwork, lower
+from symtrunc.report import write_report
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.separability import find_sls
 from symtrunc.truncation import PolyhedralCone, TruncationMap
@@ -59,5 +61,7 @@ __all__ = [
     "load_network",
     "load_wine",
     "save_network",
+    "to_latex",
+    "write_report",
     "verify",
 ]

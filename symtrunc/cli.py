@@ -1,4 +1,5 @@
-"""Command-line interface: ``symtrunc construct | verify | info | demo | export | import | explain``.
+"""Command-line interface: ``symtrunc construct | verify | info | demo | export | import | explain |
+latex | prove``.
 
 Exit codes: 0 success; 1 the data do not meet a theorem's hypotheses or verification failed;
 2 usage or input error. Errors are one line on standard error.
@@ -274,9 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--cone", choices=CONES, default="rational", help="cone recipe (default: rational)")
     d.set_defaults(func=_cmd_demo)
 
-    from symtrunc import cli_io
+    from symtrunc import cli_io, cli_latex
 
     cli_io.register(sub)
+    cli_latex.register(sub)
     return p
 
 
