@@ -64,7 +64,23 @@ class Chunk:
         return self.X.dtype == object
 
 
-class ArraySource:
+class _RowSource:
+    """A source whose points are the rows of ``self.X``."""
+
+    X: Any
+
+    @property
+    def n_points(self) -> int:
+        """Number of points."""
+        return int(self.X.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Dimension ``M``."""
+        return int(self.X.shape[1])
+
+
+class ArraySource(_RowSource):
     """Points from an in-memory or memory-mapped array (rows) and labels."""
 
     def __init__(self, X: Any, labels: Any) -> None:
@@ -76,16 +92,6 @@ class ArraySource:
         if labels.shape != (X.shape[0],):
             raise DataError(f"{X.shape[0]} points but labels of shape {labels.shape}")
         self.X, self.labels = X, labels
-
-    @property
-    def n_points(self) -> int:
-        """Number of points."""
-        return int(self.X.shape[0])
-
-    @property
-    def dim(self) -> int:
-        """Dimension ``M``."""
-        return int(self.X.shape[1])
 
     def chunks(self, size: int, start: int = 0) -> Iterator[Chunk]:
         """Consecutive chunks of at most ``size`` points (only one chunk in memory at a time)."""
@@ -126,7 +132,7 @@ class ShardSource:
             offset += s.n_points
 
 
-class DaskSource:
+class DaskSource(_RowSource):
     """Points in a ``dask.array`` (rows), labels in a dask or NumPy array."""
 
     def __init__(self, X: Any, labels: Any) -> None:
@@ -135,16 +141,6 @@ class DaskSource:
         if X.shape[0] != len(labels):
             raise DataError(f"{X.shape[0]} points but {len(labels)} labels")
         self.X, self.labels = X, labels
-
-    @property
-    def n_points(self) -> int:
-        """Number of points."""
-        return int(self.X.shape[0])
-
-    @property
-    def dim(self) -> int:
-        """Dimension ``M``."""
-        return int(self.X.shape[1])
 
     def blocks(self, size: int):
         """``(start, X block, label block)`` as delayed objects, rechunked to ``size`` rows."""

@@ -180,6 +180,17 @@ def float_layers(
     return out, worst
 
 
+def save_arrays(network: ReLUNetwork, path: str | Path, fmt: str, dtype: str,
+                arrays: dict[str, np.ndarray], err: flint.fmpq) -> ExportReport:
+    """Write ``arrays`` as an uncompressed ``.npz`` (atomically, no pickle) and report it."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    written = atomic_write(path, buf.getvalue())
+    return ExportReport(fmt, Path(written), dtype, err, True, network.parameter_count().total)
+
+
 def atomic_write(path: str | Path, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same directory, then rename.
 

@@ -40,7 +40,6 @@ string) and also plain Flax trees saved as ``params/Dense_k/kernel`` or equinox 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -49,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from symtrunc.errors import FormatError
-from symtrunc.io.export import ExportReport, atomic_write, float_layers
+from symtrunc.io.export import ExportReport, float_layers, save_arrays
 from symtrunc.io.trained import EXACT_KEY, finish
 from symtrunc.network import ReLUNetwork
 
@@ -86,10 +85,7 @@ def arrays(network: ReLUNetwork, dtype: str = "float64") -> tuple[dict[str, np.n
 def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64") -> ExportReport:
     """Write the JAX layout as ``.npz`` (atomically, no pickle)."""
     data, err = arrays(network, dtype)
-    buf = io.BytesIO()
-    np.savez(buf, **data)
-    path = atomic_write(path, buf.getvalue())
-    return ExportReport("jax", Path(path), dtype, err, True, network.parameter_count().total)
+    return save_arrays(network, path, "jax", dtype, data, err)
 
 
 def is_jax_layout(z: dict[str, np.ndarray]) -> bool:

@@ -42,7 +42,7 @@ import flint
 import numpy as np
 
 from symtrunc.errors import FormatError
-from symtrunc.io.export import ExportReport, atomic_write, float_layers
+from symtrunc.io.export import ExportReport, float_layers, save_arrays
 from symtrunc.io.trained import (
     check_exact_matches,
     finish,
@@ -102,10 +102,7 @@ def arrays(network: ReLUNetwork, dtype: str = "float64") -> tuple[dict[str, np.n
 def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64") -> ExportReport:
     """Write ``network`` as ``.npz`` (atomically, no pickle)."""
     data, err = arrays(network, dtype)
-    buf = io.BytesIO()
-    np.savez(buf, **data)
-    path = atomic_write(path, buf.getvalue())
-    return ExportReport("npz", Path(path), dtype, err, True, network.parameter_count().total)
+    return save_arrays(network, path, "npz", dtype, data, err)
 
 
 # ---------------------------------------------------------------------------- import

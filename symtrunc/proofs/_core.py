@@ -45,7 +45,8 @@ from sympy.polys.matrices import DomainMatrix
 
 from symtrunc.latex import Fragment, SymtruncLatexPrinter, tex_escape
 
-__all__ = ["STATUSES", "Algebra", "Domain", "ProofResult", "Prover", "Step", "latex"]
+__all__ = ["STATUSES", "Algebra", "Domain", "ProofResult", "Prover", "Step", "latex", "symbolic_matrix",
+           "symbolic_vector"]
 
 STATUSES = ("proved", "failed", "not settled")
 METHODS = {
@@ -723,3 +724,21 @@ class Rat:
         """As a sympy Matrix (entries ``N_ij / d``)."""
         d = self.alg.R.to_sympy(self.d)
         return self.N.to_Matrix() / d if d != 1 else self.N.to_Matrix()
+
+
+def symbolic_matrix(name: str, m: int, n: int) -> sympy.Matrix:
+    """An ``m x n`` matrix of real symbols ``name_ij`` (1-based).
+
+    >>> symbolic_matrix("a", 1, 2)
+    Matrix([[a_11, a_12]])
+    """
+    return sympy.Matrix(m, n, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+def symbolic_vector(name: str, m: int) -> sympy.Matrix:
+    """An ``m x 1`` column of real symbols ``name_i`` (1-based).
+
+    >>> symbolic_vector("p", 2).T
+    Matrix([[p_1, p_2]])
+    """
+    return sympy.Matrix(m, 1, lambda i, j: sympy.Symbol(f"{name}_{i + 1}", real=True))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover
+from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector
 
 NAME = "proposition_3_2"
 ORDER = 2
@@ -35,14 +35,6 @@ VARIANTS = {
 }
 
 
-def _mat(name: str, m: int, n: int) -> sympy.Matrix:
-    return sympy.Matrix(m, n, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
-
-
-def _vec(name: str, m: int) -> sympy.Matrix:
-    return sympy.Matrix(m, 1, lambda i, j: sympy.Symbol(f"{name}_{i + 1}", real=True))
-
-
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
     P = Prover(NAME, TITLE, CLAIM, variant)
@@ -55,9 +47,9 @@ def _obligations(P: Prover, variant: str | None) -> None:
     sigma = sympy.Function("sigma")
     for n in (2, 3):
         L = 3
-        Ws = [_mat(c, n, n) for c in "abc"]          # W_1, W_2, W_3 have entries a_ij, b_ij, c_ij
-        bs = [_vec(c, n) for c in "rst"]             # b_1, b_2, b_3 have entries r_i, s_i, t_i
-        xi = _vec("xi", n)
+        Ws = [symbolic_matrix(c, n, n) for c in "abc"]          # W_1, W_2, W_3 have entries a_ij, b_ij, c_ij
+        bs = [symbolic_vector(c, n) for c in "rst"]             # b_1, b_2, b_3 have entries r_i, s_i, t_i
+        xi = symbolic_vector("xi", n)
         syms = [s for M in Ws + bs + [xi] for s in M]
         A = Algebra(syms)
         dom = Domain({s: "real" for s in syms}, nonzero=[W.det() for W in Ws])
@@ -96,7 +88,7 @@ def _obligations(P: Prover, variant: str | None) -> None:
             P.identity(rf"$n = {n}$, $\ell = {k + 1}$: $W_\ell x^{{(\ell-1)}} + b_\ell = W^{{(\ell)}}\xi + b^{{(\ell)}}$",
                        arg_layer, arg_cum, dom)
         # base case and step: W τ_{W,b}(ξ) + b = σ(Wξ + b) for generic invertible W (σ uninterpreted)
-        Wg, bg = _mat("g", n, n), _vec("h", n)
+        Wg, bg = symbolic_matrix("g", n, n), symbolic_vector("h", n)
         g_syms = list(Wg) + list(bg) + list(xi)
         z = (Wg * xi + bg).applyfunc(sympy.expand)
         sz = z.applyfunc(sigma)
@@ -104,7 +96,7 @@ def _obligations(P: Prover, variant: str | None) -> None:
         P.identity(rf"$n = {n}$: $W\tau_{{W,b}}(\xi) + b = \sigma(W\xi + b)$ for invertible $W$",
                    Wg * tau + bg, sz, Domain({s: "real" for s in g_syms}, nonzero=[Wg.det()]))
     # surjective, non-square layer: W W^+ = I with W^+ = W^T (W W^T)^{-1}
-    Wr, br, xr = _mat("g", 2, 3), _vec("h", 2), _vec("xi", 3)
+    Wr, br, xr = symbolic_matrix("g", 2, 3), symbolic_vector("h", 2), symbolic_vector("xi", 3)
     syms = list(Wr) + list(br) + list(xr)
     A = Algebra(syms)
     dWr = A.mat(Wr)

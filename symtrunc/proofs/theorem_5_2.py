@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover
+from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector
 
 NAME = "theorem_5_2"
 ORDER = 5
@@ -35,14 +35,6 @@ VARIANTS = {
     "bias_sign": "the cumulative biases are b^(l) = +W^(l) p_l",
     "transposed_labels": "the output layer is W^(Q+1) = Y^T P^+",
 }
-
-
-def _mat(name: str, m: int, n: int) -> sympy.Matrix:
-    return sympy.Matrix(m, n, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
-
-
-def _vec(name: str, m: int) -> sympy.Matrix:
-    return sympy.Matrix(m, 1, lambda i, j: sympy.Symbol(f"{name}_{i + 1}", real=True))
 
 
 def prove(variant: str | None = None) -> ProofResult:
@@ -67,10 +59,10 @@ def _relu_on_signs(P: Prover) -> None:
 def _network(P: Prover, M: int, Q: int, variant: str | None) -> None:
     letters = "abc"[:Q]
     pletters = "pqr"[:Q]
-    Cs = [_mat(c, M, M) for c in letters]                 # C_l = W^(l) has entries a_ij, b_ij, c_ij
-    ps = [_vec(c, M) for c in pletters]                   # p_1, p_2, p_3 have entries p_i, q_i, r_i
-    Y = _mat("y", Q, Q)
-    xi = _vec("x", M)
+    Cs = [symbolic_matrix(c, M, M) for c in letters]                 # C_l = W^(l) has entries a_ij, b_ij, c_ij
+    ps = [symbolic_vector(c, M) for c in pletters]                   # p_1, p_2, p_3 have entries p_i, q_i, r_i
+    Y = symbolic_matrix("y", Q, Q)
+    xi = symbolic_vector("x", M)
     syms = [s for Mx in Cs + ps + [Y, xi] for s in Mx]
     A = Algebra(syms)
     Pm = sympy.Matrix.hstack(*ps)
