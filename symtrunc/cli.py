@@ -220,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="symtrunc",
         description="Exact zero-loss ReLU networks (Chen & Muñoz Ewald, arXiv 2405.07098): "
-        "construct, verify, inspect.",
+        "construct, verify (exactly or certified at scale), inspect, export and import, explain, "
+        "LaTeX reports, proofs.",
         epilog="exit codes: 0 ok, 1 hypotheses not met or verification failed, 2 usage/input error",
     )
     p.add_argument("--version", action="version", version=f"symtrunc {__import__('symtrunc').__version__}")
