@@ -19,16 +19,11 @@ import json
 from symtrunc.io.export import DTYPES, FORMATS, atomic_write, export
 from symtrunc.io.trained import IMPORT_FORMATS, import_network
 
-__all__ = ["register", "load_any_network"]
-
-
-def load_any_network(path: str):
-    """A network from exact JSON or any file :func:`~symtrunc.io.trained.import_network` reads."""
-    return import_network(path)
+__all__ = ["register"]
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    net = load_any_network(args.network)
+    net = import_network(args.network)
     report = export(net, args.output, to=args.to, dtype=args.dtype)
     if not args.quiet:
         print(f"exported:  {report}")
@@ -53,7 +48,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from symtrunc.data import load_data
     from symtrunc.explain import explain
 
-    net = load_any_network(args.network)
+    net = import_network(args.network)
     data = load_data(args.data)
     ex = explain(net, data)
     if args.json:

@@ -46,7 +46,7 @@ from sympy.polys.matrices import DomainMatrix
 from symtrunc.latex import Fragment, SymtruncLatexPrinter, tex_escape
 
 __all__ = ["STATUSES", "Algebra", "Domain", "ProofResult", "Prover", "Step", "latex", "symbolic_matrix",
-           "symbolic_vector"]
+           "symbolic_vector", "run_proof"]
 
 STATUSES = ("proved", "failed", "not settled")
 METHODS = {
@@ -742,3 +742,19 @@ def symbolic_vector(name: str, m: int) -> sympy.Matrix:
     Matrix([[p_1, p_2]])
     """
     return sympy.Matrix(m, 1, lambda i, j: sympy.Symbol(f"{name}_{i + 1}", real=True))
+
+
+def run_proof(
+    name: str,
+    title: str,
+    claim: str,
+    variant: str | None,
+    obligations: Callable[["Prover", str | None], None],
+    sketch: Callable[[], Fragment],
+) -> ProofResult:
+    """The protocol every proof script follows: collect ``obligations`` under a guard (an
+    unexpected exception becomes "not settled"), then attach the LaTeX ``sketch``."""
+    P = Prover(name, title, claim, variant)
+    with P.guard():
+        obligations(P, variant)
+    return P.finish(sketch())

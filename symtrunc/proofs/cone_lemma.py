@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Domain, ProofResult, Prover, latex, psd_decomposition
+from symtrunc.proofs._core import Domain, ProofResult, Prover, latex, psd_decomposition, run_proof
 
 NAME = "cone_lemma"
 ORDER = 3
@@ -49,10 +49,7 @@ def _perp_basis(n: int) -> list[sympy.Matrix]:
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    P = Prover(NAME, TITLE, CLAIM, variant)
-    with P.guard():
-        _obligations(P, variant)
-    return P.finish(_sketch())
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
 
 
 def _shrink(lam, n: int, variant: str | None) -> sympy.Matrix:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover
+from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, run_proof
 
 NAME = "l2_identities"
 ORDER = 7
@@ -44,13 +44,14 @@ VARIANTS = {
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    P = Prover(NAME, TITLE, CLAIM, variant)
-    with P.guard():
-        if variant is None:
-            _reduction(P)
-        for Q in (2, 3):
-            _minima(P, Q, variant)
-    return P.finish(_sketch())
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
+
+
+def _obligations(P: Prover, variant: str | None) -> None:
+    if variant is None:
+        _reduction(P)
+    for Q in (2, 3):
+        _minima(P, Q, variant)
 
 
 def _reduction(P: Prover) -> None:

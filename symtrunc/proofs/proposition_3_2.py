@@ -15,7 +15,7 @@ from __future__ import annotations
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector
+from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector, run_proof
 
 NAME = "proposition_3_2"
 ORDER = 2
@@ -37,10 +37,7 @@ VARIANTS = {
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    P = Prover(NAME, TITLE, CLAIM, variant)
-    with P.guard():
-        _obligations(P, variant)
-    return P.finish(_sketch())
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
 
 
 def _obligations(P: Prover, variant: str | None) -> None:

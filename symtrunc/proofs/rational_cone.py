@@ -16,7 +16,7 @@ from __future__ import annotations
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Domain, ProofResult, Prover
+from symtrunc.proofs._core import Domain, ProofResult, Prover, run_proof
 
 NAME = "rational_cone"
 ORDER = 4
@@ -35,10 +35,7 @@ VARIANTS = {
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    P = Prover(NAME, TITLE, CLAIM, variant)
-    with P.guard():
-        _obligations(P, variant)
-    return P.finish(_sketch())
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
 
 
 def _obligations(P: Prover, variant: str | None) -> None:

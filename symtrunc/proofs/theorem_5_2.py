@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector
+from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector, run_proof
 
 NAME = "theorem_5_2"
 ORDER = 5
@@ -39,12 +39,13 @@ VARIANTS = {
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    P = Prover(NAME, TITLE, CLAIM, variant)
-    with P.guard():
-        _relu_on_signs(P)
-        for M, Q in ((2, 2), (3, 3), (3, 2)):
-            _network(P, M, Q, variant)
-    return P.finish(_sketch())
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
+
+
+def _obligations(P: Prover, variant: str | None) -> None:
+    _relu_on_signs(P)
+    for M, Q in ((2, 2), (3, 3), (3, 2)):
+        _network(P, M, Q, variant)
 
 
 def _relu_on_signs(P: Prover) -> None:

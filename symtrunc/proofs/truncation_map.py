@@ -19,7 +19,7 @@ import itertools
 import sympy
 
 from symtrunc.latex import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, latex
+from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, latex, run_proof
 
 NAME = "truncation_map"
 ORDER = 1
@@ -61,10 +61,7 @@ def _label(pattern: tuple[int, ...]) -> str:
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    P = Prover(NAME, TITLE, CLAIM, variant)
-    with P.guard():
-        _obligations(P, variant)
-    return P.finish(_sketch())
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
 
 
 def _obligations(P: Prover, variant: str | None) -> None:
