@@ -117,12 +117,11 @@ def _construct_options(args: argparse.Namespace) -> dict:
 def _cmd_construct(args: argparse.Namespace) -> int:
     data = _load(args)
     t0 = time.perf_counter()
-    net = construct(data, args.method, **_construct_options(args))
-    cert = verify(net, data)
+    net = construct(data, args.method, **_construct_options(args))  # verified exactly inside
     elapsed = time.perf_counter() - t0
     save_network(net, args.output)
     if args.certificate:
-        save_certificate(cert, args.certificate)
+        save_certificate(verify(net, data), args.certificate)
     if not args.quiet:
         print(f"data:      {data.summary()}")
         print(f"network:   {' -> '.join(map(str, net.widths))} "
