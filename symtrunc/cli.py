@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 the data do not meet a theorem's hypotheses or verifica
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -24,6 +25,9 @@ from symtrunc.network import ReLUNetwork
 from symtrunc.verify import verify
 
 __all__ = ["main", "build_parser", "describe_network"]
+
+#: Modules ``symtrunc.<name>`` whose ``register(subparsers)`` adds further subcommands.
+_EXTENSIONS = ("cli_io", "cli_latex")
 
 
 class _Failure(Exception):
@@ -275,10 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--cone", choices=CONES, default="rational", help="cone recipe (default: rational)")
     d.set_defaults(func=_cmd_demo)
 
-    from symtrunc import cli_io, cli_latex
-
-    cli_io.register(sub)
-    cli_latex.register(sub)
+    for name in _EXTENSIONS:
+        importlib.import_module(f"symtrunc.{name}").register(sub)
     return p
 
 
