@@ -9,20 +9,27 @@ random integer features in 0..16 (drawn directly, no ``LabeledData``). Routes:
   default BLAS threads;
 * ``dense f64``        -- ``lower(net, structure="dense").forward(X)``: chunked, ``out=``
   buffers, 1 BLAS thread;
-* ``structured f64``   -- ``lower(net).forward(X)``: hidden layers as ``α x + (x V) Uᵀ + b``;
-* ``dense f32`` / ``structured f32`` -- the same in float32;
+* ``structured f64 numba`` -- ``lower(net).forward(X, engine="numba")``: the compiled fused
+  kernel of ``symtrunc.kernels`` (one thread; skipped when numba is missing);
+* ``structured f64 numpy`` -- ``lower(net).forward(X, engine="numpy")``: hidden layers as
+  ``α x + (x V) Uᵀ + b`` with two skinny BLAS products each;
+* ``dense f32`` / ``structured f32 ...`` -- the same in float32;
 * ``onnxruntime f64/f32`` -- an in-memory Gemm+Relu ONNX graph (``onnx`` package, IR version
   10, opset 17), CPU provider, 1 intra-op thread (skipped if onnx/onnxruntime are missing).
 
 Then M = 256 (and 512 without ``--quick``): dense vs structured (float64) on a network built on
 a smaller training set. ``err`` is the max abs difference to the exact outputs
 (``ReLUNetwork.forward``) on the first 100 points; ``speedup`` is relative to ``dense f64``.
-Timings are the best of 3 runs (2 for N = 10^6, 1 for the naive route there). The machine may be
-shared: the header prints the load average and the BLAS libraries (``threadpoolctl``).
+
+The routes are timed **interleaved**: ``--reps`` rounds (default 5; 4 for N = 10^6, the naive
+route once there), each running every route once on the same points, and the table keeps the
+best wall time and the best CPU time (``time.process_time``) per route. On a shared machine
+the CPU-time ratio is the more stable one (everything here is single-threaded). The header
+prints the load average and the BLAS libraries (``threadpoolctl``).
 
 Run from the repository root::
 
-    python -m benchmarks.bench_lower            # about 2 minutes
+    python -m benchmarks.bench_lower            # about 3 minutes
     python -m benchmarks.bench_lower --quick    # N = 10^4, 10^5; M = 256 only with 10^4 points
 """
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import os
 import platform
 import sys
@@ -46,6 +54,8 @@ import symtrunc
 from benchmarks.synthetic import sls_data
 from symtrunc.exact.matrix import to_float
 from symtrunc.lower import FloatNetwork, lower
+
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 # --------------------------------------------------------------------------- routes
@@ -119,18 +129,23 @@ def routes_for(net: symtrunc.ReLUNetwork, full: bool) -> tuple[list[tuple[str, C
     t_lower = time.perf_counter() - t
     ranks = [None if s is None else s.rank for s in f64s.layer_structures]
     info.append(f"lower(structured): {t_lower:.2f} s; structure ranks per layer {ranks}; "
-                f"max_weight_error {f64s.max_weight_error:.2e}; chunk {f64s.chunk_rows()} rows")
+                f"max_weight_error {f64s.max_weight_error:.2e}; numpy chunk {f64s.chunk_rows()} rows")
+    engines = ["numba", "numpy"] if HAVE_NUMBA else ["numpy"]
+    if not HAVE_NUMBA:
+        info.append("numba: not installed, the compiled kernel is skipped (pip install symtrunc[fast])")
     routes: list = []
     if full:
         layers = [(W, b, a) for W, b, a in zip(f64d.weights, f64d.biases, f64d.activations)]
         routes.append(("naive f64 (default threads)", lambda X: naive_forward(layers, X)))
     routes.append(("dense f64 (1 thread)", lambda X: f64d.forward(X)))
-    routes.append(("structured f64 (1 thread)", lambda X: f64s.forward(X)))
+    for e in engines:
+        routes.append((f"structured f64 {e}", lambda X, e=e: f64s.forward(X, engine=e)))
     if full:
         f32d = lower(net, "float32", structure="dense")
         f32s = lower(net, "float32", structure="structured")
         routes.append(("dense f32 (1 thread)", lambda X: f32d.forward(X)))
-        routes.append(("structured f32 (1 thread)", lambda X: f32s.forward(X)))
+        for e in engines:
+            routes.append((f"structured f32 {e}", lambda X, e=e: f32s.forward(X, engine=e)))
         for dt in ("float64", "float32"):
             run = onnx_session(f64d, dt)
             if run is None:
@@ -140,7 +155,9 @@ def routes_for(net: symtrunc.ReLUNetwork, full: bool) -> tuple[list[tuple[str, C
     return routes, info
 
 
-def run_table(net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int) -> tuple[list[dict], list[str]]:
+def run_table(net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int, reps: int) -> tuple[list[dict], list[str]]:
+    """Every route on the same points, **interleaved** (route after route, ``reps`` rounds), so
+    that a busy shared machine slows all of them alike; best wall and best CPU time per route."""
     M = net.input_dim
     rng = np.random.default_rng(seed + 1)
     X_all = rng.integers(0, 17, size=(max(sizes), M)).astype(np.float64)
@@ -149,25 +166,38 @@ def run_table(net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int
     rows = []
     for N in sizes:
         X = X_all[:N]
-        base = None
+        best = {name: [float("inf"), float("inf"), None] for name, _ in routes}
         for name, fn in routes:
-            reps = 3 if N <= 10**5 else (1 if name.startswith("naive") else 2)
-            fn(X[: min(N, 2000)])  # warm-up (BLAS threads, buffers)
-            sec, out = timed(lambda: fn(X), reps)
+            fn(X[: min(N, 2000)])  # warm-up (BLAS threads, buffers, loading the compiled kernel)
+        for rnd in range(reps if N <= 10**5 else max(2, reps - 1)):
+            for name, fn in routes:
+                if name.startswith("naive") and rnd and N > 10**5:
+                    continue
+                w, c = time.perf_counter(), time.process_time()
+                out = fn(X)
+                w, c = time.perf_counter() - w, time.process_time() - c
+                b = best[name]
+                b[0], b[1], b[2] = min(b[0], w), min(b[1], c), out
+        base = best["dense f64 (1 thread)"]
+        for name, _ in routes:
+            w, c, out = best[name]
             err = float(np.abs(out[:100].astype(np.float64) - exact).max())
-            if name.startswith("dense f64"):
-                base = sec
-            rows.append({"M": M, "N": N, "route": name, "s": sec, "pts": N / sec, "err": err, "base": base})
-            print(f"  M={M} N={N:>8d} {name:30s} {sec:8.3f} s  {N / sec / 1e6:7.3f} M pts/s", file=sys.stderr, flush=True)
+            rows.append({"M": M, "N": N, "route": name, "s": w, "cpu": c, "pts": N / w, "err": err,
+                         "base": base[0], "base_cpu": base[1]})
+            print(f"  M={M} N={N:>8d} {name:30s} {w:8.3f} s (cpu {c:7.3f} s)  {N / w / 1e6:7.3f} M pts/s",
+                  file=sys.stderr, flush=True)
     return rows, info
 
 
 def format_table(rows: list[dict]) -> str:
-    head = ["M", "N", "route", "seconds", "points/s", "speedup vs dense f64", "max err vs exact"]
+    head = ["M", "N", "route", "seconds", "cpu s", "points/s", "speedup vs dense f64 (wall)",
+            "speedup (cpu)", "max err vs exact"]
     cells = []
     for r in rows:
-        spd = f"{r['base'] / r['s']:.1f}x" if r["base"] else "-"
-        cells.append([str(r["M"]), f"{r['N']:,}", r["route"], f"{r['s']:.3f}", f"{r['pts']:,.0f}", spd, f"{r['err']:.1e}"])
+        spd = f"{r['base'] / r['s']:.1f}x"
+        spc = f"{r['base_cpu'] / r['cpu']:.1f}x" if r["cpu"] > 0 else "-"
+        cells.append([str(r["M"]), f"{r['N']:,}", r["route"], f"{r['s']:.3f}", f"{r['cpu']:.3f}",
+                      f"{r['pts']:,.0f}", spd, spc, f"{r['err']:.1e}"])
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
     line = lambda vals: "| " + " | ".join(v.ljust(w) if i == 2 else v.rjust(w) for i, (v, w) in enumerate(zip(vals, widths))) + " |"  # noqa: E731
     sep = "|" + "|".join(("-" * (w + 2)) if i == 2 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
@@ -197,6 +227,11 @@ def environment() -> str:
         lines.append(f"  onnxruntime {onnxruntime.__version__}")
     except ImportError:
         pass
+    if HAVE_NUMBA:
+        import llvmlite
+        import numba
+
+        lines.append(f"  numba {numba.__version__}, llvmlite {llvmlite.__version__}")
     lines.append(f"  OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     return "\n".join(lines)
 
@@ -207,19 +242,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cone", default="rational", choices=["rational", "paper"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--train", type=int, default=2000, help="training points for the M = 64 network")
+    ap.add_argument("--reps", type=int, default=5, help="interleaved rounds (best of; one fewer for N = 10^6)")
     args = ap.parse_args(argv)
 
     print(environment())
     sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
     net, t = build(64, 10, args.train, args.seed, args.cone)
     print(f"\nM=64: construct ({args.cone} cone, N_train={args.train}) {t:.1f} s, widths {net.widths}")
-    rows, info = run_table(net, sizes, True, args.seed)
+    rows, info = run_table(net, sizes, True, args.seed, args.reps)
     print("\n".join("  " + i for i in info))
     wide = [(256, 10**4 if args.quick else 10**5)] + ([] if args.quick else [(512, 2 * 10**4)])
     for M, N in wide:
         netM, t = build(M, 10, 500, args.seed, args.cone)
         print(f"M={M}: construct ({args.cone} cone, N_train=500) {t:.1f} s, widths {netM.widths}")
-        r, info = run_table(netM, [N], False, args.seed)
+        r, info = run_table(netM, [N], False, args.seed, args.reps)
         rows += r
         print("\n".join("  " + i for i in info))
     print()

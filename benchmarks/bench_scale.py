@@ -18,7 +18,10 @@ Routes, per evaluation size N:
   rigorous error bounds plus exact fallback; ``cold`` is the first call in a fresh process
   (composing the exact maps included), ``warm`` a second call;
 * ``dense f64`` / ``struct f64``: float64 forward passes of :func:`symtrunc.lower.lower`
-  (``structure="dense"`` / ``"structured"``), one BLAS thread, best of 3;
+  (``structure="dense"`` / ``"structured"``), one thread, best of 3. ``struct f64`` uses the
+  default engine (the compiled numba kernel when numba is installed), ``struct f64 numpy`` the
+  NumPy/BLAS structured path. Each route runs in its own process, so their ratio
+  (``dense / struct``) is not interleaved: for the speedup use ``benchmarks/bench_lower.py``;
 * ``onnxruntime``: the ONNX export (``symtrunc.io.onnx``) in onnxruntime, one thread, chunks of
   65536, best of 3 (skipped when onnx/onnxruntime are missing).
 
@@ -158,15 +161,16 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
         out["seconds"] = time.perf_counter() - t  # cold: fresh process, exact maps composed here
         out["warm_seconds"] = _best(lambda: symtrunc.verify(net, X, method="certified", labels=y), 2)
         out["extra"] = {k: v for k, v in cert.extra.items() if k != "seconds"}
-    elif route in ("dense", "structured"):
+    elif route in ("dense", "structured", "structured_numpy"):
         from symtrunc.lower import lower
 
         t = time.perf_counter()
-        fnet = lower(net, "float64", structure=route)
+        fnet = lower(net, "float64", structure=route.split("_")[0])
         out["lower_seconds"] = time.perf_counter() - t
+        engine = "numpy" if route == "structured_numpy" else "auto"  # auto: the numba kernel when installed
         buf = np.empty((N, Q))
-        fnet.forward(X[:4096], threads=1)
-        out["seconds"] = _best(lambda: fnet.forward(X, threads=1, out=buf), 3)
+        fnet.forward(X[:4096], threads=1, engine=engine)  # warm-up (loads the compiled kernel)
+        out["seconds"] = _best(lambda: fnet.forward(X, threads=1, out=buf, engine=engine), 3)
         out["argmax_ok"] = bool((buf.argmax(axis=1) == y).all())
     elif route == "onnxruntime":
         import onnxruntime as ort
@@ -267,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         pickle.dump(net, f)
     np.savez(workdir / "train.npz", X=Xtr, y=ytr)
 
-    routes = ["sympy", "exact_eval", "exact_verify", "certified", "dense", "structured"]
+    routes = ["sympy", "exact_eval", "exact_verify", "certified", "dense", "structured", "structured_numpy"]
     if _available("onnxruntime") and _available("onnx"):
         routes.append("onnxruntime")
     results: dict[tuple[str, int], dict] = {}
@@ -293,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     # ------------------------------------------------------------------ tables
     cols = [("sympy", "sympy*"), ("exact_eval", "exact eval"), ("exact_verify", "exact verify"),
             ("certified", "certified cold"), ("certified_warm", "certified warm"),
-            ("dense", "dense f64"), ("structured", "struct f64"), ("onnxruntime", "onnxruntime")]
+            ("dense", "dense f64"), ("structured", "struct f64"), ("structured_numpy", "struct f64 numpy"),
+            ("onnxruntime", "onnxruntime")]
 
     def get(route, N):
         if route == "certified_warm":
@@ -306,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Seconds (* extrapolated linearly)")
     print()
     print("| N | " + " | ".join(c[1] for c in cols if c[0] != "onnxruntime" or "onnxruntime" in routes)
-          + " | certified / dense | exact eval / certified |")
-    print("|---:|" + "---:|" * (len(cols) - (0 if "onnxruntime" in routes else 1) + 2))
+          + " | certified / dense | exact eval / certified | dense / struct |")
+    print("|---:|" + "---:|" * (len(cols) - (0 if "onnxruntime" in routes else 1) + 3))
     for N in sizes:
         cells = []
         for key, _ in cols:
@@ -321,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         ex, exs = get("exact_eval", N)
         r1 = f"{cc / dn:.2f} (warm {cw / dn:.2f})" if cc and dn else "—"
         r2 = f"{ex / cc:.0f}x{'*' if exs else ''} (warm {ex / cw:.0f}x)" if ex and cc else "—"
-        print(f"| {N:,} | " + " | ".join(cells) + f" | {r1} | {r2} |")
+        st, _ = get("structured", N)
+        r3 = f"{dn / st:.1f}x" if dn and st else "—"
+        print(f"| {N:,} | " + " | ".join(cells) + f" | {r1} | {r2} | {r3} |")
     print()
     print("Peak resident memory of the measuring process, MB (evaluation set included; — when extrapolated)")
     print()

@@ -9,6 +9,7 @@ rational weights, and prove that they interpolate the data.
 True
 """
 
+from symtrunc.classifier import TruncationClassifier
 from symtrunc.construct import METHODS, construct
 from symtrunc.data import LabeledData, load_data
 from symtrunc.datasets import load_wine
@@ -31,31 +32,38 @@ from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.separability import find_sls
 from symtrunc.truncation import PolyhedralCone, TruncationMap
 from symtrunc.verify import Certificate, costs, verify
+from symtrunc.verify.claims import Claim, check_claims
+from symtrunc.verify.costs import OutputFit, optimal_output_layer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
     "Certificate",
+    "Claim",
     "FloatNetwork",
     "DataError",
     "FormatError",
     "HypothesisError",
     "LabeledData",
+    "OutputFit",
     "Layer",
     "PolyhedralCone",
     "ReLUNetwork",
     "SymtruncError",
+    "TruncationClassifier",
     "TruncationMap",
     "UncertifiedError",
     "VerificationError",
     "__version__",
+    "check_claims",
     "construct",
     "costs",
     "explain",
     "export",
     "import_network",
     "lower",
+    "optimal_output_layer",
     "find_sls",
     "load_data",
     "load_network",

@@ -27,7 +27,7 @@ from symtrunc.verify import verify
 __all__ = ["main", "build_parser", "describe_network"]
 
 #: Modules ``symtrunc.<name>`` whose ``register(subparsers)`` adds further subcommands.
-_EXTENSIONS = ("cli_io", "cli_latex")
+_EXTENSIONS = ("cli_io", "cli_latex", "cli_plot", "cli_landscape", "cli_claims", "cli_convex")
 
 
 class _Failure(Exception):

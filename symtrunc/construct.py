@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from symtrunc.constructions.clustered import construct_clustered
+from symtrunc.constructions.deep_l2 import deep_l2_network
 from symtrunc.constructions.sls import construct_sls
 from symtrunc.data import load_data
 from symtrunc.errors import HypothesisError
@@ -24,7 +25,7 @@ from symtrunc.network import ReLUNetwork
 
 __all__ = ["construct", "METHODS"]
 
-METHODS = ("sls", "clustered")
+METHODS = ("sls", "clustered", "deep_l2")
 
 
 def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
@@ -34,14 +35,17 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     ----------
     data : LabeledData, path (.csv/.npz) or array
         See :func:`symtrunc.data.load_data`.
-    method : {"sls", "clustered"}
+    method : {"sls", "clustered", "deep_l2"}
         ``"sls"``: Theorem 5.2 (sequentially linearly separable data; order, hyperplanes and
-        base points found automatically). ``"clustered"``: Proposition 4.1.
+        base points found automatically). ``"clustered"``: Proposition 4.1. ``"deep_l2"``:
+        Theorem 2.3 of arXiv 2309.10639 (``M = Q``).
     **options
         Passed to :func:`~symtrunc.constructions.sls.construct_sls` (``order``, ``cone``,
         ``normals``, ``t``, ``angles``, ``epsilon``) or
         :func:`~symtrunc.constructions.clustered.construct_clustered` (``cone``, ``mu``,
-        ``widths``, ``check_hypotheses``).
+        ``widths``, ``check_hypotheses``) or
+        :func:`~symtrunc.constructions.deep_l2.construct_deep_l2` (``cone``, ``layers``, ``t``,
+        ``c0``, ``theta_star``).
 
     Returns
     -------
@@ -60,4 +64,6 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
         return construct_sls(data, **options)
     if method == "clustered":
         return construct_clustered(data, **options)
+    if method == "deep_l2":
+        return deep_l2_network(data, **options)
     raise HypothesisError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")

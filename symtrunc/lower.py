@@ -26,17 +26,27 @@ checks it by exact equality. The structured forward pass then evaluates the laye
 products (the second one accumulates ``α x`` in place through ``gemm``'s ``beta``, the bias
 riding along as an extra rank-one term) followed by an in-place ReLU.
 
+Engines
+-------
+:meth:`FloatNetwork.forward` has two engines. ``engine="numpy"`` evaluates each structured
+layer as two skinny BLAS products plus an in-place ReLU: three memory passes over the
+activations per layer. ``engine="numba"`` (optional extra ``symtrunc[fast]``) runs the compiled
+kernel of :mod:`symtrunc.kernels`: blocks of 32 points held feature-major, one fused pass per
+rank-one layer (the next layer's projection ``Vᵀ x`` is accumulated while the ReLU output is
+written), every sum in its natural order, only fused multiply-add allowed. ``"auto"`` (the
+default) takes the kernel when numba is installed and the network is structured.
+
 Performance and accuracy
 ------------------------
-Measured on 2 cores (``benchmarks/bench_lower.py``, rational cone, M=64, 10 hidden layers,
-float64, 1 BLAS thread): dense chunked about 0.3-0.4 M points/s (the GEMM runs near the
-core's peak), structured about 1.3-2.3 M points/s, i.e. about 5x. Each structured layer still
-makes three memory-bound passes over the activations (read for ``x V``, read-write for the
-``gemm``, read-write for the ReLU), so with NumPy and BLAS calls alone the gain at M=64 stays
-well below 10x; it grows with the width (about 13x at M=256, about 20-40x at M=512).
-The constructed layers can be badly conditioned (``cond(W_l)`` up to ~1e9 on the wine data
-with the paper cone): float32 outputs may then be far from the exact ones even when the
-predicted labels are right. Use :func:`symtrunc.verify` for proofs; floats are for speed.
+Measured on 2 shared cores (``benchmarks/bench_lower.py``, rational cone, M=64, 10 hidden
+layers, float64, one thread, routes interleaved, CPU-time ratios): dense chunked about
+0.35 M points/s (the GEMM runs near the core's peak), NumPy structured about 5x faster, the
+numba kernel 10-15x faster (0.2-0.3 s per 10^6 points, of which reading the float64 input
+costs about 0.05 s; the spread is memory contention on the shared machine). With numba the
+gain grows with the width (35-40x at M=256, 70-80x at M=512). The constructed layers can be badly conditioned (``cond(W_l)`` up to ~1e9 on the wine
+data with the paper cone): float32 outputs may then be far from the exact ones even when the
+predicted labels are right. Use :func:`symtrunc.verify` for proofs; floats are for speed (a
+filter, never a proof).
 
 Examples
 --------
@@ -56,6 +66,8 @@ array([[1., 0.],
        [0., 1.]])
 >>> fnet.predict(np.array([[3, 1], [1, 2]]))
 array(['a', 'b'], dtype='<U1')
+>>> fnet.forward([[2, 0]], engine="numpy").round(12) + 0.0    # the NumPy engine agrees
+array([[1., 0.]])
 """
 
 from __future__ import annotations
@@ -77,6 +89,9 @@ __all__ = ["FloatNetwork", "FloatStructure", "LayerStructure", "detect_structure
 
 DTYPES = ("float64", "float32")
 STRUCTURES = ("auto", "dense", "structured")
+ENGINES = ("auto", "numba", "numpy")
+#: rows per call of the compiled kernel (it works on blocks of 32 points internally)
+KERNEL_CHUNK = 1 << 14
 #: bytes per activation buffer targeted by the automatic chunk size (fits in L2 cache)
 CHUNK_BYTES = 1 << 19
 
@@ -530,6 +545,7 @@ class FloatNetwork:
     targets: np.ndarray | None = None
     structured: bool = field(init=False)
     _plan: tuple = field(init=False, repr=False, compare=False)
+    _packed: tuple | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         dt = np.dtype(self.dtype)
@@ -558,6 +574,7 @@ class FloatNetwork:
         for arr in (*self.weights, *self.biases):
             arr.setflags(write=False)
         object.__setattr__(self, "_plan", tuple(plan))
+        object.__setattr__(self, "_packed", None)
 
     def __repr__(self) -> str:
         ranks = [None if s is None else s.rank for s in self.layer_structures]
@@ -603,6 +620,7 @@ class FloatNetwork:
         chunk: int | None = None,
         threads: int | None = 1,
         out: np.ndarray | None = None,
+        engine: str = "auto",
     ) -> np.ndarray:
         """Float outputs of the network for points given as rows.
 
@@ -615,10 +633,19 @@ class FloatNetwork:
             Rows per chunk; default :meth:`chunk_rows` (about 512 KiB per buffer, measured
             fastest on a 2-core machine). Memory use is ``O(chunk · max width)`` besides ``out``.
         threads : int or None
-            BLAS threads (via ``threadpoolctl`` when it is installed); ``None`` leaves the
-            current setting alone.
+            NumPy engine: BLAS threads (via ``threadpoolctl`` when it is installed); ``None``
+            leaves the current setting alone. Numba engine: worker threads, each running the
+            compiled kernel on its own chunks (``None``: one).
         out : np.ndarray of shape (N, d_L), optional
             Where to write the outputs (may be a memmap).
+        engine : {"auto", "numba", "numpy"}
+            ``"numba"``: the compiled fused kernel of :mod:`symtrunc.kernels` (needs the
+            ``numba`` package, ``pip install symtrunc[fast]``; the first call on a machine
+            compiles it, a few seconds, then it is cached on disk); ``"numpy"``: chunked BLAS
+            calls (the structured layers as two skinny products); ``"auto"``: ``"numba"`` when
+            numba is installed and the network is :attr:`structured`, else ``"numpy"``. Both
+            engines obey the same a-priori rounding bound (they sum in different orders, so
+            their outputs differ in the last bits).
 
         Returns
         -------
@@ -641,8 +668,11 @@ class FloatNetwork:
             out = np.empty((N, dL), dtype=self.dtype)
         elif not isinstance(out, np.ndarray) or out.shape != (N, dL):
             raise DataError(f"out must be an array of shape {(N, dL)}, got {getattr(out, 'shape', type(out))}")
+        kernel = self._kernel(engine)
         if N == 0:
             return out
+        if kernel is not None:
+            return self._forward_compiled(kernel, X, out, chunk, threads)
         rows = min(self.chunk_rows(chunk), N)
         dt = self.dtype
         wmax = max(self.widths)
@@ -686,6 +716,58 @@ class FloatNetwork:
         return out
 
     __call__ = forward
+
+    def _kernel(self, engine: str):
+        """The compiled kernel for ``engine``, or ``None`` for the NumPy path."""
+        if engine not in ENGINES:
+            raise DataError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+        if engine == "numpy" or (engine == "auto" and not self.structured):
+            return None
+        try:
+            from symtrunc.kernels import compiled_forward
+        except ImportError:  # symtrunc.kernels blocked (tests simulate a missing numba this way)
+            kernel = None
+        else:
+            kernel = compiled_forward()
+        if kernel is None and engine == "numba":
+            raise DataError("engine='numba' needs the 'numba' package: pip install symtrunc[fast]")
+        return kernel
+
+    def _forward_compiled(self, kernel, X: np.ndarray, out: np.ndarray, chunk: int | None, threads: int | None) -> np.ndarray:
+        """Chunks of ``X`` through the compiled kernel, on ``threads`` worker threads."""
+        from symtrunc.kernels import pack
+
+        _check_threads(threads)
+        if self._packed is None:
+            ops = [("dense", a == "relu", W, b) if s is None else ("structured", a == "relu", s.alpha, s.U, s.V, b)
+                   for W, b, a, s in zip(self.weights, self.biases, self.activations, self.layer_structures)]
+            object.__setattr__(self, "_packed", (*pack(ops, self.dtype), np.zeros(1, dtype=self.dtype)))
+        meta, alphas, params, zero = self._packed
+        N, dt = X.shape[0], self.dtype
+        rows = min(N, KERNEL_CHUNK if chunk is None else self.chunk_rows(chunk))
+        direct_out = out.dtype == dt and out.flags.c_contiguous
+        direct_in = X.dtype in (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.uint8))
+
+        def run(s: int) -> None:
+            e = min(N, s + rows)
+            x = np.asarray(X[s:e])  # a memmap slice becomes a plain view
+            if not (direct_in and x.flags.c_contiguous):
+                x = np.ascontiguousarray(x, dtype=dt)  # other dtypes: one compiled variant less
+            o = np.asarray(out[s:e]) if direct_out else np.empty((e - s, out.shape[1]), dtype=dt)
+            kernel(x, o, meta, alphas, params, zero)
+            if not direct_out:
+                out[s:e] = o
+
+        starts = range(0, N, rows)
+        if threads is None or threads == 1 or len(starts) == 1:
+            for s in starts:
+                run(s)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=int(threads)) as pool:
+                list(pool.map(run, starts))
+        return out
 
     def _program(self, n: int, mem: "_Buffers", direct: bool) -> tuple:
         """Views and operands of every step for chunks of ``n`` rows (built once per size)."""
@@ -756,15 +838,19 @@ def _gemm(dt: np.dtype):
     return get_blas_funcs("gemm", dtype=dt)
 
 
+def _check_threads(threads: int | None) -> int | None:
+    if threads is not None and (not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1):
+        raise DataError(f"threads must be a positive integer or None, got {threads!r}")
+    return threads
+
+
 _CONTROLLER: list = []
 
 
 def _limit_threads(threads: int | None) -> AbstractContextManager:
     """``threadpoolctl`` BLAS limit, or a no-op when ``threads`` is None or it is not installed."""
-    if threads is None:
+    if _check_threads(threads) is None:
         return nullcontext()
-    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
-        raise DataError(f"threads must be a positive integer or None, got {threads!r}")
     if not _CONTROLLER:
         try:
             import scipy.linalg.blas  # noqa: F401  (load scipy's BLAS before inspecting the libraries)

@@ -2,6 +2,9 @@
 and exact structure detection."""
 
 import importlib
+import importlib.util
+import subprocess
+import sys
 from fractions import Fraction
 
 import flint
@@ -19,6 +22,8 @@ from symtrunc.network import ReLUNetwork
 from strategies import clustered_data
 
 lower_mod = importlib.import_module("symtrunc.lower")  # the module (symtrunc.lower is the function)
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+ENGINES = ("numpy", "numba") if HAVE_NUMBA else ("numpy",)
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -82,19 +87,22 @@ def check_against_exact(net: ReLUNetwork, points, *, rel: float | None = 1e-9, d
     for dtype in dtypes:
         for structure in ("dense", "auto"):
             f = lower(net, dtype, structure=structure)
-            out = f.forward(X64)
-            assert out.shape == (Xq.nrows(), net.output_dim) and out.dtype == np.dtype(dtype)
             x_err = x_err64 + np.abs(X64) * np.finfo(dtype).eps
             bound, mag = a_priori_bound(f, X64, x_err)
-            err = np.abs(out.astype(np.float64) - exact)
-            assert np.all(err <= bound), (dtype, structure, err.max(), bound.min())
-            if rel is not None and dtype == "float64":
-                scale = max(1.0, np.abs(exact).max())
-                assert err.max() <= rel * scale, (structure, err.max())
-            outs[dtype, structure] = out
-    if rel is not None:  # the two float64 paths agree with each other as tightly
-        d, s = outs["float64", "dense"], outs["float64", "auto"]
-        assert np.abs(d - s).max() <= 2 * rel * max(1.0, np.abs(exact).max())
+            for engine in ENGINES:
+                out = f.forward(X64, engine=engine)
+                assert out.shape == (Xq.nrows(), net.output_dim) and out.dtype == np.dtype(dtype)
+                err = np.abs(out.astype(np.float64) - exact)
+                assert np.all(err <= bound), (dtype, structure, engine, err.max(), bound.min())
+                if rel is not None and dtype == "float64":
+                    scale = max(1.0, np.abs(exact).max())
+                    assert err.max() <= rel * scale, (structure, engine, err.max())
+                outs[dtype, structure, engine] = out
+    if rel is not None:  # the float64 paths agree with each other as tightly
+        ref = outs["float64", "dense", "numpy"]
+        for key, out in outs.items():
+            if key[0] == "float64":
+                assert np.abs(out - ref).max() <= 2 * rel * max(1.0, np.abs(exact).max()), key
     return outs
 
 
@@ -105,9 +113,11 @@ def test_random_networks_match_exact(data):
     net = data.draw(exact_networks())
     points = data.draw(dyadic_points(net.input_dim))
     outs = check_against_exact(net, points, dtypes=("float64", "float32"))
-    d, s = outs["float64", "dense"], outs["float64", "auto"]
+    d = outs["float64", "dense", "numpy"]
     scale = max(1.0, np.abs(d).max())
-    assert np.abs(d - s).max() <= 1e-12 * scale
+    for key, out in outs.items():
+        if key[0] == "float64":
+            assert np.abs(d - out).max() <= 1e-12 * scale, key
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -142,7 +152,9 @@ def test_sls_rational_tight_and_float32():
     data = sls_data(120, 16, 4, seed=3)
     net = symtrunc.construct(data)
     outs = check_against_exact(net, data.X, dtypes=("float64", "float32"))
-    assert np.abs(outs["float64", "auto"] - outs["float64", "dense"]).max() < 1e-9
+    for key, out in outs.items():
+        if key[0] == "float64":
+            assert np.abs(out - outs["float64", "dense", "numpy"]).max() < 1e-9, key
     X = to_float(data.X)
     assert lower(net, "float32").predict(X).tolist() == [data.classes[j] for j in data.y]
 
@@ -413,3 +425,122 @@ def test_exact_fallback_agrees_with_guided_path():
         if g is not None:
             assert g.matrix() == W == x.matrix() and g.alpha == x.alpha and g.rank == x.rank
     assert guided[-1] is None
+
+
+# ------------------------------------------------------------------------------ engines (numba kernel, NumPy)
+@st.composite
+def structured_networks(draw, max_width=7):
+    """Exact networks whose square layers are ``α I + U Vᵀ`` (rank 0..3) with ReLU, then a dense
+    or (square, identity) structured output layer: every branch of the compiled kernel."""
+    n = draw(st.integers(2, max_width))
+    q = st.fractions(min_value=-3, max_value=3, max_denominator=6)
+    spec = []
+    for _ in range(draw(st.integers(1, 3))):
+        k = draw(st.integers(0, min(3, n - 1)))
+        U = qmatrix([[draw(q) for _ in range(k)] for _ in range(n)]) if k else flint.fmpq_mat(n, 0)
+        V = qmatrix([[draw(q) for _ in range(k)] for _ in range(n)]) if k else flint.fmpq_mat(n, 0)
+        alpha = draw(st.fractions(min_value=-2, max_value=2, max_denominator=4))
+        W = LayerStructure(flint.fmpq(alpha.numerator, alpha.denominator), U, V).matrix()
+        spec.append((W.tolist(), [draw(q) for _ in range(n)], "relu"))
+    if draw(st.booleans()):  # a dense hidden layer in between
+        spec.append(([[draw(q) for _ in range(n)] for _ in range(n)], [draw(q) for _ in range(n)], "relu"))
+    if draw(st.booleans()):
+        d_out = draw(st.integers(1, 4))
+        spec.append(([[draw(q) for _ in range(n)] for _ in range(d_out)], [draw(q) for _ in range(d_out)], "identity"))
+    else:
+        spec.append(((2 * identity(n)).tolist(), [draw(q) for _ in range(n)], "identity"))
+    return ReLUNetwork.from_rows(spec)
+
+
+@SETTINGS
+@given(st.data())
+def test_structured_networks_both_engines_match_exact(data):
+    net = data.draw(structured_networks())
+    points = data.draw(dyadic_points(net.input_dim, n_max=40))  # > 32: more than one kernel block
+    outs = check_against_exact(net, points, dtypes=("float64", "float32"))
+    assert lower(net).structured
+    d = outs["float64", "dense", "numpy"]
+    for key, out in outs.items():
+        if key[0] == "float64":
+            assert np.abs(out - d).max() <= 1e-12 * max(1.0, np.abs(d).max()), key
+
+
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+
+
+@needs_numba
+def test_numba_engine_inputs_chunks_threads(small_net):
+    net, data = small_net
+    f = lower(net)
+    X = np.random.default_rng(3).integers(0, 17, size=(101, 8))
+    ref = f.forward(X, engine="numpy")
+    out = f.forward(X, engine="numba")
+    assert np.abs(out - ref).max() <= 1e-12 * max(1.0, np.abs(ref).max())
+    # every point is computed on its own: bit for bit the same whatever the chunking, threads or input dtype
+    for kw in ({"chunk": 1}, {"chunk": 7, "threads": 2}, {"threads": None}):
+        np.testing.assert_array_equal(f.forward(X, engine="numba", **kw), out)
+    for Xc in (X.astype(np.uint8), X.astype(np.float32), X.astype(np.int64), np.asfortranarray(X.astype(float)), X.astype(float)[::-1][::-1]):
+        np.testing.assert_array_equal(f.forward(Xc, engine="numba"), out)
+    buf = np.empty((3, 101)).T  # not C-contiguous: written through a buffer
+    np.testing.assert_array_equal(f.forward(X, engine="numba", out=buf), out)
+    f32 = lower(net, "float32")
+    o32 = f32.forward(X, engine="numba")
+    assert o32.dtype == np.float32 and np.abs(o32 - ref).max() <= 1e-4 * max(1.0, np.abs(ref).max())
+    assert f.predict(X).tolist() == f.predict(X, engine="numpy").tolist()
+
+
+@needs_numba
+def test_compiled_kernel_matches_its_python_source():
+    from symtrunc.kernels import compiled_forward, forward_blocks, pack
+
+    rng = np.random.default_rng(5)
+    n, k = 6, 2
+    U, V = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    ops = [("structured", True, 0.5, U[:, :1], V[:, :1], rng.normal(size=n)),
+           ("structured", True, 1.5, U, V, rng.normal(size=n)),
+           ("dense", True, rng.normal(size=(5, n)), rng.normal(size=5)),
+           ("dense", False, rng.normal(size=(3, 5)), rng.normal(size=3))]
+    meta, alphas, params = pack(ops, np.float64)
+    X = rng.normal(size=(70, n))
+    compiled, python = np.empty((70, 3)), np.empty((70, 3))
+    compiled_forward()(X, compiled, meta, alphas, params, np.zeros(1))
+    forward_blocks.py_func(X, python, meta, alphas, params, np.zeros(1))
+    np.testing.assert_allclose(compiled, python, rtol=1e-12, atol=1e-12)
+    H = X  # and both are the network
+    for op in ops:
+        Z = H @ op[2].T + op[3] if op[0] == "dense" else op[2] * H + (H @ op[4]) @ op[3].T + op[5]
+        H = np.maximum(Z, 0) if op[1] else Z
+    np.testing.assert_allclose(compiled, H, rtol=1e-12, atol=1e-12)
+
+
+def test_numpy_fallback_without_numba(small_net, monkeypatch):
+    net, data = small_net
+    X = to_float(data.X)
+    labels = [data.classes[j] for j in data.y]
+    ref = lower(net).forward(X, engine="numpy")
+    monkeypatch.setitem(sys.modules, "symtrunc.kernels", None)  # as if numba were not installed
+    f = lower(net)
+    np.testing.assert_array_equal(f.forward(X), ref)  # "auto" falls back to the NumPy path
+    assert f.predict(X).tolist() == labels
+    with pytest.raises(DataError, match=r"symtrunc\[fast\]"):
+        f.forward(X, engine="numba")
+    monkeypatch.undo()
+    kernels = importlib.import_module("symtrunc.kernels")
+    monkeypatch.setattr(kernels, "numba", None)  # the module itself without numba
+    assert kernels.compiled_forward() is None
+    with pytest.raises(DataError, match="numba"):
+        lower(net).forward(X, engine="numba")
+
+
+def test_engine_errors_and_lazy_import(small_net):
+    net, _ = small_net
+    f = lower(net)
+    for n in (3, 0):
+        with pytest.raises(DataError, match="engine"):
+            f.forward(np.zeros((n, 8)), engine="cuda")
+    for engine in ENGINES:
+        with pytest.raises(DataError, match="threads"):
+            f.forward(np.zeros((3, 8)), engine=engine, threads=0)
+    code = "import sys, symtrunc; print('numba' in sys.modules, 'symtrunc.kernels' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.split() == ["False", "False"]

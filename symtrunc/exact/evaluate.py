@@ -208,6 +208,8 @@ def integer_points(X: Any) -> tuple[np.ndarray | flint.fmpz_mat, int]:
         Numeric arrays are read exactly (a float is the binary fraction it stores); object
         arrays may hold ``flint.fmpq``, ``Fraction``, ints or decimal strings.
 
+    Examples
+    --------
     >>> A, s = integer_points(np.array([[0.5, 3], [0.25, -1]]))
     >>> A, s
     (array([[ 2., 12.],

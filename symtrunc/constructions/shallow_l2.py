@@ -1,0 +1,460 @@
+r"""Shallow networks and the L² cost (Chen & Muñoz Ewald, arXiv 2309.10370, as cited by arXiv 2309.10639).
+
+One hidden ReLU layer ``R^M → R^M → R^Q`` with ``Q ≤ M`` and the paper's class-weighted cost
+``C_N = ‖X^(2) - Y^ext‖_{L²_N}`` (``C_N² = Σ_j (1/N_j) Σ_i |·|²``). With the barycentric noise
+``Δ_1 = (X^red)^+ ΔX_0`` (``Q x N``), ``Δ_2 = Δ_1 N^{-1} Δ_1ᵀ``, ``δ_P = max_{j,i} |Δ_1 e_{j,i}|`` and
+``B = Δ_2 (1 + Δ_2)^{-1}``:
+
+* **upper bound** (reference §2.2): the network ``W_1 = R P`` (``P = X^red (X^red)^+``, ``R``
+  orthogonal), ``b_1 = β u`` (``σ = id`` on the data), ``W_2 = Y (X^red)^+ Rᵀ``, ``b_2 = -W_2 b_1``
+  maps ``x_{j,i}`` to ``y_j + Y Δ_1 e_{j,i}``, so ``C_N = ‖Y Δ_1‖_{L²_N} ≤ √Q ‖Y‖_op δ_P``;
+* **identity regime, M = Q** (reference §2.3): with all pre-activations positive the network is
+  affine on the data; the paper's value (2.71) is ``V_paper² = Tr(Y B Yᵀ)``, the minimum over the
+  output layer *with the cumulative output bias fixed to 0*; the true minimum over ``(W_2, b_2)``
+  is ``V_aff² = Tr(Y B Yᵀ) - |Y B u|² / (uᵀ B u)`` (discrepancy D1).
+
+Everything is exact; inequalities with square roots are decided on squares, and the operator
+norm ``‖Y‖_op`` through an exact positive-definiteness test (Sylvester's criterion).
+
+Examples
+--------
+>>> from symtrunc.data import LabeledData
+>>> d = LabeledData.from_arrays([[4, 0], [6, 0], [0, 3], [1, 5], [-1, 4]], list("aabbb"))
+>>> n = barycentric_noise(d)
+>>> n.delta_P_squared, n.upper_squared, n.paper_squared, n.affine_squared
+(41/400, 13/120, 136/1333, 3/88)
+>>> net = construct_shallow_upper(d)
+>>> net.widths
+(2, 2, 2)
+>>> [(c.verdict, c.exact_value) for c in shallow_claims(d)][:3]
+[('holds', 'sqrt(390)/60'), ('holds', 'sqrt(390)/60'), ('fails', 'sqrt(66)/44')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import flint
+
+from symtrunc.data import LabeledData, load_data
+from symtrunc.errors import DataError, HypothesisError
+from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, rows
+from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.verify.claims import Claim
+from symtrunc.verify.costs import _sqrt_str, costs, optimal_output_layer
+
+__all__ = [
+    "BarycentricNoise",
+    "OpNormBound",
+    "barycentric_noise",
+    "opnorm_bound",
+    "construct_shallow_upper",
+    "construct_shallow_local",
+    "identity_regime_features",
+    "shallow_claims",
+    "THEOREM_SHALLOW_UPPER",
+    "THEOREM_SHALLOW_LOCAL",
+]
+
+THEOREM_SHALLOW_UPPER = "Upper bound (Chen & Muñoz Ewald, arXiv 2309.10370): shallow network, Q <= M"
+THEOREM_SHALLOW_LOCAL = "Theorem 3.2 (Chen & Muñoz Ewald, arXiv 2309.10370): identity regime, M = Q"
+
+
+def _strs(A: flint.fmpq_mat) -> list[list[str]]:
+    return [[str(v) for v in r] for r in rows(A)]
+
+
+def _trace(A: flint.fmpq_mat) -> flint.fmpq:
+    return sum((A[i, i] for i in range(A.nrows())), flint.fmpq(0))
+
+
+@dataclass(frozen=True)
+class BarycentricNoise:
+    """The noise of the data in barycentric coordinates of the class means, and the L² values.
+
+    Attributes
+    ----------
+    delta1 : flint.fmpq_mat
+        ``Δ_1 = (X^red)^+ ΔX_0``, shape ``(Q, N)`` (columns in data order).
+    delta2 : flint.fmpq_mat
+        ``Δ_2 = Δ_1 N^{-1} Δ_1ᵀ``, shape ``(Q, Q)``.
+    delta_P_squared : fmpq
+        ``δ_P² = max_{j,i} |Δ_1 e_{j,i}|²``.
+    upper_squared : fmpq
+        ``‖Y Δ_1‖²_{L²_N}``, the square of the upper bound.
+    paper_squared : fmpq
+        ``V_paper² = Tr(Y B Yᵀ)``, ``B = Δ_2 (1 + Δ_2)^{-1}`` (the square of CE23a (2.71)).
+    affine_squared : fmpq
+        ``V_aff² = Tr(Y B Yᵀ) - |Y B u|² / (uᵀ B u)`` (``Tr(Y B Yᵀ)`` when ``uᵀ B u = 0``).
+    """
+
+    delta1: flint.fmpq_mat
+    delta2: flint.fmpq_mat
+    delta_P_squared: flint.fmpq
+    upper_squared: flint.fmpq
+    paper_squared: flint.fmpq
+    affine_squared: flint.fmpq
+
+
+def barycentric_noise(data: Any) -> BarycentricNoise:
+    """Compute ``Δ_1``, ``Δ_2``, ``δ_P²`` and the three L² values exactly.
+
+    Parameters
+    ----------
+    data : LabeledData or anything :func:`~symtrunc.data.load_data` reads
+        The class means must be linearly independent (``X^red`` of rank ``Q``).
+
+    Raises
+    ------
+    HypothesisError
+        If the class means are linearly dependent.
+
+    >>> from symtrunc.data import LabeledData
+    >>> n = barycentric_noise(LabeledData.from_arrays([[1, 0], [3, 0], [0, 2]], [0, 0, 1]))
+    >>> n.delta1, n.delta_P_squared
+    ([-1/2, 1/2, 0]
+    [   0,   0, 0], 1/4)
+    """
+    data = load_data(data)
+    Xr = data.means
+    if Xr.rank() < data.Q:
+        raise HypothesisError("the class means are linearly dependent, so (X^red)^+ X^red ≠ 1")
+    Xp = pinv(Xr)
+    N, Q = data.N, data.Q
+    cols = []
+    for i, j in enumerate(data.y):
+        cols.append([data.X[i, k] - Xr[k, j] for k in range(data.M)])
+    dX = flint.fmpq_mat(N, data.M, [v for c in cols for v in c]).transpose()
+    D1 = Xp * dX
+    w = [flint.fmpq(1, data.counts[j]) for j in data.y]
+    D1w = flint.fmpq_mat(Q, N, [D1[r, i] * w[i] for r in range(Q) for i in range(N)])
+    D2 = D1w * D1.transpose()
+    norms = [sum((D1[r, i] ** 2 for r in range(Q)), flint.fmpq(0)) for i in range(N)]
+    YD1 = data.Y * D1
+    upper = sum((w[i] * YD1[r, i] ** 2 for r in range(Q) for i in range(N)), flint.fmpq(0))
+    B = D2 * (identity(Q) + D2).inv()
+    YBYt = data.Y * B * data.Y.transpose()
+    paper = _trace(YBYt)
+    u = flint.fmpq_mat(Q, 1, [1] * Q)
+    uBu = (u.transpose() * B * u)[0, 0]
+    YBu = data.Y * B * u
+    affine = paper - (YBu.transpose() * YBu)[0, 0] / uBu if uBu != 0 else paper
+    return BarycentricNoise(D1, D2, max(norms), upper, paper, affine)
+
+
+@dataclass(frozen=True)
+class OpNormBound:
+    """Exact decision of ``√lhs² ≤ √factor² · ‖Y‖_op``.
+
+    Attributes
+    ----------
+    holds : bool
+    witness : dict
+        If it holds: a rational vector ``v`` with ``|Y v|² · factor² ≥ lhs² |v|²`` (so
+        ``‖Y‖_op² ≥ lhs²/factor²``), or the first leading principal minor ``≤ 0`` of
+        ``t I - YᵀY`` (``t = lhs²/factor²``: not positive definite). If it fails: all leading
+        principal minors of ``t I - YᵀY``, all ``> 0`` (Sylvester: ``‖Y‖_op² < t``).
+    """
+
+    holds: bool
+    witness: dict[str, Any]
+
+
+def opnorm_bound(lhs_squared: Any, factor_squared: Any, Y: Any) -> OpNormBound:
+    """Decide ``√lhs_squared ≤ √factor_squared · ‖Y‖_op`` exactly.
+
+    >>> opnorm_bound(2, 1, [[1, 1], [0, 1]]).holds      # ‖Y‖² = (3 + √5)/2 ≈ 2.618
+    True
+    >>> bad = opnorm_bound(3, 1, [[1, 1], [0, 1]])
+    >>> bad.holds, bad.witness["leading_minors"]
+    (False, ['2', '1'])
+    """
+    from symtrunc.exact.rational import to_q
+
+    lhs, fac, Y = to_q(lhs_squared), to_q(factor_squared), qmatrix(Y, name="Y")
+    if lhs < 0 or fac < 0:
+        raise DataError("squared quantities must be nonnegative")
+    if fac == 0 or lhs == 0:
+        return OpNormBound(lhs == 0, {"lhs_squared": str(lhs), "factor_squared": str(fac)})
+    t = lhs / fac
+    G = Y.transpose() * Y
+    n = G.nrows()
+    A = t * identity(n) - G
+    minors = [flint.fmpq_mat(k, k, [A[i, j] for i in range(k) for j in range(k)]).det() for k in range(1, n + 1)]
+    if all(m > 0 for m in minors):
+        return OpNormBound(False, {"t": str(t), "leading_minors": [str(m) for m in minors]})
+    v = _top_singular_vector(Y)
+    if v is not None and ((Y * v).transpose() * (Y * v))[0, 0] >= t * (v.transpose() * v)[0, 0]:
+        return OpNormBound(True, {"t": str(t), "vector": [str(x) for x in v.entries()]})
+    k = next(i for i, m in enumerate(minors) if m <= 0)
+    return OpNormBound(True, {"t": str(t), "nonpositive_leading_minor": [k + 1, str(minors[k])]})
+
+
+def _top_singular_vector(Y: flint.fmpq_mat) -> flint.fmpq_mat | None:
+    """A rational approximation of the top right singular vector (a proposal, checked by the caller)."""
+    import numpy as np
+
+    from symtrunc.exact.matrix import to_float
+
+    _, _, vt = np.linalg.svd(to_float(Y))
+    v = vt[0]
+    if not np.all(np.isfinite(v)):
+        return None
+    return qvector([flint.fmpq(int(round(x * 2**30)), 2**30) for x in v])
+
+
+def _check_rotation(R: Any, M: int) -> flint.fmpq_mat:
+    R = qmatrix(R, name="rotation")
+    if R.nrows() != M or R.ncols() != M or R * R.transpose() != identity(M):
+        raise DataError(f"the rotation must be an exactly orthogonal {M} x {M} rational matrix")
+    return R
+
+
+def construct_shallow_upper(data: Any, *, rotation: Any = None) -> ReLUNetwork:
+    """The shallow network attaining the upper bound ``C_N = ‖Y (X^red)^+ ΔX_0‖_{L²_N}``.
+
+    Parameters
+    ----------
+    data : LabeledData or path
+        ``Q ≤ M``, linearly independent class means.
+    rotation : array-like, optional
+        An exactly orthogonal rational ``M x M`` matrix ``R`` (default the identity); the
+        network is ``W_1 = R P``, ``b_1 = β u``, ``W_2 = Y (X^red)^+ Rᵀ``, ``b_2 = -W_2 b_1`` with
+        ``β ≥ 0`` the smallest integer making every pre-activation nonnegative on the data.
+
+    Returns
+    -------
+    ReLUNetwork
+        Widths ``(M, M, Q)``; metadata ``theorem``, ``method = "shallow_upper"``, ``beta``,
+        ``label_matrix``.
+
+    >>> from symtrunc.data import LabeledData
+    >>> d = LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], ["a", "a", "b", "b"])
+    >>> costs(construct_shallow_upper(d, rotation=[[0, 1], [1, 0]]), d)["class_weighted"]
+    '2/25'
+    """
+    data = load_data(data)
+    M = data.M
+    R = identity(M) if rotation is None else _check_rotation(rotation, M)
+    Xr = data.means
+    Xp = pinv(Xr)
+    W1 = R * Xr * Xp
+    Z = W1 * data.X.transpose()
+    worst = max([-v for v in Z.entries()] + [flint.fmpq(0)])
+    beta = flint.fmpq(-((-worst.p) // worst.q))  # ceiling: σ = id on the data
+    b1 = flint.fmpq_mat(M, 1, [beta] * M)
+    W2 = data.Y * Xp * R.transpose()
+    b2 = -(W2 * b1)
+    meta = {"theorem": THEOREM_SHALLOW_UPPER, "method": "shallow_upper", "beta": str(beta),
+            "label_matrix": _strs(data.Y)}
+    return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
+                       construction=meta)
+
+
+def identity_regime_features(data: LabeledData, *, W1: Any = None, b1: Any = None):
+    """``(W_1, b_1, F)`` with ``F = W_1 X_0 + b_1 u_Nᵀ > 0`` entrywise (the identity regime, M = Q).
+
+    Default ``W_1 = 1`` and ``b_1 = β u`` with the smallest integer ``β ≥ 0`` making every
+    pre-activation ``≥ 1``.
+
+    Raises
+    ------
+    HypothesisError
+        If ``M ≠ Q``, ``W_1`` is singular, or a pre-activation is ``≤ 0`` (certificate: the point,
+        neuron and value).
+
+    >>> from symtrunc.data import LabeledData
+    >>> d = LabeledData.from_arrays([[2, -1], [3, 0], [0, 2]], [0, 0, 1])
+    >>> W, b, F = identity_regime_features(d)
+    >>> b.transpose(), min(F.entries())
+    ([2, 2], 1)
+    >>> identity_regime_features(d, b1=[0, 0])
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.HypothesisError: not the identity regime: point 2, neuron 1 has pre-activation 0 ≤ 0
+    """
+    M, Q = data.M, data.Q
+    if M != Q:
+        raise HypothesisError(f"the identity-regime minimum (Theorem 3.2) needs M = Q, got M = {M}, Q = {Q}")
+    if W1 is None:
+        W = identity(M)
+    else:
+        W = qmatrix(W1, name="W1")
+        if W.nrows() != M or W.ncols() != M:
+            raise DataError(f"W1 must be {M} x {M}")
+        if W.rank() < M:
+            raise HypothesisError("W1 is singular; Theorem 3.2 needs W_1 ∈ GL(Q)")
+    Z = W * data.X.transpose()
+    if b1 is None:
+        worst = max(-v for v in Z.entries()) + 1
+        beta = flint.fmpq(max(-((-worst.p) // worst.q), 0))
+        b = flint.fmpq_mat(M, 1, [beta] * M)
+    else:
+        b = qvector(b1)
+        if b.nrows() != M:
+            raise DataError(f"b1 must have {M} entries")
+    F = Z + b * flint.fmpq_mat(1, data.N, [1] * data.N)
+    for k, v in enumerate(F.entries()):
+        if v <= 0:
+            i, r = k % data.N, k // data.N
+            raise HypothesisError(
+                f"not the identity regime: point {i}, neuron {r + 1} has pre-activation {v} ≤ 0",
+                {"point": i, "neuron": r + 1, "value": str(v)},
+            )
+    return W, b, F
+
+
+def construct_shallow_local(data: Any, *, W1: Any = None, b1: Any = None, bias: bool = True) -> ReLUNetwork:
+    """The M = Q identity-regime network with the exact optimal output layer.
+
+    Parameters
+    ----------
+    data : LabeledData or path
+        ``M = Q``.
+    W1, b1 : array-like, optional
+        An invertible hidden layer with ``W_1 x + b_1 > 0`` on every data point (checked exactly).
+        Default ``W_1 = 1`` and ``b_1 = β u`` with the smallest integer ``β`` making every
+        pre-activation ``≥ 1``.
+    bias : bool
+        Fit the output bias (the true minimum ``V_aff``, default) or force the cumulative output
+        bias ``W_2 b_1 + b_2`` to ``0`` (then the cost is the paper's value (2.71), ``V_paper``).
+
+    Raises
+    ------
+    HypothesisError
+        If ``M ≠ Q``, ``W_1`` is singular, or a pre-activation is ``≤ 0`` (not the identity regime;
+        the certificate gives the point, neuron and value).
+
+    >>> from symtrunc.data import LabeledData
+    >>> d = LabeledData.from_arrays([[4, 0], [6, 0], [0, 3], [1, 5], [-1, 4]], list("aabbb"))
+    >>> costs(construct_shallow_local(d), d)["class_weighted"], barycentric_noise(d).affine_squared
+    ('3/88', 3/88)
+    >>> costs(construct_shallow_local(d, bias=False), d)["class_weighted"], barycentric_noise(d).paper_squared
+    ('136/1333', 136/1333)
+    """
+    data = load_data(data)
+    W, b, F = identity_regime_features(data, W1=W1, b1=b1)
+    if bias:
+        fit = optimal_output_layer(F, data)
+        W2, b2 = fit.weight, fit.bias
+    else:  # cumulative output bias W_2 b_1 + b_2 = 0: the output is W_2 W_1 X_0, a linear fit
+        W2 = optimal_output_layer(W * data.X.transpose(), data, bias=False).weight
+        b2 = -(W2 * b)
+    meta = {"theorem": THEOREM_SHALLOW_LOCAL, "method": "shallow_local", "output_bias": bias,
+            "min_preactivation": str(min(F.entries())), "label_matrix": _strs(data.Y)}
+    return ReLUNetwork((Layer(W, b, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
+                       construction=meta)
+
+
+def _opnorm_string(Y: flint.fmpq_mat) -> str:
+    """``‖Y‖_op`` exactly, as a sympy string (the largest root of the characteristic polynomial of YᵀY)."""
+    import sympy
+
+    G = Y.transpose() * Y
+    S = sympy.Matrix(G.nrows(), G.ncols(), lambda i, j: sympy.Rational(int(G[i, j].p), int(G[i, j].q)))
+    x = sympy.Symbol("x")
+    top = sympy.Poly(S.charpoly(x).as_expr(), x).real_roots()[-1]
+    return str(sympy.sqrt(top))
+
+
+def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any = None) -> list[Claim]:
+    """Test the shallow-network claims of arXiv 2309.10370 exactly on ``data``.
+
+    Claims (the last four only when ``M = Q``):
+
+    1. the upper-bound network has ``C_N = ‖Y (X^red)^+ ΔX_0‖_{L²_N}``;
+    2. ``‖Y Δ_1‖_{L²_N} ≤ √Q ‖Y‖_op δ_P``;
+    3. (2.71) ``‖Y |Δ_2|^{1/2} (1 + Δ_2)^{-1/2}‖_HS`` is the minimum over the output layer
+       ``(W_2, b_2)`` (expected to fail unless every ``uᵀ (X^red)^{-1} Δx = 0``: D1; the witness is
+       the exact optimal output layer);
+    4. (2.71) is the minimum with the cumulative output bias fixed to ``0``;
+    5. (2.71) ``≤ ‖Y Δ_1‖_{L²_N}`` (the sharp value is below the upper bound);
+    6. the identity-regime configuration is a degenerate local minimum: every pre-activation is
+       ``> 0`` (an open condition), so nearby hidden layers are invertible affine maps of the
+       data and the refitted value is constant. A given ``(W1, b1)`` outside the identity regime
+       makes this claim ``"not applicable"`` (witness: the point, neuron and pre-activation), and
+       claims 3–5 are then tested at the default hidden layer.
+
+    Parameters
+    ----------
+    data : LabeledData or path
+    rotation : array-like, optional
+        See :func:`construct_shallow_upper`.
+    W1, b1 : array-like, optional
+        See :func:`construct_shallow_local`.
+
+    Returns
+    -------
+    list of Claim
+        Values are ``C_N`` (not squared), exact.
+
+    Raises
+    ------
+    HypothesisError
+        If the class means are linearly dependent (a singular or non-positive ``W1`` only makes claim 6
+        ``"not applicable"``).
+    """
+    data = load_data(data)
+    M, Q = data.M, data.Q
+    noise = barycentric_noise(data)
+    conf = f"M={M}, Q={Q}"
+    out = []
+    net = construct_shallow_upper(data, rotation=rotation)
+    cn2 = flint.fmpq(costs(net, data)["class_weighted"])
+    ok = cn2 == noise.upper_squared
+    out.append(Claim(
+        "shallow upper-bound network: C_N = ‖Y (X^red)^+ ΔX_0‖_{L²_N} (2309.10370, ref. §2.2)", conf,
+        _sqrt_str(noise.upper_squared), _sqrt_str(cn2), "holds" if ok else "fails",
+        {"C_N^2": str(cn2), "bound^2": str(noise.upper_squared), "beta": net.construction["beta"]},
+    ))
+    dec = opnorm_bound(noise.upper_squared, Q * noise.delta_P_squared, data.Y)
+    import sympy
+
+    paper = sympy.sqrt(sympy.Rational(int(noise.delta_P_squared.p) * Q, int(noise.delta_P_squared.q)))
+    paper = str(sympy.sympify(f"({paper})*({_opnorm_string(data.Y)})"))
+    out.append(Claim(
+        "‖Y Δ_1‖_{L²_N} ≤ √Q ‖Y‖_op δ_P (2309.10370, ref. §2.2)", conf, paper,
+        _sqrt_str(noise.upper_squared), "holds" if dec.holds else "fails",
+        {"delta_P^2": str(noise.delta_P_squared), **dec.witness},
+    ))
+    if M != Q:
+        return out
+    try:
+        W, _, feats = identity_regime_features(data, W1=W1, b1=b1)
+        regime = {"min_preactivation": str(min(feats.entries()))}
+    except HypothesisError as e:  # the given hidden layer is not in the identity regime
+        regime = {"not_identity_regime": e.certificate if e.certificate is not None else str(e)}
+        W, _, feats = identity_regime_features(data)
+    fit = optimal_output_layer(feats, data)
+    # cumulative output bias W_2 b_1 + b_2 = 0: the output is W_2 W_1 X_0, a linear fit on W_1 X_0
+    fit0 = optimal_output_layer(W * data.X.transpose(), data, bias=False)
+    ok = fit.objective == noise.paper_squared
+    wit = {"V_aff^2": str(fit.objective), "V_paper^2": str(noise.paper_squared)}
+    if not ok:
+        wit.update({"W2": _strs(fit.weight), "b2": [str(v) for v in fit.bias.entries()],
+                    "u^T (X^red)^{-1} Δx": [str(sum((noise.delta1[r, i] for r in range(Q)), flint.fmpq(0)))
+                                            for i in range(data.N)]})
+    out.append(Claim(
+        "(2.71) ‖Y|Δ_2|^{1/2}(1+Δ_2)^{-1/2}‖ is the minimum over the output layer (W_2, b_2) "
+        "(2309.10370 Thm 3.2 as cited by 2309.10639)", conf,
+        _sqrt_str(noise.paper_squared), _sqrt_str(fit.objective), "holds" if ok else "fails", wit,
+    ))
+    ok = fit0.objective == noise.paper_squared
+    out.append(Claim(
+        "(2.71) is the minimum over W_2 with the cumulative output bias fixed to 0 (ref. D1)", conf,
+        _sqrt_str(noise.paper_squared), _sqrt_str(fit0.objective), "holds" if ok else "fails",
+        {"minimum^2": str(fit0.objective), "V_paper^2": str(noise.paper_squared)},
+    ))
+    ok = noise.paper_squared <= noise.upper_squared
+    rel = 1 - noise.paper_squared / noise.upper_squared if noise.upper_squared else flint.fmpq(0)
+    out.append(Claim(
+        "(2.71) ≤ ‖Y Δ_1‖_{L²_N}, relative gap O(δ_P²) (2309.10639 (2.54))", conf,
+        _sqrt_str(noise.upper_squared), _sqrt_str(noise.paper_squared), "holds" if ok else "fails",
+        {"1 - V_paper^2/bound^2": str(rel), "delta_P^2": str(noise.delta_P_squared)},
+    ))
+    out.append(Claim(
+        "identity-regime configuration is a degenerate local minimum (2309.10370 Thm 3.2)", conf,
+        None, _sqrt_str(fit.objective), "holds" if "min_preactivation" in regime else "not applicable", regime,
+    ))
+    return out

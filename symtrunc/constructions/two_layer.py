@@ -1,0 +1,175 @@
+r"""Zero loss with two hidden layers for clustered data (reference notes §4, I15).
+
+Chen & Muñoz Ewald (arXiv 2309.10639, Theorem 2.3) attain ``min C_N = 0`` with ``L ≥ Q`` hidden
+layers. Two hidden layers suffice whenever the class means are affinely independent and every
+cluster is small compared to their separation, so ``L ≥ Q`` is sufficient, not necessary:
+
+1. ``z = W_1 x + b_1 ∈ R^Q`` is the affine map with ``x̄_{0,j} ↦ s e_j - θ u`` (``s > θ > 0``;
+   the minimum-norm solution through the pseudo-inverse of ``[X^red; uᵀ]``), then ReLU. The
+   hypothesis, checked exactly on every point ``x`` of class ``j``: ``z_j > 0`` and ``z_k ≤ 0``
+   for ``k ≠ j``, so ``σ(z) = z_j e_j``.
+2. ``W_2 = -c (u uᵀ - 1)``, ``b_2 = β u`` with ``c · min z_j > β``: ``σ(W_2 z_j e_j + β u) = β e_j``.
+3. ``W_3 = Y / β``, ``b_3 = 0``: class ``j`` is mapped to ``y_j`` exactly.
+
+Examples
+--------
+>>> from symtrunc.data import LabeledData
+>>> d = LabeledData.from_arrays([[12, 0, 0], [11, 1, 0], [0, 12, 0], [1, 11, 1], [0, 0, 12], [0, 1, 11]],
+...                             list("aabbcc"))
+>>> net = construct_two_layer(d)
+>>> net.widths, net.construction["c"]
+((3, 3, 3, 3), '2')
+>>> [c.verdict for c in two_layer_claims(d)]
+['holds', 'holds']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flint
+
+from symtrunc.data import LabeledData, load_data
+from symtrunc.errors import DataError, HypothesisError, VerificationError
+from symtrunc.exact.matrix import identity, pinv, rows
+from symtrunc.exact.rational import to_q
+from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.verify.claims import Claim
+
+__all__ = ["first_layer", "construct_two_layer", "two_layer_claims", "THEOREM_TWO_LAYER"]
+
+THEOREM_TWO_LAYER = "Two hidden layers for clustered data (symtrunc reference §4; L >= Q is not necessary)"
+
+
+def _strs(A: flint.fmpq_mat) -> list[list[str]]:
+    return [[str(v) for v in r] for r in rows(A)]
+
+
+def first_layer(data: LabeledData, s: Any = 2, theta: Any = 1) -> tuple[flint.fmpq_mat, flint.fmpq_mat, flint.fmpq]:
+    """``(W_1, b_1, min_j z_j)``: the affine map ``x̄_{0,j} ↦ s e_j - θ u``, its signs checked exactly.
+
+    Raises
+    ------
+    HypothesisError
+        If the class means are affinely dependent, or a point of class ``j`` has ``z_j ≤ 0`` or
+        ``z_k > 0`` for some ``k ≠ j`` (certificate: point, class, neuron, value).
+
+    >>> d = LabeledData.from_arrays([[4, 0], [0, 4], [5, -1]], [0, 1, 1])
+    >>> first_layer(d)
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.HypothesisError: the clusters are too wide for two layers: point 2 (class 1) has z_1 = 7/3 > 0
+    """
+    s, theta = to_q(s), to_q(theta)
+    if not s > theta > 0:
+        raise DataError(f"need s > θ > 0, got s = {s}, θ = {theta}")
+    Q, M = data.Q, data.M
+    A = flint.fmpq_mat(M + 1, Q, data.means.entries() + [1] * Q)
+    if A.rank() < Q:
+        raise HypothesisError("the class means are affinely dependent: no affine map sends them to s e_j - θ u")
+    T = flint.fmpq_mat(Q, Q, [(s if r == j else 0) - theta for r in range(Q) for j in range(Q)])
+    Wb = T * pinv(A)
+    W1 = flint.fmpq_mat(Q, M, [Wb[r, k] for r in range(Q) for k in range(M)])
+    b1 = flint.fmpq_mat(Q, 1, [Wb[r, M] for r in range(Q)])
+    Z = W1 * data.X.transpose() + b1 * flint.fmpq_mat(1, data.N, [1] * data.N)
+    low = None
+    for i, j in enumerate(data.y):
+        for k in range(Q):
+            v = Z[k, i]
+            if (k == j and v <= 0) or (k != j and v > 0):
+                rel = "≤" if k == j else ">"
+                raise HypothesisError(
+                    f"the clusters are too wide for two layers: point {i} (class {data.classes[j]!r}) has "
+                    f"z_{k + 1} = {v} {rel} 0",
+                    {"point": i, "class": data.classes[j], "neuron": k + 1, "value": str(v)},
+                )
+        low = Z[j, i] if low is None or Z[j, i] < low else low
+    return W1, b1, low
+
+
+def construct_two_layer(data: Any, *, s: Any = 2, theta: Any = 1, beta: Any = 1, c: Any = None) -> ReLUNetwork:
+    """Build the two-hidden-layer zero-loss network ``R^M → R^Q → R^Q → R^Q`` (verified exactly).
+
+    Parameters
+    ----------
+    data : LabeledData or path
+    s, theta : rational
+        Targets ``s e_j - θ u`` of the class means in the first layer (``s > θ > 0``).
+    beta : rational
+        ``b_2 = β u`` (``β > 0``).
+    c : rational, optional
+        ``W_2 = -c(u uᵀ - 1)``; default the smallest integer with ``c · min_j z_j > β``.
+
+    Raises
+    ------
+    HypothesisError
+        If the means are affinely dependent, a cluster is too wide (see :func:`first_layer`), or
+        ``c`` is too small (certificate: ``min z_j``).
+    """
+    from symtrunc.verify.exact import verify
+
+    data = load_data(data)
+    net = _network(data, s, theta, beta, c)
+    verify(net, data)  # never hand out an unverified network
+    return net
+
+
+def _network(data: LabeledData, s: Any, theta: Any, beta: Any, c: Any) -> ReLUNetwork:
+    """The three layers, hypotheses checked (not yet verified)."""
+    W1, b1, low = first_layer(data, s, theta)
+    beta = to_q(beta)
+    if beta <= 0:
+        raise DataError(f"need β > 0, got {beta}")
+    ratio = beta / low
+    c = flint.fmpq(ratio.p // ratio.q + 1) if c is None else to_q(c)
+    if not c * low > beta:
+        raise HypothesisError(f"c = {c} is too small: need c · min_j z_j > β, min_j z_j = {low}, β = {beta}",
+                              {"min_z": str(low)})
+    Q = data.Q
+    u = flint.fmpq_mat(Q, Q, [1] * (Q * Q))
+    W2 = -c * (u - identity(Q))
+    b2 = flint.fmpq_mat(Q, 1, [beta] * Q)
+    W3 = data.Y / beta
+    meta = {"theorem": THEOREM_TWO_LAYER, "method": "two_layer", "s": str(to_q(s)), "theta": str(to_q(theta)),
+            "beta": str(beta), "c": str(c), "min_z": str(low), "label_matrix": _strs(data.Y)}
+    return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "relu"), Layer(W3, flint.fmpq_mat(Q, 1), "identity")),
+                       classes=data.classes, construction=meta)
+
+
+def two_layer_claims(data: Any, *, s: Any = 2, theta: Any = 1, beta: Any = 1, c: Any = None) -> list[Claim]:
+    """Test exactly that two hidden layers reach zero loss (``L ≥ Q`` of CE23a Thm 2.3 is not necessary).
+
+    Claims: (1) the two-layer network attains ``C_N = 0`` (exact value from the checker);
+    (2) ``2 < Q``, so the data show that ``L ≥ Q`` is not necessary (fails for ``Q = 2``; the
+    witness gives the parameter counts ``K``, ``QN`` and ``(Q + 1) Q (Q + 1)`` of Theorem 2.3
+    with ``L = Q``, ``M = Q``).
+
+    Parameters
+    ----------
+    data : LabeledData or path
+    s, theta, beta, c
+        As in :func:`construct_two_layer`.
+
+    Raises
+    ------
+    HypothesisError
+        As :func:`construct_two_layer`.
+    """
+    from symtrunc.verify.exact import verify
+
+    data = load_data(data)
+    Q, N = data.Q, data.N
+    conf = f"L=2, Q={Q}"
+    net = _network(data, s, theta, beta, c)
+    claim = "two hidden layers attain min C_N = 0 on clustered data (ref. §4: L ≥ Q is not necessary)"
+    try:
+        cert = verify(net, data)
+        out = [Claim(claim, conf, "0", cert.costs["class_weighted_sqrt"], "holds",
+                     {"widths": list(net.widths), "c": net.construction["c"], "beta": net.construction["beta"]})]
+    except VerificationError as err:
+        out = [Claim(claim, conf, "0", None, "fails", str(err.counterexample))]
+    K = net.parameter_count().total
+    out.append(Claim("the zero-loss network has L = 2 < Q hidden layers (Q > 2 shows L ≥ Q is not necessary)",
+                     conf, None, f"L=2, Q={Q}", "holds" if Q > 2 else "fails",
+                     {"K": K, "QN": Q * N, "K_Theorem_2.3_L=Q_M=Q": (Q + 1) * Q * (Q + 1)}))
+    return out
