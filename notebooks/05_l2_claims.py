@@ -73,3 +73,32 @@ for conf in configurations(data):
 # %%
 claims = check_claims(data, probes=2)
 print(claims_table(claims, width=160))
+
+# %% [markdown]
+# ## Reading the verdicts
+# `holds` / `fails` (with an exact witness), `undecided` (the exact test neither proves nor refutes
+# the claim) and `not applicable` (the data do not meet a family's hypotheses; the witness says why).
+# A failing local-minimality claim carries an exact descent step: re-evaluate it independently.
+
+# %%
+from collections import Counter
+
+print(Counter(c.verdict for c in claims))
+mixed = next(c for c in claims if c.claim.startswith("degenerate local minimum") and c.verdict == "fails")
+print(mixed.configuration, mixed.witness["summary"])
+from symtrunc.exact.rational import to_q
+
+before, after = to_q(mixed.witness["value_squared"]), to_q(mixed.witness["descent"]["value_after"])
+print("exact decrease > 0:", after < before, f" C_N² ≈ {float(before):.6g} -> {float(after):.6g}")
+
+# %% [markdown]
+# ## Non-separable binary data (arXiv 2504.18710)
+# Concentric data have dependent class means, so build them with `check=False`; the deep,
+# shallow and two-layer families are then "not applicable" and the simplex-lift construction
+# attains zero loss exactly.
+
+# %%
+inner = [[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1]]
+outer = [[5, 0], [0, 5], [-5, 0], [0, -5], [4, 4], [-4, 4], [-4, -4], [4, -4]]
+ring = symtrunc.LabeledData.from_arrays(inner + outer, ["in"] * 5 + ["out"] * 8, check=False)
+print(claims_table(check_claims(ring), width=160))

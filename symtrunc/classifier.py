@@ -144,10 +144,21 @@ class TruncationClassifier:
         HypothesisError
             The data violate the theorem's hypotheses (with the exact certificate).
         """
-        from symtrunc.construct import construct
+        from symtrunc.constructions.clustered import construct_clustered
+        from symtrunc.constructions.sls import construct_sls
         from symtrunc.data import LabeledData
         from symtrunc.verify import verify
 
+        recipes = {"sls": construct_sls, "clustered": construct_clustered}
+        if self.method not in recipes:
+            raise DataError(f"unknown method {self.method!r}; use one of {', '.join(recipes)}")
+        options = dict(self.options or {})
+        if self.order is not None:
+            options["order"] = list(self.order)
+        known = set(inspect.signature(recipes[self.method]).parameters) - {"data", "cone"}
+        if set(options) - known:
+            raise DataError(f"unknown option(s) {', '.join(sorted(map(str, set(options) - known)))} for "
+                            f"method {self.method!r}; its options are {', '.join(sorted(known))}")
         X = self._check_X(X)
         labels = self._check_y(y, X.shape[0])
         n_classes = len(set(labels))
@@ -155,10 +166,7 @@ class TruncationClassifier:
             raise DataError(f"{n_classes} classes but n_features = {X.shape[1]}: the constructions need at "
                             "most as many classes as features (linearly independent class means)")
         data = LabeledData.from_arrays(X, labels)
-        options = dict(self.options or {})
-        if self.order is not None:
-            options["order"] = list(self.order)
-        network = construct(data, method=self.method, cone=self.cone, **options)
+        network = recipes[self.method](data, cone=self.cone, **options)
         self.network_ = network
         self.certificate_ = verify(network, data)
         self.order_ = list(network.construction.get("order", []))

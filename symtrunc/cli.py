@@ -41,11 +41,11 @@ def _parse_label(text: str):
         return text
 
 
-def _load(args: argparse.Namespace) -> LabeledData:
+def _load(args: argparse.Namespace, *, check: bool = True) -> LabeledData:
     kwargs = {}
     if getattr(args, "label_matrix", None) and args.command == "construct":
         kwargs["Y"] = _read_matrix(args.label_matrix)
-    return load_data(args.data, **kwargs)
+    return load_data(args.data, check=check, **kwargs)
 
 
 def _read_matrix(path: str):
@@ -115,11 +115,16 @@ def _construct_options(args: argparse.Namespace) -> dict:
             opts["widths"] = [int(w) for w in args.widths.split(",")]
         except ValueError:
             raise DataError(f"--widths must be comma-separated integers, got {args.widths!r}") from None
+    if args.layers is not None:
+        if args.method != "deep_l2":
+            raise DataError("--layers applies to --method deep_l2 (Theorem 2.3 allows L >= Q hidden layers)")
+        opts["layers"] = args.layers
     return opts
 
 
 def _cmd_construct(args: argparse.Namespace) -> int:
-    data = _load(args)
+    # concentric data have dependent class means: no standing-assumption check for Cor. 3.2
+    data = _load(args, check=args.method != "nonseparable")
     t0 = time.perf_counter()
     net = construct(data, args.method, **_construct_options(args))  # verified exactly inside
     elapsed = time.perf_counter() - t0
@@ -130,8 +135,13 @@ def _cmd_construct(args: argparse.Namespace) -> int:
         print(f"data:      {data.summary()}")
         print(f"network:   {' -> '.join(map(str, net.widths))} "
               f"({net.parameter_count().total} exact parameters), {net.construction['theorem']}")
-        print(f"order:     {' -> '.join(map(str, net.construction['order']))}")
-        print(f"verified:  zero loss and all layer invariants, exactly ({elapsed:.2f} s)")
+        if "order" in net.construction:
+            print(f"order:     {' -> '.join(map(str, net.construction['order']))}")
+        elif "inner_class" in net.construction:
+            print(f"inner:     class {net.construction['inner_class']!r} inside the simplex "
+                  f"{net.construction['simplex']}")
+        checked = "zero loss" if args.method == "nonseparable" else "zero loss and all layer invariants"
+        print(f"verified:  {checked}, exactly ({elapsed:.2f} s)")
         print(f"saved:     {args.output}")
     return 0
 
@@ -163,7 +173,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     else:
         if args.labels or args.dask:
             raise DataError("--labels and --dask go with --certified")
-        data = _load(args)
+        data = _load(args, check=False)  # verification needs no standing assumption on the data
         cert = verify(net, data, invariants=not args.no_invariants, label_matrix=Y)
         summary = data.summary()
     elapsed = time.perf_counter() - t0
@@ -232,15 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     c = sub.add_parser("construct", help="build an exactly verified zero-loss network for DATA",
-                       description="Build the zero-loss network of Theorem 5.2 (sls) or Proposition 4.1 "
-                       "(clustered) for DATA (.csv: features then label; .npz: arrays X, y), verify it "
-                       "exactly and save it as exact JSON.")
+                       description="Build a zero-loss network for DATA (.csv: features then label; .npz: "
+                       "arrays X, y), verify it exactly and save it as exact JSON. Methods: sls (Theorem 5.2 of "
+                       "arXiv 2405.07098), clustered (Proposition 4.1), deep_l2 (Theorem 2.3 of arXiv 2309.10639, "
+                       "M = Q) and nonseparable (Theorem 3.3 of arXiv 2504.18710, binary data).")
     c.add_argument("data", help="data file (.csv or .npz)")
     c.add_argument("-o", "--output", required=True, help="network JSON file to write")
     c.add_argument("--method", choices=METHODS, default="sls", help="theorem to use (default: sls)")
     c.add_argument("--cone", choices=CONES, default="rational",
                    help="cone recipe: rational εI+uhᵀ (default) or the paper's W_θ R")
     c.add_argument("--order", help="impose the collapse order, e.g. 'b,a,c' (sls only)")
+    c.add_argument("--layers", type=int, metavar="L",
+                   help="number of hidden layers L >= Q (deep_l2 only; default Q)")
     c.add_argument("--widths", help="hidden widths d_1,...,d_Q (clustered only; shrinking widths are "
                    "accepted only after an exact run-time check)")
     c.add_argument("--label-matrix", help="CSV with an invertible Q x Q label matrix (column j: target of class j)")

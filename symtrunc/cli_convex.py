@@ -7,7 +7,14 @@ enumeration, so the certificate is *global*) when there are at most ``--max-patt
 them, else ``--gates`` sampled gates (the certificate is then relative to the sub-sampled
 program, and the output says so).
 
-Exit codes: 0 success (whether or not the gap is certified: see ``certified``), 2 bad input.
+``objective`` is the exact primal upper bound rounded up, ``gap`` the certified duality-gap
+bound rounded up; the certificate (including, for ``"global": true``, the exact proof that no
+activation pattern is missing) is re-checked before anything is printed. The optimal-set
+description (``optimal_set_dimension``, ``unique``) is a float computation with tolerance
+``1e-5`` and is marked ``"optimal_set_dimension_certified": false``.
+
+Exit codes: 0 success (whether or not the gap is certified: see ``certified``), 1 a certificate
+failed its exact re-check, 2 bad input.
 
 Examples
 --------
@@ -24,6 +31,8 @@ Examples
 >>> out = json.loads(buf.getvalue())
 >>> code, out["certified"], out["global"], out["active_neurons"], out["optimal_set_dimension"]
 (0, True, True, 1, 0)
+>>> out["optimal_set_dimension_certified"], out["optimal_set_tolerance"]
+(False, 1e-05)
 """
 
 from __future__ import annotations
@@ -33,9 +42,13 @@ import json
 import time
 from typing import Any
 
+import numpy as np
+
 from symtrunc.errors import DataError
 
 __all__ = ["register", "cmd_convex"]
+
+_OPTIMAL_SET_TOL = 1e-5
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,16 +72,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sp.add_argument("--solver", choices=("conic", "fista"), default="conic",
                         help="cvxpy+Clarabel interior point (default) or NumPy FISTA (warm starts on paths)")
         sp.add_argument("--gated", action="store_true", help="gated-ReLU program (no cone constraints)")
-        sp.add_argument("--max-patterns", type=int, default=500,
+        sp.add_argument("--max-patterns", type=_positive_int, default=500,
                         help="enumerate all patterns when Cover's bound allows at most this many (default 500), "
                         "else sample")
-        sp.add_argument("--gates", type=int, default=200, help="sampled gates when not enumerating (default 200)")
-        sp.add_argument("--seed", type=int, default=0, help="seed for sampled gates")
-        sp.add_argument("--tol", type=float, default=1e-6,
+        sp.add_argument("--gates", type=_positive_int, default=200,
+                        help="sampled gates when not enumerating (default 200)")
+        sp.add_argument("--seed", type=_nonnegative_int, default=0, help="seed for sampled gates")
+        sp.add_argument("--tol", type=_nonnegative_float, default=1e-6,
                         help="certified if gap <= tol * max(1, objective) (default 1e-6)")
         if name == "path":
-            sp.add_argument("--n-lams", type=int, default=10, help="grid size (default 10)")
+            sp.add_argument("--n-lams", type=_at_least_two, default=10,
+                            help="grid size >= 2: geometric from lambda_max down to --lam (default 10)")
+            sp.add_argument("--min-norm", action="store_true",
+                            help="also report the min-norm optimal solution at each lambda (float, tolerance 1e-5)")
+            sp.add_argument("--no-warm-start", action="store_true",
+                            help="with --solver fista: solve every lambda from zero instead of the previous solution")
         sp.set_defaults(func=cmd_convex)
+
+
+def _nonnegative_int(text: str, least: int = 0) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {v}")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    return _nonnegative_int(text, 1)
+
+
+def _at_least_two(text: str) -> int:
+    v = _positive_int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"a path needs at least 2 lambdas, got {v}")
+    return v
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return v
 
 
 def _program(args: argparse.Namespace):
@@ -90,9 +140,9 @@ def _program(args: argparse.Namespace):
 
 def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
     from symtrunc.convex.optimal_set import float_optimal_set
-    S = float_optimal_set(sol) if sol.active else None
+    S = float_optimal_set(sol, tol=_OPTIMAL_SET_TOL) if sol.active else None
     return {
-        "objective": float(cert.primal_upper),
+        "objective": _round_up(cert.primal_upper),
         "gap": _round_up(cert.gap_bound),
         "certified": bool(cert.certified(tol)),
         "global": bool(cert.global_),
@@ -100,6 +150,8 @@ def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
         "active_neurons": len(sol.active),
         "optimal_set_dimension": S.dimension if S is not None else 0,
         "unique": S.unique if S is not None else True,
+        "optimal_set_dimension_certified": False,  # float computation (solver output, tolerance below)
+        "optimal_set_tolerance": _OPTIMAL_SET_TOL,
         "lambda": prog.lam,
         "lambda_scnn": prog.lam / prog.data.n,
         "n": prog.data.n,
@@ -114,16 +166,24 @@ def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
     }
 
 
-def _network_dict(prog, W) -> dict[str, Any]:
-    """The balanced network of the certified (exact, cone-feasible) weights, rounded to floats."""
+def _network_dict(prog, W, tol: float) -> dict[str, Any]:
+    """The balanced network of the certified (exact, cone-feasible) weights, rounded to floats,
+    with its own certificate: the printed float network itself (read exactly) against the dual."""
+    from symtrunc.convex.certificate import certify_network
     from symtrunc.convex.mapping import to_network
     from symtrunc.exact.matrix import to_float
 
     net = to_network(prog, to_float(W))
-    return {"W1": net.W1.tolist(), "w2": net.w2.tolist()}
+    out: dict[str, Any] = {"W1": net.W1.tolist(), "w2": net.w2.tolist()}
+    if not prog.gated:
+        cert = certify_network(prog, net)
+        cert.check(prog)
+        out.update({"objective": _round_up(cert.primal_upper), "gap": _round_up(cert.gap_bound),
+                    "certified": bool(cert.certified(tol))})
+    return out
 
 
-def _print(out: dict[str, Any], as_json: bool, extra_lines: list[str] | None = None) -> None:
+def _print(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(out, indent=1))
         return
@@ -133,10 +193,15 @@ def _print(out: dict[str, Any], as_json: bool, extra_lines: list[str] | None = N
               "lambda", "lambda_scnn", "patterns", "pattern_method", "solver", "solve_seconds",
               "active_before", "active_after", "fit_preserved", "penalty_preserved", "lambda_max"):
         if k in out:
-            print(f"{k:22s} {out[k]}")
+            note = (f"   (float computation, tolerance {out['optimal_set_tolerance']:g}; not certified)"
+                    if k in ("optimal_set_dimension", "unique") else
+                    "   (float check, relative 1e-9)" if k in ("fit_preserved", "penalty_preserved") else "")
+            print(f"{k:22s} {out[k]}{note}")
     print(out["statement"] if "statement" in out else "")
-    for line in extra_lines or []:
-        print(line)
+    net = out.get("network", {})
+    if "gap" in net:
+        print(f"the float network of --json ({len(net['w2'])} neurons), read exactly, has its own certified gap "
+              f"{net['gap']:.3e}: {'certified' if net['certified'] else 'NOT certified'}")
 
 
 def cmd_convex(args: argparse.Namespace) -> int:
@@ -149,12 +214,28 @@ def cmd_convex(args: argparse.Namespace) -> int:
         from symtrunc.convex.path import regularization_path
 
         t0 = time.perf_counter()
-        path = regularization_path(prog, n_lams=args.n_lams, ratio=min(1.0, prog.lam / _lmax(prog)),
-                                   method=args.solver)
+        lmax = _lmax(prog)
+        if prog.lam >= lmax:
+            raise DataError(f"--lam {args.lam} >= lambda_max = {lmax:.10g}: w = 0 is optimal there; "
+                            "give a smaller --lam for a path")
+        path = regularization_path(prog, n_lams=args.n_lams, ratio=prog.lam / lmax, method=args.solver,
+                                   warm_start=not args.no_warm_start, min_norm=args.min_norm)
         path.check()
-        pts = [{"lambda": p.lam, "objective": p.objective, "derivative": p.derivative, "gap": p.gap,
-                "active_neurons": p.active} for p in path.points]
-        out = {"lambda_max": path.lam_max, "points": pts, "checks": "concavity, derivative, continuity: ok",
+        pts = []
+        for p in path.points:
+            cert = certify_weights(prog.with_lam(_exact_lam(p.lam)), p.weights)
+            cert.check(prog.with_lam(_exact_lam(p.lam)))
+            row = {"lambda": p.lam, "objective": _round_up(cert.primal_upper), "gap": _round_up(cert.gap_bound),
+                   "certified": bool(cert.certified(args.tol)), "derivative": p.derivative,
+                   "active_neurons": p.active, "iterations": p.iterations}
+            if p.min_norm is not None:
+                row["min_norm_l2"] = float(np.linalg.norm(p.min_norm))
+                row["min_norm_active"] = int((np.linalg.norm(p.min_norm, axis=1) > 0).sum())
+            pts.append(row)
+        out = {"lambda_max": path.lam_max, "points": pts,
+               "checks": "concavity, derivative, continuity: ok (float checks with the float gaps)",
+               "global": bool(prog.patterns.complete and not prog.gated), "solver": args.solver,
+               "warm_start": args.solver == "fista" and not args.no_warm_start,
                "bias": data.bias, "patterns": len(prog.patterns), "patterns_complete": prog.patterns.complete,
                "seconds": time.perf_counter() - t0}
         if args.json:
@@ -163,26 +244,38 @@ def cmd_convex(args: argparse.Namespace) -> int:
             if data.bias:
                 print("bias: a column of ones was appended to X (--bias)")
             print(f"lambda_max = {path.lam_max:.10g}; {len(prog.patterns)} patterns "
-                  f"({'complete' if prog.patterns.complete else 'sampled'})")
-            print(path.table())
-            print(out["checks"])
+                  f"({'complete' if prog.patterns.complete else 'sampled'}); solver {args.solver}"
+                  f"{', warm starts' if out['warm_start'] else ''}")
+            scope = ("every two-layer ReLU network" if out["global"] else
+                     "the gated-ReLU convex program" if prog.gated else "the sub-sampled convex program")
+            print(f"gaps are certified over {scope}")
+            cols = ["lambda", "objective", "gap", "certified", "derivative", "active_neurons"]
+            if args.min_norm:
+                cols += ["min_norm_l2", "min_norm_active"]
+            print(" ".join(f"{c:>14}" for c in cols))
+            for row in pts:
+                print(" ".join(f"{row[c]:>14.8g}" if isinstance(row[c], float) else f"{row[c]!s:>14}" for c in cols))
+            print("gap: certified duality-gap bound (exact, rounded up); " + out["checks"])
         return 0
     sol = solve(prog, args.solver)
     cert = certify(sol)
+    cert.check(prog)  # exact re-check, including the completeness of the patterns for a global claim
     out = _summary(prog, sol, cert, args.tol)
     if args.action == "prune":
         from symtrunc.convex.pruning import prune_float
 
         res = prune_float(prog, sol.weights)
         cert2 = certify_weights(prog, res.weights)
+        cert2.check(prog)
         out.update({"active_before": len(sol.active), "active_after": len(res.active),
                     "active_neurons": len(res.active), "fit_preserved": res.fit_preserved,
                     "penalty_preserved": res.penalty_preserved,
+                    "preserved_checks": "float (relative 1e-9); the pruned network's optimality is certified",
                     "objective": float(cert2.primal_upper),
                     "gap": _round_up(cert2.gap_bound), "certified": bool(cert2.certified(args.tol)),
-                    "statement": cert2.statement(args.tol), "network": _network_dict(prog, cert2.weights)})
+                    "statement": cert2.statement(args.tol), "network": _network_dict(prog, cert2.weights, args.tol)})
     else:
-        out["network"] = _network_dict(prog, cert.weights)
+        out["network"] = _network_dict(prog, cert.weights, args.tol)
     _print(out, args.json)
     return 0
 
@@ -191,6 +284,12 @@ def _round_up(q) -> float:
     from symtrunc.exact.rounding import round_up
 
     return round_up(q)
+
+
+def _exact_lam(lam: float):
+    from symtrunc.exact.rational import to_q
+
+    return to_q(lam)
 
 
 def _lmax(prog) -> float:

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pp.add_argument("-o", "--output", required=True, help="image file; the extension picks the format")
     pp.add_argument("--classes", help="for M > 2: two class labels 'a,b' spanning the drawing plane "
                     "with the barycenter (default: the first two classes)")
-    pp.add_argument("--ncols", type=int, help="panels per row (default: up to 3)")
+    pp.add_argument("--ncols", type=int, help="panels per row (default: 2 for four panels, otherwise up to 3)")
     pp.add_argument("--dpi", type=int, default=120, help="resolution of raster formats (default 120)")
     pp.set_defaults(func=cmd_plot)
 
@@ -54,8 +54,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Run ``symtrunc plot``; returns the exit code."""
     from symtrunc.data import load_data
     from symtrunc.io.json import load_network
-    from symtrunc.plot import plot_steps
+    from symtrunc.plot import _figure_class, plot_steps
 
+    _figure_class()  # one clear line before any work when matplotlib is missing
     net = load_network(args.network)
     data = load_data(args.data)
     if data.M != net.input_dim:
@@ -74,5 +75,5 @@ def cmd_plot(args: argparse.Namespace) -> int:
         fig.savefig(out, dpi=args.dpi)
     except ValueError as e:  # unknown extension
         raise DataError(f"cannot write {out}: {e}") from None
-    print(f"wrote {out} ({len(fig.axes)} panels)")
+    print(f"wrote {out} ({sum(ax.get_visible() for ax in fig.axes)} panels)")
     return 0

@@ -20,12 +20,12 @@ from symtrunc.constructions.clustered import construct_clustered
 from symtrunc.constructions.deep_l2 import deep_l2_network
 from symtrunc.constructions.sls import construct_sls
 from symtrunc.data import load_data
-from symtrunc.errors import HypothesisError
+from symtrunc.errors import DataError, HypothesisError
 from symtrunc.network import ReLUNetwork
 
 __all__ = ["construct", "METHODS"]
 
-METHODS = ("sls", "clustered", "deep_l2")
+METHODS = ("sls", "clustered", "deep_l2", "nonseparable")
 
 
 def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
@@ -35,17 +35,22 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     ----------
     data : LabeledData, path (.csv/.npz) or array
         See :func:`symtrunc.data.load_data`.
-    method : {"sls", "clustered", "deep_l2"}
+    method : {"sls", "clustered", "deep_l2", "nonseparable"}
         ``"sls"``: Theorem 5.2 (sequentially linearly separable data; order, hyperplanes and
         base points found automatically). ``"clustered"``: Proposition 4.1. ``"deep_l2"``:
-        Theorem 2.3 of arXiv 2309.10639 (``M = Q``).
+        Theorem 2.3 of arXiv 2309.10639 (``M = Q``). ``"nonseparable"``: Theorem 3.3 of
+        arXiv 2504.18710 (binary data, one class inside a simplex; a path is read without the
+        standing-assumption check, since concentric data have dependent class means).
     **options
         Passed to :func:`~symtrunc.constructions.sls.construct_sls` (``order``, ``cone``,
         ``normals``, ``t``, ``angles``, ``epsilon``) or
         :func:`~symtrunc.constructions.clustered.construct_clustered` (``cone``, ``mu``,
         ``widths``, ``check_hypotheses``) or
         :func:`~symtrunc.constructions.deep_l2.construct_deep_l2` (``cone``, ``layers``, ``t``,
-        ``c0``, ``theta_star``).
+        ``c0``, ``theta_star``) or
+        :func:`~symtrunc.constructions.nonseparable.construct_nonseparable` (``inner``,
+        ``simplex``, ``height``, ``tries``, ``finish``; ``cone`` may only be ``"rational"``, the
+        cone that construction uses).
 
     Returns
     -------
@@ -59,6 +64,8 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     DataError
         If the data are malformed.
     """
+    if method == "nonseparable":
+        return _nonseparable(load_data(data, check=False), **options)
     data = load_data(data)
     if method == "sls":
         return construct_sls(data, **options)
@@ -67,3 +74,23 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     if method == "deep_l2":
         return deep_l2_network(data, **options)
     raise HypothesisError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+
+
+def _nonseparable(data: Any, cone: str | None = None, **options: Any) -> ReLUNetwork:
+    """Theorem 3.3 of arXiv 2504.18710; its second layer is always the rational cone.
+
+    >>> from symtrunc.data import LabeledData
+    >>> pts = [[0, 0], [1, 0], [0, 1], [5, 0], [0, 5], [-5, -5]]
+    >>> ring = LabeledData.from_arrays(pts, list("iiiooo"), check=False)
+    >>> construct(ring, "nonseparable").widths
+    (2, 3, 3, 2)
+    >>> construct(ring, "nonseparable", cone="paper")
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.DataError: no 'paper' cone recipe for the nonseparable construction (it uses the rational cone)
+    """
+    from symtrunc.constructions.nonseparable import construct_nonseparable
+
+    if cone not in (None, "rational"):
+        raise DataError(f"no {cone!r} cone recipe for the nonseparable construction (it uses the rational cone)")
+    return construct_nonseparable(data, **options)

@@ -668,6 +668,8 @@ class FloatNetwork:
             out = np.empty((N, dL), dtype=self.dtype)
         elif not isinstance(out, np.ndarray) or out.shape != (N, dL):
             raise DataError(f"out must be an array of shape {(N, dL)}, got {getattr(out, 'shape', type(out))}")
+        elif not np.issubdtype(out.dtype, np.floating):  # an integer out would truncate silently
+            raise DataError(f"out must have a floating dtype (the network is {self.dtype}), got {out.dtype}")
         kernel = self._kernel(engine)
         if N == 0:
             return out
@@ -730,7 +732,7 @@ class FloatNetwork:
         else:
             kernel = compiled_forward()
         if kernel is None and engine == "numba":
-            raise DataError("engine='numba' needs the 'numba' package: pip install symtrunc[fast]")
+            raise DataError("engine='numba' needs the 'numba' package: pip install 'symtrunc[fast]'")
         return kernel
 
     def _forward_compiled(self, kernel, X: np.ndarray, out: np.ndarray, chunk: int | None, threads: int | None) -> np.ndarray:

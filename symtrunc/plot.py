@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,15 +60,20 @@ def class_colors(labels: Sequence[Any]) -> dict[Any, str]:
     return {c: _PALETTE[k % len(_PALETTE)] for k, c in enumerate(labels)}
 
 
-def _new_axes(n: int, ncols: int | None = None, size: float = 4.0):
+def _figure_class():
+    """matplotlib's ``Figure``, or one clear error line when matplotlib is missing."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise SymtruncError("plotting needs matplotlib: pip install 'symtrunc[plot]'") from None
+    return Figure
 
-    ncols = ncols or min(n, 3)
+
+def _new_axes(n: int, ncols: int | None = None, size: float = 4.0):
+    Figure = _figure_class()
+    ncols = ncols or (2 if n == 4 else min(n, 3))
     nrows = -(-n // ncols)
-    fig = Figure(figsize=(size * ncols, size * nrows + 0.6), layout="constrained")
+    fig = Figure(figsize=(size * ncols, size * nrows + 1.5), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -269,13 +275,18 @@ def plot_steps(
     box : Polygon, optional
         In plane coordinates; default: all points, means, barycenter and apexes with a margin.
     ncols : int, optional
-        Panels per row (default up to 3).
+        Panels per row (default: 2 for four panels, otherwise up to 3).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    _figure_class()  # fail fast, before the exact geometry, when matplotlib is missing
     data = data if isinstance(data, LabeledData) else load_data(data)
+    unknown = [c for c in data.classes if net.classes and c not in net.classes]
+    if unknown:
+        raise DataError(f"the data have class {unknown[0]!r}, which the network does not know (its classes: "
+                        f"{', '.join(map(repr, net.classes))})")
     if plane is None:
         if data.M == 2 and classes is None:
             plane = Plane.standard()
@@ -294,23 +305,20 @@ def plot_steps(
         plot_step(step, data, ax, plane=plane, box=box, colors=colors)
     plot_decision_regions(net, data, axes[-1], plane=plane, box=box, colors=colors)
     _mark_means(axes[-1], data, plane)
-    handles, labels = {}, {}
+    labels = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab.startswith("apex"):
                 lab = "apex $p_l$ (base point)"
             labels.setdefault(lab, h)
-    handles = labels
-    import textwrap
-
     cols = fig.axes[0].get_gridspec().ncols
     title = f"{net.construction.get('theorem', 'ReLU network').split(':')[0]}: {data.summary()}"
     if data.M > 2:
         title += (". Drawn in the plane through the barycenter x̄ and two class means: points projected "
                   "orthogonally, cones and regions cut by the plane")
     fig.suptitle(textwrap.fill(title, 46 * cols + 14 * (cols == 1)), fontsize=10)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
-               ncols=max(2, min(len(handles), 2 * cols)), fontsize=8, frameon=False)
+    fig.legend(list(labels.values()), list(labels.keys()), loc="outside lower center",
+               ncols=max(2, min(len(labels), 2 * cols)), fontsize=8, frameon=False)
     return fig
 
 

@@ -107,3 +107,87 @@ def test_cli_bad_input(tmp_path, capsys):
     assert main(["claims", path, "--probes", "-1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "probes" in err
+
+
+RING = ["0,0,in", "1,0,in", "0,1,in", "-1,0,in", "0,-1,in", "5,0,out", "0,5,out", "-5,0,out", "0,-5,out",
+        "4,4,out", "-4,4,out", "-4,-4,out", "4,-4,out"]
+
+
+def test_cli_concentric_data_json_format(tmp_path, capsys):
+    """Concentric data (dependent class means) are read; only the non-separable family applies."""
+    path = tmp_path / "ring.csv"
+    path.write_text("\n".join(RING) + "\n")
+    assert main(["claims", str(path), "--json", "--strict"]) == 0  # nothing fails
+    captured = capsys.readouterr()
+    records = json.loads(captured.out)  # progress went to stderr, stdout is pure JSON
+    assert "nonseparable" in captured.err and "record(s)" in captured.err
+    for rec in records:
+        assert list(rec) == ["claim", "configuration", "paper_value", "exact_value", "verdict", "witness"]
+        assert rec["configuration"] == "" and isinstance(rec["witness"], dict) and "summary" in rec["witness"]
+    verdicts = [r["verdict"] for r in records]
+    assert verdicts.count("holds") == 3 and verdicts.count("not applicable") == 3
+    assert [r["exact_value"] for r in records if r["claim"].startswith("Thm 3.3")] == ["0"]
+    assert all("standing assumptions" in r["witness"]["summary"] for r in records if r["verdict"] == "not applicable")
+
+
+def test_cli_strict_exit_code_and_quiet(tmp_path, capsys):
+    path = _write_csv(clustered_l2_data(2, 3, seed=4), tmp_path / "d.csv")
+    assert main(["claims", path, "--family", "deep", "--probes", "0", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["claims", path, "--family", "deep", "--probes", "0", "-q", "--strict"]) == 1  # Thm 2.5 fails
+
+
+def test_configuration_subset_and_limit(tmp_path, capsys):
+    d = clustered_l2_data(2, 3, seed=4)
+    only = deep_claims(d, probes=0, configurations=["11"])
+    assert {c.configuration for c in only} == {"00", "11", ""}  # Thm 2.3 claims use s = 00
+    count = only[-1]
+    assert count.verdict == "undecided" and count.exact_value == "1 (of 1 tested)"
+    mixed = deep_claims(d, probes=0, configurations=["01", "11"])
+    assert mixed[-1].verdict == "fails" and mixed[-1].witness["failing"] == ["01"]
+    with pytest.raises(DataError, match="bits"):
+        deep_claims(d, configurations=["012"])
+    with pytest.raises(DataError, match="2\\^2 = 4 configurations"):
+        check_claims(d, families=("deep",), max_configurations=3)
+    path = _write_csv(d, tmp_path / "d.csv")
+    assert main(["claims", path, "--family", "deep", "--max-configurations", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--configurations" in err and "Traceback" not in err
+    assert main(["claims", path, "--family", "deep", "--configurations", "1"]) == 2
+    assert main(["claims", path, "--family", "deep", "--configurations", "11", "-q", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["configuration"] for r in records} == {"00", "11", ""}
+
+
+def test_cli_construct_nonseparable(tmp_path, capsys):
+    ring = tmp_path / "ring.csv"
+    ring.write_text("\n".join(RING) + "\n")
+    out = tmp_path / "net.json"
+    assert main(["construct", str(ring), "--method", "nonseparable", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "inner:     class 'in'" in text and "verified:  zero loss, exactly" in text
+    from symtrunc.data import LabeledData
+    from symtrunc.io.json import load_network
+    from symtrunc.verify.exact import verify
+
+    assert verify(load_network(out), LabeledData.from_csv(ring, check=False)).zero_loss
+    assert main(["construct", str(ring), "--method", "nonseparable", "--cone", "paper", "-o", str(out)]) == 2
+    three = _write_csv(clustered_l2_data(3, 2, seed=0), tmp_path / "three.csv")
+    assert main(["construct", three, "--method", "nonseparable", "-o", str(out)]) == 1
+    inside = tmp_path / "inside.csv"  # each class has a point in the hull of the other: no simplex
+    inside.write_text("0,0,in\n4,0,in\n0,4,in\n3,3,in\n1,1,out\n10,0,out\n0,10,out\n-3,-3,out\n")
+    assert main(["construct", str(inside), "--method", "nonseparable", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and "paper" in err[0] and "binary" in err[1] and "convex hull" in err[2]
+
+
+def test_cli_bad_options_are_usage_errors(tmp_path, capsys):
+    path = _write_csv(clustered_l2_data(2, 3, seed=4), tmp_path / "d.csv")
+    for bad in (["--c0", "abc"], ["--theta-star", "1/0"], ["--max-configurations", "0"], ["--configurations", ","],
+                ["--configurations", "11,2"], ["--family", "deeep"]):
+        assert main(["claims", path, "-q", *bad]) == 2, bad
+    err = capsys.readouterr().err
+    assert "--c0: not a number" in err and "Traceback" not in err
+    one = tmp_path / "one.csv"
+    one.write_text("1,2,a\n3,4,a\n")
+    assert main(["claims", str(one)]) == 2 and "at least 2 classes" in capsys.readouterr().err

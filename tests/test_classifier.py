@@ -73,8 +73,14 @@ def test_errors():
                       (X2, [0.5] * 8, "continuous"), ([[1], [2]], [0, 1], "n_features = 1")]:
         with pytest.raises(DataError, match=msg):
             TruncationClassifier().fit(X, y)
-    with pytest.raises(HypothesisError, match="unknown method"):
+    with pytest.raises(DataError, match="unknown method 'magic'"):
         TruncationClassifier(method="magic").fit(X2, Y2)
+    with pytest.raises(DataError, match="unknown option.s. bogus for method 'sls'"):
+        TruncationClassifier(options={"bogus": 1}).fit(X2, Y2)
+    with pytest.raises(DataError, match="unknown option.s. order for method 'clustered'"):
+        TruncationClassifier(method="clustered", order=["a", "b"]).fit(X2, Y2)
+    with pytest.raises(HypothesisError, match="unknown cone"):
+        TruncationClassifier(cone="papr").fit(X2, Y2)
 
 
 # ----------------------------------------------------------------- scikit-learn's own checks

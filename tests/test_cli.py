@@ -580,3 +580,31 @@ def test_verify_labels_without_certified_is_a_usage_error(tmp_path, capsys):
     np.save(tmp_path / "d.npy", np.array([[0, 1, 0], [1, 0, 1]]))
     assert main(["construct", str(tmp_path / "d.npy"), "-o", str(tmp_path / "n.json"), "-q"]) == 0
     assert main(["verify", str(tmp_path / "n.json"), str(tmp_path / "d.npy"), "--labels", "y.npy"]) == 2
+
+
+# --------------------------------------------------------------------------- deep_l2 layers, non-separable data
+
+RING = "x,y,label\n" + "".join(f"{x},{y},in\n" for x, y in [(1, 0), (-1, 0), (0, 1), (0, -1)]) + "".join(
+    f"{x},{y},out\n" for x, y in [(6, 0), (-6, 0), (0, 6), (0, -6), (5, 5), (-5, -5)])
+
+
+def test_deep_l2_extra_layers_and_option_errors(tmp_path, capsys):
+    d = write(tmp_path, "a,b,label\n10,0,p\n11,1,p\n0,10,q\n1,11,q\n")
+    net = tmp_path / "deep.json"
+    code, _, err = run(capsys, "construct", d, "--method", "deep_l2", "--layers", 4, "-o", net, "-q")
+    assert code == 0, err
+    assert len(load_network(net).layers) == 5
+    assert run(capsys, "verify", net, d, "-q")[0] == 0
+    code, _, err = run(capsys, "construct", d, "--method", "deep_l2", "--layers", 1, "-o", net)
+    assert "L ≥ Q" in assert_one_line_error(err, code, 1)
+    code, _, err = run(capsys, "construct", d, "--layers", 4, "-o", net)
+    assert "--layers applies to --method deep_l2" in assert_one_line_error(err, code, 2)
+
+
+def test_nonseparable_construct_and_verify_accept_dependent_class_means(tmp_path, capsys):
+    d = write(tmp_path, RING, "ring.csv")
+    net = tmp_path / "ring.json"
+    code, _, err = run(capsys, "construct", d, "--method", "nonseparable", "-o", net, "-q")
+    assert code == 0, err
+    code, out, err = run(capsys, "verify", net, d)
+    assert code == 0 and "zero loss" in out, err

@@ -499,3 +499,147 @@ def test_every_dual_certificate_is_a_lower_bound(r, scale):
 
 
 _OCTAGON_INSTANCE = plant(OCTAGON, [1] * 8)
+
+
+# ---------------------------------------------------------------- every ingredient of the certificate is checked
+def test_certificate_tampering_each_ingredient_is_caught(small_program):
+    """Each number of the chain "objective − p* <= gap" is tampered in turn; ``check`` must refuse."""
+    prog = small_program
+    cert = certify(solve_conic(prog))
+    cert.check(prog)
+    assert cert.global_ and prog.patterns.complete
+    d = cert.dual
+    b = next(i for i, mu in enumerate(d.multipliers) if mu)
+    j, m = next(iter(d.multipliers[b].items()))
+
+    def with_mu(new):
+        return tuple(new if i == b else mu for i, mu in enumerate(d.multipliers))
+
+    r = d.residual
+    r2 = flint.fmpq_mat(r.nrows(), 1, [v + (1 if i == 0 else 0) for i, v in enumerate(r.entries())])
+    tampered = {
+        "residual": dataclasses.replace(d, residual=r2),
+        "residual shape": dataclasses.replace(d, residual=flint.fmpq_mat(r.nrows() - 1, 1)),
+        "theta too large": dataclasses.replace(d, theta=d.theta * 2),
+        "theta negative": dataclasses.replace(d, theta=-d.theta),
+        "theta float": dataclasses.replace(d, theta=float(d.theta)),
+        "bound understated": dataclasses.replace(d, bound_sq=d.bound_sq * flint.fmpq(99, 100)),
+        "bound float": dataclasses.replace(d, bound_sq=float(d.bound_sq)),
+        "value": dataclasses.replace(d, value=d.value + flint.fmpq(1, 10**12)),
+        "value float": dataclasses.replace(d, value=float(d.value)),
+        "multiplier changed": dataclasses.replace(d, multipliers=with_mu({**d.multipliers[b], j: m * 2})),
+        "multiplier negative": dataclasses.replace(d, multipliers=with_mu({**d.multipliers[b], j: -m})),
+        "multiplier float": dataclasses.replace(d, multipliers=with_mu({**d.multipliers[b], j: float(m)})),
+        "multiplier row": dataclasses.replace(d, multipliers=with_mu({prog.data.n + 3: m})),
+        "multipliers missing": dataclasses.replace(d, multipliers=d.multipliers[:-1]),
+        "gated flag": dataclasses.replace(d, gated=True),
+    }
+    for name, wrong in tampered.items():
+        with pytest.raises(VerificationError):
+            dataclasses.replace(cert, dual=wrong).check(prog)
+            pytest.fail(f"tampered {name} was accepted")
+    W = cert.weights
+    W2 = flint.fmpq_mat(W.nrows(), W.ncols(), [v * 2 for v in W.entries()])
+    less = cert.primal_upper - flint.fmpq(1, 10**15)
+    for name, wrong in {"primal understated": dataclasses.replace(cert, primal_upper=less),
+                        "primal float": dataclasses.replace(cert, primal_upper=float(cert.primal_upper)),
+                        "weights changed": dataclasses.replace(cert, weights=W2),
+                        "weights shape": dataclasses.replace(cert, weights=flint.fmpq_mat(1, W.ncols())),
+                        "weights float": dataclasses.replace(cert, weights=np.zeros((W.nrows(), W.ncols()))),
+                        "no primal point": dataclasses.replace(cert, weights=None)}.items():
+        with pytest.raises(VerificationError):
+            wrong.check(prog)
+            pytest.fail(f"tampered {name} was accepted")
+
+
+def test_global_claim_needs_every_pattern(small_program):
+    """A program missing one chamber but flagged complete: the global certificate is refused, with
+    the count as counterexample; flagged incomplete, the certificate is honestly not global."""
+    prog = small_program
+    pats = prog.patterns
+    partial = dataclasses.replace(pats, masks=pats.masks[1:], gates=pats.gates[1:])
+    lying = ConvexProgram(prog.data, partial, prog.lam_sq)
+    sol = solve_conic(lying)
+    with pytest.raises(VerificationError, match="incomplete") as e:           # refused when built ...
+        certify(sol)
+    assert e.value.counterexample == {"listed": pats.chambers - 1, "chambers": pats.chambers}
+    honest = ConvexProgram(prog.data, dataclasses.replace(partial, complete=False), prog.lam_sq)
+    forged = certify_weights(honest, sol.weights)
+    forged = dataclasses.replace(forged, dual=dataclasses.replace(forged.dual, complete=True))
+    with pytest.raises(VerificationError, match="incomplete"):               # ... and when checked
+        forged.check(lying)
+    cert = certify(solve_conic(honest))
+    cert.check(honest)
+    assert not cert.global_ and "sub-sampled" in cert.statement()
+    with pytest.raises(VerificationError, match="global"):               # the flag cannot be forged either
+        dataclasses.replace(cert, dual=dataclasses.replace(cert.dual, complete=True)).check(honest)
+    keep = [i for i, m in enumerate(pats.masks) if not m.all()]        # drop the all-positive chamber
+    no_pos = dataclasses.replace(pats, masks=pats.masks[keep], gates=tuple(pats.gates[i] for i in keep))
+    with pytest.raises(VerificationError, match="incomplete") as e:
+        no_pos.verify_complete(prog.data)                             # ... and with it its antipode
+    assert e.value.counterexample == {"listed": pats.chambers - 2, "chambers": pats.chambers}
+    wrong_witness = dataclasses.replace(pats, gates=(tuple(-g for g in pats.gates[0]),) + pats.gates[1:])
+    with pytest.raises(VerificationError, match="witness"):
+        wrong_witness.verify_complete(prog.data)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 4), st.lists(st.lists(st.integers(-2, 2), min_size=4, max_size=4), min_size=3, max_size=7))
+def test_enumeration_matches_zaslavsky_on_degenerate_data(d, rows):
+    """Two independent routes to the chamber count: the exact enumeration (sweep or incremental
+    LP) and Zaslavsky's formula on the intersection lattice; small integers make many data
+    degenerate (parallel rows, zero rows, non-general position)."""
+    from symtrunc.convex.patterns import count_chambers
+    from symtrunc.errors import DataError
+
+    X = [r[:d] for r in rows]
+    try:
+        data = RegressionData.from_arrays(X, [0] * len(X))
+    except DataError:
+        return
+    pats = enumerate_patterns(data)
+    assert pats.chambers == count_chambers(data)
+    pats.verify_complete(data)
+    if in_general_position(data):
+        assert count_chambers(data) == cover_count(len(X), d)  # no parallel rows in general position
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 3).flatmap(lambda m: st.tuples(
+    st.lists(st.lists(st.integers(-3, 3), min_size=2, max_size=2), min_size=m, max_size=m),
+    st.lists(st.integers(-3, 3), min_size=m, max_size=m))), st.integers(1, 4))
+def test_global_dual_bound_below_every_network_sympy(small_program, net, scale):
+    """The global certificate's dual value is a lower bound on the non-convex objective of every
+    two-layer ReLU network (weak duality across the reformulation). The networks' objectives are
+    computed independently in sympy; small integers put neurons on the data's hyperplanes (ties)."""
+    cert = _SMALL_CERT.setdefault("cert", certify(solve_conic(small_program)))
+    W1, w2 = net
+    X = sympy.Matrix([[sympy.Rational(str(small_program.data.X[i, k])) for k in range(2)] for i in range(6)])
+    y = [sympy.Rational(str(small_program.data.y[i, 0])) for i in range(6)]
+    lam = sympy.Rational(3, 10)
+    W1 = [[sympy.Rational(v, scale) for v in row] for row in W1]
+    f = [sum(max(sum(X[i, k] * w[k] for k in range(2)), 0) * a for w, a in zip(W1, w2)) for i in range(6)]
+    obj = sum((fi - yi) ** 2 for fi, yi in zip(f, y)) / 2 + lam / 2 * (sum(v * v for w in W1 for v in w) +
+                                                                     sum(a * a for a in w2))
+    assert cert.global_
+    assert sympy.Rational(str(cert.dual.value)) <= obj
+
+
+_SMALL_CERT: dict = {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-4, 4), st.integers(0, 50), st.integers(1, 12)), min_size=1, max_size=5))
+def test_radicals_against_sympy(terms):
+    """Outward-rounded square roots bracket √q exactly; the exact radical-sum decision agrees with
+    sympy's own canonical form of Σ c_k √(a_k / b_k)."""
+    from symtrunc.convex.radicals import radical_sum, sqrt_bounds
+
+    for _, a, b in terms:
+        lo, hi = sqrt_bounds(flint.fmpq(a, b))
+        assert lo * lo <= flint.fmpq(a, b) <= hi * hi and (lo == hi) == sympy.sqrt(sympy.Rational(a, b)).is_rational
+    ours = radical_sum([(c, flint.fmpq(a, b)) for c, a, b in terms])
+    expr = sympy.expand(sum(c * sympy.sqrt(sympy.Rational(a, b)) for c, a, b in terms))
+    assert (ours == {}) == (expr == 0)
+    assert sympy.expand(sum(sympy.Rational(str(v)) * sympy.sqrt(m) for m, v in ours.items()) - expr) == 0

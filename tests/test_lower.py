@@ -236,6 +236,9 @@ def test_errors(small_net):
         f.forward([["a"] * 8])
     with pytest.raises(DataError):
         f.forward(np.zeros((3, 8)), out=np.zeros((2, 3)))
+    for engine in ENGINES:  # an integer out would truncate the outputs silently
+        with pytest.raises(DataError, match="floating dtype"):
+            f.forward(np.zeros((3, 8)), out=np.zeros((3, 3), dtype=np.int64), engine=engine)
     with pytest.raises(DataError):
         f.forward(np.zeros((3, 8)), chunk=0)
     with pytest.raises(DataError):

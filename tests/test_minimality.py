@@ -190,3 +190,83 @@ def test_verdicts_on_random_clustered_data(seed, per):
             assert rep.verdict == "global minimum"
         else:
             assert rep.verdict == "not a local minimum" and rep.gradient_norm_squared > 0
+
+
+# ----------------------------------------------------------------- independent route: sympy differentiation
+def _sym(v):
+    return sympy.Rational(int(v.p), int(v.q))
+
+
+def _sympy_directional_derivative(network, data, direction, *, bias=True, weighting="class"):
+    """d/dt F(θ + t d) at t = 0, from sympy's derivative of the piecewise-affine hidden features.
+
+    The activation pattern is frozen at θ (valid inside the region); sympy differentiates the
+    features A(t) (polynomial in t), and F' follows from the full derivative of the least-squares
+    solution Θ(t) = B(t) G(t)^{-1} (no envelope theorem, no back-propagation): shares no code
+    with ``hidden_gradient``.
+    """
+    t = sympy.Symbol("t")
+    X = sympy.Matrix(data.X.transpose().tolist()).applyfunc(_sym)
+    n = data.N
+    for layer, (dW, db) in zip(network.layers[:-1], direction):
+        W = sympy.Matrix(layer.W.tolist()).applyfunc(_sym) + t * sympy.Matrix(dW.tolist()).applyfunc(_sym)
+        b = sympy.Matrix(layer.b.tolist()).applyfunc(_sym) + t * sympy.Matrix(db.tolist()).applyfunc(_sym)
+        Z = (W * X + b * sympy.ones(1, n)).applyfunc(sympy.expand)
+        X = Z.multiply_elementwise(Z.subs(t, 0).applyfunc(lambda z: 1 if z > 0 else 0))
+    A = X.col_join(sympy.ones(1, n)) if bias else X
+    A0, A1 = A.subs(t, 0), A.diff(t).subs(t, 0)
+    w = [sympy.Rational(1, data.counts[j]) if weighting == "class" else 1 for j in data.y]
+    D = sympy.diag(*w)
+    Y = sympy.Matrix(data.Y_ext.tolist()).applyfunc(_sym)
+    G0, G1 = A0 * D * A0.T, A1 * D * A0.T + A0 * D * A1.T
+    B0, B1 = Y * D * A0.T, Y * D * A1.T
+    Gi = G0.inv()
+    Theta0 = B0 * Gi
+    Theta1 = B1 * Gi - B0 * Gi * G1 * Gi
+    R0, R1 = Theta0 * A0 - Y, Theta1 * A0 + Theta0 * A1
+    return sum((2 * w[i] * R0[:, i].dot(R1[:, i]) for i in range(n)), sympy.Integer(0))
+
+
+@pytest.mark.parametrize("bits", ["01", "10", "11"])
+def test_gradient_matches_sympy_differentiation(bits):
+    """The exact back-propagated gradient equals sympy's derivative of F along random rational directions."""
+    d = clustered_l2_data(2, 3, seed=7)
+    net = build_configuration(d, bits).network
+    grads, unique = hidden_gradient(net, d)
+    assert unique
+    import random
+
+    rng = random.Random(bits)
+    for _ in range(2):
+        def rand(r, c):
+            return flint.fmpq_mat(r, c, [flint.fmpq(rng.randint(-3, 3), 2) for _ in range(r * c)])
+
+        direction = [(rand(W.nrows(), W.ncols()), rand(b.nrows(), 1)) for W, b in grads]
+        exact = sum((a * v for (gW, gb), (dW, db) in zip(grads, direction)
+                     for a, v in zip(gW.entries() + gb.entries(), dW.entries() + db.entries())), flint.fmpq(0))
+        assert _sym(exact) == _sympy_directional_derivative(net, d, direction)
+    if bits == "11":  # Theorem 2.4's configuration is critical; the mixed ones are not
+        assert all(v == 0 for gW, gb in grads for v in gW.entries() + gb.entries())
+    else:
+        assert any(v != 0 for gW, gb in grads for v in gW.entries() + gb.entries())
+
+
+def test_gradient_matches_sympy_without_bias_and_uniform_weights():
+    d = symtrunc.LabeledData.from_arrays([[3, 0], [4, 1], [0, 3], [1, 5], [2, 2]], [0, 0, 1, 1, 1])
+    net = ReLUNetwork.from_rows([([[1, "1/2"], [0, 1], [1, -1]], [1, "-1/2", 1], "relu"),
+                                 ([[1, 0, 0], [0, 1, 1]], [0, 0], "identity")])
+    direction = [(qmatrix([[1, -1], ["1/2", 0], [0, 2]]), qvector([1, "-1/3", 0]))]
+    for bias in (True, False):
+        grads, unique = hidden_gradient(net, d, bias=bias, weighting="uniform")
+        assert unique
+        exact = sum((a * v for a, v in zip(grads[0][0].entries() + grads[0][1].entries(),
+                                           direction[0][0].entries() + direction[0][1].entries())), flint.fmpq(0))
+        assert _sym(exact) == _sympy_directional_derivative(net, d, direction, bias=bias, weighting="uniform")
+
+
+def test_identity_regime_without_output_bias_is_not_called_a_minimum():
+    """Without the output bias the offset b^(L) matters: the identity-regime argument must not be used."""
+    d = symtrunc.LabeledData.from_arrays([[3, 0], [4, 1], [0, 3], [1, 5], [2, 2]], [0, 0, 1, 1, 1])
+    net = ReLUNetwork.from_rows([([[1, 0], [0, 1]], [1, 1], "relu"), ([[1, 0], [0, 1]], [0, 0], "identity")])
+    assert local_minimality(net, d, probes=0).verdict == "local minimum"
+    assert local_minimality(net, d, bias=False, probes=0).verdict == "not a local minimum"

@@ -96,7 +96,7 @@ def test_claims_hold_and_can_fail(monkeypatch):
     monkeypatch.setattr(ns, "_separation", lambda cone, Z, outer: flint.fmpq(100))
     bad = nonseparable_claims(RINGS)
     assert bad[1].verdict == "fails" and RINGS.y[bad[1].witness["tightest_point"]] == 1
-    assert bad[2].verdict == "fails" and "does not strictly separate" in bad[2].witness
+    assert bad[2].verdict == "fails" and "does not strictly separate" in bad[2].witness["summary"]
     monkeypatch.undo()
     # a broken network is caught by the exact checker
     real = ns._network
@@ -183,7 +183,7 @@ def test_sls_finish_can_fail_where_the_cone_finish_works():
     with pytest.raises(HypothesisError, match="SLS"):
         construct_nonseparable(d, finish="sls")
     claims = nonseparable_claims(d, finish="sls")
-    assert [c.verdict for c in claims] == ["holds", "holds", "fails"] and "SLS" in claims[2].witness
+    assert [c.verdict for c in claims] == ["holds", "holds", "fails"] and "SLS" in claims[2].witness["summary"]
 
 
 def test_one_dimensional_interval_class():

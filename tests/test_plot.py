@@ -85,6 +85,49 @@ def test_linear_regions_tile_the_box_and_match_the_network(rows, point):
         assert [(r.A[k, 0] * x[0] + r.A[k, 1] * x[1] + r.c[k, 0]) for k in range(2)] == [out[0, 0], out[0, 1]]
 
 
+@st.composite
+def deep_nets_and_planes(draw):
+    """Random exact networks d_0 -> (1..3) -> [(1..3)] -> 3 with d_0 in {2, 3}, and for d_0 = 3 a
+    random plane (exact Gram–Schmidt of two random directions)."""
+    d0 = draw(st.sampled_from([2, 3]))
+    w = [d0] + [draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2)))] + [3]
+    spec = [([[draw(coords) for _ in range(w[k])] for _ in range(w[k + 1])], [draw(coords) for _ in range(w[k + 1])],
+             "identity" if k == len(w) - 2 else "relu") for k in range(len(w) - 1)]
+    if d0 == 2:
+        return ReLUNetwork.from_rows(spec), Plane.standard()
+    u, v = (qmatrix([[draw(coords)] for _ in range(3)]) for _ in range(2))
+    if all(e == 0 for e in u.entries()):
+        u = qmatrix([[1], [0], [0]])
+    v = v - ((u.transpose() * v)[0, 0] / (u.transpose() * u)[0, 0]) * u
+    if all(e == 0 for e in v.entries()):
+        v = qmatrix([[-u[1, 0]], [u[0, 0]], [0]]) if (u[0, 0], u[1, 0]) != (0, 0) else qmatrix([[1], [0], [0]])
+    basis = flint.fmpq_mat(3, 2, [x for k in range(3) for x in (u[k, 0], v[k, 0])])
+    return ReLUNetwork.from_rows(spec), Plane(qmatrix([[draw(coords)] for _ in range(3)]), basis)
+
+
+@given(deep_nets_and_planes(), st.lists(st.tuples(coords, coords), min_size=1, max_size=5))
+@settings(max_examples=40, deadline=None)
+def test_regions_of_random_deep_networks_match_the_exact_outputs(net_plane, points):
+    """Independent route: at random rational points of the plane, the linear piece that contains the
+    point reproduces ``net.forward`` and its decision region is a winner of the exact argmax."""
+    net, plane = net_plane
+    box = Polygon.box(-3, 3, -3, 3)
+    pieces = linear_regions(net, box, plane)
+    assert sum((r.polygon.area for r in pieces), q(0)) == box.area
+    regions = decision_regions(net, box, plane)
+    for s in points:
+        x = (q(s[0].numerator, s[0].denominator), q(s[1].numerator, s[1].denominator))
+        point = plane.origin + plane.basis * qmatrix([[x[0]], [x[1]]])
+        out = net.forward(point.transpose())
+        values = [out[0, k] for k in range(3)]
+        for r in pieces:
+            if r.polygon.contains(x):
+                assert [r.A[k, 0] * x[0] + r.A[k, 1] * x[1] + r.c[k, 0] for k in range(3)] == values
+        winners = {k for k in range(3) if values[k] == max(values)}
+        labels = {r.label for r in regions if r.polygon.contains(x)}
+        assert labels and labels <= winners, (x, labels, winners)
+
+
 def test_decision_regions_agree_with_exact_argmax():
     net = symtrunc.construct(SQUARES)
     regions = decision_regions(net, BOX)
@@ -188,6 +231,10 @@ def test_cli_plot(tmp_path, capsys):
     assert "exactly two labels" in capsys.readouterr().err
     assert main(["plot", str(net), str(data), "-o", str(tmp_path / "x.nope")]) == 2
     assert "cannot write" in capsys.readouterr().err
+    other = tmp_path / "other.csv"   # the right dimension, but labels the network does not know
+    other.write_text(data.read_text().replace(",a", ",c"))
+    assert main(["plot", str(net), str(other), "-o", str(out)]) == 2
+    assert "class 'c', which the network does not know" in capsys.readouterr().err
 
 
 def test_import_symtrunc_does_not_import_matplotlib():

@@ -5,6 +5,8 @@ import json
 import flint
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symtrunc.constructions.shallow_l2 import (
     barycentric_noise,
@@ -134,3 +136,41 @@ def test_bad_inputs():
         barycentric_noise(dependent)
     with pytest.raises(HypothesisError):
         shallow_claims(dependent)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-4, 4), min_size=4, max_size=4), st.integers(0, 40), st.integers(1, 8))
+def test_opnorm_bound_agrees_with_sympy_eigenvalues(entries, num, den):
+    """Independent route: ‖Y‖²_op = λ_max(YᵀY), exact algebraic number from sympy, compared exactly."""
+    import sympy
+
+    Y = [entries[:2], entries[2:]]
+    G = sympy.Matrix(Y).T * sympy.Matrix(Y)
+    lam = max(G.eigenvals(), key=lambda e: sympy.N(e, 50))
+    t = sympy.Rational(num, den)
+    res = opnorm_bound(f"{num}/{den}", 1, Y)
+    assert res.holds == bool(sympy.simplify(lam - t) >= 0)
+    if not res.holds:  # Sylvester certificate: every leading minor of tI - YᵀY is positive
+        from symtrunc.exact.rational import to_q
+
+        assert all(to_q(m) > 0 for m in res.witness["leading_minors"])
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10**6))
+def test_upper_network_cost_equals_bound_on_random_data(seed):
+    """Random clustered data (M > Q): C_N of the constructed network = ‖YΔ₁‖ exactly, and ≤ √Q‖Y‖δ_P."""
+    import random
+
+    rng = random.Random(seed)
+    M, Q = 3, 2
+    X, y = [], []
+    for j in range(Q):
+        for _ in range(3):
+            X.append([(12 if k == j else 0) + flint.fmpq(rng.randint(-8, 8), 8) for k in range(M)])
+            y.append(j)
+    d = LabeledData.from_arrays(X, y)
+    n = barycentric_noise(d)
+    assert flint.fmpq(costs(construct_shallow_upper(d), d)["class_weighted"]) == n.upper_squared
+    assert n.upper_squared <= Q * n.delta_P_squared  # ‖Y‖_op = 1 for one-hot labels
+    assert opnorm_bound(n.upper_squared, Q * n.delta_P_squared, d.Y).holds

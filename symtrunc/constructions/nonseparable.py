@@ -362,6 +362,7 @@ def _network(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat, sep: flint.
     meta = {
         "theorem": THEOREM_NONSEPARABLE,
         "method": "nonseparable",
+        "cone": "rational",
         "inner_class": data.classes[S.inner],
         "simplex": _strs(S.vertices),
         "apex": [str(v) for v in p.entries()],
@@ -393,6 +394,7 @@ def _network_sls(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat) -> ReLU
     meta = {
         "theorem": THEOREM_NONSEPARABLE + " + Theorem 5.2 (arXiv 2405.07098) on the lifted data",
         "method": "nonseparable",
+        "cone": sls.construction.get("cone"),
         "finish": "sls",
         "inner_class": data.classes[cone.simplex.inner],
         "simplex": _strs(cone.simplex.vertices),
@@ -467,14 +469,16 @@ def nonseparable_claims(
     cone, Z, sep = _lift_and_truncate(data, inner, simplex, height, tries)
     S = cone.simplex
     d = data.M
-    conf = f"d0={d}, inner class {data.classes[S.inner]!r}"
+    conf = ""  # no configuration s here; the setting goes into each witness
+    setting = f"d0={d}, inner class {data.classes[S.inner]!r}"
     inner_pts = [i for i, j in enumerate(data.y) if j == S.inner]
     moved = [i for i in inner_pts if [Z[k, i] for k in range(d + 1)] != cone.apex.entries()]
     out = [Claim(
         "Cor. 3.2: τ∘ι collapses the class inside the simplex to the apex p (Lemma 2.1, backward cone)",
         conf, None, str(len(inner_pts) - len(moved)) + f"/{len(inner_pts)} points at p",
         "fails" if moved else "holds",
-        {"apex": [str(v) for v in cone.apex.entries()], "simplex": _strs(S.vertices),
+        {"summary": f"{setting}, apex p = ({', '.join(map(str, cone.apex.entries()))})",
+         "apex": [str(v) for v in cone.apex.entries()], "simplex": _strs(S.vertices),
          **({"first_moved_point": moved[0]} if moved else {})},
     )]
     last = Z.nrows() - 1
@@ -483,7 +487,7 @@ def nonseparable_claims(
     out.append(Claim(
         "Cor. 3.2 / Prop. 3.1: τ∘ι(X) is linearly separable", conf, None,
         f"smallest margin {margins[low]}", "holds" if margins[low] > 0 else "fails",
-        {"normal": ["0"] * d + ["1"], "offset": str(sep),
+        {"summary": f"{setting}: hyperplane z_(d0+1) = {sep}", "normal": ["0"] * d + ["1"], "offset": str(sep),
          "tightest_point": low},
     ))
     if finish == "sls":
@@ -494,9 +498,11 @@ def nonseparable_claims(
         net = _network_sls(data, cone, Z) if finish == "sls" else _network(data, cone, Z, sep)
         cert = verify(net, data)
         out.append(Claim(claim, conf, "0", cert.costs["class_weighted_sqrt"], "holds",
-                         {"widths": list(net.widths), "parameters": net.parameter_count().total}))
+                         {"summary": f"{setting}: widths {list(net.widths)}", "widths": list(net.widths),
+                          "parameters": net.parameter_count().total}))
     except HypothesisError as err:  # a later step of the construction is not possible
-        out.append(Claim(claim, conf, "0", None, "fails", str(err)))
+        out.append(Claim(claim, conf, "0", None, "fails", {"summary": str(err)}))
     except VerificationError as err:
-        out.append(Claim(claim, conf, "0", None, "fails", str(err.counterexample)))
+        out.append(Claim(claim, conf, "0", None, "fails",
+                         {"summary": str(err), "counterexample": str(err.counterexample)}))
     return out

@@ -88,14 +88,19 @@ class DualCertificate:
 
     def check(self, program: ConvexProgram) -> None:
         """Exact re-verification; raises :class:`VerificationError` naming the failure."""
-        if len(self.multipliers) != program.n_blocks or self.residual.nrows() != program.data.n:
-            raise VerificationError("dual certificate does not match the program's size")
+        if (not isinstance(self.residual, flint.fmpq_mat) or len(self.multipliers) != program.n_blocks
+                or (self.residual.nrows(), self.residual.ncols()) != (program.data.n, 1)):
+            raise VerificationError("dual certificate does not match the program's size (or r is not exact)")
+        _require_rational(theta=self.theta, bound_sq=self.bound_sq, value=self.value)
         if self.theta < 0:
             raise VerificationError(f"dual scale θ = {self.theta} is negative", {"theta": self.theta})
         S = program.exact_correlations(self.residual)
         worst = flint.fmpq(0)
         for b in range(program.n_blocks):
             mu = self.multipliers[b]
+            if any(not isinstance(j, int) or not 0 <= j < program.data.n for j in mu):
+                raise VerificationError(f"block {b}: a cone multiplier names no data row", {"block": b})
+            _require_rational(**{f"multiplier {j} of block {b}": m for j, m in mu.items()})
             if any(m < 0 for m in mu.values()):
                 raise VerificationError(f"block {b}: a cone multiplier is negative", {"block": b})
             if program.gated and mu:
@@ -112,8 +117,17 @@ class DualCertificate:
             raise VerificationError("stated dual value differs from θ⟨r, y⟩ − θ²‖r‖²/2", {"value": self.value})
         if self.gated != program.gated:
             raise VerificationError("certificate and program disagree on gated vs ReLU")
-        if self.complete and (program.gated or not program.patterns.complete):
-            raise VerificationError("certificate claims a global bound but the program is gated or sub-sampled")
+        if self.complete:
+            if program.gated or not program.patterns.complete:
+                raise VerificationError("certificate claims a global bound but the program is gated or sub-sampled")
+            program.patterns.verify_complete(program.data)  # every chamber is among the blocks checked above
+
+
+def _require_rational(**values) -> None:
+    """Every number of the chain must be an exact rational (a float would make the check vacuous)."""
+    for name, v in values.items():
+        if not isinstance(v, (flint.fmpq, flint.fmpz, int)) or isinstance(v, bool):
+            raise VerificationError(f"{name} is not an exact rational: {v!r}", {name: v})
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,7 +183,11 @@ class OptimalityCertificate:
     def check(self, program: ConvexProgram) -> None:
         """Exact re-verification of the primal value and the dual certificate."""
         self.dual.check(program)
+        _require_rational(primal_upper=self.primal_upper)
         if self.weights is not None:
+            if not isinstance(self.weights, flint.fmpq_mat) or (
+                    self.weights.nrows(), self.weights.ncols()) != (program.n_blocks, program.data.d):
+                raise VerificationError(f"weights must be an exact ({program.n_blocks}, {program.data.d}) matrix")
             value = _primal_upper_weights(program, self.weights)
         elif self.network is not None:
             value = _primal_upper_network(program, self.network)
@@ -262,7 +280,15 @@ def dual_certificate(program: ConvexProgram, r: flint.fmpq_mat) -> DualCertifica
 
     The multipliers come from an exact projection when its active set can be verified,
     otherwise from the rationalized float NNLS solution (still a valid bound). ``θ`` also
-    maximizes ``θ⟨r, y⟩ − θ²‖r‖²/2`` below the feasibility limit.
+    maximizes ``θ⟨r, y⟩ − θ²‖r‖²/2`` below the feasibility limit. When the program's patterns
+    are flagged complete, their completeness is proved first
+    (:meth:`~symtrunc.convex.patterns.ActivationPatterns.verify_complete`), so a *global*
+    certificate never rests on the flag alone.
+
+    Raises
+    ------
+    VerificationError
+        If the patterns are flagged complete but a chamber is missing.
     """
     S = program.exact_correlations(r)
     mults = []
@@ -281,8 +307,10 @@ def dual_certificate(program: ConvexProgram, r: flint.fmpq_mat) -> DualCertifica
     rr = (r.transpose() * r)[0, 0]
     if rr > 0 and 0 <= ry / rr < theta:
         theta = ry / rr
-    return DualCertificate(r, theta, tuple(mults), worst, _dual_value(program, r, theta),
-                           program.patterns.complete and not program.gated, program.gated)
+    complete = program.patterns.complete and not program.gated
+    if complete:
+        program.patterns.verify_complete(program.data)  # a global claim only with every chamber proved present
+    return DualCertificate(r, theta, tuple(mults), worst, _dual_value(program, r, theta), complete, program.gated)
 
 
 def certify_weights(program: ConvexProgram, W) -> OptimalityCertificate:

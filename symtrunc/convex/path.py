@@ -125,8 +125,9 @@ class RegularizationPath:
                                         {"pair": (a.lam, b.lam), "jump": jump, "bound": bound})
 
     def table(self) -> str:
-        """A plain-text table of the path."""
-        lines = [f"{'lambda':>12} {'objective':>14} {'dp/dlambda':>12} {'gap':>10} {'active':>6}"]
+        """A plain-text table of the path (``float gap``: the float duality gap, a diagnostic;
+        :func:`~symtrunc.convex.certificate.certify_weights` gives the rigorous one)."""
+        lines = [f"{'lambda':>12} {'objective':>14} {'dp/dlambda':>12} {'float gap':>10} {'active':>6}"]
         for p in self.points:
             lines.append(f"{p.lam:12.6g} {p.objective:14.8g} {p.derivative:12.6g} {p.gap:10.2e} {p.active:6d}")
         return "\n".join(lines)
@@ -152,6 +153,8 @@ def regularization_path(program: ConvexProgram, lams=None, *, n_lams: int = 20, 
     lmax_sq, lmax = lambda_max(program)
     if lams is None:
         grid = [to_q(f"{v:.6e}") for v in lmax * np.geomspace(1.0, ratio, n_lams)]
+        while grid and grid[0] * grid[0] < lmax_sq:  # start exactly at w = 0: the first λ >= λ_max
+            grid[0] = to_q(f"{float(grid[0]) * (1 + 1e-6):.6e}")
     else:
         grid = sorted((to_q(v) for v in lams), reverse=True)
     pts = []

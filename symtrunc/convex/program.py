@@ -104,6 +104,8 @@ class ConvexProgram:
         q = to_q(lam)
         if q <= 0:
             raise DataError(f"lambda must be positive, got {q}")
+        if not flint.fmpq(1, 10**100) <= q <= 10**100:
+            raise DataError("lambda is outside [1e-100, 1e100], the range the float solvers can handle")
         return cls(data, patterns if patterns is not None else enumerate_patterns(data), q * q, gated)
 
     def with_lam(self, lam: Any) -> "ConvexProgram":

@@ -65,7 +65,8 @@ class RegressionData:
             raise DataError(f"y must have {n} entries (one per row of X), got {self.y.nrows()}")
         r = self.X.rank()
         if r < d:
-            raise DataError(f"X has rank {r} < d = {d} (linearly dependent columns); "
+            few = f" (only n = {n} rows for d = {d} columns)" if n < d else ""
+            raise DataError(f"X has rank {r} < d = {d} (linearly dependent columns){few}; "
                             "remove redundant features")
 
     @classmethod
@@ -102,8 +103,11 @@ class RegressionData:
         p = Path(path)
         if not p.is_file():
             raise DataError(f"no such data file: {p}")
-        with p.open(newline="", encoding="utf-8") as fh:
-            rows = [[c.strip() for c in r] for r in csv.reader(fh) if any(c.strip() for c in r)]
+        try:
+            with p.open(newline="", encoding="utf-8") as fh:
+                rows = [[c.strip() for c in r] for r in csv.reader(fh) if any(c.strip() for c in r)]
+        except (UnicodeDecodeError, csv.Error) as e:
+            raise DataError(f"{p}: not a UTF-8 CSV text file ({e.__class__.__name__})") from None
         return cls.from_rows(rows, bias=bias, source=str(p))
 
     @classmethod

@@ -29,10 +29,11 @@ __all__ = ["ScnnSolution", "scnn_available", "solve_with_scnn"]
 
 
 def scnn_available() -> bool:
-    """Whether ``scnn`` (package ``pyscnn``) can be imported."""
+    """Whether ``scnn`` (package ``pyscnn``) can be imported (any failure of its import, e.g. a
+    broken torch install, counts as "not available")."""
     try:
         import scnn  # noqa: F401
-    except ImportError:
+    except Exception:
         return False
     return True
 

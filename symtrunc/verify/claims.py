@@ -21,13 +21,14 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from symtrunc.errors import DataError, HypothesisError, UncertifiedError
 
-__all__ = ["Claim", "VERDICTS", "FAMILIES", "check_claims", "deep_claims", "claims_table"]
+__all__ = ["Claim", "VERDICTS", "FAMILIES", "MAX_CONFIGURATIONS", "TooManyConfigurations", "check_claims",
+           "deep_claims", "claims_table"]
 
 #: Verdicts: a tested claim ``"holds"`` or ``"fails"`` (with an exact witness); ``"undecided"``
 #: when the exact test neither proves nor refutes it (e.g. a critical point whose second-order
@@ -37,6 +38,14 @@ VERDICTS = ("holds", "fails", "undecided", "not applicable")
 
 #: Claim families gathered by :func:`check_claims`.
 FAMILIES = ("deep", "shallow", "nonseparable", "two_layer")
+
+#: Default limit on the number of configurations ``s`` the deep family enumerates (``2^Q``; each
+#: one is a network built and tested exactly, about a second each for small ``N``).
+MAX_CONFIGURATIONS = 64
+
+
+class TooManyConfigurations(DataError):
+    """The deep family would enumerate more than ``max_configurations`` configurations ``s``."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +96,57 @@ def _not_applicable(family: str, reason: str) -> Claim:
     return Claim(f"{family}: hypotheses", "", None, None, "not applicable", {"summary": reason})
 
 
+def _selected_configurations(Q: int, configurations: Sequence[Any] | None,
+                             max_configurations: int | None) -> list[tuple[int, ...]]:
+    """The configurations ``s`` to test, in the order ``0…0`` first (all ``2^Q`` by default)."""
+    from itertools import product
+
+    from symtrunc.constructions.configurations import parse_bits
+
+    if configurations is None:
+        if max_configurations is not None and 2 ** Q > max_configurations:
+            raise TooManyConfigurations(
+                f"the deep family would test all 2^{Q} = {2 ** Q} configurations s (each built and tested "
+                f"exactly), more than the limit {max_configurations}: choose some with --configurations "
+                f"(e.g. {'1' * Q},{'0' * (Q - 1)}1; Python: configurations=[...]), raise --max-configurations, "
+                "or leave the deep family out with --family")
+        return list(product((0, 1), repeat=Q))
+    chosen = [parse_bits(s, Q) for s in configurations]
+    if not chosen:
+        raise DataError("no configuration s given")
+    return sorted(set(chosen))
+
+
 def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str = "paper", probes: int = 4,
-                seed: int = 0) -> list[Claim]:
+                seed: int = 0, configurations: Sequence[Any] | None = None,
+                max_configurations: int | None = MAX_CONFIGURATIONS,
+                progress: Callable[[str], None] | None = None) -> list[Claim]:
     """The claims of arXiv 2309.10639 (paper A), Theorems 2.3–2.5, tested exactly.
+
+    Parameters
+    ----------
+    data : LabeledData or path
+    c0, theta_star, cone
+        See :func:`~symtrunc.constructions.deep_l2.construct_deep_l2`.
+    probes, seed
+        Random exact perturbation probes of :func:`~symtrunc.verify.minimality.local_minimality`.
+    configurations : sequence of bit strings, optional
+        The configurations ``s`` to test (default all ``2^Q``). With a subset the count claim
+        "2^Q - 1 local minima" is ``"fails"`` if a tested ``s ≠ 0`` is not a local minimum and
+        ``"undecided"`` otherwise.
+    max_configurations : int or None
+        Refuse (:class:`TooManyConfigurations`) to enumerate more than this many configurations
+        when ``configurations`` is not given (``None``: no limit).
+    progress : callable, optional
+        Called with a short message before each configuration.
 
     Raises
     ------
     HypothesisError
         If ``M ≠ Q`` or a hypothesis of Theorem 2.3 fails (the caller reports it).
+    TooManyConfigurations
+        See ``max_configurations``.
     """
-    from itertools import product
-
     from symtrunc.constructions.configurations import build_configuration
     from symtrunc.constructions.deep_l2 import check_deep_l2, construct_deep_l2, degeneracy, require_deep_l2
     from symtrunc.data import load_data
@@ -115,6 +164,7 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
     out.append(Claim("A Thm 2.3: hypotheses (2.12), (2.14), (2.52), D > 2δ√Q", "", None, None, "holds",
                      {"summary": f"θ_* = {hyp.theta_star}, D ∈ [{hyp.D[0]}, {hyp.D[1]}]", **hyp.to_json()}))
     Q = data.Q
+    selected = _selected_configurations(Q, configurations, max_configurations)
     first, second = degeneracy(data, c0=c0, theta_star=theta_star, cone=cone)
     zeros = "0" * Q
     out.append(Claim("A Thm 2.3 (2.59): τ(X_0) = X̄_0[μ]", zeros, None, str(first.tau_matches),
@@ -132,8 +182,10 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
                      second.costs["class_weighted_sqrt"], "holds" if ok else "fails",
                      {"summary": f"μ = ({', '.join(first.mu)}) and ({', '.join(second.mu)})",
                       "mu_a": list(first.mu), "mu_b": list(second.mu)}))
-    failing = []
-    for bits in product((0, 1), repeat=Q):
+    failing, tested = [], 0
+    for k, bits in enumerate(selected, 1):
+        if progress is not None:
+            progress(f"configuration {k}/{len(selected)}: s = {''.join(map(str, bits))}")
         conf = build_configuration(data, bits, hypotheses=hyp, cone=cone)
         s = conf.bits
         if s == zeros:
@@ -165,54 +217,98 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
         rep = local_minimality(conf.network, data, probes=probes, seed=seed)
         verdict = {"local minimum": "holds", "global minimum": "fails", "not a local minimum": "fails"}.get(
             rep.verdict, "undecided")
+        tested += 1
         if verdict != "holds":
-            failing.append(s)
+            failing.append((s, verdict))
         wit = rep.witness()
         summary = rep.reason
         if rep.descent is not None:
-            summary = f"descent direction -∇F, step ε = {rep.descent['epsilon']} lowers C_N² by {rep.descent['decrease']}"
+            from symtrunc.exact.rational import to_q
+
+            drop = to_q(rep.descent["decrease"])
+            summary = (f"descent direction -∇F, step ε = {rep.descent['epsilon']} lowers C_N² by "
+                       + (str(drop) if len(str(drop)) <= 24 else f"≈{float(drop):.3g} (exact: descent.decrease)"))
         out.append(Claim(f"degenerate local minimum, not global (A Thm {'2.4' if eq == '(2.71)' else '2.5'})", s,
                          _root(conf.paper), _root(rep.value), verdict, {"summary": summary, **wit}))
+    refuted = [s for s, v in failing if v == "fails"]
+    open_ = [s for s, v in failing if v != "fails"]
+    proved = tested - len(failing)
+    if refuted:
+        verdict = "fails"
+        summary = f"not a local minimum: s = {', '.join(refuted)}"
+    elif open_ or tested < 2 ** Q - 1:
+        verdict = "undecided"
+        summary = (f"{proved} of the {tested} tested s ≠ 0 proved local minima"
+                   + (f"; undecided: s = {', '.join(open_)}" if open_ else "")
+                   + (f"; {2 ** Q - 1 - tested} configurations not tested" if tested < 2 ** Q - 1 else ""))
+    else:
+        verdict = "holds"
+        summary = "every s ≠ 0 is a local minimum"
     out.append(Claim("A: 2^Q - 1 non-global degenerate local minima (Thm 2.5)", "", str(2 ** Q - 1),
-                     str(2 ** Q - 1 - len(failing)), "holds" if not failing else "fails",
-                     {"summary": "every s ≠ 0 is a local minimum" if not failing
-                      else f"not a (proved) local minimum: s = {', '.join(failing)}", "failing": failing}))
+                     str(proved) if tested == 2 ** Q - 1 else f"{proved} (of {tested} tested)", verdict,
+                     {"summary": summary, "failing": refuted, "undecided": open_, "tested": tested}))
     return out
 
 
 def check_claims(data: Any, *, families: Sequence[str] | None = None, probes: int = 4, seed: int = 0,
-                 **options: Any) -> list[Claim]:
+                 progress: Callable[[str], None] | None = None, **options: Any) -> list[Claim]:
     """Test every applicable claim of the L² papers exactly on ``data``.
 
     Parameters
     ----------
     data : LabeledData or path
+        A path is read without the standing-assumption check of :meth:`LabeledData.validate`
+        (concentric binary data have dependent class means); the families that need those
+        assumptions (deep, shallow, two_layer) report ``"not applicable"`` with the reason.
     families : sequence of str, optional
         Subset of :data:`FAMILIES` (default all).
     probes, seed
         Random exact perturbation probes of the local-minimality test (:func:`~symtrunc.verify.minimality.local_minimality`).
+    progress : callable, optional
+        Called with short messages (``"deep: configuration 3/8: s = 010"``).
     **options
-        ``c0``, ``theta_star``, ``cone`` for the deep family.
+        ``c0``, ``theta_star``, ``cone``, ``configurations``, ``max_configurations`` for the deep
+        family (see :func:`deep_claims`).
 
     Returns
     -------
     list of Claim
         A family whose hypotheses fail gives one ``"not applicable"`` record with the reason.
+
+    Raises
+    ------
+    TooManyConfigurations
+        If the deep family applies and ``2^Q`` exceeds ``max_configurations`` (default
+        :data:`MAX_CONFIGURATIONS`) without an explicit ``configurations`` list.
     """
     from symtrunc.data import load_data
 
-    data = load_data(data)
+    data = load_data(data, check=False)
     chosen = FAMILIES if families is None else tuple(families)
     unknown = [f for f in chosen if f not in FAMILIES]
     if unknown:
         raise DataError(f"unknown claim family {unknown[0]!r}; use {', '.join(FAMILIES)}")
+    if data.Q < 2:
+        raise DataError(f"only {data.Q} class found; at least 2 classes are needed")
+    if "deep" in chosen and options.get("configurations") is not None:  # bad bits are a usage error
+        _selected_configurations(data.Q, options["configurations"], None)
+    try:
+        data.validate()
+        standing = None
+    except DataError as e:
+        standing = f"the data do not meet the standing assumptions: {e}"
     out: list[Claim] = []
     for family in chosen:
+        if progress is not None:
+            progress(f"{family}: started")
         try:
+            if family != "nonseparable" and standing is not None:
+                raise HypothesisError(standing)
             if family == "deep":
                 if data.M != data.Q:
                     raise HypothesisError(f"paper A (Theorems 2.3-2.5) needs M = Q; here M = {data.M}, Q = {data.Q}")
-                out += deep_claims(data, probes=probes, seed=seed, **options)
+                report = None if progress is None else (lambda msg: progress(f"deep: {msg}"))
+                out += deep_claims(data, probes=probes, seed=seed, progress=report, **options)
             elif family == "shallow":
                 from symtrunc.constructions.shallow_l2 import shallow_claims
 
@@ -225,6 +321,8 @@ def check_claims(data: Any, *, families: Sequence[str] | None = None, probes: in
                 from symtrunc.constructions.two_layer import two_layer_claims
 
                 out += two_layer_claims(data)
+        except TooManyConfigurations:
+            raise
         except (HypothesisError, DataError, UncertifiedError) as e:
             out.append(_not_applicable(family, str(e)))
     return out

@@ -15,9 +15,9 @@ computed here by exact rational back-propagation. Verdicts:
 * gradient ``≠ 0``: not a critical point, hence not a local minimum; ``-∇F`` is a descent
   direction and an exact rational step ``ε`` with ``F(θ - ε∇F) < F(θ)`` (same activation region)
   is the witness;
-* every pre-activation ``> 0`` (identity regime) and ``W^(L)`` invertible: on a neighbourhood the
-  features are an invertible affine image of the data, so ``F`` is locally constant: a
-  degenerate local minimum (proved);
+* every pre-activation ``> 0`` (identity regime), ``W^(L)`` invertible and the output bias free
+  (``bias=True``): on a neighbourhood the features are an invertible affine image of the data,
+  so ``F`` is locally constant: a degenerate local minimum (proved);
 * on a region boundary (a pre-activation exactly ``0``) ``F`` is only piecewise smooth; a
   negative exact one-sided directional derivative (see :func:`local_minimality`) proves "not a
   local minimum", otherwise the verdict is ``undecided``;
@@ -337,7 +337,9 @@ def local_minimality(network: Any, data: Any, *, bias: bool = True, weighting: s
                       witness(direction, state.pattern))
     all_active = all(all(p) for p in state.pattern)
     Wc = network.cumulative()[hidden - 1][0]
-    if all_active and Wc.nrows() == Wc.ncols() and Wc.rank() == Wc.nrows():
+    # with the output bias free, W(W^(L) x + b^(L)) + b ranges over all affine maps of x: F is locally
+    # constant; without it the features' offset b^(L) matters and the argument does not apply
+    if bias and all_active and Wc.nrows() == Wc.ncols() and Wc.rank() == Wc.nrows():
         return report("local minimum", True,
                       "identity regime with invertible W^(L): the refitted cost is locally constant", gnorm)
     return report("undecided", True, "critical point (exact zero gradient); second-order behaviour not decided",
