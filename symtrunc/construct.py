@@ -20,7 +20,7 @@ from symtrunc.constructions.clustered import construct_clustered
 from symtrunc.constructions.deep_l2 import deep_l2_network
 from symtrunc.constructions.sls import construct_sls
 from symtrunc.data import load_data
-from symtrunc.errors import DataError, HypothesisError
+from symtrunc.errors import DataError
 from symtrunc.network import ReLUNetwork
 
 __all__ = ["construct", "METHODS"]
@@ -64,6 +64,8 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     DataError
         If the data are malformed.
     """
+    if method not in METHODS:
+        raise DataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if method == "nonseparable":
         return _nonseparable(load_data(data, check=False), **options)
     data = load_data(data)
@@ -71,9 +73,7 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
         return construct_sls(data, **options)
     if method == "clustered":
         return construct_clustered(data, **options)
-    if method == "deep_l2":
-        return deep_l2_network(data, **options)
-    raise HypothesisError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    return deep_l2_network(data, **options)
 
 
 def _nonseparable(data: Any, cone: str | None = None, **options: Any) -> ReLUNetwork:

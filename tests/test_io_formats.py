@@ -597,14 +597,14 @@ def test_missing_optional_package_message(monkeypatch, tmp_path, squares_net):
     import sys
 
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(FormatError, match=r"needs the 'onnx' package: pip install symtrunc\[onnx\]"):
+    with pytest.raises(FormatError, match=r"needs the 'onnx' package: pip install \"symtrunc\[onnx\]\""):
         export(squares_net, tmp_path / "n.onnx")
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
-    with pytest.raises(FormatError, match=r"pip install symtrunc\[safetensors\]"):
+    with pytest.raises(FormatError, match=r"pip install \"symtrunc\[safetensors\]\""):
         export(squares_net, tmp_path / "n.safetensors")
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(FormatError, match=r"pip install symtrunc\[torch\]"):
+    with pytest.raises(FormatError, match=r"pip install \"symtrunc\[torch\]\""):
         export(squares_net, tmp_path / "n.pt")
 
 

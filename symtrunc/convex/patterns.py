@@ -92,14 +92,14 @@ class ActivationPatterns:
         A, _ = data.X_integer
         if not self.gates:
             return True
-        G = flint.fmpz_mat(data.d, len(self.gates), [g[k] for k in range(data.d) for g in self.gates])
-        S = (A * G).tolist()
-        for i in range(len(self)):
-            for j in range(data.n):
-                v = S[j][i]
-                if (v >= 0) != bool(self.masks[i, j]) or (self.open and v == 0 and any(A[j, k] != 0 for k in range(data.d))):
-                    return False
-        return True
+        if self.masks.shape != (len(self.gates), data.n):
+            return False
+        rows = [[int(A[j, k]) for k in range(data.d)] for j in range(data.n)]
+        S = _products(rows, self.gates)  # (n, p) exact integers x_j^T g_i
+        if ((S >= 0).T != self.masks).any():
+            return False
+        nonzero = np.array([any(r) for r in rows], dtype=bool)
+        return not (self.open and ((S == 0) & nonzero[:, None]).any())
 
     def verify_complete(self, data: RegressionData) -> None:
         """Prove exactly that the list is *every* non-zero open-chamber pattern of ``X``.
@@ -167,10 +167,13 @@ def count_chambers(data: RegressionData) -> int:
         return flint.fmpz_mat(len(idx), d, [x for i in idx for x in H[i]]).rank()
 
     r = rank(range(len(H)))
-    mu: dict[frozenset[int], int] = {frozenset(): 1}
-    level: dict[frozenset[int], tuple[int, ...]] = {frozenset(): ()}  # flat -> a basis of its normals
-    total = 1
-    for k in range(1, r):
+    if r == 1:
+        return 2
+    # rank 1: the distinct hyperplanes themselves, μ = −1 each
+    mu: dict[frozenset[int], int] = {frozenset(): 1, **{frozenset([h]): -1 for h in range(len(H))}}
+    level: dict[frozenset[int], tuple[int, ...]] = {frozenset([h]): (h,) for h in range(len(H))}  # flat -> basis
+    total = 1 + len(H)
+    for k in range(2, r):
         nxt: dict[frozenset[int], tuple[int, ...]] = {}
         for F, basis in level.items():
             seen: set[int] = set(F)
@@ -362,20 +365,25 @@ def _checked(cells: list[tuple[list[int], tuple[int, ...]]], A: list[list[int]])
     python-flint integer matrices otherwise."""
     if not cells:
         return []
-    n, d = len(A), len(A[0])
-    amax = max(abs(x) for a in A for x in a)
-    gmax = max(abs(x) for _, g in cells for x in g)
-    if d * amax * gmax < 2**62:
-        S = np.array(A, dtype=np.int64) @ np.array([g for _, g in cells], dtype=np.int64).T
-    else:
-        Am = flint.fmpz_mat(n, d, [x for a in A for x in a])
-        G = flint.fmpz_mat(d, len(cells), [g[k] for k in range(d) for _, g in cells])
-        S = np.array([[int(v) for v in row] for row in (Am * G).tolist()], dtype=object).reshape(n, len(cells))
+    S = _products(A, [g for _, g in cells])
     zero = np.array([not any(a) for a in A])
     if ((S == 0) & ~zero[:, None]).any():
         raise UncertifiedError("internal: a chamber witness lies on a hyperplane")
     signs = np.where(S >= 0, 1, -1)
     return [(signs[:, c].tolist(), g) for c, (_, g) in enumerate(cells)]
+
+
+def _products(A: list[list[int]], gates) -> np.ndarray:
+    """``(n, p)`` exact integers ``x_j^T g_i``: int64 NumPy when ``d · max|x| · max|g| < 2^62``,
+    python-flint integer matrices otherwise."""
+    n, d = len(A), len(A[0])
+    amax = max(abs(x) for a in A for x in a)
+    gmax = max(abs(x) for g in gates for x in g)
+    if d * amax * gmax < 2**62:
+        return np.array(A, dtype=np.int64) @ np.array(gates, dtype=np.int64).reshape(len(gates), d).T
+    Am = flint.fmpz_mat(n, d, [x for a in A for x in a])
+    G = flint.fmpz_mat(d, len(gates), [g[k] for k in range(d) for g in gates])
+    return np.array([[int(v) for v in row] for row in (Am * G).tolist()], dtype=object).reshape(n, len(gates))
 
 
 def sample_patterns(data: RegressionData, n_gates: int, *, seed: int = 0, bits: int = 20) -> ActivationPatterns:

@@ -116,10 +116,10 @@ def missing_package(package: str, what: str) -> FormatError:
     """The one-line error for a missing optional dependency.
 
     >>> print(missing_package("onnx", "ONNX export"))
-    ONNX export needs the 'onnx' package: pip install symtrunc[onnx]
+    ONNX export needs the 'onnx' package: pip install "symtrunc[onnx]"
     """
     extra = _EXTRAS.get(package, package)
-    return FormatError(f"{what} needs the {package!r} package: pip install symtrunc[{extra}]")
+    return FormatError(f"{what} needs the {package!r} package: pip install \"symtrunc[{extra}]\"")
 
 
 def format_from_suffix(path: str | Path) -> str | None:
