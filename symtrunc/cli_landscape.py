@@ -23,8 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 __all__ = ["cmd_landscape", "register"]
+
+#: Values such as ``-1,0``, ``-3/2,1/5`` or ``-0.5`` (an argument starting with "-" and a digit or ".").
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,8 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "neuron types, and whether the point is critical: global minimum, non-global local minimum or "
         "saddle (Cheridito, Jentzen & Rossmannek), each with an exact certificate.")
     lp.add_argument("params", metavar="PARAMS.json", help="network parameters (numbers as strings 'p/q' or integers)")
-    lp.add_argument("--target", required=True, metavar="ALPHA,BETA", help="affine target f(x) = ALPHA x + BETA; write --target=-3/2,1 when ALPHA is negative")
-    lp.add_argument("--interval", default="0,1", metavar="LO,HI", help="input interval (default 0,1); write --interval=-1,2 when LO is negative")
+    # argparse reads "-1,0" as an option (its negative-number pattern knows only "-1" and "-1.5");
+    # no option of this subcommand starts with "-<digit>", so "--target -1,0" can be a value
+    lp._negative_number_matcher = _NEGATIVE_VALUE
+    lp.add_argument("--target", required=True, metavar="ALPHA,BETA",
+                    help="affine target f(x) = ALPHA x + BETA, e.g. --target -3/2,1")
+    lp.add_argument("--interval", default="0,1", metavar="LO,HI", help="input interval (default 0,1), e.g. --interval -1,2")
     lp.add_argument("--sigma-prime-at-zero", metavar="S",
                     help="convention for sigma'(0) in the generalized gradient (default 0 for relu, the slope for leaky_relu)")
     out = lp.add_mutually_exclusive_group()

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from symtrunc.cli import main
-from symtrunc.convex import ConvexProgram, RegressionData
+from symtrunc.convex import (
+    ConvexProgram,
+    RegressionData,
+    TwoLayerNetwork,
+    certify_weights,
+    from_network,
+)
 from symtrunc.errors import DataError
 
 
@@ -35,8 +42,6 @@ def test_fit_json(capsys, csv_file):
     # the optimal-set description is a float computation and says so
     assert d["optimal_set_dimension_certified"] is False and d["optimal_set_tolerance"] == 1e-5
     # the reported objective is the exact primal upper bound rounded up
-    from symtrunc.convex import certify_weights, from_network, TwoLayerNetwork
-    import numpy as np
     data = RegressionData.from_csv(csv_file)
     prog = ConvexProgram.create(data, "0.5")
     net = TwoLayerNetwork(np.array(d["network"]["W1"]), np.array(d["network"]["w2"]))
@@ -170,3 +175,14 @@ def test_api_bad_lambda():
     for lam in (0, -2, "-0.5"):
         with pytest.raises(DataError, match="lambda must be positive"):
             ConvexProgram.create(data, lam)
+
+
+def test_many_decimals_enumerate_exactly(capsys, tmp_path):
+    """18-digit decimals become huge integers after clearing denominators; the exact enumeration
+    (and the completeness proof) must still work and the certificate be global."""
+    rng = np.random.default_rng(5)
+    p = tmp_path / "long.csv"
+    p.write_text("a,b,y\n" + "\n".join(",".join(f"{v:.18f}" for v in r) for r in rng.standard_normal((10, 3))) + "\n")
+    code, out, err = _run(capsys, ["convex", "fit", str(p), "--lam", "0.1", "--bias", "--json"])
+    d = json.loads(out)
+    assert code == 0 and d["global"] and d["patterns_complete"] and d["certified"], err

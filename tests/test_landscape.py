@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from symtrunc.errors import DataError, FormatError
 from symtrunc.landscape import (
+    VERDICTS,
     Activation,
     Interval,
     ShallowParams,
@@ -565,3 +566,36 @@ def test_quadratic_neuron_whose_root_is_the_interval_midpoint():
     phi = ShallowParams((Q(-2),), (Q(3, 2),), (Q(1),), Q(0), Activation.quadratic())
     expected = sympy.integrate((-2 * x + sympy.Rational(3, 2)) ** 4, (x, sympy.Rational(-1, 2), 2)) / sympy.Rational(5, 2)
     assert str(loss(phi, Target(0, 0), Interval(Q(-1, 2), 2))) == str(expected)
+
+
+@pytest.mark.parametrize("name,phi,target", [("TV1", TV1, T10), ("TV3", TV3, Target(3, -2)), ("TV4", TV4, T10),
+                                             ("TV5", TV5, T10), ("TV6", TV6, T10), ("TV8", TV8, T10),
+                                             ("TV10", TV10, T_TV10), ("TV8-nc", TV8, T10)])
+def test_tampered_certificates_are_rejected_not_errors(name, phi, target):
+    """Each certificate kind, re-checked: accepted as issued; rejected (False, never an exception)
+    with a key removed, a malformed or wrong value, a wrong verdict, or at a moved point."""
+    r = classify(phi, target)
+    verdict, cert = r.verdict, dict(r.certificate)
+    if name == "TV8-nc":
+        cert = negative_curvature(phi, target, Interval())
+        assert cert is not None and cert["kind"] == "negative_curvature"
+    assert check_certificate(phi, target, None, verdict, cert)
+    n = 3 * phi.width + 1
+    read = ("direction", "step", "coordinate", "value") + (("kind",) if verdict in ("saddle", "local_min") else ())
+    tampered = [{k: x for k, x in cert.items() if k != key} for key in read if key in cert]   # the rest is recomputed
+    tampered += [dict(cert, **{key: bad}) for key in read if key in cert
+                 for bad in (None, "x", ["1/0"] * n, ["0"] * (n - 1), 3)]
+    if "step" in cert:
+        tampered += [dict(cert, step=s) for s in ("0", "-1/10", "10**9")]
+        tampered.append(dict(cert, direction=["0"] * (n - 1) + ["1"]))      # along c, L increases
+    if "value" in cert:
+        tampered.append(dict(cert, value="1"))
+    for bad in tampered:
+        assert check_certificate(phi, target, None, verdict, bad) is False, bad
+    for other in VERDICTS:
+        if other != verdict and not (verdict == "saddle" and other == "unclassified"):
+            assert check_certificate(phi, target, None, other, cert) is False, other
+    moved = phi.shifted([0] * (n - 1) + [1], Q(1, 7))
+    if verdict != "not_critical":
+        assert check_certificate(moved, target, None, verdict, cert) is False
+    assert check_certificate(phi, target, None, verdict, "not a certificate") is False

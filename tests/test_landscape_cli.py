@@ -92,12 +92,32 @@ def test_latex_output_compiles(tmp_path, capsys):
     import subprocess
 
     body = []
-    for doc in (TV8, {"w": [0], "b": [0], "v": [1], "c": "1/2"}, {"w": [1, -1], "b": [-2, "-1/2"], "v": [5, -7], "c": "1/2"}):
+    b4 = {"w": ["1", "-1", "1", "-1"], "b": ["-1/5", "2/5", "-3/5", "4/5"], "v": ["2/5", "-2/5", "2/5", "-2/5"], "c": "1/2"}
+    leaky = {"w": [1, -1, 0, 0, 1], "b": ["-1/3", "2/3", 0, 1, 0], "v": [1, -1, 1, 0, 2], "c": "1/2", "activation": "leaky_relu"}
+    for doc in (TV8, {"w": [0], "b": [0], "v": [1], "c": "1/2"}, {"w": [1, -1], "b": [-2, "-1/2"], "v": [5, -7], "c": "1/2"},
+                b4, leaky):
         assert main(["landscape", _params(tmp_path, doc), "--target", "1,0", "--latex"]) == 0
         body.append(capsys.readouterr().out)
     tex = tmp_path / "doc.tex"
-    tex.write_text("\\documentclass{article}\\usepackage{amsmath}\\setcounter{MaxMatrixCols}{20}\\begin{document}\n"
+    # the preamble a user would write: no MaxMatrixCols (a 13x13 Hessian is printed with \cdots)
+    tex.write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n"
                    + "\n".join(body) + "\n\\end{document}\n", encoding="utf-8")
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_negative_values_need_no_equals_sign(tmp_path, capsys):
+    """``--target -1,0`` and ``--interval -1,2`` are values, exactly like ``--target=-1,0``."""
+    path = _params(tmp_path, TV8)
+    outs = []
+    for argv in (["--target", "-3/2,1/5", "--interval", "-1,2"], ["--target=-3/2,1/5", "--interval=-1,2"],
+                 ["--interval", "-1,2", "--target", "-3/2,1/5", "--sigma-prime-at-zero", "-.5"]):
+        assert main(["landscape", path, *argv, "--json"]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[0] == outs[1] and outs[0]["loss"] == "364091/72900"
+    assert outs[2]["gradient"] == outs[0]["gradient"] and outs[2]["activation"].endswith("σ'(0) := -1/2")
+    assert main(["landscape", path, "--target", "-1"]) == 2
+    assert "--target must be two numbers" in capsys.readouterr().err
+    assert main(["landscape", path, "--target", "-1,0", "-j"]) == 2  # an unknown option is still an option
+    assert "unrecognized arguments: -j" in capsys.readouterr().err

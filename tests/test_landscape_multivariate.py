@@ -174,3 +174,126 @@ def test_leaky_relu_in_d2_and_errors():
         box([0, 1], [1, 1])
     with pytest.raises(DataError):
         MultiParams.from_values([[1, 1], [1]], [0, 0], [1, 1], 0)
+
+
+# ----------------------------------------------------------------------------- independent route: exact slicing in d = 2
+def _sliced_loss_and_gradient(phi: MultiParams, alpha, beta, lo, hi):
+    """Loss and gradient over a 2-D box by exact slicing, sharing nothing with the cell code.
+
+    Between consecutive critical heights (box edges, where a kink line meets a vertical edge,
+    where two kink lines cross, horizontal kink lines) the kinks x = −(b_j + w_j2 y)/w_j1 keep
+    their order, so ∫ dx of every integrand is a polynomial in y; sympy integrates it exactly.
+    """
+    import itertools
+
+    import sympy as sp
+
+    X, Y = sp.symbols("x y")
+
+    def s(q):
+        return sp.Rational(int(q.p), int(q.q))
+
+    W = [[s(a) for a in row] for row in phi.W]
+    b, v, c = [s(a) for a in phi.b], [s(a) for a in phi.v], s(phi.c)
+    al, be = [sp.Rational(a) for a in alpha], sp.Rational(beta)
+    (x0, y0), (x1, y1) = [sp.Rational(a) for a in lo], [sp.Rational(a) for a in hi]
+    slope, d0 = s(phi.activation.slope), s(phi.activation.derivative_at_zero)
+    n = len(W)
+    ys = {y0, y1}
+    for (w1, w2), bj in zip(W, b):
+        if w2 != 0:
+            ys |= {-bj / w2} if w1 == 0 else {-(bj + w1 * xe) / w2 for xe in (x0, x1)}
+    for j, k in itertools.combinations(range(n), 2):
+        det = W[j][0] * W[k][1] - W[j][1] * W[k][0]
+        if det != 0:
+            ys.add((W[k][0] * b[j] - W[j][0] * b[k]) / det)
+    ys = sorted(y for y in ys if y0 <= y <= y1)
+    loss_, grad = sp.Integer(0), [sp.Integer(0)] * (4 * n + 1)
+    for ya, yb in itertools.pairwise(ys):
+        ym = (ya + yb) / 2
+        kinks = sorted(((-(bj + w2 * Y) / w1) for (w1, w2), bj in zip(W, b) if w1 != 0
+                        and x0 < (-(bj + w2 * ym) / w1) < x1), key=lambda e: e.subs(Y, ym))
+        ends = [x0, *kinks, x1]
+        for ea, eb in itertools.pairwise(ends):
+            xm = (sp.sympify(ea).subs(Y, ym) + sp.sympify(eb).subs(Y, ym)) / 2
+            N, rows = c, []
+            for (w1, w2), bj, vj in zip(W, b, v):
+                z = w1 * X + w2 * Y + bj
+                zm = z.subs({X: xm, Y: ym})
+                sl, der = (1, 1) if zm > 0 else (slope, slope) if (zm < 0 or (w1, w2, bj) != (0, 0, 0)) else (0, d0)
+                N += vj * sl * z
+                rows.append((vj * der * X, vj * der * Y, vj * der, sl * z))
+            r = N - al[0] * X - al[1] * Y - be
+            parts = [f for j in range(n) for f in rows[j][:2]] + [rw[2] for rw in rows] + [rw[3] for rw in rows] + [1]
+
+            def integral(f, ea=ea, eb=eb, ya=ya, yb=yb):
+                F = sp.Poly(sp.expand(f), X).integrate().as_expr()
+                G = sp.Poly(sp.expand(F.subs(X, eb) - F.subs(X, ea)), Y).integrate().as_expr()
+                return G.subs(Y, yb) - G.subs(Y, ya)
+
+            loss_ += integral(r * r)
+            grad = [g + 2 * integral(r * f) for g, f in zip(grad, parts)]
+    vol = (x1 - x0) * (y1 - y0)
+    return loss_ / vol, [g / vol for g in grad]
+
+
+_VALS = st.sampled_from(["-2", "-1", "-1/2", "0", "0", "1/2", "1", "2"])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 4).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(_VALS, min_size=2, max_size=2), min_size=n, max_size=n), st.lists(_VALS, min_size=n, max_size=n),
+    st.lists(st.sampled_from(["-1", "0", "1/2", "2"]), min_size=n, max_size=n), _VALS, st.lists(_VALS, min_size=2, max_size=2),
+    _VALS, st.sampled_from([(["0", "0"], ["1", "1"]), (["-1", "0"], ["1", "2"]), (["-1", "-1"], ["1", "1"])]),
+    st.sampled_from([Activation.relu(), Activation.relu(1), Activation.leaky_relu("1/10")]))))
+def test_d2_loss_and_gradient_agree_with_exact_slicing(case):
+    """Degenerate rows (w = 0, w = b = 0), parallel and concurrent kink lines, lines through corners."""
+    W, b, v, c, alpha, beta, (lo, hi), act = case
+    phi = MultiParams.from_values(W, b, v, c, act)
+    L, g = _sliced_loss_and_gradient(phi, alpha, beta, lo, hi)
+    assert str(box_loss(phi, alpha, beta, lo, hi)) == str(L)
+    assert [str(x) for x in box_gradient(phi, alpha, beta, lo, hi)] == [str(x) for x in g]
+
+
+def test_slicing_route_sees_a_wrong_cell_sign(monkeypatch):
+    """The comparison can fail: decide each cell's signs at a vertex (on the kink line) instead of inside."""
+    from symtrunc.landscape.multivariate import Polytope
+
+    phi = MultiParams.from_values([[1, -1], [1, 1]], [0, -1], [1, 2], 0)
+    L, _ = _sliced_loss_and_gradient(phi, [1, 0], 0, ["0", "0"], ["1", "1"])
+    assert str(box_loss(phi, [1, 0], 0, [0, 0], [1, 1])) == str(L)
+    monkeypatch.setattr(Polytope, "centroid", lambda self: self.vertices[0])
+    assert str(box_loss(phi, [1, 0], 0, [0, 0], [1, 1])) != str(L)
+
+
+@pytest.mark.parametrize("W,b,v,act", [
+    ([[2, 0, 0], [0, 0, 0], [0, -2, 3]], [-1, 0, 1], [3, 2, -1], Activation.leaky_relu("1/10")),
+])
+def test_d3_loss_and_gradient_agree_with_sympy_piecewise(W, b, v, act):
+    """sympy ``integrate`` of the Piecewise integrands over a 3-D box (kink planes parallel to an axis; w = b = 0)."""
+    import sympy as sp
+
+    xs = sp.symbols("x1:4", real=True)
+    lo, hi = ["0", "-1", "0"], ["1", "1", "2"]
+    alpha, beta = ["1", "-1/2", "2"], "1/3"
+    phi = MultiParams.from_values(W, b, v, "1/4", act)
+    s = sp.Rational(int(act.slope.p), int(act.slope.q))
+    zs = [sum(sp.Rational(a) * x for a, x in zip(row, xs)) + sp.Rational(bj) for row, bj in zip(W, b)]
+    sig = [sp.Piecewise((z, z > 0), (s * z, True)) for z in zs]
+    d0 = sp.Rational(int(act.derivative_at_zero.p), int(act.derivative_at_zero.q))
+    dsig = [sp.Piecewise((1, z > 0), (s if z != 0 else d0, True)) for z in zs]
+    r = sp.Rational(1, 4) + sum(sp.Rational(vj) * g for vj, g in zip(v, sig)) \
+        - sum(sp.Rational(a) * x for a, x in zip(alpha, xs)) - sp.Rational(beta)
+    vol = 4
+
+    def I(f):
+        for x, a, c in zip(xs, lo, hi):
+            f = sp.integrate(sp.piecewise_fold(f), (x, sp.Rational(a), sp.Rational(c)))
+        assert f.is_Rational, f
+        return f
+
+    grad = [2 * I(r * sp.Rational(vj) * d * x) / vol for vj, d in zip(v, dsig) for x in xs]
+    grad += [2 * I(r * sp.Rational(vj) * d) / vol for vj, d in zip(v, dsig)] + [2 * I(r * g) / vol for g in sig]
+    grad.append(2 * I(r) / vol)
+    assert str(box_loss(phi, alpha, beta, lo, hi)) == str(I(r * r) / vol)
+    assert [str(x) for x in box_gradient(phi, alpha, beta, lo, hi)] == [str(x) for x in grad]

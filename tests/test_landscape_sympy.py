@@ -25,7 +25,15 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symtrunc.landscape import Activation, Interval, ShallowParams, Target, gradient, hessian, loss
+from symtrunc.landscape import (
+    Activation,
+    Interval,
+    ShallowParams,
+    Target,
+    gradient,
+    hessian,
+    loss,
+)
 
 Q = flint.fmpq
 X, E = sp.symbols("x e")

@@ -31,7 +31,7 @@ from symtrunc.convex.certificate import (DualCertificate, OptimalityCertificate,
 from symtrunc.convex.mapping import TwoLayerNetwork, from_network, to_network
 from symtrunc.convex.optimal_set import OptimalSet, exact_optimal_set, float_optimal_set
 from symtrunc.convex.path import RegularizationPath, lambda_max, regularization_path
-from symtrunc.convex.patterns import (ActivationPatterns, cover_count, enumerate_patterns, in_general_position,
+from symtrunc.convex.patterns import (ActivationPatterns, count_chambers, cover_count, enumerate_patterns, in_general_position,
                                       patterns_from_masks, sample_patterns)
 from symtrunc.convex.planted import PlantedInstance, plant
 from symtrunc.convex.program import ConvexProgram, ConvexSolution, lam_from_scnn, lam_to_scnn
@@ -44,7 +44,7 @@ from symtrunc.convex.solvers import solve, solve_conic, solve_fista
 __all__ = [
     "ActivationPatterns", "ConvexProgram", "ConvexSolution", "DualCertificate", "OptimalSet",
     "OptimalityCertificate", "PlantedInstance", "PruningResult", "RegressionData", "RegularizationPath",
-    "TwoLayerNetwork", "certify", "certify_network", "certify_weights", "cover_count", "enumerate_patterns",
+    "TwoLayerNetwork", "certify", "certify_network", "certify_weights", "count_chambers", "cover_count", "enumerate_patterns",
     "exact_optimal_set", "fits_independent", "float_optimal_set", "from_network", "in_general_position",
     "lam_from_scnn", "lam_to_scnn", "lambda_max", "patterns_from_masks", "plant", "prune_approximate",
     "prune_exact", "prune_float", "prune_network", "regularization_path", "sample_patterns", "solve",

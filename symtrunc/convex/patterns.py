@@ -232,6 +232,14 @@ def _finish(data: RegressionData, cells: list[tuple[list[int], tuple[int, ...]]]
                               certificates, method)
 
 
+def _separate_from_origin(pts: list[list[int]], d: int):
+    """:func:`~symtrunc.exact.lp.strictly_separate` of the origin from integer points, each point
+    first scaled exactly to max-norm 1 (a positive scaling changes neither answer, and keeps the
+    float LP proposal well conditioned when the data have many decimals)."""
+    rows = [[flint.fmpq(x, max(abs(v) for v in p)) for x in p] for p in pts]
+    return strictly_separate(flint.fmpq_mat(1, d), flint.fmpq_mat(len(rows), d, [x for r in rows for x in r]))
+
+
 def _int_vector(h: flint.fmpq_mat) -> tuple[int, ...]:
     vals = list(h.entries())
     L = 1
@@ -347,7 +355,7 @@ def enumerate_patterns(data: RegressionData, *, limit: int = _ENUMERATION_LIMIT)
             side = 1 if v > 0 else -1
             new.append((s + [side], g))
             pts = [[s[j] * x for x in A[j]] for j in range(k) if classes[j][0] == j] + [[-side * x for x in a]]
-            res = strictly_separate(flint.fmpq_mat(1, data.d), flint.fmpq_mat(len(pts), data.d, [x for p in pts for x in p]))
+            res = _separate_from_origin(pts, data.d)
             if isinstance(res, Separator):
                 new.append((s + [-side], _int_vector(res.normal)))
             else:
@@ -464,7 +472,7 @@ def _realize(A: flint.fmpz_mat, mask: np.ndarray) -> tuple[int, ...] | None:
     n, d = A.nrows(), A.ncols()
     pts = [[(1 if mask[j] else -1) * int(A[j, k]) for k in range(d)] for j in range(n)
            if any(A[j, k] != 0 for k in range(d))]
-    res = strictly_separate(flint.fmpq_mat(1, d), flint.fmpq_mat(len(pts), d, [x for p in pts for x in p]))
+    res = _separate_from_origin(pts, d)
     if isinstance(res, Separator):
         return _int_vector(res.normal)
     # a face pattern: 1[Xg >= 0] with ties; search g with negatives strict and positives >= 0

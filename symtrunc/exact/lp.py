@@ -273,6 +273,14 @@ def _solve_on_support(A, B, support: list[int]) -> OverlapCertificate | None:
     return _make_certificate(A, B, support, sol)
 
 
+def _from_sympy(v) -> flint.fmpq:
+    """An exact sympy number (``linprog`` may also return plain ints) as ``fmpq``."""
+    import sympy
+
+    r = sympy.Rational(v)
+    return flint.fmpq(int(r.p), int(r.q))
+
+
 def _exact_lp_certificate(A, B, idx: list[int]) -> OverlapCertificate | None:
     import sympy
     from sympy.solvers.simplex import InfeasibleLPError, linprog
@@ -285,7 +293,7 @@ def _exact_lp_certificate(A, B, idx: list[int]) -> OverlapCertificate | None:
         _, x = linprog(sympy.Matrix([0] * len(idx)).T, A_eq=A_eq, b_eq=b_eq)
     except InfeasibleLPError:
         return None
-    weights = [flint.fmpq(int(v.p), int(v.q)) for v in x]
+    weights = [_from_sympy(v) for v in x]
     return _make_certificate(A, B, idx, weights)
 
 
@@ -312,5 +320,5 @@ def _exact_lp_separator(A: flint.fmpq_mat, B: flint.fmpq_mat) -> Separator | Non
         )
     except InfeasibleLPError:
         return None
-    normal = flint.fmpq_mat(M, 1, [flint.fmpq(int(v.p), int(v.q)) for v in x[:M]])
+    normal = flint.fmpq_mat(M, 1, [_from_sympy(v) for v in x[:M]])
     return _exact_separator(normal, A, B)

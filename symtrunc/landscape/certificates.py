@@ -37,6 +37,7 @@ from typing import Any
 
 import flint
 
+from symtrunc.errors import DataError
 from symtrunc.exact.rational import q_str, to_q
 from symtrunc.landscape.inertia import quadratic_form
 from symtrunc.landscape.loss import gradient, hessian, loss
@@ -153,6 +154,28 @@ def descent_ray(phi: ShallowParams, target: Target, interval: Interval, directio
             "step": q_str(step), "loss": q_str(L0), "loss_at_step": q_str(L1)}
 
 
+def _read_ray(phi: ShallowParams, cert: Any) -> tuple[list[flint.fmpq], flint.fmpq] | None:
+    """The exact (direction, step) of a ray certificate, or None if it is malformed.
+
+    A tampered certificate (missing keys, wrong length, non-numbers) is rejected, not an error:
+
+    >>> from symtrunc.landscape.params import ShallowParams
+    >>> phi = ShallowParams.from_values([1], [-1], [1], "1/2")
+    >>> _read_ray(phi, {"direction": ["0", "1", "0", "0"], "step": "1/10"})
+    ([0, 1, 0, 0], 1/10)
+    >>> [_read_ray(phi, c) for c in ({"direction": ["0", "1"], "step": "1"}, {"step": "1"}, {"direction": ["x"] * 4, "step": "1"}, None)]
+    [None, None, None, None]
+    """
+    if not isinstance(cert, dict) or not isinstance(cert.get("direction"), (list, tuple)) or "step" not in cert:
+        return None
+    if len(cert["direction"]) != 3 * phi.width + 1:
+        return None
+    try:
+        return [to_q(x) for x in cert["direction"]], to_q(cert["step"])
+    except (DataError, TypeError, ValueError):
+        return None
+
+
 def check_descent_ray(phi: ShallowParams, target: Target, interval: Interval, cert: dict[str, Any]) -> bool:
     """Re-check a descent-ray certificate exactly (recomputes everything from ``direction``).
 
@@ -161,14 +184,17 @@ def check_descent_ray(phi: ShallowParams, target: Target, interval: Interval, ce
     >>> check_descent_ray(phi, Target(1, 0), Interval(), {"direction": ["0", "-1", "0", "0"], "step": "1/10"})
     False
     """
-    fresh = descent_ray(phi, target, interval, cert["direction"])
+    read = _read_ray(phi, cert)
+    if read is None:
+        return False
+    u, step = read
+    fresh = descent_ray(phi, target, interval, u)
     if fresh is None:
         return False
-    step = to_q(cert["step"])
     eps0 = to_q(fresh["epsilon0"])
     if not 0 < step <= eps0:
         return False
-    return loss(phi.shifted([to_q(x) for x in cert["direction"]], step), target, interval) < loss(phi, target, interval)
+    return loss(phi.shifted(u, step), target, interval) < loss(phi, target, interval)
 
 
 def smooth_coordinates(phi: ShallowParams, interval: Interval) -> list[int]:
@@ -221,7 +247,10 @@ def check_negative_curvature(phi: ShallowParams, target: Target, interval: Inter
     >>> check_negative_curvature(phi, Target(1, 0), Interval(), {"direction": u[:4] + ["1", "1", "0"], "step": "1/10"})
     False
     """
-    u = [to_q(x) for x in cert["direction"]]
+    read = _read_ray(phi, cert)
+    if read is None:
+        return False
+    u, step = read
     if any(g != 0 for g in gradient(phi, target, interval)):
         return False
     smooth = set(smooth_coordinates(phi, interval))
@@ -229,4 +258,4 @@ def check_negative_curvature(phi: ShallowParams, target: Target, interval: Inter
         return False
     if quadratic_form(hessian(phi, target, interval), u) >= 0:
         return False
-    return loss(phi.shifted(u, to_q(cert["step"])), target, interval) < loss(phi, target, interval)
+    return loss(phi.shifted(u, step), target, interval) < loss(phi, target, interval)

@@ -411,12 +411,17 @@ def check_certificate(phi: ShallowParams, target: Target, interval: Interval | N
     False
     """
     iv = interval if interval is not None else Interval()
+    if not isinstance(cert, dict):
+        return False
     grad = gradient(phi, target, iv)
     value = loss(phi, target, iv)
     kind = cert.get("kind")
     if verdict == "not_critical":
-        i = phi.coordinate_names().index(cert["coordinate"])
-        return grad[i] != 0 and q_str(grad[i]) == cert["value"]
+        names = phi.coordinate_names()
+        if cert.get("coordinate") not in names:
+            return False
+        i = names.index(cert["coordinate"])
+        return grad[i] != 0 and q_str(grad[i]) == cert.get("value")
     if any(g != 0 for g in grad):
         return False
     if verdict == "global_min":
