@@ -599,3 +599,11 @@ def test_tampered_certificates_are_rejected_not_errors(name, phi, target):
     if verdict != "not_critical":
         assert check_certificate(moved, target, None, verdict, cert) is False
     assert check_certificate(phi, target, None, verdict, "not a certificate") is False
+
+
+def test_sigma_prime_at_zero_must_lie_between_the_one_sided_derivatives():
+    Activation.leaky_relu(3, 2)
+    with pytest.raises(DataError, match=r"use a value in \[0, 1\]"):
+        Activation.relu(2)
+    with pytest.raises(DataError, match=r"use a value in \[-1/2, 1\]"):
+        Activation.leaky_relu("-1/2", -1)

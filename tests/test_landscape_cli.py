@@ -112,11 +112,11 @@ def test_negative_values_need_no_equals_sign(tmp_path, capsys):
     path = _params(tmp_path, TV8)
     outs = []
     for argv in (["--target", "-3/2,1/5", "--interval", "-1,2"], ["--target=-3/2,1/5", "--interval=-1,2"],
-                 ["--interval", "-1,2", "--target", "-3/2,1/5", "--sigma-prime-at-zero", "-.5"]):
+                 ["--interval", "-1,2", "--target", "-3/2,1/5", "--sigma-prime-at-zero", ".5"]):
         assert main(["landscape", path, *argv, "--json"]) == 0
         outs.append(json.loads(capsys.readouterr().out))
     assert outs[0] == outs[1] and outs[0]["loss"] == "364091/72900"
-    assert outs[2]["gradient"] == outs[0]["gradient"] and outs[2]["activation"].endswith("σ'(0) := -1/2")
+    assert outs[2]["gradient"] == outs[0]["gradient"] and outs[2]["activation"].endswith("σ'(0) := 1/2")
     assert main(["landscape", path, "--target", "-1"]) == 2
     assert "--target must be two numbers" in capsys.readouterr().err
     assert main(["landscape", path, "--target", "-1,0", "-j"]) == 2  # an unknown option is still an option

@@ -119,7 +119,7 @@ _B = st.sampled_from(["-2", "-1", "-1/2", "0", "0", "1/2", "1", "3/2", "2"])
 _V = st.sampled_from(["-1", "0", "1/2", "1", "2"])
 _INTERVALS = [("0", "1"), ("-1", "1"), ("-1/2", "2"), ("-1", "0")]
 _ACTIVATIONS = [Activation.relu(), Activation.relu(1), Activation.relu("1/2"), Activation.leaky_relu("1/10"),
-                Activation.leaky_relu("-1/2"), Activation.leaky_relu(3, 0), Activation.quadratic()]
+                Activation.leaky_relu("-1/2"), Activation.leaky_relu(3, 2), Activation.quadratic()]
 
 
 @st.composite
