@@ -22,6 +22,7 @@ __all__ = [
     "HypothesisError",
     "VerificationError",
     "UncertifiedError",
+    "MissingDependencyError",
 ]
 
 
@@ -72,3 +73,7 @@ class VerificationError(SymtruncError):
 
 class UncertifiedError(SymtruncError):
     """A float computation could not be certified and no exact fallback was allowed."""
+
+
+class MissingDependencyError(SymtruncError, ImportError):
+    """An optional package a feature needs is not installed (the message says which extra to install)."""

@@ -30,7 +30,7 @@ import numpy as np
 
 from symtrunc.convex.cones import nnls, project_float
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
-from symtrunc.errors import UncertifiedError
+from symtrunc.errors import MissingDependencyError, UncertifiedError
 
 __all__ = ["solve", "solve_conic", "solve_fista"]
 
@@ -72,15 +72,15 @@ def solve_conic(program: ConvexProgram, *, eps: float = 1e-10) -> ConvexSolution
 
     Raises
     ------
-    ImportError
-        With an install hint when cvxpy or Clarabel is missing.
+    MissingDependencyError
+        With an install hint when cvxpy or Clarabel is missing (also an ``ImportError``).
     UncertifiedError
         If the solver does not report an optimal (or almost optimal) status.
     """
     try:
         import cvxpy as cp
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("solve_conic needs cvxpy and clarabel: pip install 'symtrunc[convex]'") from e
+        raise MissingDependencyError("solve_conic needs cvxpy and clarabel: pip install 'symtrunc[convex]'") from e
     X, y = program.data.Xf, program.data.yf
     nb, d = program.n_blocks, program.data.d
     t0 = time.perf_counter()
