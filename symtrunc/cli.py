@@ -232,9 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used for ``--help``)."""
     p = argparse.ArgumentParser(
         prog="symtrunc",
-        description="Exact zero-loss ReLU networks (Chen & Muñoz Ewald, arXiv 2405.07098): "
-        "construct, verify (exactly or certified at scale), inspect, export and import, explain, "
-        "LaTeX reports, proofs.",
+        description="Exact deep-learning theory for ReLU networks: the zero-loss networks of Chen & "
+        "Muñoz Ewald (construct, verify exactly or certified at scale, inspect, plot, export and import, "
+        "explain, LaTeX reports, proofs), an exact tester for their L2 claims, the loss landscape of "
+        "shallow networks (Cheridito, Jentzen & Rossmannek) and the convex reformulation of two-layer "
+        "networks (Mishkin & Pilanci).",
         epilog="exit codes: 0 ok, 1 hypotheses not met or verification failed, 2 usage/input error",
     )
     p.add_argument("--version", action="version", version=f"symtrunc {__import__('symtrunc').__version__}")

@@ -90,6 +90,9 @@ __all__ = ["FloatNetwork", "FloatStructure", "LayerStructure", "detect_structure
 DTYPES = ("float64", "float32")
 STRUCTURES = ("auto", "dense", "structured")
 ENGINES = ("auto", "numba", "numpy")
+#: ``engine="auto"`` uses the compiled kernel from this many rows on (smaller inputs are fast on
+#: the NumPy path and need not pay the one-time compilation of the kernel)
+AUTO_NUMBA_MIN_ROWS = 4096
 #: rows per call of the compiled kernel (it works on blocks of 32 points internally)
 KERNEL_CHUNK = 1 << 14
 #: bytes per activation buffer targeted by the automatic chunk size (fits in L2 cache)
@@ -643,7 +646,8 @@ class FloatNetwork:
             ``numba`` package, ``pip install symtrunc[fast]``; the first call on a machine
             compiles it, a few seconds, then it is cached on disk); ``"numpy"``: chunked BLAS
             calls (the structured layers as two skinny products); ``"auto"``: ``"numba"`` when
-            numba is installed and the network is :attr:`structured`, else ``"numpy"``. Both
+            numba is installed, the network is :attr:`structured` and there are at least
+            :data:`AUTO_NUMBA_MIN_ROWS` points, else ``"numpy"``. Both
             engines obey the same a-priori rounding bound (they sum in different orders, so
             their outputs differ in the last bits).
 
@@ -670,7 +674,7 @@ class FloatNetwork:
             raise DataError(f"out must be an array of shape {(N, dL)}, got {getattr(out, 'shape', type(out))}")
         elif not np.issubdtype(out.dtype, np.floating):  # an integer out would truncate silently
             raise DataError(f"out must have a floating dtype (the network is {self.dtype}), got {out.dtype}")
-        kernel = self._kernel(engine)
+        kernel = self._kernel("numpy" if engine == "auto" and N < AUTO_NUMBA_MIN_ROWS else engine)
         if N == 0:
             return out
         if kernel is not None:

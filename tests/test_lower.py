@@ -547,3 +547,15 @@ def test_engine_errors_and_lazy_import(small_net):
     code = "import sys, symtrunc; print('numba' in sys.modules, 'symtrunc.kernels' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.split() == ["False", "False"]
+
+
+def test_auto_engine_uses_the_kernel_only_for_enough_rows(small_net):
+    from symtrunc.lower import AUTO_NUMBA_MIN_ROWS
+
+    net, _ = small_net
+    f = lower(net)
+    rng = np.random.default_rng(1)
+    small = rng.integers(0, 17, size=(AUTO_NUMBA_MIN_ROWS - 1, 8)).astype(np.float64)
+    np.testing.assert_array_equal(f.forward(small), f.forward(small, engine="numpy"))
+    large = rng.integers(0, 17, size=(AUTO_NUMBA_MIN_ROWS, 8)).astype(np.float64)
+    np.testing.assert_array_equal(f.forward(large), f.forward(large, engine=ENGINES[-1]))
