@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from symtrunc.errors import DataError, HypothesisError, UncertifiedError
+from symtrunc.verify.costs import _sqrt_str
 
 __all__ = ["Claim", "VERDICTS", "FAMILIES", "MAX_CONFIGURATIONS", "TooManyConfigurations", "check_claims",
            "deep_claims", "claims_table"]
@@ -84,12 +85,6 @@ class Claim:
         return {"claim": self.claim, "configuration": self.configuration,
                 "paper_value": self.paper_value, "exact_value": self.exact_value,
                 "verdict": self.verdict, "witness": self.witness}
-
-
-def _root(q: Any) -> str:
-    from symtrunc.verify.costs import _sqrt_str
-
-    return _sqrt_str(q)
 
 
 def _not_applicable(family: str, reason: str) -> Claim:
@@ -158,7 +153,8 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
     try:
         require_deep_l2(data, hyp)
     except HypothesisError as e:
-        out.append(Claim("A Thm 2.3: hypotheses (2.12), (2.14), (2.52), D > 2δ√Q", "", None, None, "fails",
+        # the paper claims nothing for data outside its hypotheses (as for the other families)
+        out.append(Claim("A Thm 2.3: hypotheses (2.12), (2.14), (2.52), D > 2δ√Q", "", None, None, "not applicable",
                          {"summary": str(e), **hyp.to_json()}))
         return out
     out.append(Claim("A Thm 2.3: hypotheses (2.12), (2.14), (2.52), D > 2δ√Q", "", None, None, "holds",
@@ -190,28 +186,28 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
         s = conf.bits
         if s == zeros:
             rep = local_minimality(conf.network, data, probes=probes, seed=seed)
-            out.append(Claim("A Thm 2.5, s = 0: global minimum", s, "0", _root(rep.value),
+            out.append(Claim("A Thm 2.5, s = 0: global minimum", s, "0", _sqrt_str(rep.value),
                              "holds" if rep.verdict == "global minimum" else "fails",
                              {"summary": rep.reason, **rep.witness()}))
             continue
         eq = "(2.71)" if "0" not in s else "(2.85)"
         out.append(Claim("τ(X_0) as in (2.84)", s, None, str(conf.tau_matches),
                          "holds" if conf.tau_matches else "fails", {"summary": f"t = ({', '.join(conf.t)})"}))
-        out.append(Claim(f"{eq} = min C_N over the output layer (with bias)", s, _root(conf.paper),
-                         _root(conf.affine), "holds" if conf.paper == conf.affine else "fails",
+        out.append(Claim(f"{eq} = min C_N over the output layer (with bias)", s, _sqrt_str(conf.paper),
+                         _sqrt_str(conf.affine), "holds" if conf.paper == conf.affine else "fails",
                          {"summary": f"C_N² paper {conf.paper} vs exact {conf.affine}", "paper_squared": str(conf.paper),
                           "exact_squared": str(conf.affine),
                           "output_weight": [[str(v) for v in r] for r in conf.fit.weight.tolist()],
                           "output_bias": [str(v) for v in conf.fit.bias.entries()]}))
-        out.append(Claim(f"{eq} = min C_N with cumulative output bias 0 (D1 reading)", s, _root(conf.paper),
-                         _root(conf.zero_bias), "holds" if conf.paper == conf.zero_bias else "fails",
+        out.append(Claim(f"{eq} = min C_N with cumulative output bias 0 (D1 reading)", s, _sqrt_str(conf.paper),
+                         _sqrt_str(conf.zero_bias), "holds" if conf.paper == conf.zero_bias else "fails",
                          {"summary": f"C_N² paper {conf.paper} vs exact {conf.zero_bias}"}))
         out.append(Claim("min C_N ≤ ‖YΔ_1[s]‖_{L²_N}, Δ_1[s] = (X_0^red)^{-1}ΔX_0[s] (2.54), (2.81)", s,
-                         _root(conf.bound), _root(conf.affine), "holds" if conf.affine <= conf.bound else "fails",
+                         _sqrt_str(conf.bound), _sqrt_str(conf.affine), "holds" if conf.affine <= conf.bound else "fails",
                          {"summary": f"C_N² {conf.affine} vs bound² {conf.bound}"}))
         if conf.bound_tau is not None:
             out.append(Claim("min C_N ≤ ‖YΔ_1^(L)‖_{L²_N}, Δ_1^(L) from τ(X_0) (2.54), (2.55)", s,
-                             _root(conf.bound_tau), _root(conf.affine),
+                             _sqrt_str(conf.bound_tau), _sqrt_str(conf.affine),
                              "holds" if conf.affine <= conf.bound_tau else "fails",
                              {"summary": f"C_N² {conf.affine} vs bound² {conf.bound_tau}"}))
         rep = local_minimality(conf.network, data, probes=probes, seed=seed)
@@ -229,7 +225,7 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
             summary = (f"descent direction -∇F, step ε = {rep.descent['epsilon']} lowers C_N² by "
                        + (str(drop) if len(str(drop)) <= 24 else f"≈{float(drop):.3g} (exact: descent.decrease)"))
         out.append(Claim(f"degenerate local minimum, not global (A Thm {'2.4' if eq == '(2.71)' else '2.5'})", s,
-                         _root(conf.paper), _root(rep.value), verdict, {"summary": summary, **wit}))
+                         _sqrt_str(conf.paper), _sqrt_str(rep.value), verdict, {"summary": summary, **wit}))
     refuted = [s for s, v in failing if v == "fails"]
     open_ = [s for s, v in failing if v != "fails"]
     proved = tested - len(failing)
