@@ -140,6 +140,8 @@ def _program(args: argparse.Namespace):
 
 def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
     from symtrunc.convex.optimal_set import float_optimal_set
+    from symtrunc.convex.program import lam_to_scnn
+
     S = float_optimal_set(sol, tol=_OPTIMAL_SET_TOL) if sol.active else None
     return {
         "objective": _round_up(cert.primal_upper),
@@ -153,7 +155,7 @@ def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
         "optimal_set_dimension_certified": False,  # float computation (solver output, tolerance below)
         "optimal_set_tolerance": _OPTIMAL_SET_TOL,
         "lambda": prog.lam,
-        "lambda_scnn": prog.lam / prog.data.n,
+        "lambda_scnn": lam_to_scnn(prog.lam, prog.data.n),
         "n": prog.data.n,
         "d": prog.data.d,
         "bias": prog.data.bias,
@@ -211,10 +213,12 @@ def cmd_convex(args: argparse.Namespace) -> int:
 
     data, prog = _program(args)
     if args.action == "path":
-        from symtrunc.convex.path import regularization_path
+        from symtrunc.convex.certificate import certificate_scope
+        from symtrunc.convex.path import lambda_max, regularization_path
+        from symtrunc.exact.rational import to_q
 
         t0 = time.perf_counter()
-        lmax = _lmax(prog)
+        lmax = lambda_max(prog)[1]
         if prog.lam >= lmax:
             raise DataError(f"--lam {args.lam} >= lambda_max = {lmax:.10g}: w = 0 is optimal there; "
                             "give a smaller --lam for a path")
@@ -223,8 +227,9 @@ def cmd_convex(args: argparse.Namespace) -> int:
         path.check()
         pts = []
         for p in path.points:
-            cert = certify_weights(prog.with_lam(_exact_lam(p.lam)), p.weights)
-            cert.check(prog.with_lam(_exact_lam(p.lam)))
+            prog_p = prog.with_lam(to_q(p.lam))
+            cert = certify_weights(prog_p, p.weights)
+            cert.check(prog_p)
             row = {"lambda": p.lam, "objective": _round_up(cert.primal_upper), "gap": _round_up(cert.gap_bound),
                    "certified": bool(cert.certified(args.tol)), "derivative": p.derivative,
                    "active_neurons": p.active, "iterations": p.iterations}
@@ -246,9 +251,7 @@ def cmd_convex(args: argparse.Namespace) -> int:
             print(f"lambda_max = {path.lam_max:.10g}; {len(prog.patterns)} patterns "
                   f"({'complete' if prog.patterns.complete else 'sampled'}); solver {args.solver}"
                   f"{', warm starts' if out['warm_start'] else ''}")
-            scope = ("every two-layer ReLU network" if out["global"] else
-                     "the gated-ReLU convex program" if prog.gated else "the sub-sampled convex program")
-            print(f"gaps are certified over {scope}")
+            print(f"gaps are certified over {certificate_scope(out['global'], prog.gated)}")
             cols = ["lambda", "objective", "gap", "certified", "derivative", "active_neurons"]
             if args.min_norm:
                 cols += ["min_norm_l2", "min_norm_active"]
@@ -271,7 +274,7 @@ def cmd_convex(args: argparse.Namespace) -> int:
                     "active_neurons": len(res.active), "fit_preserved": res.fit_preserved,
                     "penalty_preserved": res.penalty_preserved,
                     "preserved_checks": "float (relative 1e-9); the pruned network's optimality is certified",
-                    "objective": float(cert2.primal_upper),
+                    "objective": _round_up(cert2.primal_upper),
                     "gap": _round_up(cert2.gap_bound), "certified": bool(cert2.certified(args.tol)),
                     "statement": cert2.statement(args.tol), "network": _network_dict(prog, cert2.weights, args.tol)})
     else:
@@ -284,15 +287,3 @@ def _round_up(q) -> float:
     from symtrunc.exact.rounding import round_up
 
     return round_up(q)
-
-
-def _exact_lam(lam: float):
-    from symtrunc.exact.rational import to_q
-
-    return to_q(lam)
-
-
-def _lmax(prog) -> float:
-    from symtrunc.convex.path import lambda_max
-
-    return lambda_max(prog)[1]

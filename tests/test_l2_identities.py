@@ -182,7 +182,9 @@ def test_I7_I8_output_least_squares_values(d):
     assert n.affine_squared <= n.paper_squared <= n.upper_squared
     in_hull = all(sum((n.delta1[r, i] for r in range(d.Q)), flint.fmpq(0)) == 0 for i in range(d.N))
     assert (n.affine_squared == n.paper_squared) == in_hull
-    # two independent implementations agree (configurations.paper_values with s = 1...1)
+    # configurations.paper_values with s = 1...1 (X^red inverted, not pseudo-inverted) agrees; the two
+    # share the tail l2_values, checked independently by I7/I8 above (least squares) and by
+    # test_shallow_l2 (the bound is the cost of the upper-bound network)
     vals = paper_values(d, [1] * d.Q)
     assert (vals["paper"], vals["bound"], vals["d1"]) == (n.paper_squared, n.upper_squared, n.affine_squared)
 

@@ -44,6 +44,7 @@ from symtrunc.constructions.deep_l2 import (
     require_deep_l2,
     truncate,
 )
+from symtrunc.constructions.shallow_l2 import l2_values, noise_matrix
 from symtrunc.data import LabeledData, load_data
 from symtrunc.errors import DataError
 from symtrunc.exact.matrix import columns_matrix, identity, zeros
@@ -69,10 +70,6 @@ def parse_bits(s: Any, Q: int) -> tuple[int, ...]:
     return bits
 
 
-def _trace(A: flint.fmpq_mat) -> flint.fmpq:
-    return sum((A[i, i] for i in range(A.nrows())), flint.fmpq(0))
-
-
 def paper_values(data: LabeledData, bits: Sequence[int], red: flint.fmpq_mat | None = None) -> dict[str, flint.fmpq]:
     """Exact ``paper`` = (2.85)², ``bound`` = ``‖YΔ_1[s]‖²_{L²_N}`` and ``d1`` = the D1 closed form
     ``Tr(YBYᵀ) - |YBu|²/(uᵀBu)`` from ``B[s]`` (equal to ``V_aff²`` when ``τ(X_0)^red = X_0^red``).
@@ -86,24 +83,9 @@ def paper_values(data: LabeledData, bits: Sequence[int], red: flint.fmpq_mat | N
     >>> v["paper"], v["bound"], v["d1"]
     (1/10, 1/9, 0)
     """
-    Q, N = data.Q, data.N
     Xinv = (data.means if red is None else red).inv()
-    cols = []
-    for i, j in enumerate(data.y):
-        dev = [data.X[i, k] - data.means[k, j] for k in range(data.M)] if bits[j] else [0] * data.M
-        cols.append(flint.fmpq_mat(data.M, 1, dev))
-    D1 = Xinv * columns_matrix(cols)
-    w = [flint.fmpq(1, data.counts[j]) for j in data.y]
-    D1w = flint.fmpq_mat(Q, N, [D1[r, i] * w[i] for r in range(Q) for i in range(N)])
-    D2 = D1w * D1.transpose()
-    B = D2 * (identity(Q) + D2).inv()
-    Y = data.Y
-    paper = _trace(Y * B * Y.transpose())
-    u = flint.fmpq_mat(Q, 1, [1] * Q)
-    uBu = (u.transpose() * B * u)[0, 0]
-    YBu = Y * B * u
-    d1 = paper - ((YBu.transpose() * YBu)[0, 0] / uBu if uBu != 0 else 0)
-    return {"paper": paper, "bound": _trace(Y * D2 * Y.transpose()), "d1": d1}
+    _, bound, paper, d1 = l2_values(data, Xinv * noise_matrix(data, bits))
+    return {"paper": paper, "bound": bound, "d1": d1}
 
 
 @dataclass(frozen=True)

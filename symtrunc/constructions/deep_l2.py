@@ -531,12 +531,13 @@ def construct_deep_l2(
         raise DataError(f"give one t per class ({data.Q}), got {len(t)}")
     ts = [admissible_t(data, hyp, j, None if t is None else t[j]) for j in range(data.Q)]
     cones, points = deep_l2_cones(data, hyp, [0] * data.Q, ts, cone)
+    mus = [mu_value(data, hyp, j, v) for j, v in enumerate(ts)]
     meta = {
         "theorem": THEOREM_DEEP_L2,
         "method": "deep_l2",
         "cone": cone,
         "hypotheses": hyp.to_json(),
-        "step_extra": [{"t": str(v), "mu": mu_value(data, hyp, j, v)} for j, v in enumerate(ts)],
+        "step_extra": [{"t": str(v), "mu": mu} for v, mu in zip(ts, mus)],
     }
     net = assemble(data, list(range(data.Q)), cones, points, meta)
     if L > data.Q:
@@ -550,7 +551,7 @@ def construct_deep_l2(
         network=net,
         hypotheses=hyp,
         t=tuple(str(v) for v in ts),
-        mu=tuple(mu_value(data, hyp, j, v) for j, v in enumerate(ts)),
+        mu=tuple(mus),
         collapsed_points=tuple(points),
         tau_matches=tau == expected,
         costs=costs(net, data),

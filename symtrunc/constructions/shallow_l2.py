@@ -42,13 +42,15 @@ from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, rows
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.verify.claims import Claim
-from symtrunc.verify.costs import _sqrt_str, costs, optimal_output_layer
+from symtrunc.verify.costs import _sqrt_str, column_weights, costs, optimal_output_layer
 
 __all__ = [
     "BarycentricNoise",
     "OpNormBound",
     "barycentric_noise",
     "opnorm_bound",
+    "noise_matrix",
+    "l2_values",
     "construct_shallow_upper",
     "construct_shallow_local",
     "identity_regime_features",
@@ -120,27 +122,48 @@ def barycentric_noise(data: Any) -> BarycentricNoise:
     Xr = data.means
     if Xr.rank() < data.Q:
         raise HypothesisError("the class means are linearly dependent, so (X^red)^+ X^red ≠ 1")
-    Xp = pinv(Xr)
-    N, Q = data.N, data.Q
-    cols = []
-    for i, j in enumerate(data.y):
-        cols.append([data.X[i, k] - Xr[k, j] for k in range(data.M)])
-    dX = flint.fmpq_mat(N, data.M, [v for c in cols for v in c]).transpose()
-    D1 = Xp * dX
-    w = [flint.fmpq(1, data.counts[j]) for j in data.y]
-    D1w = flint.fmpq_mat(Q, N, [D1[r, i] * w[i] for r in range(Q) for i in range(N)])
-    D2 = D1w * D1.transpose()
-    norms = [sum((D1[r, i] ** 2 for r in range(Q)), flint.fmpq(0)) for i in range(N)]
-    YD1 = data.Y * D1
+    D1 = pinv(Xr) * noise_matrix(data)
+    D2, upper, paper, affine = l2_values(data, D1)
+    norms = [sum((D1[r, i] ** 2 for r in range(data.Q)), flint.fmpq(0)) for i in range(data.N)]
+    return BarycentricNoise(D1, D2, max(norms), upper, paper, affine)
+
+
+def noise_matrix(data: LabeledData, bits: Any = None) -> flint.fmpq_mat:
+    """``ΔX_0[s]``: the deviations ``x_{j,i} - x̄_{0,j}`` as columns in data order, shape ``(M, N)``;
+    the columns of a class with ``s_j = 0`` are zero (``bits=None``: every ``s_j = 1``, ``ΔX_0``).
+
+    >>> from symtrunc.data import LabeledData
+    >>> d = LabeledData.from_arrays([[1, 0], [3, 0], [0, 2]], [0, 0, 1])
+    >>> noise_matrix(d), noise_matrix(d, (0, 1))
+    ([-1, 1, 0]
+    [ 0, 0, 0], [0, 0, 0]
+    [0, 0, 0])
+    """
+    M, Xr = data.M, data.means
+    keep = [1] * data.Q if bits is None else bits
+    return flint.fmpq_mat(M, data.N, [data.X[i, k] - Xr[k, j] if keep[j] else 0
+                                      for k in range(M) for i, j in enumerate(data.y)])
+
+
+def l2_values(data: LabeledData, delta1: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq, flint.fmpq, flint.fmpq]:
+    """``(Δ_2, ‖YΔ_1‖²_{L²_N}, Tr(Y B Yᵀ), Tr(Y B Yᵀ) - |Y B u|²/(uᵀ B u))`` from ``Δ_1`` (``Q x N``),
+    with ``Δ_2 = Δ_1 N^{-1} Δ_1ᵀ`` and ``B = Δ_2 (1 + Δ_2)^{-1}``; the last value is ``Tr(Y B Yᵀ)``
+    when ``uᵀ B u = 0``. Shared by :func:`barycentric_noise` and
+    :func:`~symtrunc.constructions.configurations.paper_values`.
+    """
+    Q, N, Y = data.Q, data.N, data.Y
+    w = column_weights(data)
+    D1w = flint.fmpq_mat(Q, N, [delta1[r, i] * w[i] for r in range(Q) for i in range(N)])
+    D2 = D1w * delta1.transpose()
+    YD1 = Y * delta1
     upper = sum((w[i] * YD1[r, i] ** 2 for r in range(Q) for i in range(N)), flint.fmpq(0))
     B = D2 * (identity(Q) + D2).inv()
-    YBYt = data.Y * B * data.Y.transpose()
-    paper = _trace(YBYt)
+    paper = _trace(Y * B * Y.transpose())
     u = flint.fmpq_mat(Q, 1, [1] * Q)
     uBu = (u.transpose() * B * u)[0, 0]
-    YBu = data.Y * B * u
+    YBu = Y * B * u
     affine = paper - (YBu.transpose() * YBu)[0, 0] / uBu if uBu != 0 else paper
-    return BarycentricNoise(D1, D2, max(norms), upper, paper, affine)
+    return D2, upper, paper, affine
 
 
 @dataclass(frozen=True)
@@ -423,8 +446,7 @@ def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any =
     dec = opnorm_bound(noise.upper_squared, Q * noise.delta_P_squared, data.Y)
     import sympy
 
-    paper = sympy.sqrt(sympy.Rational(int(noise.delta_P_squared.p) * Q, int(noise.delta_P_squared.q)))
-    paper = str(sympy.sympify(f"({paper})*({_opnorm_string(data.Y)})"))
+    paper = str(sympy.sympify(f"({_sqrt_str(Q * noise.delta_P_squared)})*({_opnorm_string(data.Y)})"))
     out.append(Claim(
         "‖Y Δ_1‖_{L²_N} ≤ √Q ‖Y‖_op δ_P (2309.10370, ref. §2.2)", conf, paper,
         _sqrt_str(noise.upper_squared), "holds" if dec.holds else "fails",

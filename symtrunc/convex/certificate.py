@@ -52,7 +52,7 @@ from symtrunc.errors import VerificationError
 from symtrunc.exact.rational import to_q
 
 __all__ = ["DualCertificate", "OptimalityCertificate", "certify", "certify_weights",
-           "certify_network", "dual_certificate", "exact_weights", "repair_weights"]
+           "certify_network", "certificate_scope", "dual_certificate", "exact_weights", "repair_weights"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,12 +199,17 @@ class OptimalityCertificate:
 
     def statement(self, rel_tol: float = 1e-6) -> str:
         """One-line human-readable conclusion."""
-        scope = ("every two-layer ReLU network" if self.global_ else
-                 "the gated-ReLU convex program" if self.dual.gated else "the sub-sampled convex program")
+        scope = certificate_scope(self.global_, self.dual.gated)
         if self.gap_bound == 0:
             return f"exactly optimal over {scope} (certified gap 0)"
         verdict = "certified optimal" if self.certified(rel_tol) else "NOT certified"
         return f"{verdict}: objective within {float(self.gap_bound):.3e} of the optimum over {scope}"
+
+
+def certificate_scope(global_: bool, gated: bool) -> str:
+    """What a dual bound covers: every network (complete ReLU patterns), or only its program."""
+    return ("every two-layer ReLU network" if global_ else
+            "the gated-ReLU convex program" if gated else "the sub-sampled convex program")
 
 
 def _dual_value(program: ConvexProgram, r: flint.fmpq_mat, theta: flint.fmpq) -> flint.fmpq:

@@ -27,6 +27,7 @@ import flint
 import numpy as np
 
 from symtrunc.exact.matrix import pinv, to_float
+from symtrunc.exact.rational import to_q
 
 __all__ = ["ConeProjection", "nnls", "project_float", "project_exact", "cone_bound_sq", "rationalize_multipliers"]
 
@@ -122,7 +123,7 @@ def rationalize_multipliers(mu: np.ndarray) -> dict[int, flint.fmpq]:
     >>> rationalize_multipliers(np.array([0.5, 0.0, -1e-9]))
     {0: 1/2}
     """
-    return {j: flint.fmpq(*float(m).as_integer_ratio()) for j, m in enumerate(mu) if m > 0}
+    return {j: to_q(float(m)) for j, m in enumerate(mu) if m > 0}
 
 
 def _combine(A: flint.fmpq_mat, s: flint.fmpq_mat, mu: dict[int, flint.fmpq]) -> flint.fmpq_mat:

@@ -39,6 +39,7 @@ from symtrunc.convex.cones import project_float
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
 from symtrunc.errors import DataError, UncertifiedError
 from symtrunc.exact.matrix import pinv
+from symtrunc.exact.rational import q_to_sympy, to_q
 
 __all__ = ["OptimalSet", "exact_optimal_set", "float_optimal_set"]
 
@@ -301,16 +302,12 @@ def _exact_max_coordinate(M: flint.fmpq_mat, y: flint.fmpq_mat, g: int) -> flint
     from sympy.solvers.simplex import linprog
 
     n, k = M.nrows(), M.ncols()
-
-    def q(v):
-        return sympy.Rational(int(v.p), int(v.q))
-
-    A = sympy.Matrix(n, k, lambda i, j: q(M[i, j]))
-    b = sympy.Matrix([q(v) for v in y.entries()])
+    A = sympy.Matrix(n, k, lambda i, j: q_to_sympy(M[i, j]))
+    b = sympy.Matrix([q_to_sympy(v) for v in y.entries()])
     c = sympy.Matrix([[-1 if j == g else 0 for j in range(k)]])
     # (sympy 1.14 needs an inequality block when A_eq is given: add the trivial 0 <= 0)
     val, _ = linprog(c, A=sympy.zeros(1, k), b=sympy.Matrix([0]), A_eq=A, b_eq=b)
-    return flint.fmpq(int((-val).p), int((-val).q))
+    return to_q(-val)
 
 
 def float_optimal_set(solution: ConvexSolution, *, tol: float = 1e-5) -> OptimalSet:

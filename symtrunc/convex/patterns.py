@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cmp_to_key
 from itertools import combinations
-from math import comb, lcm
+from math import comb
 
 import flint
 import numpy as np
@@ -89,12 +89,11 @@ class ActivationPatterns:
         >>> enumerate_patterns(data).check(data)
         True
         """
-        A, _ = data.X_integer
         if not self.gates:
             return True
         if self.masks.shape != (len(self.gates), data.n):
             return False
-        rows = [[int(A[j, k]) for k in range(data.d)] for j in range(data.n)]
+        rows = data.integer_rows
         S = _products(rows, self.gates)  # (n, p) exact integers x_j^T g_i
         if ((S >= 0).T != self.masks).any():
             return False
@@ -131,8 +130,7 @@ class ActivationPatterns:
         keys = {m.tobytes() for m in self.masks}
         if len(keys) != len(self):
             raise VerificationError("the pattern list has repeated masks", {"listed": len(self)})
-        A, _ = data.X_integer
-        zero_rows = np.array(_zero_rows(A), dtype=bool)
+        zero_rows = np.array([not any(a) for a in data.integer_rows], dtype=bool)
         # chambers come in antipodal pairs (g, -g): the all-negative one exists iff the all-positive
         # one does, and the all-positive one, when it exists, must be listed (it is never dropped)
         dropped = np.ones(data.n, dtype=bool).tobytes() in keys and zero_rows.tobytes() not in keys
@@ -156,8 +154,7 @@ def count_chambers(data: RegressionData) -> int:
     >>> count_chambers(RegressionData.from_arrays([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]], [0] * 4))
     12
     """
-    Aq, _ = data.X_integer
-    rows = [[int(Aq[i, k]) for k in range(data.d)] for i in range(data.n)]
+    rows = data.integer_rows
     H = [rows[j] for j, (rep, _) in enumerate(_row_classes(rows)) if rep == j]
     if not H:
         return 1
@@ -241,11 +238,7 @@ def _separate_from_origin(pts: list[list[int]], d: int):
 
 
 def _int_vector(h: flint.fmpq_mat) -> tuple[int, ...]:
-    vals = list(h.entries())
-    L = 1
-    for v in vals:
-        L = lcm(L, int(v.q))
-    return tuple(int(v * L) for v in vals)
+    return tuple(int(v) for v in h.numer_denom()[0].entries())
 
 
 def _dot(a: list[int], g: tuple[int, ...]) -> int:
@@ -322,8 +315,7 @@ def enumerate_patterns(data: RegressionData, *, limit: int = _ENUMERATION_LIMIT)
     >>> p.method, p.chambers, cover_count(4, 3), in_general_position(data)
     ('incremental', 14, 14, True)
     """
-    Aq, _ = data.X_integer
-    A = [[int(Aq[i, k]) for k in range(data.d)] for i in range(data.n)]
+    A = data.integer_rows
     r = data.X.rank()
     if r == 2 and data.d == 2:
         cells = [([], g) for g in _sweep(A)]  # signs are computed exactly by _checked
@@ -418,21 +410,17 @@ def sample_patterns(data: RegressionData, n_gates: int, *, seed: int = 0, bits: 
         raise DataError("n_gates must be positive")
     rng = np.random.default_rng(seed)
     G = np.rint(rng.standard_normal((n_gates, data.d)) * 2.0**bits).astype(np.int64)
-    A, _ = data.X_integer
-    Gm = flint.fmpz_mat(data.d, n_gates, [int(G[i, k]) for k in range(data.d) for i in range(n_gates)])
-    S = np.array([[int(v) for v in row] for row in (A * Gm).tolist()], dtype=object).reshape(data.n, n_gates)
+    gates = [tuple(int(x) for x in G[i]) for i in range(n_gates)]
+    S = _products(data.integer_rows, gates)  # (n, n_gates) exact integers x_j^T g_i
     cells = []
     strict = True
+    zeros = [not any(a) for a in data.integer_rows]
     for i in range(n_gates):
         col = S[:, i]
-        strict = strict and all(v != 0 for v, zero in zip(col, _zero_rows(A)) if not zero)
-        cells.append(([1 if v >= 0 else -1 for v in col], tuple(int(x) for x in G[i])))
+        strict = strict and all(v != 0 for v, zero in zip(col, zeros) if not zero)
+        cells.append(([1 if v >= 0 else -1 for v in col], gates[i]))
     pats = _finish(data, cells, "sampled", 0, False, strict)
     return ActivationPatterns(pats.masks, pats.gates, pats.open, False, pats.chambers, 0, "sampled")
-
-
-def _zero_rows(A: flint.fmpz_mat) -> list[bool]:
-    return [all(A[j, k] == 0 for k in range(A.ncols())) for j in range(A.nrows())]
 
 
 def patterns_from_masks(masks: np.ndarray, data: RegressionData) -> ActivationPatterns:
@@ -449,7 +437,6 @@ def patterns_from_masks(masks: np.ndarray, data: RegressionData) -> ActivationPa
     ...
     symtrunc.errors.DataError: mask 1 is the zero pattern (it contributes nothing); drop it
     """
-    A, _ = data.X_integer
     masks = np.asarray(masks).astype(bool)
     if masks.ndim != 2 or masks.shape[1] != data.n:
         raise DataError(f"masks must have shape (p, {data.n})")
@@ -458,27 +445,26 @@ def patterns_from_masks(masks: np.ndarray, data: RegressionData) -> ActivationPa
     for i, m in enumerate(masks):
         if not m.any():
             raise DataError(f"mask {i} is the zero pattern (it contributes nothing); drop it")
-        g = _realize(A, m)
+        g = _realize(data.integer_rows, m)
         if g is None:
             raise DataError(f"mask {i} is not an activation pattern of X (exact LP certificate)")
         gates.append(g)
-        strict = strict and all(((_dot([int(A[j, k]) for k in range(data.d)], g) > 0) == bool(m[j]))
-                                for j in range(data.n) if any(A[j, k] != 0 for k in range(data.d)))
+        strict = strict and all((_dot(a, g) > 0) == bool(m[j]) for j, a in enumerate(data.integer_rows) if any(a))
     return ActivationPatterns(masks.copy(), tuple(gates), strict, False, len(gates), 0, "given")
 
 
-def _realize(A: flint.fmpz_mat, mask: np.ndarray) -> tuple[int, ...] | None:
-    """An integer ``g`` with ``x_j^T g > 0`` where mask=1 (open) if possible, else ``>= 0``/``< 0``."""
-    n, d = A.nrows(), A.ncols()
-    pts = [[(1 if mask[j] else -1) * int(A[j, k]) for k in range(d)] for j in range(n)
-           if any(A[j, k] != 0 for k in range(d))]
+def _realize(rows, mask: np.ndarray) -> tuple[int, ...] | None:
+    """An integer ``g`` with ``x_j^T g > 0`` where mask=1 (open) if possible, else ``>= 0``/``< 0``
+    (``rows``: the integer rows of ``X``)."""
+    n, d = len(rows), len(rows[0])
+    pts = [[(1 if mask[j] else -1) * x for x in rows[j]] for j in range(n) if any(rows[j])]
     res = _separate_from_origin(pts, d)
     if isinstance(res, Separator):
         return _int_vector(res.normal)
     # a face pattern: 1[Xg >= 0] with ties; search g with negatives strict and positives >= 0
     from scipy.optimize import linprog
 
-    Af = np.array([[float(A[j, k]) for k in range(d)] for j in range(n)])
+    Af = np.array([[float(x) for x in r] for r in rows])
     neg = ~mask
     if not neg.any():
         return tuple([0] * d)
@@ -489,7 +475,6 @@ def _realize(A: flint.fmpz_mat, mask: np.ndarray) -> tuple[int, ...] | None:
         return None
     for bits in (0, 8, 16, 30, 52):
         g = tuple(int(v) for v in np.rint(sol.x * 2.0**bits))
-        rows = [[int(A[j, k]) for k in range(d)] for j in range(n)]
         if all((_dot(rows[j], g) >= 0) == bool(mask[j]) for j in range(n)):
             return g
     raise UncertifiedError("could not realize a face pattern exactly")

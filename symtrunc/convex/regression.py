@@ -167,12 +167,13 @@ class RegressionData:
     def X_integer(self) -> tuple[flint.fmpz_mat, int]:
         """``(L X, L)`` with ``L`` the least common denominator: exact signs of ``X g`` come
         from the integer matrix ``L X`` (``L > 0``)."""
-        from math import lcm
+        A, L = self.X.numer_denom()
+        return A, int(L)
 
-        L = 1
-        for v in self.X.entries():
-            L = lcm(L, int(v.q))
-        return flint.fmpz_mat(self.n, self.d, [int(v * L) for v in self.X.entries()]), L
+    @cached_property
+    def integer_rows(self) -> tuple[tuple[int, ...], ...]:
+        """The rows of ``L X`` (:attr:`X_integer`) as tuples of Python integers."""
+        return tuple(tuple(int(v) for v in row) for row in self.X_integer[0].tolist())
 
 
 def load_regression_csv(path: str | Path, *, bias: bool = False) -> RegressionData:

@@ -142,6 +142,8 @@ class OutputFit:
         ``C_N²`` for ``"class"``, ``‖·‖²`` for ``"uniform"``.
     costs : dict of str
         All four exact costs of the fitted outputs (:func:`cost_table` keys).
+    unique : bool
+        The normal matrix ``A D Aᵀ`` is invertible, so the minimizer is unique.
     """
 
     weight: flint.fmpq_mat
@@ -150,6 +152,7 @@ class OutputFit:
     weighting: str
     objective: flint.fmpq
     costs: dict[str, str]
+    unique: bool = True
 
     def outputs(self, features: flint.fmpq_mat) -> flint.fmpq_mat:
         """``W F + b u_Nᵀ`` for features as columns, shape ``(Q, N)``."""
@@ -197,12 +200,12 @@ def optimal_output_layer(features: Any, data: Any, *, bias: bool = True, weighti
     True
     """
     data = load_data(data)
-    Theta, out, objective = _least_squares(features, data, bias, weighting)
+    Theta, out, objective, unique = _least_squares(features, data, bias, weighting)
     Q, d = data.Y.nrows(), Theta.ncols() - (1 if bias else 0)
     W = flint.fmpq_mat(Q, d, [Theta[r, k] for r in range(Q) for k in range(d)])
     b = flint.fmpq_mat(Q, 1, [Theta[r, d] if bias else flint.fmpq(0) for r in range(Q)])
     targets = [[data.Y[r, j] for r in range(Q)] for j in range(data.Q)]
-    return OutputFit(W, b, bias, weighting, objective, cost_table(out.transpose(), data, targets))
+    return OutputFit(W, b, bias, weighting, objective, cost_table(out.transpose(), data, targets), unique)
 
 
 def fitted_objective(features: Any, data: LabeledData, *, bias: bool = True, weighting: str = "class") -> flint.fmpq:
@@ -217,7 +220,7 @@ def fitted_objective(features: Any, data: LabeledData, *, bias: bool = True, wei
 
 
 def _least_squares(features: Any, data: LabeledData, bias: bool, weighting: str):
-    """``(Θ, Θ A, objective)`` of the weighted least-squares output fit."""
+    """``(Θ, Θ A, objective, unique)`` of the weighted least-squares output fit."""
     F = qmatrix(features, name="features")
     if F.ncols() != data.N:
         raise DataError(f"the features have {F.ncols()} columns but the data have {data.N} points")
@@ -227,14 +230,15 @@ def _least_squares(features: Any, data: LabeledData, bias: bool, weighting: str)
     AD = flint.fmpq_mat(A.nrows(), n, [A[r, i] * w[i] for r in range(A.nrows()) for i in range(n)])
     G = AD * A.transpose()
     R = data.Y_ext * AD.transpose()
-    if G.rank() == G.nrows():
+    unique = G.rank() == G.nrows()
+    if unique:
         Theta = G.transpose().solve(R.transpose()).transpose()
     else:
         Theta = R * pinv(G)
     out = Theta * A
     res = out - data.Y_ext
     objective = sum((w[i] * res[r, i] ** 2 for i in range(n) for r in range(res.nrows())), flint.fmpq(0))
-    return Theta, out, objective
+    return Theta, out, objective, unique
 
 
 def _sqrt_str(q: flint.fmpq) -> str:

@@ -111,11 +111,8 @@ def hidden_gradient(network: ReLUNetwork, data: LabeledData, *, bias: bool = Tru
     state = state or region_state(network, data.X.transpose())
     feats = state.inputs[-1]
     fit = optimal_output_layer(feats, data, bias=bias, weighting=weighting)
-    d, n = feats.nrows(), data.N
-    A = flint.fmpq_mat(d + (1 if bias else 0), n, feats.entries() + ([flint.fmpq(1)] * n if bias else []))
+    n = data.N
     w = column_weights(data, weighting)
-    normal = flint.fmpq_mat(A.nrows(), n, [A[r, i] * w[i] for r in range(A.nrows()) for i in range(n)]) * A.transpose()
-    unique = normal.rank() == normal.nrows()
     R = fit.outputs(feats) - data.Y_ext
     Rw = flint.fmpq_mat(R.nrows(), n, [2 * R[r, i] * w[i] for r in range(R.nrows()) for i in range(n)])
     G = fit.weight.transpose() * Rw  # ∂F/∂X^(L)
@@ -126,7 +123,7 @@ def hidden_gradient(network: ReLUNetwork, data: LabeledData, *, bias: bool = Tru
         delta = flint.fmpq_mat(G.nrows(), n, [g if m else 0 for g, m in zip(G.entries(), mask)])
         grads.append((delta * state.inputs[k].transpose(), delta * ones))
         G = network.layers[k].W.transpose() * delta
-    return grads[::-1], unique
+    return grads[::-1], fit.unique
 
 
 def _perturbed(network: ReLUNetwork, direction: list[tuple[flint.fmpq_mat, flint.fmpq_mat]],
