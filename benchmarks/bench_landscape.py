@@ -26,29 +26,27 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # allow ``python benchmarks/bench_landscape.py``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.timing import best_of  # noqa: E402
 
-def _best(f: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = f()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3, out
+
+def _ms(f, repeat: int):
+    """:func:`benchmarks.timing.best_of` in milliseconds."""
+    seconds, out = best_of(f, repeat)
+    return seconds * 1e3, out
 
 
 def _sympy_loss(phi):
     import sympy
 
+    from symtrunc.exact.rational import q_to_sympy as R
+
     x = sympy.Symbol("x", real=True)
-    R = lambda q: sympy.Rational(int(q.p), int(q.q))
     N = R(phi.c) + sum(R(v) * sympy.Max(R(w) * x + R(b), 0) for w, b, v in zip(phi.w, phi.b, phi.v))
     return sympy.integrate(sympy.expand((N - x) ** 2), (x, 0, 1))
 
@@ -127,34 +125,34 @@ def _multivariate(args: argparse.Namespace) -> None:
                                       [rng.randint(-3, 3) for _ in range(n)], 1)
         lo, hi, al = [0] * d, [1] * d, [1] * d
         ncells = len(cells(box(lo, hi), list(zip(phi.W, phi.b))))
-        tl, _ = _best(lambda: box_loss(phi, al, 0, lo, hi), args.repeat)  # noqa: B023
-        tg, _ = _best(lambda: box_gradient(phi, al, 0, lo, hi), args.repeat)  # noqa: B023
+        tl, _ = _ms(lambda: box_loss(phi, al, 0, lo, hi), args.repeat)  # noqa: B023
+        tg, _ = _ms(lambda: box_gradient(phi, al, 0, lo, hi), args.repeat)  # noqa: B023
         print(f"| {d} | {n} | {ncells} | {tl:.1f} | {tg:.1f} |")
 
 
 def _row(n: int, phi: Any, t: Any, args: argparse.Namespace) -> None:
     import warnings
 
-    import sympy
     from scipy.integrate import IntegrationWarning
 
+    from symtrunc.exact.rational import q_to_sympy
     from symtrunc.landscape import classify, gradient, hessian, loss
 
-    tl, L = _best(lambda: loss(phi, t), args.repeat)
-    tg, G = _best(lambda: gradient(phi, t), args.repeat)
-    th, _ = _best(lambda: hessian(phi, t), args.repeat)
-    tc, res = _best(lambda: classify(phi, t), 1)
+    tl, L = _ms(lambda: loss(phi, t), args.repeat)
+    tg, G = _ms(lambda: gradient(phi, t), args.repeat)
+    th, _ = _ms(lambda: hessian(phi, t), args.repeat)
+    tc, res = _ms(lambda: classify(phi, t), 1)
     assert res.verdict == "saddle", res.verdict
     if n <= args.sympy_max:
-        ts, Ls = _best(lambda: _sympy_loss(phi), 1)
-        assert Ls == sympy.Rational(int(L.p), int(L.q)), (Ls, L)
+        ts, Ls = _ms(lambda: _sympy_loss(phi), 1)
+        assert Ls == q_to_sympy(L), (Ls, L)
         sym = f"{ts:.1f}"
     else:
         sym = "-"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IntegrationWarning)
-        tq, (Lq, gradf) = _best(lambda: _quad(phi), args.repeat)
-        tqg, Gq = _best(gradf, 1)
+        tq, (Lq, gradf) = _ms(lambda: _quad(phi), args.repeat)
+        tqg, Gq = _ms(gradf, 1)
     err = max([abs(Lq - float(L)) / float(L)] + [abs(a - float(b)) for a, b in zip(Gq, G)])
     print(f"| {n} | {tl:.2f} | {tg:.2f} | {th:.1f} | {tc:.0f} | {sym} | {tq:.2f} | {tqg:.1f} | {err:.1e} |")
 

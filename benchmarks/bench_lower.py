@@ -104,16 +104,6 @@ def onnx_session(f: FloatNetwork, dtype: str) -> Any | None:
     return lambda X: sess.run(None, {"x": X.astype(dtype, copy=False)})[0]
 
 
-def timed(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    """Best wall time of ``reps`` runs."""
-    best, out = float("inf"), None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 # --------------------------------------------------------------------------- tables
 def build(M: int, Q: int, n_train: int, seed: int, cone: str) -> tuple[symtrunc.ReLUNetwork, float]:
     t = time.perf_counter()

@@ -59,6 +59,8 @@ if __package__ in (None, ""):  # allow ``python benchmarks/bench_scale.py``
 
 import numpy as np
 
+from benchmarks.timing import best_of
+
 N_TRAIN, M, Q = 2000, 64, 10
 CHUNK = 65536
 
@@ -100,15 +102,6 @@ def _peak_mb() -> float:
     except OSError:  # pragma: no cover - not Linux
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def child(route: str, N: int, workdir: Path, seed: int) -> dict:
@@ -159,7 +152,7 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
         t = time.perf_counter()
         cert = symtrunc.verify(net, X, method="certified", labels=y)
         out["seconds"] = time.perf_counter() - t  # cold: fresh process, exact maps composed here
-        out["warm_seconds"] = _best(lambda: symtrunc.verify(net, X, method="certified", labels=y), 2)
+        out["warm_seconds"] = best_of(lambda: symtrunc.verify(net, X, method="certified", labels=y), 2)[0]
         out["extra"] = {k: v for k, v in cert.extra.items() if k != "seconds"}
     elif route in ("dense", "structured", "structured_numpy"):
         from symtrunc.lower import lower
@@ -170,7 +163,7 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
         engine = "numpy" if route == "structured_numpy" else "auto"  # auto: the numba kernel when installed
         buf = np.empty((N, Q))
         fnet.forward(X[:4096], threads=1, engine=engine)  # warm-up (loads the compiled kernel)
-        out["seconds"] = _best(lambda: fnet.forward(X, threads=1, out=buf, engine=engine), 3)
+        out["seconds"] = best_of(lambda: fnet.forward(X, threads=1, out=buf, engine=engine), 3)[0]
         out["argmax_ok"] = bool((buf.argmax(axis=1) == y).all())
     elif route == "onnxruntime":
         import onnxruntime as ort
@@ -189,7 +182,7 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
                 buf[a:a + CHUNK] = sess.run(None, {"x": X[a:a + CHUNK].astype(np.float64)})[0]
 
         run()
-        out["seconds"] = _best(run, 3)
+        out["seconds"] = best_of(run, 3)[0]
         out["argmax_ok"] = bool((buf.argmax(axis=1) == y).all())
     else:
         raise SystemExit(f"unknown route {route!r}")

@@ -100,8 +100,8 @@ print("α²(hi-lo)²/(12(k+1)⁴) for k = 0, 2, 4:", [str(sawtooth_loss(g, k, iv
 p = b0_saddle(f, kind="degenerate-zero")
 print(smoothness(p, f))
 print("σ'(0) = 0:", classify(p, f).verdict)
-p1 = ShallowParams(p.w, p.b, p.v, p.c, Activation.relu(1))
-print("σ'(0) = 1:", classify(p1, f).verdict, classify(p1, f).certificate)
+r1 = classify(ShallowParams(p.w, p.b, p.v, p.c, Activation.relu(1)), f)
+print("σ'(0) = 1:", r1.verdict, r1.certificate)
 
 # %% [markdown]
 # ## Gradient descent and the classification of its limits

@@ -180,10 +180,12 @@ class TruncationClassifier:
         Shape ``(n_samples, n_classes)``; for two classes, as in scikit-learn, the difference
         ``output[1] - output[0]`` of shape ``(n_samples,)`` (positive means ``classes_[1]``).
         """
-        rows = self._outputs(X).tolist()
+        from symtrunc.exact.matrix import to_float
+
+        out = self._outputs(X)
         if len(self.classes_) == 2:
-            return np.array([float(r[1] - r[0]) for r in rows], dtype=float)
-        return np.array([[float(v) for v in r] for r in rows], dtype=float).reshape(len(rows), -1)
+            return np.array([float(r[1] - r[0]) for r in out.tolist()], dtype=float)
+        return to_float(out)
 
     def predict(self, X: Any) -> np.ndarray:
         """The label of the largest exact output (the first one on ties), shape ``(n_samples,)``."""

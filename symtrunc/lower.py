@@ -82,6 +82,7 @@ import flint
 import numpy as np
 
 from symtrunc.errors import DataError, FormatError
+from symtrunc.exact.matrix import identity, qmatrix, to_float
 from symtrunc.exact.rounding import round_matrix, round_up
 from symtrunc.network import ReLUNetwork
 
@@ -136,8 +137,7 @@ class LayerStructure:
 
     def matrix(self) -> flint.fmpq_mat:
         """The exact matrix ``α I + U Vᵀ``."""
-        n = self.size
-        A = flint.fmpq_mat(n, n, [self.alpha if i == j else 0 for i in range(n) for j in range(n)])
+        A = self.alpha * identity(self.size)
         return A + self.U * self.V.transpose() if self.rank else A
 
 
@@ -356,7 +356,7 @@ def _guided_structure(W: flint.fmpq_mat, e: list, n: int, max_rank: int):
         alpha = _guided_alpha(e, n, blk, first, second, r)
         if alpha is None:
             continue
-        B = W - alpha * _identity(n)
+        B = W - alpha * identity(n)
         Bf = Wf - float(alpha) * np.eye(n)
         if r == 0 and B == flint.fmpq_mat(n, n):
             return LayerStructure(alpha, flint.fmpq_mat(n, 0), flint.fmpq_mat(n, 0))
@@ -438,17 +438,13 @@ def _best_alpha(W: flint.fmpq_mat, n: int, cands: list, max_rank: int):
         if alpha in seen:
             continue
         seen.add(alpha)
-        B = W - alpha * _identity(n)
+        B = W - alpha * identity(n)
         r = B.rank()
         if r <= max_rank and (best is None or r < best[1]):
             best = (alpha, r, B)
             if r <= 1:
                 break
     return best
-
-
-def _identity(n: int) -> flint.fmpq_mat:
-    return flint.fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
 
 
 # ============================================================================ rounding
@@ -674,7 +670,7 @@ class FloatNetwork:
             raise DataError(f"out must be an array of shape {(N, dL)}, got {getattr(out, 'shape', type(out))}")
         elif not np.issubdtype(out.dtype, np.floating):  # an integer out would truncate silently
             raise DataError(f"out must have a floating dtype (the network is {self.dtype}), got {out.dtype}")
-        kernel = self._kernel("numpy" if engine == "auto" and N < AUTO_NUMBA_MIN_ROWS else engine)
+        kernel = self._kernel(engine, N)
         if N == 0:
             return out
         if kernel is not None:
@@ -723,11 +719,12 @@ class FloatNetwork:
 
     __call__ = forward
 
-    def _kernel(self, engine: str):
-        """The compiled kernel for ``engine``, or ``None`` for the NumPy path."""
+    def _kernel(self, engine: str, n_rows: int):
+        """The compiled kernel for ``engine`` on ``n_rows`` points, or ``None`` for the NumPy path
+        (the one place where ``engine="auto"`` is decided)."""
         if engine not in ENGINES:
             raise DataError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-        if engine == "numpy" or (engine == "auto" and not self.structured):
+        if engine == "numpy" or (engine == "auto" and (not self.structured or n_rows < AUTO_NUMBA_MIN_ROWS)):
             return None
         try:
             from symtrunc.kernels import compiled_forward
@@ -955,12 +952,10 @@ def _targets(network: ReLUNetwork, dt: np.dtype) -> np.ndarray | None:
     if not rows:
         return None
     try:
-        from symtrunc.exact.matrix import qmatrix
-
         Y = qmatrix(rows, name="label matrix")
     except Exception:  # malformed metadata: fall back to argmax
         return None
     Q = Y.nrows()
-    if Y.ncols() != Q or Q != network.output_dim or Y == _identity(Q):
+    if Y.ncols() != Q or Q != network.output_dim or Y == identity(Q):
         return None
-    return np.array([[float(v) for v in r] for r in Y.tolist()], dtype=dt)
+    return to_float(Y, dt)

@@ -282,7 +282,7 @@ def plot_steps(
     matplotlib.figure.Figure
     """
     _figure_class()  # fail fast, before the exact geometry, when matplotlib is missing
-    data = data if isinstance(data, LabeledData) else load_data(data)
+    data = load_data(data)
     unknown = [c for c in data.classes if net.classes and c not in net.classes]
     if unknown:
         raise DataError(f"the data have class {unknown[0]!r}, which the network does not know (its classes: "

@@ -39,7 +39,7 @@ from typing import Any
 import flint
 import numpy as np
 
-from symtrunc.data import LabeledData
+from symtrunc.data import LabeledData, load_data
 from symtrunc.errors import DataError
 from symtrunc.exact.matrix import column, columns_matrix, identity, qvector, zeros
 from symtrunc.exact.rational import to_q
@@ -375,10 +375,9 @@ def truncation_steps(
     >>> s1.after.tolist()[0][:4]                    # the four points of class a collapse to p_1
     [7/4, 7/4, 7/4, 7/4]
     """
-    from symtrunc.data import load_data
     from symtrunc.explain import explain
 
-    data = data if isinstance(data, LabeledData) else load_data(data)
+    data = load_data(data)
     plane = _default_plane(data, plane)
     ex = explain(net, data)
     if box is None:

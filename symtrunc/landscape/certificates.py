@@ -39,7 +39,7 @@ import flint
 
 from symtrunc.errors import DataError
 from symtrunc.exact.rational import q_str, to_q
-from symtrunc.landscape.inertia import quadratic_form
+from symtrunc.landscape.inertia import negative_direction, quadratic_form
 from symtrunc.landscape.loss import gradient, hessian, loss
 from symtrunc.landscape.params import Interval, ShallowParams, Target
 
@@ -115,11 +115,7 @@ def ray_polynomial(phi: ShallowParams, target: Target, interval: Interval, direc
     >>> p[:3]
     [0, -15/4, 1]
     """
-    u = [to_q(x) for x in direction]
-    if len(u) != 3 * phi.width + 1:
-        from symtrunc.errors import DataError
-
-        raise DataError(f"direction needs {3 * phi.width + 1} coordinates, got {len(u)}")
+    u = phi.as_direction(direction)
     eps0 = _horizon(phi, u, interval)
     if eps0 is None:
         return None
@@ -136,7 +132,7 @@ def ray_polynomial(phi: ShallowParams, target: Target, interval: Interval, direc
 def descent_ray(phi: ShallowParams, target: Target, interval: Interval, direction: Sequence[Any]
                 ) -> dict[str, Any] | None:
     """A descent-ray certificate along ``direction``, or None if L does not decrease along it."""
-    u = [to_q(x) for x in direction]
+    u = phi.as_direction(direction)
     got = ray_polynomial(phi, target, interval, u)
     if got is None:
         return None
@@ -168,10 +164,8 @@ def _read_ray(phi: ShallowParams, cert: Any) -> tuple[list[flint.fmpq], flint.fm
     """
     if not isinstance(cert, dict) or not isinstance(cert.get("direction"), (list, tuple)) or "step" not in cert:
         return None
-    if len(cert["direction"]) != 3 * phi.width + 1:
-        return None
     try:
-        return [to_q(x) for x in cert["direction"]], to_q(cert["step"])
+        return phi.as_direction(cert["direction"]), to_q(cert["step"])
     except (DataError, TypeError, ValueError):
         return None
 
@@ -211,8 +205,6 @@ def smooth_coordinates(phi: ShallowParams, interval: Interval) -> list[int]:
 def negative_curvature(phi: ShallowParams, target: Target, interval: Interval,
                        coordinates: Sequence[int] | None = None) -> dict[str, Any] | None:
     """A negative-curvature certificate supported on ``coordinates`` (default: all smooth ones)."""
-    from symtrunc.landscape.inertia import negative_direction
-
     if any(g != 0 for g in gradient(phi, target, interval)):
         return None
     smooth = smooth_coordinates(phi, interval)
@@ -228,12 +220,12 @@ def negative_curvature(phi: ShallowParams, target: Target, interval: Interval,
         u[i] = x * den
     L0 = loss(phi, target, interval)
     step = flint.fmpq(1)
-    while loss(phi.shifted(u, step), target, interval) >= L0:
+    while (L1 := loss(phi.shifted(u, step), target, interval)) >= L0:
         step /= 2
     names = phi.coordinate_names()
     return {"kind": "negative_curvature", "direction": [q_str(x) for x in u],
             "support": [names[i] for i in idx], "uHu": q_str(quadratic_form(H, u)), "step": q_str(step),
-            "loss": q_str(L0), "loss_at_step": q_str(loss(phi.shifted(u, step), target, interval))}
+            "loss": q_str(L0), "loss_at_step": q_str(L1)}
 
 
 def check_negative_curvature(phi: ShallowParams, target: Target, interval: Interval, cert: dict[str, Any]) -> bool:

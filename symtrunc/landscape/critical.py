@@ -45,7 +45,7 @@ from typing import Any
 
 import flint
 
-from symtrunc.exact.rational import q_str
+from symtrunc.exact.rational import q_str, to_q
 from symtrunc.landscape.certificates import (
     check_descent_ray,
     check_negative_curvature,
@@ -61,7 +61,7 @@ from symtrunc.landscape.loss import (
     smoothness,
 )
 from symtrunc.landscape.neurons import NeuronType, neuron_types
-from symtrunc.landscape.params import Interval, ShallowParams, Target
+from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 
 __all__ = [
     "VERDICTS",
@@ -141,8 +141,17 @@ class Classification:
         return out
 
 
-def _sgn(x: flint.fmpq) -> int:
-    return (x > 0) - (x < 0)
+def _knots(types: list[NeuronType]) -> list[flint.fmpq]:
+    """The distinct kinks of the semi-active neurons, sorted."""
+    return sorted({t.breakpoint for t in types if t.kind == "semi-active"})
+
+
+def _ray(size: int, entries: dict[int, Any]) -> list[flint.fmpq]:
+    """The direction with ``size`` coordinates, zero except for ``entries`` (index: value)."""
+    u = [_Q0] * size
+    for i, x in entries.items():
+        u[i] = to_q(x)
+    return u
 
 
 def theorem_r_checks(phi: ShallowParams, target: Target, interval: Interval, value: flint.fmpq,
@@ -153,7 +162,7 @@ def theorem_r_checks(phi: ShallowParams, target: Target, interval: Interval, val
     """
     a, iv = target.alpha, interval
     semi = [t for t in types if t.kind == "semi-active"]
-    K = sorted({t.breakpoint for t in semi})
+    K = _knots(types)
     k = len(K)
     knots = [iv.lo + iv.length * flint.fmpq(i, k + 1) for i in range(1, k + 1)]
     checks = [(f"k = {k} is even", k % 2 == 0),
@@ -215,30 +224,23 @@ def _roles(phi: ShallowParams, target: Target, types: list[NeuronType], knots: l
 def _escape_rays(phi: ShallowParams, target: Target, interval: Interval) -> list[list[flint.fmpq]]:
     """Candidate descent rays: switch on a (semi-)inactive or degenerate neuron, move c, b or v."""
     n, P = phi.width, 3 * phi.width + 1
-    sa = _sgn(target.alpha) or 1
+    sa = 1 if target.alpha >= 0 else -1
     rays = []
-
-    def ray(entries: dict[int, Any]) -> list[flint.fmpq]:
-        u = [_Q0] * P
-        for i, x in entries.items():
-            u[i] = flint.fmpq(x) if not isinstance(x, flint.fmpq) else x
-        return u
-
     for j in range(n):
         w, b, _ = phi.neuron(j)
         zl, zh = w * interval.lo + b, w * interval.hi + b
         for sv in (0, 1, -1):
             if w != 0 and max(zl, zh) == 0:  # semi-inactive: move the kink inside
-                rays.append(ray({n + j: w if w > 0 else -w, 2 * n + j: sv}))
+                rays.append(_ray(P, {n + j: w if w > 0 else -w, 2 * n + j: sv}))
             if w == 0 and b == 0:  # degenerate zero: switch on at the midpoint, facing either way
                 m = interval.midpoint
-                rays.append(ray({j: 1, n + j: -m, 2 * n + j: sv}))
-                rays.append(ray({j: -1, n + j: m, 2 * n + j: sv}))
+                rays.append(_ray(P, {j: 1, n + j: -m, 2 * n + j: sv}))
+                rays.append(_ray(P, {j: -1, n + j: m, 2 * n + j: sv}))
             if w == 0 and b > 0 and sv != 0:  # degenerate constant: add a small slope
-                rays.append(ray({j: sa, 2 * n + j: sv, 3 * n: -sv * b}))
+                rays.append(_ray(P, {j: sa, 2 * n + j: sv, 3 * n: -sv * b}))
     for i in range(n, P):  # b, v and c coordinates
-        rays.append(ray({i: 1}))
-        rays.append(ray({i: -1}))
+        rays.append(_ray(P, {i: 1}))
+        rays.append(_ray(P, {i: -1}))
     return rays
 
 
@@ -265,14 +267,11 @@ def _saddle_certificate(phi: ShallowParams, target: Target, interval: Interval, 
         return None
 
     def generic() -> dict[str, Any] | None:  # last resort: every ray (u_w, u_b, u_v) ∈ {-1, 0, 1}³ of one neuron
-        P = 3 * n + 1
         for j in range(n):
             for uw, ub, uv in itertools.product((1, -1, 0), repeat=3):
                 if uw == ub == uv == 0:
                     continue
-                u = [_Q0] * P
-                u[j], u[n + j], u[2 * n + j] = flint.fmpq(uw), flint.fmpq(ub), flint.fmpq(uv)
-                cert = descent_ray(phi, target, interval, u)
+                cert = descent_ray(phi, target, interval, _ray(3 * n + 1, {j: uw, n + j: ub, 2 * n + j: uv}))
                 if cert is not None:
                     return cert
         return None
@@ -295,7 +294,7 @@ def one_sided_derivatives(phi: ShallowParams, target: Target, interval: Interval
     ...                                               Target(1, 0)).items()}
     {'w1+': '-1/6', 'w1-': '0', 'b1+': '0', 'b1-': '0'}
     """
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     n, out = phi.width, {}
     for j in range(n):
         w, b, v = phi.neuron(j)
@@ -338,7 +337,7 @@ def classify(phi: ShallowParams, target: Target, interval: Interval | None = Non
     >>> classify(ShallowParams.from_values([0], [0], [1], "1/2", Activation.relu(1)), Target(1, 0)).verdict
     'not_critical'
     """
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     value = loss(phi, target, iv)
     grad = gradient(phi, target, iv)
     smooth = smoothness(phi, target, iv)
@@ -367,8 +366,7 @@ def classify(phi: ShallowParams, target: Target, interval: Interval | None = Non
     roles = [t.kind for t in types]
     if phi.activation.name == "relu":
         k, checks = theorem_r_checks(phi, target, iv, value, types)
-        K = sorted({t.breakpoint for t in types if t.kind == "semi-active"})
-        roles = _roles(phi, target, types, K)
+        roles = _roles(phi, target, types, _knots(types))
         failed = [c for c, h in checks if not h]
         if failed:
             notes.append("the exact computation disagrees with the reconstructed Theorem R: " + "; ".join(failed))
@@ -410,7 +408,7 @@ def check_certificate(phi: ShallowParams, target: Target, interval: Interval | N
     >>> check_certificate(tv5, Target(1, 0), None, "local_min", r.certificate)
     False
     """
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     if not isinstance(cert, dict):
         return False
     grad = gradient(phi, target, iv)

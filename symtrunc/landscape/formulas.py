@@ -16,10 +16,20 @@ from __future__ import annotations
 
 import sympy
 
+from symtrunc.exact.rational import q_to_sympy
 from symtrunc.landscape.critical import Classification, classify
-from symtrunc.landscape.params import Interval, ShallowParams, Target
+from symtrunc.landscape.inertia import inertia
+from symtrunc.landscape.loss import hessian
+from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 from symtrunc.landscape.piecewise import pieces, residual
-from symtrunc.latex import Fragment, latex_number, relu, tex_escape, to_latex
+from symtrunc.latex import (
+    Fragment,
+    latex_matrix,
+    latex_number,
+    relu,
+    tex_escape,
+    to_latex,
+)
 
 __all__ = ["landscape_fragment", "realization_expression"]
 
@@ -39,10 +49,6 @@ def _text(s: str) -> str:
     return "".join(f"${_MATH[ch]}$" if ch in _MATH else tex_escape(ch) for ch in s)
 
 
-def _sq(q) -> sympy.Rational:
-    return sympy.Rational(int(q.p), int(q.q))
-
-
 def realization_expression(phi: ShallowParams, x: sympy.Symbol) -> sympy.Expr:
     """N^φ(x) as a sympy expression (ReLU as :class:`symtrunc.latex.relu`; small networks only).
 
@@ -51,23 +57,23 @@ def realization_expression(phi: ShallowParams, x: sympy.Symbol) -> sympy.Expr:
     3*relu(2*x - 1)
     """
     act = phi.activation
-    out = _sq(phi.c)
+    out = q_to_sympy(phi.c)
     for w, b, v in zip(phi.w, phi.b, phi.v):
-        z = _sq(w) * x + _sq(b)
+        z = q_to_sympy(w) * x + q_to_sympy(b)
         if act.name == "relu":
             s = relu(z)
         elif act.name == "leaky_relu":
-            s = _sq(act.slope) * z + (1 - _sq(act.slope)) * relu(z)
+            s = q_to_sympy(act.slope) * z + (1 - q_to_sympy(act.slope)) * relu(z)
         else:
             s = z ** 2
-        out += _sq(v) * s
+        out += q_to_sympy(v) * s
     return out
 
 
 def landscape_fragment(phi: ShallowParams, target: Target, interval: Interval | None = None,
                        result: Classification | None = None) -> Fragment:
     """The formulas of the landscape analysis of φ as a :class:`symtrunc.latex.Fragment`."""
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     res = result if result is not None else classify(phi, target, iv)
     x = sympy.Symbol("x")
     n = latex_number
@@ -77,12 +83,12 @@ def landscape_fragment(phi: ShallowParams, target: Target, interval: Interval | 
     conv = rf", $\sigma'(0) := {n(act.derivative_at_zero)}$" if act.has_kink else ""
     f.text(rf"Network with $N = {phi.width}$ hidden neurons, activation \texttt{{{tex_escape(act.name)}}}{slope}{conv}.")
     f.math(r"N^{\varphi}(x) = " + to_latex(realization_expression(phi, x)))
-    fx = _sq(target.alpha) * x + _sq(target.beta)
+    fx = q_to_sympy(target.alpha) * x + q_to_sympy(target.beta)
     f.math(rf"f(x) = {to_latex(fx)}, \qquad x \sim \mathrm{{Unif}}[{n(iv.lo)}, {n(iv.hi)}]")
     rows = []
     for P in pieces(phi, iv):
         r = residual(phi, target, P)
-        N_ = sum((_sq(c) * x ** k for k, c in enumerate(r)), sympy.Integer(0)) + fx
+        N_ = sum((q_to_sympy(c) * x ** k for k, c in enumerate(r)), sympy.Integer(0)) + fx
         rows.append([f"$[{n(P.lo)}, {n(P.hi)}]$", f"${to_latex(sympy.expand(N_))}$"])
     f.table(["piece", r"$N^{\varphi}(x)$"], rows)
     scale = "" if iv.length == 1 else rf"\frac{{1}}{{{n(iv.length)}}}"
@@ -93,10 +99,6 @@ def landscape_fragment(phi: ShallowParams, target: Target, interval: Interval | 
         rf"\partial_{{{nm[0]}_{{{nm[1:]}}}}} = {n(g)}" if nm != "c" else rf"\partial_c = {n(g)}"
         for nm, g in zip(names, res.gradient)) + r"\big)")
     if res.critical and phi.width <= 4:
-        from symtrunc.landscape.inertia import inertia
-        from symtrunc.landscape.loss import hessian
-        from symtrunc.latex import latex_matrix
-
         H = hessian(phi, target, iv)
         pos, neg, zero = inertia(H)
         kind = "" if res.smooth.twice_differentiable else r"\text{(one-sided; } \mathcal{L} \text{ is not } C^2 \text{ here)}\ "

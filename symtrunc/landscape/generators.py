@@ -28,14 +28,12 @@ from __future__ import annotations
 import flint
 
 from symtrunc.errors import DataError
+from symtrunc.exact.rational import q_to_sympy
 from symtrunc.landscape.activations import Activation
-from symtrunc.landscape.params import Interval, ShallowParams, Target
+from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
+from symtrunc.landscape.piecewise import pieces, residual
 
 __all__ = ["b0_saddle", "dead_neuron", "global_minimum", "sawtooth", "sawtooth_loss"]
-
-
-def _iv(interval: Interval | None) -> Interval:
-    return interval if interval is not None else Interval()
 
 
 def sawtooth_loss(target: Target, k: int, interval: Interval | None = None) -> flint.fmpq:
@@ -44,13 +42,13 @@ def sawtooth_loss(target: Target, k: int, interval: Interval | None = None) -> f
     >>> sawtooth_loss(Target(1, 0), 4)
     1/7500
     """
-    iv = _iv(interval)
+    iv = default_interval(interval)
     return target.alpha ** 2 * iv.length ** 2 / (12 * (k + 1) ** 4)
 
 
 def dead_neuron(interval: Interval | None = None, v: int = 1) -> tuple[flint.fmpq, flint.fmpq, flint.fmpq]:
     """(w, b, v) of an inactive neuron: w = 1, b = −hi − 1 (so max z = −1 < 0)."""
-    iv = _iv(interval)
+    iv = default_interval(interval)
     return flint.fmpq(1), -iv.hi - 1, flint.fmpq(v)
 
 
@@ -64,7 +62,7 @@ def global_minimum(target: Target, interval: Interval | None = None, width: int 
     """
     if width < 1:
         raise DataError("a global minimum needs width ≥ 1")
-    iv = _iv(interval)
+    iv = default_interval(interval)
     w, b, v = [flint.fmpq(1)], [1 - iv.lo], [target.alpha]
     for _ in range(width - 1):
         dw, db, dv = dead_neuron(iv)
@@ -102,7 +100,7 @@ def sawtooth(target: Target, k: int, interval: Interval | None = None, *, split:
         raise DataError(f"k must be a non-negative even integer, got {k}")
     if split < 1:
         raise DataError("split must be ≥ 1")
-    iv = _iv(interval)
+    iv = default_interval(interval)
     a = target.alpha
     w: list[flint.fmpq] = []
     b: list[flint.fmpq] = []
@@ -143,7 +141,7 @@ def b0_saddle(target: Target, interval: Interval | None = None, kind: str = "sem
     ...  for k in ("semi-inactive", "degenerate-zero", "degenerate-const")]
     ['saddle', 'saddle', 'saddle']
     """
-    iv = _iv(interval)
+    iv = default_interval(interval)
     sa = 1 if target.alpha >= 0 else -1
     if kind == "semi-inactive":
         nb = (1, -iv.hi, sa)
@@ -171,13 +169,11 @@ def flat_neuron_positions(target: Target, k: int, facing: str, interval: Interva
 
     if facing not in ("R", "L"):
         raise DataError(f"facing must be 'R' or 'L', got {facing!r}")
-    iv = _iv(interval)
+    iv = default_interval(interval)
     phi = sawtooth(target, k, iv)
-    from symtrunc.landscape.piecewise import pieces, residual
-
     t, x = sympy.symbols("t x")
-    R = lambda q: sympy.Rational(int(q.p), int(q.q))
-    ps = [(R(P.lo), R(P.hi), sum((R(c) * x ** e for e, c in enumerate(residual(phi, target, P))), sympy.Integer(0)))
+    ps = [(q_to_sympy(P.lo), q_to_sympy(P.hi),
+           sum((q_to_sympy(c) * x ** e for e, c in enumerate(residual(phi, target, P))), sympy.Integer(0)))
           for P in pieces(phi, iv)]
     roots: set = set()
     for i, (a, b, _) in enumerate(ps):  # t in piece i

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 
 import flint
 
+from symtrunc.exact.matrix import rows
+
 __all__ = ["inertia", "negative_direction", "quadratic_form"]
 
 
@@ -65,7 +67,7 @@ def quadratic_form(H: flint.fmpq_mat, u: Sequence) -> flint.fmpq:
 def negative_direction(H: flint.fmpq_mat) -> list[flint.fmpq] | None:
     """A rational u with uᵀHu < 0, or None if H is positive semidefinite (exact)."""
     n = H.nrows()
-    S = [[H[i, k] for k in range(n)] for i in range(n)]
+    S = rows(H)
     E = [[flint.fmpq(int(i == k)) for k in range(n)] for i in range(n)]  # E[i] = basis vector i
     alive = list(range(n))
     while alive:

@@ -32,13 +32,14 @@ Test vector TV1 of the reference (α = 1, β = 0 on [0, 1]):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import flint
 
-from symtrunc.landscape.params import Interval, ShallowParams, Target
+from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 from symtrunc.landscape.piecewise import (
+    Piece,
     branch_polynomials,
     moments,
     pieces,
@@ -58,10 +59,26 @@ __all__ = [
 ]
 
 _Q0 = flint.fmpq(0)
+_Branch = tuple[list[flint.fmpq], list[flint.fmpq], flint.fmpq]  # σ(z_j), σ'(z_j) in x and σ'' on a piece
 
 
-def _iv(interval: Interval | None) -> Interval:
-    return interval if interval is not None else Interval()
+def _piece_integrals(phi: ShallowParams, target: Target, iv: Interval
+                     ) -> Iterator[tuple[Piece, list[flint.fmpq], list[flint.fmpq], list[flint.fmpq]]]:
+    """Per piece P of [lo, hi]: P, the moments m_k = ∫_P x^k (k ≤ 4), the residual r = N^φ − f
+    on P (coefficients in x) and μ_k = ∫_P r x^k (k ≤ 2).
+
+    These are all the integrals over P that the loss, gradient and Hessian need: every
+    integrand is a polynomial of degree ≤ 4 in x.
+    """
+    for P in pieces(phi, iv):
+        r = residual(phi, target, P)
+        m = moments(P, 4)
+        yield P, m, r, [r[0] * m[k] + r[1] * m[k + 1] + r[2] * m[k + 2] for k in range(3)]
+
+
+def _branches(phi: ShallowParams, P: Piece) -> list[_Branch]:
+    """(σ(z_j), σ'(z_j), σ'') of every neuron on the piece P (see :func:`branch_polynomials`)."""
+    return [branch_polynomials(phi, j, s) for j, s in enumerate(P.signs)]
 
 
 def loss(phi: ShallowParams, target: Target, interval: Interval | None = None) -> flint.fmpq:
@@ -73,21 +90,18 @@ def loss(phi: ShallowParams, target: Target, interval: Interval | None = None) -
     >>> loss(ShallowParams.from_values([], [], [], 0), Target(1, 0), Interval(-1, 2))
     1
     """
-    iv = _iv(interval)
+    iv = default_interval(interval)
     total = _Q0
-    for P in pieces(phi, iv):
-        r = residual(phi, target, P)
-        m = moments(P, 4)
-        total += sum((r[k] * r[l] * m[k + l] for k in range(3) for l in range(3)), _Q0)
+    for _, _, r, mu in _piece_integrals(phi, target, iv):
+        total += r[0] * mu[0] + r[1] * mu[1] + r[2] * mu[2]  # ∫_P r² = Σ_k r_k ∫_P r x^k
     return total / iv.length
 
 
-def _rows(phi: ShallowParams, P) -> list[tuple[int, list[flint.fmpq]]]:
-    """Non-zero rows of J on piece P: (coordinate index, coefficients in x)."""
+def _rows(phi: ShallowParams, branches: list[_Branch]) -> list[tuple[int, list[flint.fmpq]]]:
+    """Non-zero rows of J on a piece with these branches: (coordinate index, coefficients in x)."""
     n = phi.width
     out = [(3 * n, [flint.fmpq(1), _Q0, _Q0])]
-    for j, s in enumerate(P.signs):
-        sig, der, _ = branch_polynomials(phi, j, s)
+    for j, (sig, der, _) in enumerate(branches):
         v = phi.v[j]
         if v != 0 and (der[0] != 0 or der[1] != 0):
             out.append((j, [_Q0, v * der[0], v * der[1]]))
@@ -110,13 +124,10 @@ def gradient(phi: ShallowParams, target: Target, interval: Interval | None = Non
     >>> gradient(ShallowParams.from_values([0], [0], [1], "1/2", Activation.relu(1)), Target(1, 0))
     [-1/6, 0, 0, 0]
     """
-    iv = _iv(interval)
+    iv = default_interval(interval)
     g = [_Q0] * (3 * phi.width + 1)
-    for P in pieces(phi, iv):
-        r = residual(phi, target, P)
-        m = moments(P, 4)
-        mu = [sum((r[l] * m[k + l] for l in range(3)), _Q0) for k in range(3)]
-        for a, coef in _rows(phi, P):
+    for P, _, _, mu in _piece_integrals(phi, target, iv):
+        for a, coef in _rows(phi, _branches(phi, P)):
             g[a] += coef[0] * mu[0] + coef[1] * mu[1] + coef[2] * mu[2]
     s = 2 / iv.length
     return [s * x for x in g]
@@ -138,25 +149,22 @@ def hessian(phi: ShallowParams, target: Target, interval: Interval | None = None
     >>> [H[0, k] for k in range(7)]
     [202/729, -56/729, 10/27, -4/27, 56/243, 8/243, 16/27]
     """
-    iv = _iv(interval)
+    iv = default_interval(interval)
     n = phi.width
     P_ = 3 * n + 1
     H = flint.fmpq_mat(P_, P_)
-    ps = pieces(phi, iv)
+    ps = list(_piece_integrals(phi, target, iv))
     C = flint.fmpq_mat(P_, 3 * len(ps))  # ∫ J Jᵀ = C · blockdiag(moment matrices) · Cᵀ, one product
     M = flint.fmpq_mat(3 * len(ps), 3 * len(ps))
-    for p, P in enumerate(ps):
-        r = residual(phi, target, P)
-        m = moments(P, 6)
-        mu = [sum((r[l] * m[k + l] for l in range(3)), _Q0) for k in range(5)]
-        for a, coef in _rows(phi, P):
+    for p, (P, m, _, mu) in enumerate(ps):
+        branches = _branches(phi, P)
+        for a, coef in _rows(phi, branches):
             for k in range(3):
                 C[a, 3 * p + k] = coef[k]
         for k in range(3):
             for l in range(3):
                 M[3 * p + k, 3 * p + l] = m[k + l]
-        for j, s in enumerate(P.signs):  # ∫ r ∂²N on the piece
-            _, der, e = branch_polynomials(phi, j, s)
+        for j, (_, der, e) in enumerate(branches):  # ∫ r ∂²N on the piece
             vw = der[0] * mu[1] + der[1] * mu[2]
             vb = der[0] * mu[0] + der[1] * mu[1]
             H[2 * n + j, j] += vw
@@ -224,7 +232,7 @@ def smoothness(phi: ShallowParams, target: Target, interval: Interval | None = N
     >>> s.differentiable, s.twice_differentiable, s.reasons
     (True, False, ('neuron 1 (live) has its kink at the endpoint 1, where r = -1/2 ≠ 0',))
     """
-    iv = _iv(interval)
+    iv = default_interval(interval)
     if not phi.activation.has_kink:
         return Smoothness(True, True, ())
     reasons = []
@@ -273,15 +281,9 @@ def directional_derivative(phi: ShallowParams, target: Target, direction: Sequen
     >>> [directional_derivative(phi, Target(1, 0), u) for u in ([1, 0, 0, 0], [-1, 0, 0, 0])]
     [-1/6, 0]
     """
-    from symtrunc.exact.rational import to_q
-
-    iv = _iv(interval)
-    u = [to_q(x) for x in direction]
+    iv = default_interval(interval)
+    u = phi.as_direction(direction)
     n = phi.width
-    if len(u) != 3 * n + 1:
-        from symtrunc.errors import DataError
-
-        raise DataError(f"direction needs {3 * n + 1} coordinates, got {len(u)}")
     # neurons with w = b = 0: the (w, b) part becomes a flat probe neuron
     probes = [j for j in range(n) if phi.w[j] == 0 and phi.b[j] == 0 and phi.activation.has_kink]
     g = gradient(phi, target, iv)

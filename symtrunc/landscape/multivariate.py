@@ -52,6 +52,15 @@ def _dot(a: Sequence[flint.fmpq], x: Sequence[flint.fmpq]) -> flint.fmpq:
     return sum((p * q for p, q in zip(a, x)), _Q0)
 
 
+def _mean(points: Sequence[Vec]) -> Vec:
+    return tuple(sum((v[k] for v in points), _Q0) / len(points) for k in range(len(points[0])))
+
+
+def _unit(k: int, d: int) -> Vec:
+    """The k-th standard basis vector of Q^d."""
+    return tuple(flint.fmpq(int(i == k)) for i in range(d))
+
+
 def _affine_rank(points: Sequence[Vec]) -> int:
     if len(points) <= 1:
         return 0
@@ -74,8 +83,7 @@ class Polytope:
 
     def centroid(self) -> Vec:
         """Mean of the vertices (an interior point)."""
-        n = len(self.vertices)
-        return tuple(sum((v[k] for v in self.vertices), _Q0) / n for k in range(self.dim))
+        return _mean(self.vertices)
 
     def split(self, a: Sequence[flint.fmpq], b: flint.fmpq) -> tuple[Polytope | None, Polytope | None]:
         """The parts with a·x + b ≤ 0 and ≥ 0 (None where a part is not full-dimensional)."""
@@ -119,7 +127,7 @@ def box(lo: Sequence[Any], hi: Sequence[Any]) -> Polytope:
     verts = tuple(tuple(hi[k] if bits[k] else lo[k] for k in range(d)) for bits in product((0, 1), repeat=d))
     ineqs = []
     for k in range(d):
-        e = tuple(flint.fmpq(int(i == k)) for i in range(d))
+        e = _unit(k, d)
         ineqs.append((e, hi[k]))
         ineqs.append((tuple(-x for x in e), -lo[k]))
     return Polytope(verts, tuple(ineqs))
@@ -189,22 +197,33 @@ def _ev(h: Affine, x: Sequence[flint.fmpq]) -> flint.fmpq:
     return _dot(h[0], x) + h[1]
 
 
+_Simplex = tuple[flint.fmpq, tuple[Vec, ...], Vec]  # (volume, vertices, centroid)
+
+
 def integrate(P: Polytope, f: Affine, g: Affine | None = None) -> flint.fmpq:
     """∫_P f (or ∫_P f g) for affine f, g, exactly.
 
     >>> integrate(box([0, 0], [1, 1]), ((1, 1), -1), ((1, 1), -1))      # ∫ (x+y-1)² = 1/6
     1/6
     """
+    return _integrate(_triangulation(P), f, g)
+
+
+def _triangulation(P: Polytope) -> list[_Simplex]:
+    """(volume, vertices, centroid) of every simplex of :func:`simplices` (P)."""
+    return [(_volume(S), S, _mean(S)) for S in simplices(P)]
+
+
+def _integrate(T: list[_Simplex], f: Affine, g: Affine | None = None) -> flint.fmpq:
+    """:func:`integrate` over a triangulated polytope (several integrals, one triangulation)."""
     total = _Q0
-    d = P.dim
-    for S in simplices(P):
-        vol = _volume(S)
-        cen = tuple(sum((v[k] for v in S), _Q0) / (d + 1) for k in range(d))
+    for vol, S, cen in T:
         if g is None:
             total += vol * _ev(f, cen)
         else:
-            s = sum((_ev(f, v) * _ev(g, v) for v in S), _Q0) + (d + 1) ** 2 * _ev(f, cen) * _ev(g, cen)
-            total += vol * s / ((d + 1) * (d + 2))
+            d1 = len(S)  # d + 1
+            s = sum((_ev(f, v) * _ev(g, v) for v in S), _Q0) + d1 ** 2 * _ev(f, cen) * _ev(g, cen)
+            total += vol * s / (d1 * (d1 + 1))
     return total
 
 
@@ -283,10 +302,12 @@ def box_gradient(phi: MultiParams, alpha: Sequence[Any], beta: Any, lo: Sequence
     n, d = len(phi.W), region.dim
     gW = [[_Q0] * d for _ in range(n)]
     gb, gv, gc = [_Q0] * n, [_Q0] * n, _Q0
+    coordinates = [(_unit(k, d), _Q0) for k in range(d)]  # x ↦ x_k
     for P in cells(region, list(zip(phi.W, phi.b))):
         slopes, ders, r = _cell_data(phi, P, al, be)
-        I0 = integrate(P, r)
-        Ix = [integrate(P, r, (tuple(flint.fmpq(int(i == k)) for i in range(d)), _Q0)) for k in range(d)]
+        T = _triangulation(P)
+        I0 = _integrate(T, r)
+        Ix = [_integrate(T, r, x_k) for x_k in coordinates]
         gc += I0
         for j in range(n):
             gv[j] += slopes[j] * (_dot(phi.W[j], Ix) + phi.b[j] * I0)

@@ -34,8 +34,8 @@ from typing import Any
 
 import flint
 
-from symtrunc.exact.rational import q_str
-from symtrunc.landscape.params import Interval, ShallowParams
+from symtrunc.exact.rational import q_str, to_q
+from symtrunc.landscape.params import Interval, ShallowParams, default_interval
 
 __all__ = ["KINDS", "NeuronType", "neuron_type", "neuron_types"]
 
@@ -102,9 +102,7 @@ def neuron_type(w: Any, b: Any, v: Any, interval: Interval | None = None, index:
     >>> neuron_type(0, 1, 0).label()
     'active, degenerate, flat'
     """
-    from symtrunc.exact.rational import to_q
-
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     w, b, v = to_q(w), to_q(b), to_q(v)
     zl, zh = w * iv.lo + b, w * iv.hi + b
     hi_, lo_ = max(zl, zh), min(zl, zh)

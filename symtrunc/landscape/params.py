@@ -35,7 +35,7 @@ from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.rational import q_str, to_q
 from symtrunc.landscape.activations import Activation
 
-__all__ = ["Interval", "ShallowParams", "Target", "load_params", "params_from_dict", "parse_pair"]
+__all__ = ["Interval", "ShallowParams", "Target", "default_interval", "load_params", "params_from_dict", "parse_pair"]
 
 
 def parse_pair(text: str, what: str) -> tuple[flint.fmpq, flint.fmpq]:
@@ -107,6 +107,11 @@ class Interval:
         return (self.lo + self.hi) / 2
 
 
+def default_interval(interval: Interval | None) -> Interval:
+    """``interval``, or [0, 1] for None (the default of every landscape function)."""
+    return interval if interval is not None else Interval()
+
+
 def _qs(values: Sequence[Any], name: str) -> tuple[flint.fmpq, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise DataError(f"{name} must be a list of numbers, got {values!r}")
@@ -169,6 +174,19 @@ class ShallowParams:
             raise DataError(f"need {3 * n + 1} coordinates, got {len(values)}")
         return ShallowParams(values[:n], values[n:2 * n], values[2 * n:3 * n], values[3 * n],
                              self.activation)
+
+    def as_direction(self, values: Sequence[Any]) -> list[flint.fmpq]:
+        """``values`` as an exact direction u in the parameter space (refused unless of length 3N+1).
+
+        >>> ShallowParams.from_values([1], [0], [1], 0).as_direction([1, 0])
+        Traceback (most recent call last):
+        ...
+        symtrunc.errors.DataError: direction needs 4 coordinates, got 2
+        """
+        u = [to_q(x) for x in values]
+        if len(u) != 3 * self.width + 1:
+            raise DataError(f"direction needs {3 * self.width + 1} coordinates, got {len(u)}")
+        return u
 
     def shifted(self, direction: Sequence[Any], step: Any) -> ShallowParams:
         """φ + step·direction."""

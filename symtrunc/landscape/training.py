@@ -28,7 +28,7 @@ import numpy as np
 
 from symtrunc.exact.matrix import pinv
 from symtrunc.landscape.loss import gradient, hessian
-from symtrunc.landscape.params import Interval, ShallowParams, Target
+from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 
 __all__ = ["gradient_descent", "random_start", "snap"]
 
@@ -44,7 +44,7 @@ def gradient_descent(w: Sequence[float], b: Sequence[float], v: Sequence[float],
                      interval: Interval | None = None, *, steps: int = 2000, lr: float = 0.1, grid: int = 4096
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Plain float64 GD on the ReLU true loss; returns the final (w, b, v, c)."""
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     lo, hi = float(iv.lo), float(iv.hi)
     x = lo + (hi - lo) * (np.arange(grid) + 0.5) / grid
     f = float(target.alpha) * x + float(target.beta)
@@ -76,7 +76,7 @@ def snap(w: Sequence[float], b: Sequence[float], v: Sequence[float], c: float, t
     within tol of 0 are put exactly at the kink (semi-inactive); w, b within tol of 0 become
     exactly 0; otherwise the kink −b/w and w are rounded to denominators ≤ ``den``.
     """
-    iv = interval if interval is not None else Interval()
+    iv = default_interval(interval)
     lo, hi = float(iv.lo), float(iv.hi)
     W, B, dead = [], [], []
     for wj, bj in zip(w, b):
