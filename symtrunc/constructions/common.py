@@ -10,7 +10,7 @@ import flint
 from symtrunc.constructions.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.data import LabeledData
 from symtrunc.errors import HypothesisError, VerificationError
-from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, rows
+from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, rows, str_rows
 from symtrunc.network import ReLUNetwork
 from symtrunc.verify.exact import verify
 
@@ -67,7 +67,7 @@ def assemble(
     cumulative.append((W_out, flint.fmpq_mat(data.Q, 1)))
     metadata = dict(metadata)
     metadata["order"] = [data.classes[j] for j in order]
-    metadata["label_matrix"] = [[str(v) for v in r] for r in rows(data.Y)]
+    metadata["label_matrix"] = str_rows(data.Y)
     metadata["steps"] = [
         {
             "class": data.classes[j],

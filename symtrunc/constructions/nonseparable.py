@@ -50,7 +50,7 @@ from symtrunc.constructions.cones import rational_cone
 from symtrunc.data import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError, VerificationError
 from symtrunc.exact.lp import OverlapCertificate, strictly_separate
-from symtrunc.exact.matrix import exact_rows, qmatrix, rows
+from symtrunc.exact.matrix import exact_rows, qmatrix, str_rows
 from symtrunc.exact.rational import to_q
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.truncation import TruncationMap
@@ -73,10 +73,6 @@ _HULL_TESTS = 16  # exact hull-membership tests when the search fails (one small
 THEOREM_NONSEPARABLE = (
     "Theorem 3.3 (Muñoz Ewald, arXiv 2504.18710): binary data with one class inside a simplex"
 )
-
-
-def _strs(A: flint.fmpq_mat) -> list[list[str]]:
-    return [[str(v) for v in r] for r in rows(A)]
 
 
 @dataclass(frozen=True)
@@ -364,13 +360,13 @@ def _network(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat, sep: flint.
         "method": "nonseparable",
         "cone": "rational",
         "inner_class": data.classes[S.inner],
-        "simplex": _strs(S.vertices),
+        "simplex": str_rows(S.vertices),
         "apex": [str(v) for v in p.entries()],
         "separating_height": str(sep),
         "second_apex": [str(v) for v in q.entries()],
         "second_cone": second.parameters,
         "finish": "cone",
-        "label_matrix": _strs(data.Y),
+        "label_matrix": str_rows(data.Y),
     }
     return ReLUNetwork(layers, classes=data.classes, construction=meta)
 
@@ -397,10 +393,10 @@ def _network_sls(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat) -> ReLU
         "cone": sls.construction.get("cone"),
         "finish": "sls",
         "inner_class": data.classes[cone.simplex.inner],
-        "simplex": _strs(cone.simplex.vertices),
+        "simplex": str_rows(cone.simplex.vertices),
         "apex": [str(v) for v in cone.apex.entries()],
         "sls_on_lifted_data": dict(sls.construction),
-        "label_matrix": _strs(data.Y),
+        "label_matrix": str_rows(data.Y),
     }
     return ReLUNetwork(layers, classes=data.classes, construction=meta)
 
@@ -478,7 +474,7 @@ def nonseparable_claims(
         conf, None, str(len(inner_pts) - len(moved)) + f"/{len(inner_pts)} points at p",
         "fails" if moved else "holds",
         {"summary": f"{setting}, apex p = ({', '.join(map(str, cone.apex.entries()))})",
-         "apex": [str(v) for v in cone.apex.entries()], "simplex": _strs(S.vertices),
+         "apex": [str(v) for v in cone.apex.entries()], "simplex": str_rows(S.vertices),
          **({"first_moved_point": moved[0]} if moved else {})},
     )]
     last = Z.nrows() - 1

@@ -39,7 +39,7 @@ import flint
 
 from symtrunc.data import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, rows
+from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, str_rows
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.verify.claims import Claim
 from symtrunc.verify.costs import _sqrt_str, column_weights, costs, optimal_output_layer
@@ -61,10 +61,6 @@ __all__ = [
 
 THEOREM_SHALLOW_UPPER = "Upper bound (Chen & Muñoz Ewald, arXiv 2309.10370): shallow network, Q <= M"
 THEOREM_SHALLOW_LOCAL = "Theorem 3.2 (Chen & Muñoz Ewald, arXiv 2309.10370): identity regime, M = Q"
-
-
-def _strs(A: flint.fmpq_mat) -> list[list[str]]:
-    return [[str(v) for v in r] for r in rows(A)]
 
 
 def _trace(A: flint.fmpq_mat) -> flint.fmpq:
@@ -280,7 +276,7 @@ def construct_shallow_upper(data: Any, *, rotation: Any = None) -> ReLUNetwork:
     W2 = data.Y * Xp * R.transpose()
     b2 = -(W2 * b1)
     meta = {"theorem": THEOREM_SHALLOW_UPPER, "method": "shallow_upper", "beta": str(beta),
-            "label_matrix": _strs(data.Y)}
+            "label_matrix": str_rows(data.Y)}
     return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
                        construction=meta)
 
@@ -375,7 +371,7 @@ def construct_shallow_local(data: Any, *, W1: Any = None, b1: Any = None, bias: 
         W2 = optimal_output_layer(W * data.X.transpose(), data, bias=False).weight
         b2 = -(W2 * b)
     meta = {"theorem": THEOREM_SHALLOW_LOCAL, "method": "shallow_local", "output_bias": bias,
-            "min_preactivation": str(min(F.entries())), "label_matrix": _strs(data.Y)}
+            "min_preactivation": str(min(F.entries())), "label_matrix": str_rows(data.Y)}
     return ReLUNetwork((Layer(W, b, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
                        construction=meta)
 
@@ -468,7 +464,7 @@ def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any =
     wit = {"summary": f"{setting}: C_N² minimum with bias {_short(fit.objective)} vs paper {_short(noise.paper_squared)}",
            "V_aff^2": str(fit.objective), "V_paper^2": str(noise.paper_squared)}
     if not ok:
-        wit.update({"W2": _strs(fit.weight), "b2": [str(v) for v in fit.bias.entries()],
+        wit.update({"W2": str_rows(fit.weight), "b2": [str(v) for v in fit.bias.entries()],
                     "u^T (X^red)^{-1} Δx": [str(sum((noise.delta1[r, i] for r in range(Q)), flint.fmpq(0)))
                                             for i in range(data.N)]})
     out.append(Claim(

@@ -31,7 +31,7 @@ import flint
 
 from symtrunc.data import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError, VerificationError
-from symtrunc.exact.matrix import identity, pinv, rows
+from symtrunc.exact.matrix import identity, pinv, str_rows
 from symtrunc.exact.rational import to_q
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.verify.claims import Claim
@@ -39,10 +39,6 @@ from symtrunc.verify.claims import Claim
 __all__ = ["first_layer", "construct_two_layer", "two_layer_claims", "THEOREM_TWO_LAYER"]
 
 THEOREM_TWO_LAYER = "Two hidden layers for clustered data (symtrunc reference §4; L >= Q is not necessary)"
-
-
-def _strs(A: flint.fmpq_mat) -> list[list[str]]:
-    return [[str(v) for v in r] for r in rows(A)]
 
 
 def first_layer(data: LabeledData, s: Any = 2, theta: Any = 1) -> tuple[flint.fmpq_mat, flint.fmpq_mat, flint.fmpq]:
@@ -131,7 +127,7 @@ def _network(data: LabeledData, s: Any, theta: Any, beta: Any, c: Any) -> ReLUNe
     b2 = flint.fmpq_mat(Q, 1, [beta] * Q)
     W3 = data.Y / beta
     meta = {"theorem": THEOREM_TWO_LAYER, "method": "two_layer", "s": str(to_q(s)), "theta": str(to_q(theta)),
-            "beta": str(beta), "c": str(c), "min_z": str(low), "label_matrix": _strs(data.Y)}
+            "beta": str(beta), "c": str(c), "min_z": str(low), "label_matrix": str_rows(data.Y)}
     return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "relu"), Layer(W3, flint.fmpq_mat(Q, 1), "identity")),
                        classes=data.classes, construction=meta)
 

@@ -33,6 +33,7 @@ __all__ = [
     "qvector",
     "exact_rows",
     "identity",
+    "str_rows",
     "zeros",
     "entries",
     "rows",
@@ -140,6 +141,15 @@ def rows(A: flint.fmpq_mat) -> list[list[flint.fmpq]]:
     [[1, 0], [0, 1]]
     """
     return [list(r) for r in A.tolist()]
+
+
+def str_rows(A: flint.fmpq_mat) -> list[list[str]]:
+    """Entries as rows of exact strings ``"p/q"`` (the JSON form).
+
+    >>> str_rows(qmatrix([["1/2", 3]]))
+    [['1/2', '3']]
+    """
+    return [[str(v) for v in r] for r in rows(A)]
 
 
 def column(A: flint.fmpq_mat, j: int) -> flint.fmpq_mat:
