@@ -4,10 +4,10 @@ Data: ``Q`` clusters around ``10·e_j + 1`` in ``R^Q`` (paper A needs ``M = Q``)
 in ``[-1/2, 1/2]`` per coordinate, ``per`` points per class, seeded. Columns (seconds, wall):
 
 * ``construct``: :func:`~symtrunc.constructions.deep_l2.construct_deep_l2` (Theorem 2.3, verified);
-* ``1 config``: :func:`~symtrunc.constructions.configurations.build_configuration` plus
-  :func:`~symtrunc.verify.minimality.local_minimality` for one mixed configuration;
-* ``deep claims``: :func:`~symtrunc.verify.claims.deep_claims` over all ``2^Q`` configurations;
-* ``all families``: :func:`~symtrunc.verify.claims.check_claims` (deep, shallow, nonseparable,
+* ``1 config``: :func:`~symtrunc.claims.configurations.build_configuration` plus
+  :func:`~symtrunc.claims.minimality.local_minimality` for one mixed configuration;
+* ``deep claims``: :func:`~symtrunc.claims.testers.deep_claims` over all ``2^Q`` configurations;
+* ``all families``: :func:`~symtrunc.claims.testers.check_claims` (deep, shallow, nonseparable,
   two_layer).
 
 Run from the repository root::
@@ -24,11 +24,11 @@ import random
 import time
 from fractions import Fraction
 
-from symtrunc.constructions.configurations import build_configuration
+from symtrunc.claims.configurations import build_configuration
 from symtrunc.constructions.deep_l2 import construct_deep_l2
-from symtrunc.data import LabeledData
-from symtrunc.verify.claims import check_claims, deep_claims
-from symtrunc.verify.minimality import local_minimality
+from symtrunc.data.labeled import LabeledData
+from symtrunc.claims.testers import check_claims, deep_claims
+from symtrunc.claims.minimality import local_minimality
 
 
 def clustered(Q: int, per: int, seed: int = 2) -> LabeledData:

@@ -10,7 +10,7 @@ random integer features in 0..16 (drawn directly, no ``LabeledData``). Routes:
 * ``dense f64``        -- ``lower(net, structure="dense").forward(X)``: chunked, ``out=``
   buffers, 1 BLAS thread;
 * ``structured f64 numba`` -- ``lower(net).forward(X, engine="numba")``: the compiled fused
-  kernel of ``symtrunc.kernels`` (one thread; skipped when numba is missing);
+  kernel of ``symtrunc.lowering.kernels`` (one thread; skipped when numba is missing);
 * ``structured f64 numpy`` -- ``lower(net).forward(X, engine="numpy")``: hidden layers as
   ``α x + (x V) Uᵀ + b`` with two skinny BLAS products each;
 * ``dense f32`` / ``structured f32 ...`` -- the same in float32;
@@ -53,7 +53,7 @@ import numpy as np
 import symtrunc
 from benchmarks.synthetic import sls_data
 from symtrunc.exact.matrix import to_float
-from symtrunc.lower import FloatNetwork, lower
+from symtrunc.lowering.float_network import FloatNetwork, lower
 
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 

@@ -17,7 +17,7 @@ Routes, per evaluation size N:
 * ``certified``: ``symtrunc.verify(net, X, method="certified", labels=y)``: float filter with
   rigorous error bounds plus exact fallback; ``cold`` is the first call in a fresh process
   (composing the exact maps included), ``warm`` a second call;
-* ``dense f64`` / ``struct f64``: float64 forward passes of :func:`symtrunc.lower.lower`
+* ``dense f64`` / ``struct f64``: float64 forward passes of :func:`symtrunc.lowering.float_network.lower`
   (``structure="dense"`` / ``"structured"``), one thread, best of 3. ``struct f64`` uses the
   default engine (the compiled numba kernel when numba is installed), ``struct f64 numpy`` the
   NumPy/BLAS structured path. Each route runs in its own process, so their ratio
@@ -155,7 +155,7 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
         out["warm_seconds"] = best_of(lambda: symtrunc.verify(net, X, method="certified", labels=y), 2)[0]
         out["extra"] = {k: v for k, v in cert.extra.items() if k != "seconds"}
     elif route in ("dense", "structured", "structured_numpy"):
-        from symtrunc.lower import lower
+        from symtrunc.lowering.float_network import lower
 
         t = time.perf_counter()
         fnet = lower(net, "float64", structure=route.split("_")[0])

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -27,7 +27,7 @@ from IPython.display import Markdown, display
 import symtrunc
 from symtrunc.latex import to_markdown
 from symtrunc.plot import plot_decision_regions, plot_step, plot_steps
-from symtrunc.polygon import Polygon, truncation_steps
+from symtrunc.plot.polygon import Polygon, truncation_steps
 
 data = symtrunc.LabeledData.from_arrays(
     [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb"))

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,7 +34,7 @@ import symtrunc
 from symtrunc.constructions.clustered import check_clustered
 from symtrunc.latex import to_markdown
 from symtrunc.plot import plot_steps
-from symtrunc.polygon import Polygon
+from symtrunc.plot.polygon import Polygon
 
 noise = [(0, 0), (1, 0), (0, 1), (1, 1), ("1/2", "1/2")]
 X, y = [], []

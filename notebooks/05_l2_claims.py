@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 # ---
 
 # %% [markdown]
@@ -26,7 +26,7 @@ import random
 from fractions import Fraction
 
 import symtrunc
-from symtrunc.verify.claims import check_claims, claims_table
+from symtrunc.claims.testers import check_claims, claims_table
 
 rng = random.Random(2)
 X, y = [], []
@@ -58,8 +58,8 @@ print("two admissible mu, both zero cost:", a.mu != b.mu, a.costs["class_weighte
 # the bound ‖YΔ₁‖, and the exact local-minimality verdict.
 
 # %%
-from symtrunc.constructions.configurations import configurations
-from symtrunc.verify.minimality import local_minimality
+from symtrunc.claims.configurations import configurations
+from symtrunc.claims.minimality import local_minimality
 
 for conf in configurations(data):
     rep = local_minimality(conf.network, data, probes=2)

@@ -10,8 +10,8 @@ True
 """
 
 from symtrunc.classifier import TruncationClassifier
-from symtrunc.construct import METHODS, construct
-from symtrunc.data import LabeledData, load_data
+from symtrunc.constructions import METHODS, construct
+from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.datasets import load_wine
 from symtrunc.errors import (
     DataError,
@@ -21,19 +21,20 @@ from symtrunc.errors import (
     UncertifiedError,
     VerificationError,
 )
-from symtrunc.explain import explain
+from symtrunc.explanation import explain
 from symtrunc.io.export import export
 from symtrunc.io.json import load_network, save_network
 from symtrunc.io.trained import import_network
-from symtrunc.latex import to_latex
-from symtrunc.lower import FloatNetwork, lower
-from symtrunc.report import write_report
+from symtrunc.latex.printer import to_latex
+from symtrunc.lowering.float_network import FloatNetwork, lower
+from symtrunc.latex.report import write_report
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.separability import find_sls
-from symtrunc.truncation import PolyhedralCone, TruncationMap
-from symtrunc.verify import Certificate, costs, verify
-from symtrunc.verify.claims import Claim, check_claims
-from symtrunc.verify.costs import OutputFit, optimal_output_layer
+from symtrunc.geometry.separability import find_sls
+from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap
+from symtrunc.verification import Certificate, costs, verify
+from symtrunc.claims.record import Claim
+from symtrunc.claims.testers import check_claims
+from symtrunc.loss import OutputFit, optimal_output_layer
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from symtrunc.cli import main
+from symtrunc.cli.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

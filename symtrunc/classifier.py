@@ -35,6 +35,11 @@ from typing import Any
 import numpy as np
 
 from symtrunc.errors import DataError, SymtruncError
+from symtrunc.constructions.clustered import construct_clustered
+from symtrunc.constructions.sls import construct_sls
+from symtrunc.data.labeled import LabeledData
+from symtrunc.verification import verify
+from symtrunc.exact.matrix import to_float
 
 __all__ = ["TruncationClassifier", "NotFittedError"]
 
@@ -144,10 +149,6 @@ class TruncationClassifier:
         HypothesisError
             The data violate the theorem's hypotheses (with the exact certificate).
         """
-        from symtrunc.constructions.clustered import construct_clustered
-        from symtrunc.constructions.sls import construct_sls
-        from symtrunc.data import LabeledData
-        from symtrunc.verify import verify
 
         recipes = {"sls": construct_sls, "clustered": construct_clustered}
         if self.method not in recipes:
@@ -180,7 +181,6 @@ class TruncationClassifier:
         Shape ``(n_samples, n_classes)``; for two classes, as in scikit-learn, the difference
         ``output[1] - output[0]`` of shape ``(n_samples,)`` (positive means ``classes_[1]``).
         """
-        from symtrunc.exact.matrix import to_float
 
         out = self._outputs(X)
         if len(self.classes_) == 2:

@@ -40,6 +40,9 @@ import flint
 from symtrunc.errors import FormatError
 from symtrunc.exact.matrix import pinv, qmatrix, qvector
 from symtrunc.exact.rational import to_q
+from symtrunc.exact.evaluate import integer_pass_values
+from symtrunc.data.labeled import LabeledData
+from symtrunc.exact.evaluate import exact_forward
 
 __all__ = ["Layer", "ReLUNetwork", "ParameterCount"]
 
@@ -226,12 +229,6 @@ class ReLUNetwork:
             out.append((W, b))
         return out
 
-    def export(self, path: Any, to: str | None = None, dtype: str = "float64") -> Any:
-        """Write to ONNX/safetensors/torch/jax/npz/json; see :func:`symtrunc.io.export.export`."""
-        from symtrunc.io.export import export
-
-        return export(self, path, to=to, dtype=dtype)
-
     def with_layer(self, k: int, layer: Layer) -> "ReLUNetwork":
         """A copy with layer ``k`` (0-based) replaced."""
         layers = list(self.layers)
@@ -256,7 +253,6 @@ class ReLUNetwork:
         s : int
             Positive common denominator.
         """
-        from symtrunc.exact.evaluate import integer_pass_values
 
         if A.nrows() != self.input_dim:
             raise FormatError(f"points have dimension {A.nrows()}, the network expects {self.input_dim}")
@@ -270,8 +266,6 @@ class ReLUNetwork:
         ----------
         points : LabeledData, fmpq_mat or array-like of shape (N, d_0)
         """
-        from symtrunc.data import LabeledData
-        from symtrunc.exact.evaluate import exact_forward
 
         if isinstance(points, LabeledData):
             X = points.X

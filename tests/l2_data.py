@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 
 __all__ = ["clustered_l2_data"]
 

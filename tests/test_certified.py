@@ -12,7 +12,7 @@ import symtrunc
 from benchmarks.synthetic import sls_arrays
 from symtrunc.errors import DataError, VerificationError
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.verify.certified import verify_certified
+from symtrunc.verification.certified import verify_certified
 
 from test_evaluate import fractions, networks  # tests/ is on sys.path (pytest rootdir-relative imports)
 
@@ -340,7 +340,7 @@ def test_dask_cluster_gives_the_same_certificate():
 # --------------------------------------------------------------------------- soundness of the filter
 def _filter_signs(net: ReLUNetwork, X: np.ndarray, tuning: dict):
     """Run the float filter alone: packed certified signs and the ambiguous mask."""
-    from symtrunc.verify.certified import DEFAULT_TUNING, _ChunkResult, _ChunkTask, _FloatInput
+    from symtrunc.verification.certified import DEFAULT_TUNING, _ChunkResult, _ChunkTask, _FloatInput
 
     task = _ChunkTask(net, {0: 0}, [[0] * net.output_dim], [], 0, {**DEFAULT_TUNING, **tuning})
     prep = task.prep

@@ -6,9 +6,10 @@ from fractions import Fraction
 import pytest
 from l2_data import clustered_l2_data
 
-from symtrunc.cli import main
+from symtrunc.cli.app import main
 from symtrunc.errors import DataError
-from symtrunc.verify.claims import VERDICTS, Claim, check_claims, claims_table, deep_claims
+from symtrunc.claims.record import VERDICTS, Claim
+from symtrunc.claims.testers import check_claims, claims_table, deep_claims
 
 
 def _write_csv(data, path):
@@ -166,9 +167,9 @@ def test_cli_construct_nonseparable(tmp_path, capsys):
     assert main(["construct", str(ring), "--method", "nonseparable", "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert "inner:     class 'in'" in text and "verified:  zero loss, exactly" in text
-    from symtrunc.data import LabeledData
+    from symtrunc.data.labeled import LabeledData
     from symtrunc.io.json import load_network
-    from symtrunc.verify.exact import verify
+    from symtrunc.verification.exact import verify
 
     assert verify(load_network(out), LabeledData.from_csv(ring, check=False)).zero_loss
     assert main(["construct", str(ring), "--method", "nonseparable", "--cone", "paper", "-o", str(out)]) == 2

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from symtrunc.cli import build_parser, main
+from symtrunc.cli.app import build_parser, main
 from symtrunc.datasets import wine_path
 from symtrunc.io.json import load_network
 
@@ -233,7 +233,7 @@ def test_label_matrix(tmp_path, squares, capsys):
     code, _, err = run(capsys, "verify", net, squares, "-q")  # default: the network's matrix
     assert code == 0, err
     # the outputs are the columns of Y, exactly
-    from symtrunc.data import load_data
+    from symtrunc.data.labeled import load_data
 
     outputs = load_network(net).forward(load_data(squares)).tolist()
     assert [str(v) for v in outputs[0]] == ["2", "1"]

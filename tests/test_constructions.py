@@ -10,7 +10,7 @@ import symtrunc
 from symtrunc.constructions.clustered import check_clustered, construct_clustered
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import OverlapCertificate
-from symtrunc.separability import NotSLSCertificate, find_sls
+from symtrunc.geometry.separability import NotSLSCertificate, find_sls
 from strategies import clustered_data, random_data
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,7 +65,7 @@ def test_random_data_either_verifies_or_is_refused_with_certificate(data):
             for j, overlap in blocked.items():
                 assert isinstance(overlap, OverlapCertificate)
                 if prefix == ():  # re-check the first-step certificates against the data exactly
-                    from symtrunc.separability import _sets
+                    from symtrunc.geometry.separability import _sets
 
                     order = [j] + [k for k in range(data.Q) if k != j]
                     inside, outside = _sets(data, order, [])
@@ -87,7 +87,7 @@ def test_not_sls_gives_exact_certificate():
     cert = info.value.certificate
     assert cert.complete and set(cert.first_step_blocked()) == {0, 1}
     overlap = cert.first_step_blocked()[0]
-    from symtrunc.separability import _sets
+    from symtrunc.geometry.separability import _sets
 
     inside, outside = _sets(data, [0, 1], [])
     assert overlap.check(inside, outside)

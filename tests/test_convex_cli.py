@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from symtrunc.cli import main
+from symtrunc.cli.app import main
 from symtrunc.convex import (
     ConvexProgram,
     RegressionData,
@@ -191,7 +191,7 @@ def test_many_decimals_enumerate_exactly(capsys, tmp_path):
 def test_missing_cvxpy_is_one_line(tmp_path, capsys, monkeypatch):
     import sys
 
-    from symtrunc.cli import main
+    from symtrunc.cli.app import main
 
     p = tmp_path / "reg.csv"
     p.write_text("x1,x2,y\n1,0,1\n0,1,2\n1,1,0\n2,1,1\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Tests of :mod:`symtrunc.data`: exact reading, derived quantities and input validation."""
+"""Tests of :mod:`symtrunc.data.labeled`: exact reading, derived quantities and input validation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symtrunc.data import LabeledData, load_data
+from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, SymtruncError
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

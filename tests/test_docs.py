@@ -31,5 +31,5 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
                           str(src), str(out)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     pages = {p.name for p in (out / "_autosummary").glob("*.html")}
-    assert {"symtrunc.plot.html", "symtrunc.polygon.html", "symtrunc.classifier.html"} <= pages
-    assert "truncation_steps" in (out / "_autosummary" / "symtrunc.polygon.html").read_text(encoding="utf-8")
+    assert {"symtrunc.plot.html", "symtrunc.plot.polygon.html", "symtrunc.classifier.html"} <= pages
+    assert "truncation_steps" in (out / "_autosummary" / "symtrunc.plot.polygon.html").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from symtrunc.exact.lp import OverlapCertificate, Separator, simplest_between, strictly_separate
 from symtrunc.exact.matrix import identity, pinv, qmatrix
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.truncation import PolyhedralCone, TruncationMap, relu
+from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap, relu
 
 small = st.fractions(min_value=-5, max_value=5, max_denominator=6)
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import symtrunc
-from symtrunc import cli_io
-from symtrunc.data import LabeledData
+from symtrunc.cli import io as cli_io
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.explain import Explanation, explain
+from symtrunc.explanation import Explanation, explain
 from symtrunc.exact.matrix import column
 from symtrunc.io.trained import import_network
-from symtrunc.truncation import TruncationMap
+from symtrunc.geometry.truncation import TruncationMap
 
 
 @pytest.fixture(scope="module")

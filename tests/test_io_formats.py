@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symtrunc
-from symtrunc import cli_io
-from symtrunc.data import LabeledData
+from symtrunc.cli import io as cli_io
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.rounding import round_q
 from symtrunc.io.export import FORMATS, ExportReport, atomic_write, export, float_layers

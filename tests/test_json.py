@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symtrunc
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import FormatError, SymtruncError
 from symtrunc.io.json import (
     FORMAT_NETWORK,

@@ -15,7 +15,7 @@ from l2_data import clustered_l2_data
 from strategies import random_data
 
 from symtrunc.constructions.clustered import construct_clustered
-from symtrunc.constructions.configurations import build_configuration, paper_values
+from symtrunc.claims.configurations import build_configuration, paper_values
 from symtrunc.constructions.deep_l2 import construct_deep_l2, degeneracy, truncate
 from symtrunc.constructions.shallow_l2 import (
     barycentric_noise,
@@ -23,13 +23,13 @@ from symtrunc.constructions.shallow_l2 import (
     opnorm_bound,
 )
 from symtrunc.constructions.two_layer import construct_two_layer
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 from symtrunc.exact.matrix import columns_matrix, identity, qmatrix
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.truncation import PolyhedralCone, TruncationMap, relu
-from symtrunc.verify.costs import costs, optimal_output_layer
-from symtrunc.verify.exact import verify
-from symtrunc.verify.minimality import local_minimality
+from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap, relu
+from symtrunc.loss import costs, optimal_output_layer
+from symtrunc.verification.exact import verify
+from symtrunc.claims.minimality import local_minimality
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 small = st.fractions(min_value=-3, max_value=3, max_denominator=4)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from symtrunc.cli import main
+from symtrunc.cli.app import main
 
 
 def _params(tmp_path, doc, name="p.json"):

@@ -12,7 +12,7 @@ import symtrunc
 from symtrunc.constructions.clustered import check_clustered
 from symtrunc.exact.lp import Separator
 from symtrunc.exact.matrix import identity, qmatrix, qvector
-from symtrunc.latex import (
+from symtrunc.latex.printer import (
     Fragment,
     LatexOptions,
     SymtruncLatexPrinter,
@@ -27,8 +27,8 @@ from symtrunc.latex import (
     to_latex,
     to_markdown,
 )
-from symtrunc.report import document
-from symtrunc.truncation import PolyhedralCone, TruncationMap
+from symtrunc.latex.report import document
+from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap
 
 POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
 LABELS = [1, 1, 1, 1, 2, 2, 2, 2]

@@ -17,11 +17,11 @@ import symtrunc
 from benchmarks.synthetic import sls_data
 from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.matrix import identity, qmatrix, to_float
-from symtrunc.lower import FloatNetwork, LayerStructure, detect_structure, lower
+from symtrunc.lowering.float_network import FloatNetwork, LayerStructure, detect_structure, lower
 from symtrunc.network import ReLUNetwork
 from strategies import clustered_data
 
-lower_mod = importlib.import_module("symtrunc.lower")  # the module (symtrunc.lower is the function)
+lower_mod = importlib.import_module("symtrunc.lowering.float_network")  # the module (symtrunc.lower is the function)
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 ENGINES = ("numpy", "numba") if HAVE_NUMBA else ("numpy",)
 
@@ -494,7 +494,7 @@ def test_numba_engine_inputs_chunks_threads(small_net):
 
 @needs_numba
 def test_compiled_kernel_matches_its_python_source():
-    from symtrunc.kernels import compiled_forward, forward_blocks, pack
+    from symtrunc.lowering.kernels import compiled_forward, forward_blocks, pack
 
     rng = np.random.default_rng(5)
     n, k = 6, 2
@@ -521,14 +521,14 @@ def test_numpy_fallback_without_numba(small_net, monkeypatch):
     X = to_float(data.X)
     labels = [data.classes[j] for j in data.y]
     ref = lower(net).forward(X, engine="numpy")
-    monkeypatch.setitem(sys.modules, "symtrunc.kernels", None)  # as if numba were not installed
+    monkeypatch.setitem(sys.modules, "symtrunc.lowering.kernels", None)  # as if numba were not installed
     f = lower(net)
     np.testing.assert_array_equal(f.forward(X), ref)  # "auto" falls back to the NumPy path
     assert f.predict(X).tolist() == labels
     with pytest.raises(DataError, match=r"symtrunc\[fast\]"):
         f.forward(X, engine="numba")
     monkeypatch.undo()
-    kernels = importlib.import_module("symtrunc.kernels")
+    kernels = importlib.import_module("symtrunc.lowering.kernels")
     monkeypatch.setattr(kernels, "numba", None)  # the module itself without numba
     assert kernels.compiled_forward() is None
     with pytest.raises(DataError, match="numba"):
@@ -544,13 +544,13 @@ def test_engine_errors_and_lazy_import(small_net):
     for engine in ENGINES:
         with pytest.raises(DataError, match="threads"):
             f.forward(np.zeros((3, 8)), engine=engine, threads=0)
-    code = "import sys, symtrunc; print('numba' in sys.modules, 'symtrunc.kernels' in sys.modules)"
+    code = "import sys, symtrunc; print('numba' in sys.modules, 'symtrunc.lowering.kernels' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.split() == ["False", "False"]
 
 
 def test_auto_engine_uses_the_kernel_only_for_enough_rows(small_net):
-    from symtrunc.lower import AUTO_NUMBA_MIN_ROWS
+    from symtrunc.lowering.float_network import AUTO_NUMBA_MIN_ROWS
 
     net, _ = small_net
     f = lower(net)

@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 from l2_data import clustered_l2_data
 
 import symtrunc
-from symtrunc.constructions.configurations import build_configuration, configurations, paper_values
+from symtrunc.claims.configurations import build_configuration, configurations, paper_values
 from symtrunc.constructions.deep_l2 import truncate
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.matrix import columns_matrix, qmatrix, qvector
 from symtrunc.exact.rational import to_q
 from symtrunc.network import ReLUNetwork
-from symtrunc.verify.costs import fitted_objective, optimal_output_layer
-from symtrunc.verify.minimality import _perturbed, hidden_gradient, local_minimality, refitted_cost
+from symtrunc.loss import fitted_objective, optimal_output_layer
+from symtrunc.claims.minimality import _perturbed, hidden_gradient, local_minimality, refitted_cost
 
 SETTINGS = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,14 +16,14 @@ from symtrunc.constructions.nonseparable import (
     construct_nonseparable,
     find_enclosing_simplex,
     lift_cone,
-    nonseparable_claims,
 )
-from symtrunc.data import LabeledData
+from symtrunc.claims.nonseparable import nonseparable_claims
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import OverlapCertificate, strictly_separate
 from symtrunc.exact.matrix import exact_rows, qmatrix
 from symtrunc.network import Layer
-from symtrunc.verify.exact import verify
+from symtrunc.verification.exact import verify
 
 INNER = [[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1], ["1/2", "1/2"]]
 OUTER = [[5, 0], [0, 5], [-5, 0], [0, -5], [4, 4], [-4, 4], [-4, -4], [4, -4], [3, -4]]

@@ -1,4 +1,4 @@
-"""Tests of the exact plane geometry (:mod:`symtrunc.polygon`) and the pictures (:mod:`symtrunc.plot`).
+"""Tests of the exact plane geometry (:mod:`symtrunc.plot.polygon`) and the pictures (:mod:`symtrunc.plot`).
 
 Polygon vertices are compared exactly; the pictures are rendered with the Agg backend into memory.
 """
@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symtrunc
-from symtrunc.cli import main
+from symtrunc.cli.app import main
 from symtrunc.errors import DataError
 from symtrunc.exact.matrix import qmatrix
 from symtrunc.network import ReLUNetwork
-from symtrunc.polygon import Plane, Polygon, decision_regions, linear_regions, truncation_steps
+from symtrunc.plot.polygon import Plane, Polygon, decision_regions, linear_regions, truncation_steps
 
 SQUARES = symtrunc.LabeledData.from_arrays(
     [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb"))
@@ -200,7 +200,7 @@ def _png(fig) -> bytes:
 
 def test_plot_steps_renders_2d_and_projected():
     pytest.importorskip("matplotlib")
-    from symtrunc.plot import plot_decision_regions, plot_step, plot_steps
+    from symtrunc.plot.figures import plot_decision_regions, plot_step, plot_steps
 
     fig = plot_steps(symtrunc.construct(SQUARES), SQUARES)
     assert [ax.get_title() for ax in fig.axes] == [
@@ -238,7 +238,7 @@ def test_cli_plot(tmp_path, capsys):
 
 
 def test_import_symtrunc_does_not_import_matplotlib():
-    code = "import sys, symtrunc, symtrunc.plot, symtrunc.polygon; print('matplotlib' in sys.modules)"
+    code = "import sys, symtrunc, symtrunc.plot, symtrunc.plot.polygon; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -9,7 +9,8 @@ import time
 import pytest
 import sympy
 
-from symtrunc import cli_latex, proofs
+from symtrunc import proofs
+from symtrunc.cli import latex as cli_latex
 from symtrunc.errors import DataError
 from symtrunc.proofs._core import Algebra, Domain, Prover, _poly_sign, psd_decomposition
 

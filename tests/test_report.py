@@ -8,11 +8,11 @@ import subprocess
 import pytest
 
 import symtrunc
-from symtrunc import cli_latex
+from symtrunc.cli import latex as cli_latex
 from symtrunc.errors import DataError, FormatError
 from symtrunc.io.json import save_network
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.report import PREAMBLE, build_report, document, write_report
+from symtrunc.latex.report import PREAMBLE, build_report, document, write_report
 
 POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
 LABELS = [1, 1, 1, 1, 2, 2, 2, 2]

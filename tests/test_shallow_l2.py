@@ -14,12 +14,12 @@ from symtrunc.constructions.shallow_l2 import (
     construct_shallow_upper,
     identity_regime_features,
     opnorm_bound,
-    shallow_claims,
 )
-from symtrunc.data import LabeledData
+from symtrunc.claims.shallow import shallow_claims
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.verify.costs import costs, optimal_output_layer
+from symtrunc.loss import costs, optimal_output_layer
 
 # Q = 2 = M, deviations NOT in the direction space of the affine hull of the means
 SQUARE = LabeledData.from_arrays([[4, 0], [6, 0], [0, 3], [1, 5], [-1, 4]], list("aabbb"))

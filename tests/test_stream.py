@@ -5,7 +5,7 @@ import pytest
 
 import symtrunc
 from symtrunc.errors import DataError
-from symtrunc.stream import map_chunks, open_source, progress_bar
+from symtrunc.data.stream import map_chunks, open_source, progress_bar
 
 
 def _collect(src, size):

@@ -11,13 +11,13 @@ import symtrunc.constructions.two_layer as tl
 from symtrunc.constructions.two_layer import (
     construct_two_layer,
     first_layer,
-    two_layer_claims,
 )
-from symtrunc.data import LabeledData
+from symtrunc.claims.two_layer import two_layer_claims
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.network import Layer
-from symtrunc.truncation import relu
-from symtrunc.verify.exact import verify
+from symtrunc.geometry.truncation import relu
+from symtrunc.verification.exact import verify
 
 FOUR = LabeledData.from_arrays(
     [[12, 0, 0, 0], [11, 1, 0, 0], [0, 12, 0, 0], [1, 11, 1, 0], [0, 0, 12, 0], [0, 1, 11, 0],

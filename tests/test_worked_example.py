@@ -4,7 +4,7 @@ import pytest
 
 import symtrunc
 from symtrunc.exact.matrix import qmatrix, qvector
-from symtrunc.truncation import TruncationMap
+from symtrunc.geometry.truncation import TruncationMap
 
 POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
 LABELS = [1, 1, 1, 1, 2, 2, 2, 2]

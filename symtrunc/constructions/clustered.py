@@ -12,7 +12,7 @@ Layer ``l`` collapses class ``l`` to ``p_l = x̄_{0,l} + μ_l f_l`` with ``μ_l 
 
 Examples
 --------
->>> from symtrunc.data import LabeledData
+>>> from symtrunc.data.labeled import LabeledData
 >>> d = LabeledData.from_arrays([[10, 0], [11, 0], [0, 10], [0, 11]], ["a", "a", "b", "b"])
 >>> hyp = check_clustered(d)
 >>> hyp.delta_squared, hyp.condition_4_2, hyp.condition_4_6
@@ -31,9 +31,11 @@ from typing import Any
 import flint
 
 from symtrunc.constructions.common import assemble, build_cone, layer_sets
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
+from symtrunc.exact.matrix import qmatrix, rows
 from symtrunc.exact.rational import to_q
+from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.network import ReLUNetwork
 
 __all__ = ["ClusteredHypotheses", "check_clustered", "construct_clustered", "THEOREM_CLUSTERED"]
@@ -141,7 +143,7 @@ def construct_clustered(
     ----------
     data : LabeledData
     cone : {"rational", "paper"}
-        Cone recipe (see :mod:`symtrunc.constructions.cones`); ``"paper"`` uses one common angle
+        Cone recipe (see :mod:`symtrunc.geometry.cones`); ``"paper"`` uses one common angle
         ``θ* ∈ [π/2, π)`` above ``max_j θ_{*,j}`` in every layer, as the proposition does.
     mu : sequence, optional
         ``μ_l / δ ∈ (2, 3)`` per class (rational); default ``5/2``. Exposes the degenerate family.
@@ -234,8 +236,6 @@ def _representatives(data, layers, bases, widths):
     with shrinking widths, the class means pushed through the actual truncation maps."""
     if widths is None or widths == [data.M] * data.Q:
         return bases
-    from symtrunc.exact.matrix import qmatrix, rows
-    from symtrunc.truncation import TruncationMap
 
     maps = []
     for layer, w in zip(layers, widths):

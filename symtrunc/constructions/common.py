@@ -7,12 +7,19 @@ from typing import Any
 
 import flint
 
-from symtrunc.constructions.cones import ConeLayer, paper_cone, rational_cone
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import HypothesisError, VerificationError
-from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, rows, str_rows
+from symtrunc.exact.matrix import (
+    columns_matrix,
+    exact_rows,
+    pinv,
+    qmatrix,
+    rows,
+    str_rows,
+)
+from symtrunc.geometry.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.network import ReLUNetwork
-from symtrunc.verify.exact import verify
+from symtrunc.verification.exact import verify
 
 __all__ = ["CONES", "build_cone", "layer_sets", "assemble"]
 

@@ -22,13 +22,13 @@ Hypotheses (checked exactly, or with certified arb intervals where angles enter)
 Exactness: ``f_l`` and ``μ_l`` are irrational, the collapsed points are not. Paper A's ``μ_l`` is
 parametrized here by the rational fraction ``t_l`` of the way from ``x̄_{0,l}`` to ``x̄``:
 ``x̄_{0,l}[μ_l] = x̄_{0,l} + t_l (x̄ - x̄_{0,l})``, ``μ_l = -t_l |x̄ - x̄_{0,l}|`` (exact sympy number).
-``W_* R_l`` is built by :func:`~symtrunc.constructions.cones.paper_cone` (rational Householder
+``W_* R_l`` is built by :func:`~symtrunc.geometry.cones.paper_cone` (rational Householder
 ``R_l``, rational ``λ ≤ λ(θ_*, θ_Q)``), and every sign Lemma 4.1 needs is then checked exactly;
 the network is verified exactly (zero loss, layer invariants) before it is returned.
 
 Examples
 --------
->>> from symtrunc.data import LabeledData
+>>> from symtrunc.data.labeled import LabeledData
 >>> d = LabeledData.from_arrays([[10, 0], [11, 0], [0, 10], [0, 11]], ["a", "a", "b", "b"])
 >>> res = construct_deep_l2(d)
 >>> res.network.widths, res.t
@@ -52,16 +52,16 @@ import flint
 
 from symtrunc.constructions.clustered import _dot
 from symtrunc.constructions.common import assemble, build_cone
-from symtrunc.constructions.cones import ConeLayer
-from symtrunc.data import LabeledData, load_data
+from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError, UncertifiedError
 from symtrunc.exact.lp import simplest_between
 from symtrunc.exact.matrix import columns_matrix, exact_rows, identity, zeros
 from symtrunc.exact.rational import to_q
+from symtrunc.geometry.cones import ConeLayer
+from symtrunc.geometry.truncation import TruncationMap
+from symtrunc.loss import costs
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.truncation import TruncationMap
-from symtrunc.verify.costs import costs
-from symtrunc.verify.exact import verify
+from symtrunc.verification.exact import verify
 
 __all__ = [
     "DeepL2Hypotheses",
@@ -205,7 +205,7 @@ def check_deep_l2(data: Any, *, c0: Any = None, theta_star: Any = None) -> DeepL
     HypothesisError
         If ``M ≠ Q``, ``c0`` is not in ``(0, 1/4)`` or ``theta_star`` is not in ``(max_j θ_{*,j}, π)``.
 
-    >>> from symtrunc.data import LabeledData
+    >>> from symtrunc.data.labeled import LabeledData
     >>> d = LabeledData.from_arrays([[10, 0], [11, 0], [0, 10], [0, 11]], ["a", "a", "b", "b"])
     >>> h = check_deep_l2(d)
     >>> h.condition_2_14, h.condition_2_52, h.holds
@@ -569,7 +569,7 @@ def degeneracy(data: Any, t_a: Sequence[Any] | None = None, t_b: Sequence[Any] |
 
     Default: the default ``t`` and, for ``t_b``, a second admissible choice per class.
 
-    >>> from symtrunc.data import LabeledData
+    >>> from symtrunc.data.labeled import LabeledData
     >>> d = LabeledData.from_arrays([[10, 0], [11, 0], [0, 10], [0, 11]], ["a", "a", "b", "b"])
     >>> a, b = degeneracy(d)
     >>> a.mu != b.mu, a.costs["class_weighted"], b.costs["class_weighted"]

@@ -8,7 +8,7 @@ classes and the earlier base points. The output layer is ``W^(Q+1) = Y [p_1 ... 
 
 Examples
 --------
->>> from symtrunc.data import LabeledData
+>>> from symtrunc.data.labeled import LabeledData
 >>> d = LabeledData.from_arrays([[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]],
 ...                             [1, 1, 1, 1, 2, 2, 2, 2])
 >>> net = construct_sls(d, normals=[[-1, 1], [1, -1]], t=["3/4", "3/4"])  # the dossier's §5.2 choice
@@ -28,13 +28,13 @@ from typing import Any
 import flint
 
 from symtrunc.constructions.common import assemble, build_cone, layer_sets
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import Separator
 from symtrunc.exact.matrix import qvector
 from symtrunc.exact.rational import to_q
+from symtrunc.geometry.separability import SLSStep, find_sls
 from symtrunc.network import ReLUNetwork
-from symtrunc.separability import SLSStep, find_sls
 
 __all__ = ["construct_sls", "THEOREM_SLS"]
 
@@ -93,7 +93,7 @@ def construct_sls(
     ----------
     data : LabeledData
     order : sequence of labels, optional
-        Collapse order (default: found by :func:`symtrunc.separability.find_sls`).
+        Collapse order (default: found by :func:`symtrunc.geometry.separability.find_sls`).
     cone : {"rational", "paper"}
         ``"rational"``: ``W^(l) = ε_l I + u h_lᵀ`` (exact, small numbers). ``"paper"``: the paper's
         ``W_θ R_l`` with rational λ and a rational Householder reflection (signs certified).

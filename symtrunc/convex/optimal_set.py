@@ -40,6 +40,8 @@ from symtrunc.convex.program import ConvexProgram, ConvexSolution
 from symtrunc.errors import DataError, UncertifiedError
 from symtrunc.exact.matrix import pinv
 from symtrunc.exact.rational import q_to_sympy, to_q
+from symtrunc.convex.certificate import certify_weights
+from symtrunc.convex.planted import correlation_vectors
 
 __all__ = ["OptimalSet", "exact_optimal_set", "float_optimal_set"]
 
@@ -267,8 +269,6 @@ def exact_optimal_set(program: ConvexProgram, W: flint.fmpq_mat) -> OptimalSet:
     UncertifiedError
         If ``W`` is not certified optimal with gap exactly 0, or a projection is not exact.
     """
-    from symtrunc.convex.certificate import certify_weights
-    from symtrunc.convex.planted import correlation_vectors
 
     cert = certify_weights(program, W)
     if cert.gap_bound != 0:

@@ -39,13 +39,14 @@ from symtrunc.convex.program import ConvexProgram, ConvexSolution
 from symtrunc.convex.solvers import solve
 from symtrunc.errors import VerificationError
 from symtrunc.exact.rational import to_q
+from symtrunc.convex.planted import correlation_vectors
+from symtrunc.convex.optimal_set import float_optimal_set
 
 __all__ = ["PathPoint", "RegularizationPath", "lambda_max", "regularization_path"]
 
 
 def lambda_max(program: ConvexProgram) -> tuple[flint.fmpq, float]:
     """``(λ_max², λ_max)``: exact square and float value of the smallest ``λ`` with ``w* = 0``."""
-    from symtrunc.convex.planted import correlation_vectors
 
     sq = max((v.transpose() * v)[0, 0] for v in correlation_vectors(program, program.data.y))
     return sq, float(np.sqrt(float(sq)))
@@ -173,7 +174,6 @@ def regularization_path(program: ConvexProgram, lams=None, *, n_lams: int = 20, 
         W = sol.weights
         mn = None
         if min_norm:
-            from symtrunc.convex.optimal_set import float_optimal_set
 
             mn = float_optimal_set(sol).min_norm_weights() if sol.active else np.zeros_like(W)
         pts.append(PathPoint(prog.lam, sol.objective, sol.penalty_sum, sol.gap, len(sol.active), W, sol.fit,

@@ -41,6 +41,7 @@ import numpy as np
 from symtrunc.convex.regression import RegressionData
 from symtrunc.errors import DataError, UncertifiedError
 from symtrunc.exact.lp import Separator, strictly_separate
+from symtrunc.errors import VerificationError
 
 __all__ = ["ActivationPatterns", "enumerate_patterns", "sample_patterns", "patterns_from_masks",
            "count_chambers", "cover_count", "in_general_position"]
@@ -123,7 +124,6 @@ class ActivationPatterns:
         ...
         symtrunc.errors.VerificationError: pattern list is incomplete: 5 chambers listed, 6 exist (Zaslavsky)
         """
-        from symtrunc.errors import VerificationError
 
         if not self.open or not self.check(data):
             raise VerificationError("a pattern's witness is not strictly inside its chamber", {"patterns": self.method})

@@ -42,6 +42,7 @@ from symtrunc.convex.patterns import ActivationPatterns, enumerate_patterns
 from symtrunc.convex.regression import RegressionData
 from symtrunc.errors import DataError
 from symtrunc.exact.rational import to_q
+from symtrunc.convex.cones import project_float
 
 __all__ = ["ConvexProgram", "ConvexSolution", "lam_to_scnn", "lam_from_scnn"]
 
@@ -197,7 +198,6 @@ class ConvexProgram:
 
     def dual_norms(self, r: np.ndarray) -> np.ndarray:
         """``‖Π_{C_b}(Z_b^T r)‖`` per block (float NNLS); dual feasibility is ``<= λ``."""
-        from symtrunc.convex.cones import project_float
 
         S = self.correlations(r)
         if self.gated:

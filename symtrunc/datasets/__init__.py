@@ -17,7 +17,7 @@ from __future__ import annotations
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from symtrunc.data import LabeledData
+from symtrunc.data.labeled import LabeledData
 
 __all__ = ["load_wine", "wine_path"]
 

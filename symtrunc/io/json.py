@@ -165,5 +165,5 @@ def load_network(path: str | Path) -> ReLUNetwork:
 
 
 def save_certificate(certificate: Any, path: str | Path) -> None:
-    """Write a :class:`~symtrunc.verify.Certificate` as JSON (format ``symtrunc.certificate``)."""
+    """Write a :class:`~symtrunc.verification.Certificate` as JSON (format ``symtrunc.certificate``)."""
     Path(path).write_text(json.dumps(certificate.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

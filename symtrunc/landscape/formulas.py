@@ -22,7 +22,7 @@ from symtrunc.landscape.inertia import inertia
 from symtrunc.landscape.loss import hessian
 from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 from symtrunc.landscape.piecewise import pieces, residual
-from symtrunc.latex import (
+from symtrunc.latex.printer import (
     Fragment,
     latex_matrix,
     latex_number,

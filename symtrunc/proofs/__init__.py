@@ -28,6 +28,9 @@ from types import ModuleType
 
 from symtrunc.errors import DataError
 from symtrunc.proofs._core import Domain, ProofResult, Prover, Step
+from symtrunc.latex.printer import Fragment
+from symtrunc.latex.report import document
+from symtrunc.latex.printer import tex_escape
 
 __all__ = [
     "Domain",
@@ -81,7 +84,6 @@ def run(name: str, variant: str | None = None) -> ProofResult:
     if variant is not None:
         from dataclasses import replace
 
-        from symtrunc.latex import tex_escape
 
         result = replace(result, claim=r"\emph{Deliberately false variant:} " + tex_escape(mod.VARIANTS[variant])
                          + ". (The true claim: " + result.claim + ")")
@@ -117,8 +119,6 @@ def results_table(results: Sequence[ProofResult]) -> str:
 
 def proofs_document(results: Sequence[ProofResult], fmt: str = "latex") -> str:
     """A standalone LaTeX document (or Markdown) with every proof sketch."""
-    from symtrunc.latex import Fragment
-    from symtrunc.report import document
 
     frag = Fragment()
     claims = [r for r in results if r.variant is None]

@@ -43,7 +43,7 @@ import sympy
 from sympy.core.function import Application
 from sympy.polys.matrices import DomainMatrix
 
-from symtrunc.latex import Fragment, SymtruncLatexPrinter, tex_escape
+from symtrunc.latex.printer import Fragment, SymtruncLatexPrinter, tex_escape
 
 __all__ = ["STATUSES", "Algebra", "Domain", "ProofResult", "Prover", "Step", "latex", "symbolic_matrix",
            "symbolic_vector", "run_proof"]
@@ -216,6 +216,10 @@ class ProofResult:
     def fragment(self) -> Fragment:
         """The proof as a renderer-neutral :class:`~symtrunc.latex.Fragment`."""
         return _result_fragment(self)
+
+    def __symtrunc_latex__(self, options: Any) -> Fragment:
+        """The printer protocol of :func:`symtrunc.latex.to_latex` (options do not apply)."""
+        return self.fragment()
 
     def __str__(self) -> str:
         v = f" [false variant: {self.variant}]" if self.variant else ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy
 
-from symtrunc.latex import Fragment
+from symtrunc.latex.printer import Fragment
 from symtrunc.proofs._core import Domain, ProofResult, Prover, run_proof
 
 NAME = "base_points"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import sympy
 
-from symtrunc.latex import Fragment
+from symtrunc.latex.printer import Fragment
 from symtrunc.proofs._core import Domain, ProofResult, Prover, latex, psd_decomposition, run_proof
 
 NAME = "cone_lemma"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sympy
 
-from symtrunc.latex import Fragment
+from symtrunc.latex.printer import Fragment
 from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, run_proof
 
 NAME = "l2_identities"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy
 
-from symtrunc.latex import Fragment
+from symtrunc.latex.printer import Fragment
 from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector, run_proof
 
 NAME = "proposition_3_2"

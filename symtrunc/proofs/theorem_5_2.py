@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sympy
 
-from symtrunc.latex import Fragment
+from symtrunc.latex.printer import Fragment
 from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector, run_proof
 
 NAME = "theorem_5_2"

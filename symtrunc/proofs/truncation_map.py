@@ -18,7 +18,7 @@ import itertools
 
 import sympy
 
-from symtrunc.latex import Fragment
+from symtrunc.latex.printer import Fragment
 from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, latex, run_proof
 
 NAME = "truncation_map"

@@ -1,0 +1,113 @@
+"""Subcommands ``export``, ``import`` and ``explain`` of the ``symtrunc`` command line.
+
+:func:`register` adds them to the sub-parsers of :func:`symtrunc.cli.build_parser`::
+
+    symtrunc export net.json --to onnx -o net.onnx [--dtype float64|float32]
+    symtrunc import trained.onnx -o net.json [--format onnx] [--floats]
+    symtrunc explain net.json wine.csv [--json explanation.json]
+
+Handlers return the exit code (0) and raise :class:`~symtrunc.errors.SymtruncError`
+subclasses on errors, which :func:`symtrunc.cli.main` prints as one line (exit code 2 for
+input errors, 1 for a network outside the hypotheses of the truncation-map lemmas).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from symtrunc.io.export import DTYPES, FORMATS, atomic_write, export
+from symtrunc.io.trained import IMPORT_FORMATS, import_network
+
+__all__ = ["register"]
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    net = import_network(args.network)
+    report = export(net, args.output, to=args.to, dtype=args.dtype)
+    if not args.quiet:
+        print(f"exported:  {report}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    exact = False if args.floats else None
+    net = import_network(args.file, format=args.format, exact=exact)
+    report = export(net, args.output, to="json")
+    if not args.quiet:
+        info = net.construction or {}
+        how = (f"rationalized {info.get('dtype')} weights exactly" if info.get("rationalized")
+               else "recovered the exact rationals stored in the file")
+        print(f"network:   {' -> '.join(map(str, net.widths))} ({net.parameter_count().total} parameters), "
+              f"{how}")
+        print(f"saved:     {report.path}")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from symtrunc.data.labeled import load_data
+    from symtrunc.explanation import explain
+
+    net = import_network(args.network)
+    data = load_data(args.data)
+    ex = explain(net, data)
+    if args.json:
+        atomic_write(args.json, json.dumps(ex.to_dict(), indent=1, ensure_ascii=False) + "\n")
+    if not args.quiet:
+        print(ex.to_text())
+    return 0
+
+
+def _format_choice(value: str) -> str:
+    v = value.lower()
+    if v not in FORMATS:
+        raise argparse.ArgumentTypeError(f"invalid choice {value!r} (choose from {', '.join(FORMATS)})")
+    return v
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``export``, ``import`` and ``explain`` subcommands."""
+    e = subparsers.add_parser(
+        "export", help="write a network as ONNX, safetensors, PyTorch, JAX (.npz), npz or JSON",
+        description="Round the exact weights of NETWORK to float64/float32 (correctly rounded) and write "
+        "them in an interchange format, atomically. ONNX: Gemm+Relu graph (opset 17, IR 10); "
+        "safetensors and torch: nn.Sequential(Linear, ReLU, ...) state-dict keys 0.weight, 0.bias, "
+        "2.weight, ...; jax: Flax params/Dense_k/kernel (in, out) and equinox layers/k/weight (out, in) "
+        "in one .npz; npz: W0, b0, ... plus exact numerator/denominator arrays. Every format also "
+        "stores the exact rationals, so 'symtrunc import' recovers the exact network. Prints the "
+        "largest weight rounding error.")
+    e.add_argument("network", help="network file (exact JSON, or any file 'symtrunc import' reads)")
+    e.add_argument("--to", type=_format_choice, metavar="{" + ",".join(FORMATS) + "}",
+                   help="output format (default: from the suffix of -o: .onnx, .safetensors, .pt, .npz, .json)")
+    e.add_argument("--dtype", choices=DTYPES, default="float64", help="float type of the weights (default float64)")
+    e.add_argument("-o", "--output", required=True, help="file to write")
+    e.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    e.set_defaults(func=_cmd_export)
+
+    i = subparsers.add_parser(
+        "import", help="read a trained fully connected ReLU network exactly and save it as JSON",
+        description="Read FILE (ONNX Gemm/MatMul+Add/Relu chain, safetensors or PyTorch state dict of "
+        "Linear layers, .npz with W0, b0, ... or the JAX layout) and save it as exact JSON. Float "
+        "weights become the exact binary fractions they store; files written by 'symtrunc export' "
+        "give back the exact rationals.")
+    i.add_argument("file", help="network file to read")
+    i.add_argument("-o", "--output", required=True, help="network JSON file to write")
+    i.add_argument("--format", choices=IMPORT_FORMATS, help="file format (default: from the suffix and contents)")
+    i.add_argument("--floats", action="store_true",
+                   help="ignore exact rationals stored in the file and rationalize its float weights")
+    i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    i.set_defaults(func=_cmd_import)
+
+    x = subparsers.add_parser(
+        "explain", help="which points each layer keeps, collapses or projects (truncation-map view)",
+        description="For every ReLU layer l and class, count the training points in the forward cone "
+        "(unchanged), the backward cone (collapsed to the apex p = -W^+ b) or elsewhere (projected onto "
+        "a face), computed exactly from the cumulative parameters W^(l), b^(l) and the truncated points "
+        "(Lemma 2.1 of arXiv 2504.18710; widening layers by Lemma 2.2), and how far each class is from "
+        "collapse (its largest cone coordinate max a_i; collapsed iff <= 0).")
+    x.add_argument("network", help="network file (exact JSON, or any file 'symtrunc import' reads)")
+    x.add_argument("data", help="data file (.csv: features then label; .npz: arrays X, y)")
+    x.add_argument("--json", help="also write the exact explanation as JSON")
+    x.add_argument("-q", "--quiet", action="store_true", help="print nothing (with --json)")
+    x.set_defaults(func=_cmd_explain)
+

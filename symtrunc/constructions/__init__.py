@@ -1,0 +1,96 @@
+"""The front door of the construction engine: :func:`construct`.
+
+Examples
+--------
+>>> import symtrunc
+>>> data = symtrunc.LabeledData.from_arrays(
+...     [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb"))
+>>> net = symtrunc.construct(data)
+>>> net.widths, net.construction["order"]
+((2, 2, 2, 2), ['a', 'b'])
+>>> symtrunc.verify(net, data).zero_loss
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symtrunc.constructions.clustered import construct_clustered
+from symtrunc.constructions.deep_l2 import deep_l2_network
+from symtrunc.constructions.nonseparable import construct_nonseparable
+from symtrunc.constructions.sls import construct_sls
+from symtrunc.data.labeled import load_data
+from symtrunc.errors import DataError
+from symtrunc.network import ReLUNetwork
+
+__all__ = ["construct", "METHODS"]
+
+METHODS = ("sls", "clustered", "deep_l2", "nonseparable")
+
+
+def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
+    """Build an exactly verified zero-loss ReLU network for labeled data.
+
+    Parameters
+    ----------
+    data : LabeledData, path (.csv/.npz) or array
+        See :func:`symtrunc.data.labeled.load_data`.
+    method : {"sls", "clustered", "deep_l2", "nonseparable"}
+        ``"sls"``: Theorem 5.2 (sequentially linearly separable data; order, hyperplanes and
+        base points found automatically). ``"clustered"``: Proposition 4.1. ``"deep_l2"``:
+        Theorem 2.3 of arXiv 2309.10639 (``M = Q``). ``"nonseparable"``: Theorem 3.3 of
+        arXiv 2504.18710 (binary data, one class inside a simplex; a path is read without the
+        standing-assumption check, since concentric data have dependent class means).
+    **options
+        Passed to :func:`~symtrunc.constructions.sls.construct_sls` (``order``, ``cone``,
+        ``normals``, ``t``, ``angles``, ``epsilon``) or
+        :func:`~symtrunc.constructions.clustered.construct_clustered` (``cone``, ``mu``,
+        ``widths``, ``check_hypotheses``) or
+        :func:`~symtrunc.constructions.deep_l2.construct_deep_l2` (``cone``, ``layers``, ``t``,
+        ``c0``, ``theta_star``) or
+        :func:`~symtrunc.constructions.nonseparable.construct_nonseparable` (``inner``,
+        ``simplex``, ``height``, ``tries``, ``finish``; ``cone`` may only be ``"rational"``, the
+        cone that construction uses).
+
+    Returns
+    -------
+    ReLUNetwork
+        Already verified exactly (zero loss and layer invariants).
+
+    Raises
+    ------
+    HypothesisError
+        If the data violate the theorem's hypotheses (carries the exact certificate).
+    DataError
+        If the data are malformed.
+    """
+    if method not in METHODS:
+        raise DataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if method == "nonseparable":
+        return _nonseparable(load_data(data, check=False), **options)
+    data = load_data(data)
+    if method == "sls":
+        return construct_sls(data, **options)
+    if method == "clustered":
+        return construct_clustered(data, **options)
+    return deep_l2_network(data, **options)
+
+
+def _nonseparable(data: Any, cone: str | None = None, **options: Any) -> ReLUNetwork:
+    """Theorem 3.3 of arXiv 2504.18710; its second layer is always the rational cone.
+
+    >>> from symtrunc.data.labeled import LabeledData
+    >>> pts = [[0, 0], [1, 0], [0, 1], [5, 0], [0, 5], [-5, -5]]
+    >>> ring = LabeledData.from_arrays(pts, list("iiiooo"), check=False)
+    >>> construct(ring, "nonseparable").widths
+    (2, 3, 3, 2)
+    >>> construct(ring, "nonseparable", cone="paper")
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.DataError: no 'paper' cone recipe for the nonseparable construction (it uses the rational cone)
+    """
+
+    if cone not in (None, "rational"):
+        raise DataError(f"no {cone!r} cone recipe for the nonseparable construction (it uses the rational cone)")
+    return construct_nonseparable(data, **options)

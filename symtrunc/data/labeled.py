@@ -1,0 +1,459 @@
+"""Labeled training data with exact rational coordinates.
+
+:class:`LabeledData` holds the points of ``Q`` classes in ``R^M`` exactly, the label
+matrix ``Y`` (column ``j`` is the target ``y_j`` of class ``j``) and the derived
+quantities of Chen & Muñoz Ewald (arXiv 2405.07098, §2): class means, the barycenter
+of the means, deviations and δ.
+
+Examples
+--------
+>>> from symtrunc.data.labeled import LabeledData
+>>> d = LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], ["a", "a", "b", "b"])
+>>> d.N, d.M, d.Q, d.classes
+(4, 2, 2, ('a', 'b'))
+>>> d.mean(0).transpose(), d.barycenter.transpose()
+([5/2, 0], [5/4, 5/4])
+>>> d.delta_squared
+1/4
+>>> LabeledData.from_arrays([["0.1", 1], [1, "0.1"]], [0, 1]).X[0, 0]
+1/10
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import flint
+import numpy as np
+
+from symtrunc.errors import DataError
+from symtrunc.exact.matrix import identity, qmatrix
+from symtrunc.exact.rational import to_q
+
+__all__ = ["LabeledData", "load_data"]
+
+
+@dataclass(frozen=True)
+class LabeledData:
+    """Exact labeled data: points ``X`` (N x M), class indices ``y`` and label matrix ``Y``.
+
+    Build instances with :meth:`from_arrays`, :meth:`from_csv`, :meth:`from_npz` or
+    :func:`load_data`; they validate the input and the standing assumptions.
+
+    Attributes
+    ----------
+    X : flint.fmpq_mat
+        Points as rows, shape ``(N, M)``.
+    y : tuple of int
+        Class index (``0..Q-1``) of each point.
+    classes : tuple
+        The user's labels in output order: class ``j`` has label ``classes[j]``.
+    Y : flint.fmpq_mat
+        Invertible ``(Q, Q)`` label matrix; column ``j`` is the target of class ``j``.
+    feature_names : tuple of str or None
+        Column names when the source had a header.
+    """
+
+    X: flint.fmpq_mat
+    y: tuple[int, ...]
+    classes: tuple[Any, ...]
+    Y: flint.fmpq_mat
+    feature_names: tuple[str, ...] | None = field(default=None, compare=False)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_arrays(
+        cls,
+        X: Any,
+        y: Sequence[Any],
+        *,
+        classes: Sequence[Any] | None = None,
+        Y: Any = None,
+        feature_names: Sequence[str] | None = None,
+        check: bool = True,
+    ) -> "LabeledData":
+        """Build data from points and labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, M)
+            Numbers of any exact-convertible type: int, str decimals (read exactly),
+            Fraction, sympy Rational, float (its exact binary value), numpy arrays.
+        y : sequence of hashable labels, length N
+        classes : sequence, optional
+            Output order of the labels (default: sorted order of the labels present).
+            Every listed class must have at least one point.
+        Y : array-like of shape (Q, Q), optional
+            Label matrix, column ``j`` the target of ``classes[j]``; default the identity
+            (one-hot labels). Must be invertible.
+        feature_names : sequence of str, optional
+        check : bool
+            Validate the standing assumptions (at least 2 classes, Q <= M, linearly
+            independent class means, no point under two labels).
+
+        Raises
+        ------
+        DataError
+            With a one-line explanation of what is wrong.
+
+        >>> LabeledData.from_arrays([[1, 0], [0, 1]], [0, 0])
+        Traceback (most recent call last):
+        ...
+        symtrunc.errors.DataError: only 1 class found; at least 2 classes are needed
+        """
+        Xq = _points_matrix(X)
+        labels = list(np.asarray(y).tolist()) if isinstance(y, np.ndarray) else list(y)
+        if len(labels) != Xq.nrows():
+            raise DataError(f"{Xq.nrows()} points but {len(labels)} labels")
+        try:
+            present = set(labels)
+        except TypeError:
+            raise DataError("labels y must be a flat sequence of hashable labels (one per point)") from None
+        if classes is None:
+            try:
+                classes = sorted(present)
+            except TypeError:
+                classes = sorted(present, key=repr)
+        classes = tuple(classes)
+        if len(set(classes)) != len(classes):
+            raise DataError("the list of classes has repeated labels")
+        missing = [c for c in classes if c not in present]
+        if missing:
+            raise DataError(f"class {missing[0]!r} has no points (empty class)")
+        unknown = present - set(classes)
+        if unknown:
+            raise DataError(f"label {sorted(map(repr, unknown))[0]} is not in the list of classes")
+        index = {c: j for j, c in enumerate(classes)}
+        Q = len(classes)
+        Yq = identity(Q) if Y is None else qmatrix(Y, name="label matrix Y")
+        data = cls(
+            X=Xq,
+            y=tuple(index[c] for c in labels),
+            classes=classes,
+            Y=Yq,
+            feature_names=tuple(feature_names) if feature_names is not None else None,
+        )
+        if check:
+            data.validate()
+        return data
+
+    @classmethod
+    def from_csv(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+        """Read a CSV file: feature columns, then the label in the last column.
+
+        A header row is detected when its feature cells are not numbers. Decimal
+        strings are read exactly. Keyword arguments go to :meth:`from_arrays`.
+
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "d.csv")
+        >>> with open(p, "w") as f: _ = f.write("u,v,label\\n0.1,0,x\\n0,0.1,y\\n")
+        >>> d = LabeledData.from_csv(p)
+        >>> d.feature_names, d.classes, d.X[0, 0]
+        (('u', 'v'), ('x', 'y'), 1/10)
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as e:
+            raise DataError(f"cannot read {path}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise DataError(f"{path} is not a UTF-8 text CSV file") from None
+        reader = csv.reader(io.StringIO(text))
+        rows, lines = [], []
+        for r in reader:
+            if r and any(c.strip() for c in r):
+                rows.append(r)
+                lines.append(reader.line_num)
+        if not rows:
+            raise DataError(f"{path} has no data rows")
+        header = None
+        if _is_header(rows[0]):
+            header, rows, lines = rows[0], rows[1:], lines[1:]
+            if not rows:
+                raise DataError(f"{path} has a header but no data rows")
+        width = len(rows[0])
+        if width < 2:
+            raise DataError(f"{path}: need at least one feature column and a label column")
+        for i, r in enumerate(rows):
+            if len(r) != width:
+                raise DataError(
+                    f"{path}, line {lines[i]}: {len(r)} columns, expected {width} (ragged rows)"
+                )
+        X = []
+        for i, r in enumerate(rows):
+            row = []
+            for k, cell in enumerate(r[:-1]):
+                try:
+                    row.append(to_q(cell.strip()))
+                except DataError as e:
+                    raise DataError(f"{path}, line {lines[i]}, column {k + 1}: {e}") from None
+            X.append(row)
+        labels = [_label(r[-1]) for r in rows]
+        names = tuple(h.strip() for h in header[:-1]) if header else None
+        kwargs.setdefault("feature_names", names)
+        return cls.from_arrays(X, labels, **kwargs)
+
+    @classmethod
+    def from_npz(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+        """Read arrays ``X`` (N x M) and ``y`` (N) from an ``.npz`` file (no pickle).
+
+        Float arrays are converted exactly (binary fractions).
+        """
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if "X" not in z or "y" not in z:
+                    raise DataError(f"{path} must contain arrays 'X' and 'y' (found {sorted(z)})")
+                X, y = z["X"], z["y"]
+        except (OSError, ValueError) as e:
+            if isinstance(e, DataError):
+                raise
+            raise DataError(f"cannot read {path} as .npz: {e}") from None
+        if X.ndim != 2:
+            raise DataError(f"{path}: X must be 2-dimensional, got shape {X.shape}")
+        if y.ndim != 1:
+            raise DataError(f"{path}: y must be 1-dimensional, got shape {y.shape}")
+        return cls.from_arrays(X, y.tolist(), **kwargs)
+
+    @classmethod
+    def from_npy(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+        """Read a 2-D ``.npy`` array whose last column is the label (no pickle)."""
+        path = Path(path)
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read {path} as .npy: {e}") from None
+        if arr.ndim != 2 or arr.shape[1] < 2:
+            raise DataError(f"{path}: expected a 2-D array whose last column is the label")
+        labels = arr[:, -1]
+        if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+            labels = labels.astype(np.int64)  # a float column of whole numbers holds integer labels
+        return cls.from_arrays(arr[:, :-1], labels.tolist(), **kwargs)
+
+    # ---------------------------------------------------------------- validation
+    def validate(self) -> None:
+        """Check the standing assumptions of the constructions.
+
+        Raises
+        ------
+        DataError
+            If there are fewer than 2 classes, a point carries two labels, Q > M,
+            the class means are linearly dependent or Y is singular.
+        """
+        Q, M = self.Q, self.M
+        if Q < 2:
+            raise DataError(f"only {Q} class found; at least 2 classes are needed")
+        if self.Y.nrows() != Q or self.Y.ncols() != Q:
+            raise DataError(f"label matrix Y must be {Q} x {Q}, got {self.Y.nrows()} x {self.Y.ncols()}")
+        if self.Y.rank() < Q:
+            raise DataError("label matrix Y is singular; the class targets must be linearly independent")
+        seen: dict[tuple, int] = {}
+        A, _ = self.X.numer_denom()  # integer rows hash fast (fmpz) and identify points exactly
+        for i, row in enumerate(A.tolist()):
+            j = seen.setdefault(tuple(row), self.y[i])
+            if j != self.y[i]:
+                coords = ", ".join(str(self.X[i, k]) for k in range(self.M))
+                raise DataError(
+                    f"point {i} ({coords}) appears under two labels: "
+                    f"{self.classes[j]!r} and {self.classes[self.y[i]]!r}"
+                )
+        if Q > M:
+            raise DataError(
+                f"{Q} classes in dimension {M}: the theorems need Q <= M, because the Q class "
+                "means (and the Q collapsed points the output layer maps to the labels) must be "
+                "linearly independent"
+            )
+        if self.means.rank() < Q:
+            raise DataError(
+                "the class means are linearly dependent: the constructions collapse each class to "
+                "a point on the segment from its mean to the barycenter and the output layer must "
+                "map these Q points to Q independent labels, so the means must be linearly "
+                "independent (tip: append a constant feature 1 to make affinely independent means "
+                "linearly independent)"
+            )
+
+    # ----------------------------------------------------------------- geometry
+    @property
+    def N(self) -> int:
+        """Number of points."""
+        return self.X.nrows()
+
+    @property
+    def M(self) -> int:
+        """Input dimension."""
+        return self.X.ncols()
+
+    @property
+    def Q(self) -> int:
+        """Number of classes."""
+        return len(self.classes)
+
+    @cached_property
+    def class_indices(self) -> tuple[tuple[int, ...], ...]:
+        """Row indices of each class, in class order."""
+        idx: list[list[int]] = [[] for _ in range(self.Q)]
+        for i, j in enumerate(self.y):
+            idx[j].append(i)
+        return tuple(tuple(v) for v in idx)
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """Number of points ``N_j`` per class."""
+        return tuple(len(v) for v in self.class_indices)
+
+    def points(self, j: int) -> flint.fmpq_mat:
+        """The points of class ``j`` as an ``(N_j, M)`` matrix."""
+        rows = self.X.tolist()
+        return qmatrix([rows[i] for i in self.class_indices[j]])
+
+    @cached_property
+    def means(self) -> flint.fmpq_mat:
+        """Class means as columns: ``X0^red = [x̄_{0,1} ... x̄_{0,Q}]``, shape ``(M, Q)``."""
+        rows = self.X.tolist()
+        cols = []
+        for idx in self.class_indices:
+            s = [sum((rows[i][k] for i in idx), flint.fmpq(0)) / len(idx) for k in range(self.M)]
+            cols.append(s)
+        return flint.fmpq_mat(self.M, self.Q, [cols[j][k] for k in range(self.M) for j in range(self.Q)])
+
+    def mean(self, j: int) -> flint.fmpq_mat:
+        """Mean of class ``j`` as an ``(M, 1)`` column."""
+        return flint.fmpq_mat(self.M, 1, [self.means[k, j] for k in range(self.M)])
+
+    @cached_property
+    def barycenter(self) -> flint.fmpq_mat:
+        """Barycenter of the class means ``x̄ = (1/Q) Σ_j x̄_{0,j}`` (not the mean of all points)."""
+        return flint.fmpq_mat(
+            self.M, 1, [sum((self.means[k, j] for j in range(self.Q)), flint.fmpq(0)) / self.Q
+                        for k in range(self.M)]
+        )
+
+    @cached_property
+    def delta_squared(self) -> flint.fmpq:
+        """``δ²``: the largest squared distance of a point from its class mean (exact)."""
+        rows = self.X.tolist()
+        best = flint.fmpq(0)
+        for i, row in enumerate(rows):
+            j = self.y[i]
+            d2 = sum(((row[k] - self.means[k, j]) ** 2 for k in range(self.M)), flint.fmpq(0))
+            best = max(best, d2)
+        return best
+
+    @property
+    def delta(self):
+        """``δ`` as an exact sympy number (a square root of :attr:`delta_squared`)."""
+        import sympy
+
+        return sympy.sqrt(sympy.Rational(int(self.delta_squared.p), int(self.delta_squared.q)))
+
+    def deviations(self, j: int) -> flint.fmpq_mat:
+        """Deviations ``x - x̄_{0,j}`` of class ``j`` as rows, shape ``(N_j, M)``."""
+        m = [self.means[k, j] for k in range(self.M)]
+        return qmatrix([[v - m[k] for k, v in enumerate(r)] for r in self.points(j).tolist()])
+
+    @cached_property
+    def Y_ext(self) -> flint.fmpq_mat:
+        """Targets of every point as columns: ``Y^ext``, shape ``(Q, N)``."""
+        return flint.fmpq_mat(self.Q, self.N, [self.Y[k, j] for k in range(self.Q) for j in self.y])
+
+    @cached_property
+    def integer_points(self) -> tuple[flint.fmpz_mat, int]:
+        """``(A, s)`` with ``X^T = A / s``: the points as integer columns, shape ``(M, N)``."""
+        A, s = self.X.transpose().numer_denom()
+        return A, int(s)
+
+    def summary(self) -> str:
+        """One line describing the data.
+
+        >>> LabeledData.from_arrays([[1, 0], [0, 1]], ["a", "b"]).summary()
+        '2 points in R^2, 2 classes (a: 1, b: 1)'
+        """
+        per = ", ".join(f"{c}: {n}" for c, n in zip(self.classes, self.counts))
+        return f"{self.N} points in R^{self.M}, {self.Q} classes ({per})"
+
+
+def load_data(source: Any, y: Sequence[Any] | None = None, **kwargs: Any) -> LabeledData:
+    """Load data from a path (``.csv``, ``.npz``), from arrays, or pass ``LabeledData`` through.
+
+    Parameters
+    ----------
+    source : LabeledData, str, Path or array-like
+    y : sequence, optional
+        Labels when ``source`` is an array.
+    **kwargs
+        Passed to :meth:`LabeledData.from_arrays` (``classes``, ``Y``, ...).
+    """
+    if isinstance(source, LabeledData):
+        return source
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise DataError(f"no such file: {path}")
+        suffix = path.suffix.lower()
+        if suffix == ".npz":
+            return LabeledData.from_npz(path, **kwargs)
+        if suffix == ".npy":
+            return LabeledData.from_npy(path, **kwargs)
+        if suffix in (".csv", ".txt", ""):
+            return LabeledData.from_csv(path, **kwargs)
+        raise DataError(f"unknown data format {suffix!r}: use a .csv, .npz or .npy file")
+    if y is None:
+        raise DataError("labels y are required when data are given as an array")
+    return LabeledData.from_arrays(source, y, **kwargs)
+
+
+# ---------------------------------------------------------------------- helpers
+def _points_matrix(X: Any) -> flint.fmpq_mat:
+    if isinstance(X, (flint.fmpq_mat, flint.fmpz_mat)):
+        return qmatrix(X)
+    if isinstance(X, np.ndarray):
+        if X.ndim != 2:
+            raise DataError(f"points must form a 2-dimensional array, got shape {X.shape}")
+        if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
+            i = int(np.argwhere(~np.isfinite(X))[0][0])
+            raise DataError(f"point {i} has a NaN or infinite coordinate")
+        if X.dtype.kind not in "biufO":
+            raise DataError(f"points must be numeric, got an array of dtype {X.dtype}")
+        X = X.tolist()
+    try:
+        rows = [list(r) if not isinstance(r, (str, bytes)) else [r] for r in X]
+    except TypeError:
+        raise DataError("points must be a 2-dimensional array-like (a sequence of rows)") from None
+    if not rows:
+        raise DataError("no points given")
+    if len(rows[0]) == 0:
+        raise DataError("points have no coordinates")
+    try:
+        return qmatrix(rows, name="points")
+    except DataError as e:
+        raise DataError(str(e).replace("matrix: ", "")) from None
+
+
+def _is_header(row: list[str]) -> bool:
+    # A header has a feature cell that is not a number at all; "nan", "inf", "1/0" and
+    # empty cells are bad numbers of a data row and are reported, not taken for names.
+    for cell in row[:-1]:
+        try:
+            to_q(cell.strip())
+        except DataError:
+            try:
+                if cell.strip():
+                    Decimal(cell.strip().replace("/", "", 1))
+            except InvalidOperation:
+                return True
+    return False
+
+
+def _label(cell: str) -> Any:
+    s = cell.strip()
+    try:
+        return int(s)
+    except ValueError:
+        return s

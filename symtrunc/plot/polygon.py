@@ -1,0 +1,539 @@
+"""Exact plane geometry of truncation maps: convex polygons, sections, linear and decision regions.
+
+Everything here is exact (python-flint ``fmpq``); floats appear only in :meth:`Polygon.to_float`
+and :attr:`Plane.scales`, which exist for drawing. The pictures of :mod:`symtrunc.plot` are
+built from these objects.
+
+* :class:`Polygon` is a convex polygon with rational vertices, cut by half-planes
+  ``a·s + c ≥ 0`` (Sutherland–Hodgman clipping for one convex polygon and one half-plane).
+* :class:`Plane` is the affine plane the pictures live in: ``R^2`` itself, or for ``M > 2`` the
+  plane through the barycenter ``x̄`` and two class means ``x̄_i``, ``x̄_j`` (points are projected
+  orthogonally onto it, cones are cut by it).
+* :func:`truncation_steps` gives, for every ReLU layer ``l``, the forward region
+  ``{W^(l) x + b^(l) ≥ 0}`` and backward region ``{W^(l) x + b^(l) ≤ 0}`` of its truncation
+  map (the cones ``S_+`` and ``S_-`` with apex ``p = -W^+ b`` when ``W^(l)`` is square;
+  Lemma 2.1 of arXiv 2504.18710), the separating hyperplane of the construction, and the
+  truncated points before and after the step (Proposition 3.2 of arXiv 2405.07098).
+* :func:`linear_regions` and :func:`decision_regions` subdivide a box of the plane exactly into
+  the activation regions of a network and the regions where each output is largest.
+
+Examples
+--------
+>>> from symtrunc.plot.polygon import Polygon
+>>> square = Polygon.box(0, 2, 0, 2)
+>>> half = square.clip([1, 1], -2)             # keep x + y - 2 ≥ 0
+>>> half.vertices
+((2, 0), (2, 2), (0, 2))
+>>> half.area
+2
+>>> square.section([1, -1], 0)                 # the diagonal x = y inside the square
+((0, 0), (2, 2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import flint
+import numpy as np
+
+from symtrunc.data.labeled import LabeledData, load_data
+from symtrunc.errors import DataError
+from symtrunc.exact.matrix import column, columns_matrix, identity, qvector, zeros
+from symtrunc.exact.rational import to_q
+from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.explanation import explain
+
+__all__ = [
+    "Polygon",
+    "Plane",
+    "TruncationStep",
+    "LinearRegion",
+    "DecisionRegion",
+    "bounding_box",
+    "truncation_steps",
+    "linear_regions",
+    "decision_regions",
+]
+
+Point = tuple[flint.fmpq, flint.fmpq]
+
+
+def _cross(o: Point, a: Point, b: Point) -> flint.fmpq:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _normalize(points: Sequence[Point]) -> tuple[Point, ...]:
+    """Drop repeated and collinear vertices of a convex polygon given in order."""
+    pts: list[Point] = []
+    for p in points:
+        if not pts or pts[-1] != p:
+            pts.append(p)
+    if len(pts) > 1 and pts[0] == pts[-1]:
+        pts.pop()
+    changed = True
+    while changed and len(pts) >= 3:
+        changed = False
+        for k in range(len(pts)):
+            if _cross(pts[k - 1], pts[k], pts[(k + 1) % len(pts)]) == 0:
+                del pts[k]
+                changed = True
+                break
+    return tuple(pts) if len(pts) >= 3 else ()
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """A convex polygon with exact rational vertices, counterclockwise, without redundant vertices.
+
+    The empty polygon has no vertices; degenerate (zero-area) pieces are empty.
+
+    Attributes
+    ----------
+    vertices : tuple of (fmpq, fmpq)
+    """
+
+    vertices: tuple[Point, ...]
+
+    @classmethod
+    def box(cls, xmin: Any, xmax: Any, ymin: Any, ymax: Any) -> "Polygon":
+        """The rectangle ``[xmin, xmax] × [ymin, ymax]`` (numbers are read exactly).
+
+        >>> Polygon.box(0, "1/2", 0, 1).vertices
+        ((0, 0), (1/2, 0), (1/2, 1), (0, 1))
+        """
+        x0, x1, y0, y1 = (to_q(v) for v in (xmin, xmax, ymin, ymax))
+        if not (x0 < x1 and y0 < y1):
+            raise DataError(f"empty box [{x0}, {x1}] x [{y0}, {y1}]")
+        return cls(((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+
+    @property
+    def is_empty(self) -> bool:
+        """No interior."""
+        return not self.vertices
+
+    @property
+    def area(self) -> flint.fmpq:
+        """Exact area (shoelace formula)."""
+        v = self.vertices
+        twice = sum((v[k - 1][0] * v[k][1] - v[k][0] * v[k - 1][1] for k in range(len(v))), flint.fmpq(0))
+        return twice / 2
+
+    def value(self, a: Sequence[Any], c: Any, point: Point) -> flint.fmpq:
+        """``a·point + c`` exactly."""
+        return to_q(a[0]) * point[0] + to_q(a[1]) * point[1] + to_q(c)
+
+    def clip(self, a: Sequence[Any], c: Any) -> "Polygon":
+        """The part where ``a[0] x + a[1] y + c ≥ 0``.
+
+        >>> Polygon.box(0, 1, 0, 1).clip([-1, 0], "1/3").vertices
+        ((0, 0), (1/3, 0), (1/3, 1), (0, 1))
+        >>> Polygon.box(0, 1, 0, 1).clip([1, 1], -5).is_empty
+        True
+        """
+        if self.is_empty:
+            return self
+        a0, a1, c = to_q(a[0]), to_q(a[1]), to_q(c)
+        vals = [a0 * x + a1 * y + c for x, y in self.vertices]
+        if min(vals) >= 0:        # the line does not cut the interior
+            return self
+        if max(vals) <= 0:
+            return Polygon(())
+        out: list[Point] = []
+        n = len(self.vertices)
+        for k in range(n):
+            P, Q = self.vertices[k], self.vertices[(k + 1) % n]
+            vP, vQ = vals[k], vals[(k + 1) % n]
+            if vP >= 0:
+                out.append(P)
+            if (vP > 0 and vQ < 0) or (vP < 0 and vQ > 0):
+                t = vP / (vP - vQ)
+                out.append((P[0] + t * (Q[0] - P[0]), P[1] + t * (Q[1] - P[1])))
+        return Polygon(_normalize(out))
+
+    def clip_all(self, A: flint.fmpq_mat, c: flint.fmpq_mat, sign: int = 1) -> "Polygon":
+        """The part where every row satisfies ``sign · (A s + c) ≥ 0`` (``A`` is ``k x 2``)."""
+        poly = self
+        for i in range(A.nrows()):
+            poly = poly.clip([sign * A[i, 0], sign * A[i, 1]], sign * c[i, 0])
+        return poly
+
+    def section(self, a: Sequence[Any], c: Any) -> tuple[Point, ...]:
+        """The endpoints of the segment where the line ``a·s + c = 0`` meets the polygon.
+
+        Returns ``()`` when they do not meet and one point when the line only touches a vertex.
+
+        >>> Polygon.box(0, 1, 0, 1).section([1, 0], -2)
+        ()
+        """
+        if to_q(a[0]) == 0 and to_q(a[1]) == 0:
+            raise DataError("a line needs a nonzero normal")
+        inside = self.clip(a, c)
+        on = [v for v in inside.vertices if self.value(a, c, v) == 0]
+        if not on and not inside.is_empty:
+            return ()
+        if inside.is_empty:  # the line may still touch the polygon along an edge or at a vertex
+            on = [v for v in self.vertices if self.value(a, c, v) == 0]
+        return tuple(on)
+
+    def contains(self, point: Sequence[Any]) -> bool:
+        """Whether the closed polygon contains ``point`` (exact).
+
+        >>> Polygon.box(0, 1, 0, 1).contains(["1/2", 1]), Polygon.box(0, 1, 0, 1).contains([2, 0])
+        (True, False)
+        """
+        p = (to_q(point[0]), to_q(point[1]))
+        v = self.vertices
+        return bool(v) and all(_cross(v[k - 1], v[k], p) >= 0 for k in range(len(v)))
+
+    def to_float(self, scales: Sequence[float] = (1.0, 1.0)) -> np.ndarray:
+        """Vertices as a float array of shape ``(k, 2)``, each coordinate times ``scales``."""
+        return np.array([[float(x) * scales[0], float(y) * scales[1]] for x, y in self.vertices],
+                        dtype=float).reshape(-1, 2)
+
+
+@dataclass(frozen=True)
+class Plane:
+    """An affine plane ``{origin + E s : s ∈ R^2}`` of ``R^M`` with orthogonal exact columns ``E``.
+
+    Plane coordinates ``s`` are exact; drawing uses ``s_k · |e_k|`` (:attr:`scales`), so angles
+    and lengths are shown undistorted.
+
+    Attributes
+    ----------
+    origin : flint.fmpq_mat
+        ``M x 1``.
+    basis : flint.fmpq_mat
+        ``M x 2``, orthogonal columns.
+    axes : tuple of str
+        Axis labels.
+    """
+
+    origin: flint.fmpq_mat
+    basis: flint.fmpq_mat
+    axes: tuple[str, str] = ("$x_1$", "$x_2$")
+
+    @classmethod
+    def standard(cls) -> "Plane":
+        """``R^2`` itself."""
+        return cls(zeros(2, 1), identity(2))
+
+    @classmethod
+    def through_means(cls, data: LabeledData, i: Any, j: Any) -> "Plane":
+        """The plane through ``x̄``, ``x̄_i`` and ``x̄_j`` (classes given by label).
+
+        The first axis points from ``x̄`` to ``x̄_i``; the second is ``x̄_j - x̄`` made orthogonal
+        to it (exact Gram–Schmidt without normalization).
+
+        >>> from symtrunc.data.labeled import LabeledData
+        >>> d = LabeledData.from_arrays([[3, 0, 0], [0, 3, 0], [0, 0, 3]], list("abc"))
+        >>> P = Plane.through_means(d, "a", "b")
+        >>> P.basis.transpose()
+        [2,  -1,   -1]
+        [0, 3/2, -3/2]
+        >>> P.coordinates(d.X.transpose())
+        [1, -1/2, -1/2]
+        [0,    1,   -1]
+        """
+        index = {c: k for k, c in enumerate(data.classes)}
+        for c in (i, j):
+            if c not in index:
+                raise DataError(f"unknown class {c!r}; the classes are {', '.join(map(repr, data.classes))}")
+        xbar = data.barycenter
+        u = data.mean(index[i]) - xbar
+        w = data.mean(index[j]) - xbar
+        uu = (u.transpose() * u)[0, 0]
+        if uu == 0:
+            raise DataError(f"the mean of class {i!r} is the barycenter; choose another class")
+        v = w - ((u.transpose() * w)[0, 0] / uu) * u
+        if all(x == 0 for x in v.entries()):
+            raise DataError(f"x̄, the means of {i!r} and {j!r} are collinear: they do not span a plane")
+        return cls(xbar, columns_matrix([u, v]), (f"x̄ → mean of {i}", f"x̄ → mean of {j} (orthogonalized)"))
+
+    @property
+    def dim(self) -> int:
+        """``M``, the dimension of the ambient space."""
+        return self.basis.nrows()
+
+    @property
+    def scales(self) -> tuple[float, float]:
+        """Float lengths ``|e_1|, |e_2|`` of the basis columns (for drawing only)."""
+        return tuple(float(sum(v * v for v in column(self.basis, k).entries())) ** 0.5 for k in range(2))
+
+    def coordinates(self, X: flint.fmpq_mat) -> flint.fmpq_mat:
+        """Exact plane coordinates (``2 x N``) of the orthogonal projections of the columns of ``X``."""
+        if X.nrows() != self.dim:
+            raise DataError(f"points have dimension {X.nrows()}, the plane lives in R^{self.dim}")
+        D = X - columns_matrix([self.origin] * X.ncols()) if X.ncols() else X
+        G = self.basis.transpose() * D
+        n = [(self.basis.transpose() * self.basis)[k, k] for k in range(2)]
+        return flint.fmpq_mat(2, X.ncols(), [G[k, c] / n[k] for k in range(2) for c in range(X.ncols())])
+
+    def restrict(self, W: flint.fmpq_mat, b: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
+        """The affine map ``x ↦ W x + b`` in plane coordinates: ``(W E, W origin + b)``."""
+        return W * self.basis, W * self.origin + b
+
+
+def bounding_box(points: flint.fmpq_mat, margin: Any = "1/6") -> Polygon:
+    """The box around the columns of ``points`` (``2 x N``), each side widened by ``margin`` times
+    the extent in its direction.
+
+    >>> from symtrunc.exact.matrix import qmatrix
+    >>> bounding_box(qmatrix([[0, 6], [0, 3]])).vertices
+    ((-1, -1/2), (7, -1/2), (7, 7/2), (-1, 7/2))
+    """
+    xs, ys = points.tolist()
+    pads = []
+    for v in (xs, ys):
+        span = max(v) - min(v)
+        pads.append(to_q(margin) * span if span > 0 else flint.fmpq(1))
+    return Polygon.box(min(xs) - pads[0], max(xs) + pads[0], min(ys) - pads[1], max(ys) + pads[1])
+
+
+@dataclass(frozen=True)
+class TruncationStep:
+    """What one ReLU layer's truncation map does, drawn in a plane (exact plane coordinates).
+
+    Attributes
+    ----------
+    layer : int
+        ``l`` (1-based).
+    collapsed : tuple
+        Labels of the classes this layer collapses (for Theorem 5.2 networks: class ``l`` of the
+        order).
+    forward, backward : Polygon
+        ``{W^(l) x + b^(l) ≥ 0}`` and ``{W^(l) x + b^(l) ≤ 0}`` inside the box: the forward cone
+        (kept) and the backward cone (collapsed to the apex); cut by the plane when ``M > 2``.
+    apex : tuple of fmpq
+        Plane coordinates of (the projection of) ``p = -W^+ b``.
+    hyperplane : tuple of points
+        Endpoints of the construction's separating hyperplane ``⟨h_l, x - p_l⟩ = 0`` in the box,
+        or ``()`` when the network carries no such metadata.
+    before, after : flint.fmpq_mat
+        Plane coordinates (``2 x N``) of the truncated points ``x^(τ,l-1)`` and ``x^(τ,l)``.
+    regions : tuple of str
+        ``"forward"``, ``"backward"`` or ``"face"`` for each point (exact, in ``R^M``).
+    box : Polygon
+        The box the polygons were clipped to.
+    """
+
+    layer: int
+    collapsed: tuple[Any, ...]
+    forward: Polygon
+    backward: Polygon
+    apex: Point
+    hyperplane: tuple[Point, ...]
+    before: flint.fmpq_mat = field(repr=False)
+    after: flint.fmpq_mat = field(repr=False)
+    regions: tuple[str, ...] = field(default=(), repr=False)
+    box: Polygon | None = field(default=None, repr=False)
+
+
+def _default_plane(data: LabeledData, plane: Plane | None) -> Plane:
+    if plane is not None:
+        if plane.dim != data.M:
+            raise DataError(f"the plane lives in R^{plane.dim} but the data in R^{data.M}")
+        return plane
+    if data.M == 2:
+        return Plane.standard()
+    return Plane.through_means(data, data.classes[0], data.classes[1])
+
+
+def truncation_steps(
+    net: ReLUNetwork, data: Any, plane: Plane | None = None, box: Polygon | None = None
+) -> tuple[TruncationStep, ...]:
+    """The exact picture of every ReLU layer of ``net`` acting on ``data``.
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+    data : LabeledData or path
+    plane : Plane, optional
+        Default: ``R^2`` for 2-D data, else :meth:`Plane.through_means` of the first two classes.
+    box : Polygon, optional
+        Region drawn, in plane coordinates; default: :func:`bounding_box` of the points, means,
+        barycenter and base points.
+
+    Returns
+    -------
+    tuple of TruncationStep
+
+    Examples
+    --------
+    >>> import symtrunc
+    >>> d = symtrunc.LabeledData.from_arrays(
+    ...     [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb"))
+    >>> net = symtrunc.construct(d, normals=[[-1, 1], [1, -1]], t=["3/4", "3/4"])
+    >>> s1 = truncation_steps(net, d, box=Polygon.box(-1, 4, -1, 4))[0]
+    >>> s1.collapsed, s1.apex
+    (('a',), (7/4, 5/4))
+    >>> s1.backward.vertices
+    ((-1, -1), (4, -1), (4, 5/4), (7/4, 5/4), (-1, -1/8))
+    >>> s1.hyperplane
+    ((-1/2, -1), (4, 7/2))
+    >>> s1.after.tolist()[0][:4]                    # the four points of class a collapse to p_1
+    [7/4, 7/4, 7/4, 7/4]
+    """
+
+    data = load_data(data)
+    plane = _default_plane(data, plane)
+    ex = explain(net, data)
+    if box is None:
+        extra = [data.barycenter] + [data.mean(j) for j in range(data.Q)]
+        extra += [layer.apex for layer in ex.layers if not layer.lifted]
+        pts = columns_matrix([column(data.X.transpose(), i) for i in range(data.N)] + extra)
+        box = bounding_box(plane.coordinates(pts))
+    steps_meta = (net.construction or {}).get("steps") or []
+    before = plane.coordinates(data.X.transpose())
+    out = []
+    for k, layer in enumerate(ex.layers):
+        if layer.lifted:
+            raise DataError(
+                f"layer {layer.index} widens the space to R^{layer.dim} (Lemma 2.2); its cones cannot be "
+                "drawn in the input plane"
+            )
+        A, c = plane.restrict(layer.W, layer.b)
+        forward = box.clip_all(A, c, 1)
+        backward = box.clip_all(A, c, -1)
+        apex_s = plane.coordinates(layer.apex)
+        hyper: tuple[Point, ...] = ()
+        meta = steps_meta[k] if k < len(steps_meta) else {}
+        if "normal" in meta and "base_point" in meta:
+            h, p = qvector(meta["normal"]), qvector(meta["base_point"])
+            if h.nrows() == data.M:
+                a = (h.transpose() * plane.basis)
+                if a[0, 0] != 0 or a[0, 1] != 0:
+                    hyper = box.section([a[0, 0], a[0, 1]], (h.transpose() * (plane.origin - p))[0, 0])
+        after = plane.coordinates(layer.truncated)
+        collapsed = tuple(c.label for c in layer.classes if c.collapsed)
+        out.append(TruncationStep(layer.index, collapsed, forward, backward,
+                                  (apex_s[0, 0], apex_s[1, 0]), hyper, before, after, layer.regions, box))
+        before = after
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class LinearRegion:
+    """A piece of the plane on which the network is one affine map.
+
+    Attributes
+    ----------
+    polygon : Polygon
+    pattern : tuple of tuple of bool
+        Which ReLU neurons are active (pre-activation ``≥ 0``), layer by layer.
+    A, c : flint.fmpq_mat
+        The network's output on the piece is ``A s + c`` (``A`` is ``d_L x 2``).
+    """
+
+    polygon: Polygon
+    pattern: tuple[tuple[bool, ...], ...]
+    A: flint.fmpq_mat = field(repr=False)
+    c: flint.fmpq_mat = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DecisionRegion:
+    """A convex piece of the plane where output ``index`` (class ``label``) is a largest output."""
+
+    polygon: Polygon
+    index: int
+    label: Any
+
+
+def _restricted_layers(net: ReLUNetwork, plane: Plane | None) -> tuple[Layer, ...]:
+    plane = plane or (Plane.standard() if net.input_dim == 2 else None)
+    if plane is None:
+        raise DataError(f"the network has {net.input_dim} inputs: give a Plane to draw it on")
+    if plane.dim != net.input_dim:
+        raise DataError(f"the plane lives in R^{plane.dim} but the network has {net.input_dim} inputs")
+    first = net.layers[0]
+    W, b = plane.restrict(first.W, first.b)
+    return (Layer(W, b, first.activation),) + net.layers[1:]
+
+
+def linear_regions(net: ReLUNetwork, box: Polygon, plane: Plane | None = None) -> tuple[LinearRegion, ...]:
+    """Exact subdivision of ``box`` into the pieces where ``net`` is affine.
+
+    Every ReLU neuron's pre-activation is affine on the current piece; the piece is cut along
+    its zero line into an active and an inactive part (zero-area parts are dropped).
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+    box : Polygon
+        In plane coordinates.
+    plane : Plane, optional
+        Required when the network has more than 2 inputs.
+
+    Examples
+    --------
+    >>> from symtrunc.network import ReLUNetwork
+    >>> relu_x = ReLUNetwork.from_rows([([[1, 0]], [0], "relu"), ([[1]], [0], "identity")])
+    >>> [(r.polygon.vertices, r.pattern) for r in linear_regions(relu_x, Polygon.box(-1, 1, 0, 1))]
+    [(((0, 0), (1, 0), (1, 1), (0, 1)), ((True,),)), (((-1, 0), (0, 0), (0, 1), (-1, 1)), ((False,),))]
+    """
+    layers = _restricted_layers(net, plane)
+    pieces = [(box, (), identity(2), zeros(2, 1))]   # (polygon, pattern, A, c): current value A s + c
+    for layer in layers:
+        new = []
+        for poly, pattern, A, c in pieces:
+            Z, z = layer.W * A, layer.W * c + layer.b
+            if layer.activation != "relu":
+                new.append((poly, pattern, Z, z))
+                continue
+            parts = [(poly, ())]
+            for i in range(Z.nrows()):
+                split = []
+                constant = Z[i, 0] == 0 and Z[i, 1] == 0
+                for part, pat in parts:
+                    # a constant pre-activation does not cut: one side only (ReLU(0) = 0 either way)
+                    for active in ((z[i, 0] >= 0,) if constant else (True, False)):
+                        s = 1 if active else -1
+                        piece = part.clip([s * Z[i, 0], s * Z[i, 1]], s * z[i, 0])
+                        if not piece.is_empty:
+                            split.append((piece, pat + (active,)))
+                parts = split
+            for part, pat in parts:
+                D = flint.fmpq_mat(Z.nrows(), Z.nrows(), [int(i == j and pat[i]) for i in range(Z.nrows())
+                                                           for j in range(Z.nrows())])
+                new.append((part, pattern + (pat,), D * Z, D * z))
+        pieces = new
+    return tuple(LinearRegion(p, pat, A, c) for p, pat, A, c in pieces)
+
+
+def decision_regions(
+    net: ReLUNetwork, box: Polygon, plane: Plane | None = None, labels: Sequence[Any] | None = None
+) -> tuple[DecisionRegion, ...]:
+    """Exact pieces of ``box`` where each output of ``net`` is a largest one (argmax regions).
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+    box : Polygon
+        In plane coordinates.
+    plane : Plane, optional
+        Required when the network has more than 2 inputs.
+    labels : sequence, optional
+        Output labels (default ``net.classes``, else ``0..d_L-1``).
+
+    Examples
+    --------
+    >>> from symtrunc.network import ReLUNetwork
+    >>> net = ReLUNetwork.from_rows([([[1, 0], [-1, 0]], [0, 0], "identity")], classes=("R", "L"))
+    >>> [(r.label, r.polygon.vertices) for r in decision_regions(net, Polygon.box(-1, 1, 0, 1))]
+    [('R', ((0, 0), (1, 0), (1, 1), (0, 1))), ('L', ((-1, 0), (0, 0), (0, 1), (-1, 1)))]
+    """
+    labels = tuple(labels if labels is not None else (net.classes or range(net.output_dim)))
+    out = []
+    for region in linear_regions(net, box, plane):
+        A, c = region.A, region.c
+        for k in range(A.nrows()):
+            poly = region.polygon
+            for j in range(A.nrows()):
+                if j != k:
+                    poly = poly.clip([A[k, 0] - A[j, 0], A[k, 1] - A[j, 1]], c[k, 0] - c[j, 0])
+            if not poly.is_empty:
+                out.append(DecisionRegion(poly, k, labels[k]))
+    return tuple(out)
