@@ -57,7 +57,7 @@ print("(4.2):", hyp.condition_4_2, "| (4.6):", hyp.condition_4_6)
 
 # %%
 net = symtrunc.construct(data, method="clustered")
-print([(s["class"], s["base_point"], s["mu_over_delta"]) for s in net.construction["steps"]])
+print([(s.label, s.base_point, s.mu_over_delta_target, s.mu_over_delta_squared) for s in net.construction.steps])
 print(symtrunc.verify(net, data).table())
 box = Polygon.box(-2, 16, -2, 16)
 plot_steps(net, data, box=box)

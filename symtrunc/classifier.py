@@ -5,8 +5,11 @@ training data (Theorem 5.2 for ``method="sls"``, Proposition 4.1 for ``method="c
 proves exactly that it interpolates them; ``predict`` evaluates the network exactly and returns
 the label of the largest output. The class follows scikit-learn's conventions (parameters
 stored unchanged by ``__init__``, ``get_params``/``set_params``, learned attributes ending in
-``_``, ``fit`` returns ``self``) without importing scikit-learn, so it works in pipelines,
-``clone`` and ``GridSearchCV``.
+``_``, ``fit`` returns ``self``, ``feature_names_in_`` from pandas ``DataFrame`` columns) without
+importing scikit-learn, so it works in pipelines, ``clone`` and ``GridSearchCV``. scikit-learn is
+optional (the ``sklearn`` extra); when it is installed, :class:`NotFittedError` and
+:class:`DataConversionWarning` are also scikit-learn's classes of the same names, so
+``except sklearn.exceptions.NotFittedError`` catches the classifier's error.
 
 Training data must satisfy the theorem's hypotheses; otherwise ``fit`` raises
 :class:`~symtrunc.errors.HypothesisError` (a ``ValueError``) carrying the exact certificate. It
@@ -28,25 +31,63 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import inspect
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from symtrunc.errors import DataError, SymtruncError
 from symtrunc.constructions.clustered import construct_clustered
 from symtrunc.constructions.sls import construct_sls
 from symtrunc.data.labeled import LabeledData
-from symtrunc.verification import verify
+from symtrunc.errors import DataError, SymtruncError
 from symtrunc.exact.matrix import to_float
+from symtrunc.verification import verify
 
-__all__ = ["TruncationClassifier", "NotFittedError"]
+__all__ = ["TruncationClassifier", "NotFittedError", "DataConversionWarning"]
 
 
 class NotFittedError(SymtruncError, ValueError, AttributeError):
-    """``predict`` or ``score`` was called before ``fit`` (also a ``ValueError`` and an
-    ``AttributeError``, like scikit-learn's exception of the same name)."""
+    """``predict``, ``decision_function`` or ``score`` was called before ``fit``.
+
+    A ``ValueError`` and an ``AttributeError``, like scikit-learn's exception of the same name;
+    when scikit-learn is installed, the error raised is also an instance of
+    ``sklearn.exceptions.NotFittedError``.
+    """
+
+    def __reduce__(self):
+        return _not_fitted, self.args
+
+
+class DataConversionWarning(UserWarning):
+    """The input had to be converted (a column-vector ``y``); scikit-learn's warning of the same
+    name when scikit-learn is installed."""
+
+
+@functools.cache
+def _also_sklearn(cls: type) -> type:
+    """``cls``, also a subclass of scikit-learn's exception or warning of the same name when
+    scikit-learn is installed (imported only here, when the error or warning happens: importing
+    scikit-learn takes seconds)."""
+    try:
+        from sklearn import exceptions  # lazy: optional dependency, slow to import
+    except ImportError:
+        return cls
+    return type(cls.__name__, (cls, getattr(exceptions, cls.__name__)),
+                {"__module__": __name__, "__doc__": cls.__doc__})
+
+
+def _not_fitted(*args: Any) -> NotFittedError:
+    """A :class:`NotFittedError` (also scikit-learn's, when installed)."""
+    return _also_sklearn(NotFittedError)(*args)
+
+
+def _feature_names(X: Any) -> np.ndarray | None:
+    """The column names of a pandas ``DataFrame`` when they are all strings (as scikit-learn)."""
+    names = list(getattr(X, "columns", ()))
+    return np.asarray(names, dtype=object) if names and all(isinstance(n, str) for n in names) else None
 
 
 class TruncationClassifier:
@@ -77,6 +118,9 @@ class TruncationClassifier:
         The class labels (sorted), in output order.
     n_features_in_ : int
         Number of features seen in ``fit``.
+    feature_names_in_ : numpy.ndarray of str
+        The column names of a pandas ``DataFrame`` ``X`` in ``fit`` (only when they are all strings).
+        ``predict`` then checks that its ``DataFrame`` has the same columns in the same order.
     """
 
     def __init__(self, method: str = "sls", cone: str = "rational", order: Any = None,
@@ -99,7 +143,7 @@ class TruncationClassifier:
         """
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any) -> "TruncationClassifier":
+    def set_params(self, **params: Any) -> TruncationClassifier:
         """Set constructor parameters; returns ``self``.
 
         >>> TruncationClassifier().set_params(cone="paper").cone
@@ -128,14 +172,16 @@ class TruncationClassifier:
         return tags
 
     # ------------------------------------------------------------ learning
-    def fit(self, X: Any, y: Any) -> "TruncationClassifier":
+    def fit(self, X: Any, y: Any) -> TruncationClassifier:
         """Construct and verify the network for the training data ``(X, y)``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Read exactly (floats as the binary fractions they store, decimal strings exactly).
+            Read exactly (floats as the binary fractions they store, decimal strings exactly). A
+            pandas ``DataFrame`` with string column names sets :attr:`feature_names_in_`.
         y : array-like of shape (n_samples,)
+            A column vector ``(n_samples, 1)`` is raveled with a :class:`DataConversionWarning`.
 
         Returns
         -------
@@ -160,6 +206,7 @@ class TruncationClassifier:
         if set(options) - known:
             raise DataError(f"unknown option(s) {', '.join(sorted(map(str, set(options) - known)))} for "
                             f"method {self.method!r}; its options are {', '.join(sorted(known))}")
+        names = _feature_names(X)
         X = self._check_X(X)
         labels = self._check_y(y, X.shape[0])
         n_classes = len(set(labels))
@@ -170,9 +217,13 @@ class TruncationClassifier:
         network = recipes[self.method](data, cone=self.cone, **options)
         self.network_ = network
         self.certificate_ = verify(network, data)
-        self.order_ = list(network.construction.get("order", []))
+        self.order_ = list(network.construction.order)
         self.classes_ = np.asarray(data.classes)
         self.n_features_in_ = data.M
+        if names is None:
+            self.__dict__.pop("feature_names_in_", None)  # a refit without names forgets the old ones
+        else:
+            self.feature_names_in_ = names
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -201,12 +252,31 @@ class TruncationClassifier:
     # ------------------------------------------------------------- helpers
     def _outputs(self, X: Any):
         if not hasattr(self, "network_"):
-            raise NotFittedError("this TruncationClassifier is not fitted yet; call fit(X, y) first")
+            raise _not_fitted("this TruncationClassifier is not fitted yet; call fit(X, y) first")
+        self._check_feature_names(X)
         X = self._check_X(X, fitting=False)
         if X.shape[1] != self.n_features_in_:
             raise DataError(f"X has {X.shape[1]} features, but TruncationClassifier is expecting "
                             f"{self.n_features_in_} features as input")
         return self.network_.forward(X)
+
+    def _check_feature_names(self, X: Any) -> None:
+        """Compare the columns of ``X`` with those seen in ``fit`` (scikit-learn's rules and words)."""
+        names, fitted = _feature_names(X), getattr(self, "feature_names_in_", None)
+        kind = type(self).__name__
+        if names is None and fitted is not None:
+            warnings.warn(f"X does not have valid feature names, but {kind} was fitted with feature names",
+                          UserWarning, stacklevel=4)
+        elif names is not None and fitted is None:
+            warnings.warn(f"X has feature names, but {kind} was fitted without feature names",
+                          UserWarning, stacklevel=4)
+        elif names is not None and fitted is not None and names.tolist() != fitted.tolist():
+            unseen = [n for n in names.tolist() if n not in set(fitted.tolist())]
+            missing = [n for n in fitted.tolist() if n not in set(names.tolist())]
+            parts = ([f"unseen at fit time: {', '.join(unseen)}"] if unseen else []) + \
+                    ([f"seen at fit time, yet now missing: {', '.join(missing)}"] if missing else [])
+            raise DataError("The feature names should match those that were passed during fit: "
+                            + ("; ".join(parts) or "they must be in the same order as they were in fit"))
 
     @staticmethod
     def _check_X(X: Any, fitting: bool = True) -> np.ndarray:
@@ -237,6 +307,9 @@ class TruncationClassifier:
             raise DataError("TruncationClassifier requires y to be passed, but the target y is None")
         arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape "
+                          "of y to (n_samples, ), for example using ravel().", _also_sklearn(DataConversionWarning),
+                          stacklevel=3)
             arr = arr.ravel()
         if arr.ndim != 1:
             raise DataError(f"y must be 1-dimensional, got shape {arr.shape}")

@@ -63,11 +63,8 @@ def targets_for(network: Any, data: LabeledData, label_matrix: Any = None) -> li
             raise DataError(f"the network has {Q} outputs but the data have {data.Q} classes")
         Y = data.Y
         return [[Y[r, j] for r in range(Q)] for j in range(data.Q)]
-    Y = network.construction.get("label_matrix")
-    try:
-        Y = identity(Q) if Y is None else qmatrix(Y, name="label matrix")
-    except (DataError, TypeError) as e:
-        raise FormatError(f"construction metadata: invalid label_matrix ({e})") from None
+    rows = network.construction.label_matrix if network.construction is not None else None
+    Y = identity(Q) if rows is None else qmatrix(rows, name="label matrix")  # exact rationals (the record)
     if Y.nrows() != Q or Y.ncols() != Q:
         raise FormatError(f"construction metadata: label_matrix must be {Q} x {Q}")
     index = {c: k for k, c in enumerate(network.classes)}

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,29 +38,48 @@ from typing import Any
 
 import flint
 
-from symtrunc.errors import FormatError
-from symtrunc.exact.matrix import pinv, qmatrix, qvector
-from symtrunc.exact.rational import to_q
-from symtrunc.exact.evaluate import integer_pass_values
 from symtrunc.data.labeled import LabeledData
-from symtrunc.exact.evaluate import exact_forward
+from symtrunc.errors import FormatError
+from symtrunc.exact.evaluate import exact_forward, integer_pass_values
+from symtrunc.exact.matrix import frozen, pinv, qmatrix, qvector
+from symtrunc.exact.rational import to_q
+from symtrunc.records import ConstructionRecord, PaperCount, record_from_json
 
 __all__ = ["Layer", "ReLUNetwork", "ParameterCount"]
 
 ACTIVATIONS = ("relu", "identity")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Layer:
     """One exact affine layer followed by an activation.
+
+    The layer keeps read-only copies of ``W`` and ``b``
+    (:class:`~symtrunc.exact.matrix.FrozenQMatrix`): changing the matrices it was built from
+    does not change it, and its own matrices refuse item assignment, so :attr:`integer_form`
+    and every evaluation plan cached for it stay valid. Build a changed layer instead
+    (:meth:`ReLUNetwork.with_layer`).
 
     Attributes
     ----------
     W : flint.fmpq_mat
-        Weights, shape ``(out, in)``.
+        Weights, shape ``(out, in)`` (read-only).
     b : flint.fmpq_mat
-        Bias, shape ``(out, 1)``.
+        Bias, shape ``(out, 1)`` (read-only).
     activation : {"relu", "identity"}
+
+    Examples
+    --------
+    >>> from symtrunc.exact.matrix import qmatrix
+    >>> W = qmatrix([[1, 2]])
+    >>> layer = Layer(W, qmatrix([[0]]), "identity")
+    >>> W[0, 0] = 5                     # the layer holds its own copy
+    >>> layer.W
+    [1, 2]
+    >>> layer.W[0, 0] += 1
+    Traceback (most recent call last):
+    ...
+    TypeError: exact matrices held by symtrunc objects are read-only; copy with flint.fmpq_mat(M)
     """
 
     W: flint.fmpq_mat
@@ -67,6 +87,8 @@ class Layer:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "W", frozen(qmatrix(self.W, name="W")))
+        object.__setattr__(self, "b", frozen(qmatrix(self.b, name="b")))
         if self.activation not in ACTIVATIONS:
             raise FormatError(f"unknown activation {self.activation!r}; use 'relu' or 'identity'")
         if self.b.ncols() != 1 or self.b.nrows() != self.W.nrows():
@@ -85,16 +107,40 @@ class Layer:
         """``(out, in)``."""
         return (self.W.nrows(), self.W.ncols())
 
+    def __repr__(self) -> str:
+        """Shape and activation only; ``str(layer)`` adds the exact ``W`` and ``b``.
+
+        >>> layer = Layer(qmatrix([[1, "1/2"]]), qmatrix([[0]]), "identity")
+        >>> layer
+        Layer(shape=(1, 2), activation='identity')
+        >>> print(layer)
+        Layer(shape=(1, 2), activation='identity')
+        W:
+        [1, 1/2]
+        b:
+        [0]
+        """
+        return f"Layer(shape={self.shape}, activation={self.activation!r})"
+
+    def __str__(self) -> str:
+        return f"{self!r}\nW:\n{self.W}\nb:\n{self.b}"
+
     @cached_property
     def integer_form(self) -> tuple[flint.fmpz_mat, int]:
-        """``([e·A | d·c], d·e)`` with ``W = A/d``, ``b = c/e`` integer: the homogeneous integer map."""
+        """``([e·A | d·c], d·e)`` with ``W = A/d``, ``b = c/e`` integer: the homogeneous integer map.
+
+        Computed once; the matrix is read-only, like the layer.
+
+        >>> Layer(qmatrix([["1/2", 1]]), qmatrix([["1/3"]])).integer_form
+        ([3, 6, 2], 6)
+        """
         A, d = self.W.numer_denom()
         c, e = self.b.numer_denom()
         d, e = int(d), int(e)
         out, inp = self.shape
         Ar, cr = A.tolist(), c.tolist()
         rows = [[v * e for v in Ar[i]] + [cr[i][0] * d] for i in range(out)]
-        return flint.fmpz_mat(rows), d * e
+        return frozen(flint.fmpz_mat(rows)), d * e
 
 
 def _layer_from_strings(m: int, n: int, W: list[str], b: list[str], activation: str) -> Layer:
@@ -115,33 +161,49 @@ class ParameterCount:
         return self.weights + self.biases
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ReLUNetwork:
     """An exact fully connected ReLU network.
+
+    ``repr(net)`` is one short line (widths, number of classes, method, theorem); ``str(net)``
+    (``print(net)``, ``symtrunc info``) describes the construction, widths, parameter counts and
+    every layer. The exact weights are ``net.layers[k].W`` and ``net.layers[k].b``.
 
     Attributes
     ----------
     layers : tuple of Layer
-        Hidden layers use ``"relu"``, the last layer ``"identity"``.
+        Hidden layers use ``"relu"``, the last layer ``"identity"``. Layers are immutable, so a
+        network is too.
     classes : tuple
         Labels in output order (may be empty for a plain function).
-    construction : Mapping
-        Free-form, JSON-friendly metadata: theorem, order, base points, ...
+    construction : ConstructionRecord or None
+        The typed, immutable record of the theorem that built the network
+        (:mod:`symtrunc.records`: theorem, label matrix, collapse steps, ...). A JSON-shaped
+        mapping, as in network files, is read with :func:`~symtrunc.records.record_from_json`.
     """
 
     layers: tuple[Layer, ...]
     classes: tuple[Any, ...] = ()
-    construction: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    construction: ConstructionRecord | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        object.__setattr__(self, "classes", tuple(self.classes))
+        if isinstance(self.construction, Mapping):  # the JSON form (files, older callers)
+            object.__setattr__(self, "construction", record_from_json(self.construction))
         if not self.layers:
             raise FormatError("a network needs at least one layer")
+        for k, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise FormatError(f"layer {k + 1} is a {type(layer).__name__}, not a Layer")
         for k in range(1, len(self.layers)):
-            if self.layers[k].W.ncols() != self.layers[k - 1].W.nrows():
+            if self.layers[k].shape[1] != self.layers[k - 1].shape[0]:
                 raise FormatError(
-                    f"layer {k + 1} takes {self.layers[k].W.ncols()} inputs but layer {k} "
-                    f"has {self.layers[k - 1].W.nrows()} outputs"
+                    f"layer {k + 1} takes {self.layers[k].shape[1]} inputs but layer {k} "
+                    f"has {self.layers[k - 1].shape[0]} outputs"
                 )
+        if self.construction is not None:
+            self.construction.check_fits(self.input_dim, self.output_dim)
 
     # -------------------------------------------------------------- building
     @classmethod
@@ -189,17 +251,17 @@ class ReLUNetwork:
     @property
     def input_dim(self) -> int:
         """``d_0``."""
-        return self.layers[0].W.ncols()
+        return self.layers[0].shape[1]
 
     @property
     def output_dim(self) -> int:
         """``d_L``."""
-        return self.layers[-1].W.nrows()
+        return self.layers[-1].shape[0]
 
     @property
     def widths(self) -> tuple[int, ...]:
         """``(d_0, d_1, ..., d_L)``."""
-        return (self.input_dim,) + tuple(layer.W.nrows() for layer in self.layers)
+        return (self.input_dim,) + tuple(layer.shape[0] for layer in self.layers)
 
     @property
     def depth(self) -> int:
@@ -234,6 +296,52 @@ class ReLUNetwork:
         layers = list(self.layers)
         layers[k] = layer
         return ReLUNetwork(tuple(layers), self.classes, self.construction)
+
+    # ------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        """``ReLUNetwork(widths=..., classes=Q, method=..., theorem=...)``, one line.
+
+        >>> ReLUNetwork.from_rows([([[1, 2]], ["1/2"], "identity")])
+        ReLUNetwork(widths=(2, 1))
+        """
+        parts = [f"widths={self.widths}"]
+        if self.classes:
+            parts.append(f"classes={len(self.classes)}")
+        record = self.construction
+        if record is not None and record.method:
+            parts.append(f"method={record.method!r}")
+        if record is not None and record.theorem:
+            parts.append(f"theorem={_short_theorem(record.theorem)!r}")
+        return f"ReLUNetwork({', '.join(parts)})"
+
+    def __str__(self) -> str:
+        """The recorded construction, widths, parameter counts and every layer (``symtrunc info``).
+
+        >>> print(ReLUNetwork.from_rows([([[1, 2]], ["1/2"], "identity")]))
+        theorem:     (none recorded)
+        widths:      2 -> 1
+        parameters:  2 weights + 1 biases = 3
+        layer  shape  activation  weights  biases  largest entry (bits)
+            1  1x2    identity          2       1  2
+        """
+        record = self.construction
+        count = self.parameter_count()
+        pairs = [("theorem", record.theorem if record is not None and record.theorem else "(none recorded)")]
+        pairs += list(record.describe()) if record is not None else []
+        if self.classes:
+            pairs.append(("classes", f"{', '.join(map(str, self.classes))} (output order)"))
+        pairs.append(("widths", " -> ".join(map(str, self.widths))))
+        pairs.append(("parameters", f"{count.weights} weights + {count.biases} biases = {count.total}"))
+        if record is not None:
+            pairs += [("paper", _paper_count(c, count)) for c in record.parameter_counts()]
+        lines = [f"{key + ':':<12} {text}" for key, text in pairs]
+        lines.append("layer  shape  activation  weights  biases  largest entry (bits)")
+        for k, layer in enumerate(self.layers, 1):
+            o, i = layer.shape
+            bits = max(max(abs(int(v.p)).bit_length(), int(v.q).bit_length())
+                       for v in list(layer.W.entries()) + list(layer.b.entries()))
+            lines.append(f"{k:5d}  {f'{o}x{i}':<5}  {layer.activation:<10}  {o * i:7d}  {o:6d}  {bits}")
+        return "\n".join(lines)
 
     # ------------------------------------------------------------ evaluation
     def integer_pass(
@@ -277,3 +385,19 @@ class ReLUNetwork:
         return exact_forward(self, X)
 
     __call__ = forward
+
+
+def _short_theorem(theorem: str) -> str:
+    """The theorem's name without its source and hypotheses.
+
+    >>> _short_theorem("Theorem 5.2 (Chen & Muñoz Ewald, arXiv 2405.07098): SLS data, Q hidden layers of width M")
+    'Theorem 5.2'
+    """
+    return re.sub(r"\s*\([^)]*\)", "", theorem).split(":")[0].strip()
+
+
+def _paper_count(c: PaperCount, count: ParameterCount) -> str:
+    text = f"{c.formula} = {c.value} {c.counts} ({c.source})"
+    if c.kind in ("weights", "total"):
+        text += f"; this network: {getattr(count, c.kind)}"
+    return text

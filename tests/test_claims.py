@@ -4,12 +4,13 @@ import json
 from fractions import Fraction
 
 import pytest
-from l2_data import clustered_l2_data
+from exact_reference import assert_interpolates
+from synthetic import clustered_l2_data
 
-from symtrunc.cli.app import main
-from symtrunc.errors import DataError
 from symtrunc.claims.record import VERDICTS, Claim
 from symtrunc.claims.testers import check_claims, claims_table, deep_claims
+from symtrunc.cli.app import main
+from symtrunc.errors import DataError
 
 
 def _write_csv(data, path):
@@ -39,7 +40,29 @@ def test_deep_verdicts(deep_q2):
     assert by[("(2.71) = min C_N with cumulative output bias 0 (D1 reading)", "11")].verdict == "holds"
     summary = by[("A: 2^Q - 1 non-global degenerate local minima (Thm 2.5)", "")]
     assert summary.verdict == "fails" and summary.witness["failing"] == ["01", "10"]
+    assert summary.witness["not_local_minimum"] == ["01", "10"] and summary.witness["global_minimum"] == []
     assert summary.paper_value == "3" and summary.exact_value == "1"
+
+
+def test_count_claim_counts_a_global_minimum_as_a_local_minimum():
+    """Two points per class: the mixed s reach C_N = 0 (global, hence local, minima). The aggregate
+    must agree with the per-configuration records and not call them "not a local minimum"."""
+    claims = deep_claims(clustered_l2_data(2, 2, seed=0), probes=0)
+    per = {c.configuration: c for c in claims if c.claim.startswith("degenerate local minimum")}
+    for s in ("01", "10"):  # per-configuration: C_N = 0 exactly, a global minimum
+        assert per[s].exact_value == "0" and per[s].witness["verdict"] == "global minimum"
+    assert per["11"].verdict == "holds"
+    count = claims[-1]
+    assert count.claim == "A: 2^Q - 1 non-global degenerate local minima (Thm 2.5)"
+    assert count.verdict == "fails" and count.exact_value == "1"   # one non-global local minimum (s = 11)
+    w = count.witness
+    assert w["global_minimum"] == ["01", "10"] and w["not_local_minimum"] == []
+    assert w["local_minima"] == 3 and w["non_global_local_minima"] == 1 and w["failing"] == ["01", "10"]
+    assert "not a local minimum" not in w["summary"]
+    assert "global minimum (C_N = 0, so a local minimum, but not a non-global one): s = 01, 10" in w["summary"]
+    # the records agree: every s the aggregate calls a global minimum has C_N = 0 in its own record
+    assert all(per[s].exact_value == "0" for s in w["global_minimum"])
+    assert all(per[s].witness["verdict"] == "not a local minimum" for s in w["not_local_minimum"])
 
 
 def test_json_records_are_exact_strings(deep_q2):
@@ -171,7 +194,9 @@ def test_cli_construct_nonseparable(tmp_path, capsys):
     from symtrunc.io.json import load_network
     from symtrunc.verification.exact import verify
 
-    assert verify(load_network(out), LabeledData.from_csv(ring, check=False)).zero_loss
+    net, ring_data = load_network(out), LabeledData.from_csv(ring, check=False)
+    verify(net, ring_data)  # raises unless zero loss
+    assert_interpolates(net, ring_data)
     assert main(["construct", str(ring), "--method", "nonseparable", "--cone", "paper", "-o", str(out)]) == 2
     three = _write_csv(clustered_l2_data(3, 2, seed=0), tmp_path / "three.csv")
     assert main(["construct", three, "--method", "nonseparable", "-o", str(out)]) == 1

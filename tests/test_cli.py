@@ -14,15 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from exact_reference import assert_interpolates
+from synthetic import clustered_sls_arrays
 
 from symtrunc.cli.app import build_parser, main
 from symtrunc.datasets import wine_path
 from symtrunc.io.json import load_network
 
 # --------------------------------------------------------------------------- data
-# Two classes in R^2: class a near (5/2, 1/2), class b near (1/2, 5/2); SLS, order a -> b.
-SQUARES = "2,0,a\n3,0,a\n2,1,a\n3,1,a\n0,2,b\n0,3,b\n1,2,b\n1,3,b\n"
-
 # Three small clusters in R^3 around 10 e_j (noise of size 1, means exactly 10 e_j, δ² = 2):
 # (4.2) and (4.6) hold.
 _NOISE = [(1, 0, 0), (-1, 0, 0), (0, 1, -1), (0, -1, 1)]
@@ -72,8 +71,9 @@ def assert_one_line_error(err: str, code: int, expected_code: int) -> str:
 
 
 @pytest.fixture
-def squares(tmp_path: Path) -> Path:
-    return write(tmp_path, SQUARES)
+def squares(worked_csv: Path) -> Path:
+    """The dossier's worked example (tests/conftest.py): classes 1 and 2 in R^2, SLS, order 1 -> 2."""
+    return worked_csv
 
 
 @pytest.fixture
@@ -90,15 +90,15 @@ def squares_net(tmp_path: Path, squares: Path, capsys) -> Path:
 
 
 # --------------------------------------------------------------------------- construct / verify / info
-def test_construct_verify_info(tmp_path, squares, capsys):
+def test_construct_verify_info(tmp_path, squares, worked_data, capsys):
     net = tmp_path / "net.json"
     code, out, err = run(capsys, "construct", squares, "-o", net)
     assert code == 0, err
     assert err == ""
-    assert net.is_file()
+    assert_interpolates(load_network(net), worked_data)
     doc = json.loads(net.read_text(encoding="utf-8"))
     assert doc["format"] == "symtrunc.network"
-    assert doc["classes"] == ["a", "b"]
+    assert doc["classes"] == [1, 2]
     assert "zero loss" in out
     assert "2 -> 2 -> 2 -> 2" in out
     assert str(net) in out
@@ -115,7 +115,7 @@ def test_construct_verify_info(tmp_path, squares, capsys):
     assert err == ""
     assert re.search(r"^widths:\s+2 -> 2 -> 2 -> 2$", out, re.M)
     assert "Theorem 5.2" in out
-    assert "a -> b" in out
+    assert "1 -> 2" in out
     assert "12 weights + 6 biases = 18" in out
 
 
@@ -181,25 +181,17 @@ def test_cone_paper_squares(tmp_path, squares, capsys):
     assert code == 0, err
 
 
-@pytest.mark.parametrize("order", [["a", "b"], ["b", "a"]])
+@pytest.mark.parametrize("order", [[1, 2], [2, 1]])
 def test_order(tmp_path, squares, capsys, order):
     net = tmp_path / "o.json"
-    code, out, err = run(capsys, "construct", squares, "-o", net, "--order", ",".join(order))
+    code, out, err = run(capsys, "construct", squares, "-o", net, "--order", ",".join(map(str, order)))
     assert code == 0, err
-    assert f"order:     {' -> '.join(order)}" in out
+    assert f"order:     {' -> '.join(map(str, order))}" in out
     doc = json.loads(net.read_text(encoding="utf-8"))
     assert doc["construction"]["order"] == order
     assert [s["class"] for s in doc["construction"]["steps"]] == order
     code, _, err = run(capsys, "verify", net, squares, "-q")
     assert code == 0, err
-
-
-def test_order_integer_labels(tmp_path, capsys):
-    data = write(tmp_path, SQUARES.replace(",a", ",1").replace(",b", ",2"))
-    net = tmp_path / "o.json"
-    code, _, err = run(capsys, "construct", data, "-o", net, "--order", "2,1", "-q")
-    assert code == 0, err
-    assert json.loads(net.read_text(encoding="utf-8"))["construction"]["order"] == [2, 1]
 
 
 def test_certificate(tmp_path, squares, capsys):
@@ -230,8 +222,9 @@ def test_label_matrix(tmp_path, squares, capsys):
     code, out, err = run(capsys, "verify", net, squares, "--label-matrix", Y)
     assert code == 0, err
     assert "zero loss" in out
-    code, _, err = run(capsys, "verify", net, squares, "-q")  # default: the network's matrix
-    assert code == 0, err
+    # default: the data's one-hot targets; the matrix recorded in the network is never the reference
+    code, _, err = run(capsys, "verify", net, squares, "-q")
+    assert "zero loss fails" in assert_one_line_error(err, code, 1)
     # the outputs are the columns of Y, exactly
     from symtrunc.data.labeled import load_data
 
@@ -315,9 +308,9 @@ def test_verify_tampered_hidden_layer(tmp_path, squares, squares_net, capsys):
     assert re.search(r"\bneuron \d+\b", line)
 
 
-def test_verify_other_data(tmp_path, squares_net, capsys):
+def test_verify_other_data(tmp_path, squares, squares_net, capsys):
     # same dimension and classes, but a point the network does not map to its label
-    data = write(tmp_path, SQUARES + "5,5,a\n", "other.csv")
+    data = write(tmp_path, squares.read_text(encoding="utf-8") + "5,5,1\n", "other.csv")
     code, _, err = run(capsys, "verify", squares_net, data, "--no-invariants")
     line = assert_one_line_error(err, code, 1)
     assert "point" in line and "layer" in line and "neuron" in line
@@ -413,8 +406,8 @@ def test_verify_wrong_dimension(tmp_path, squares_net, clusters, capsys):
     assert "dimension" in line
 
 
-def test_verify_unknown_class(tmp_path, squares_net, capsys):
-    data = write(tmp_path, SQUARES.replace(",b", ",z"), "z.csv")
+def test_verify_unknown_class(tmp_path, squares, squares_net, capsys):
+    data = write(tmp_path, squares.read_text(encoding="utf-8").replace(",2\n", ",z\n"), "z.csv")
     code, _, err = run(capsys, "verify", squares_net, data)
     line = assert_one_line_error(err, code, 2)
     assert "'z'" in line
@@ -479,6 +472,69 @@ def test_parser_lists_subcommands():
     help_text = build_parser().format_help()
     for sub in ("construct", "verify", "info", "demo"):
         assert sub in help_text
+
+
+def test_help_imports_no_command_module_and_no_sympy():
+    """``symtrunc --help`` lists the commands from the registry: no sympy, no constructions."""
+    code = ("import sys\nfrom symtrunc.cli.app import main\nassert main(['--help']) == 0\n"
+            "print(sorted(m for m in sys.modules if m == 'sympy' or m.startswith(('symtrunc.cli.', "
+            "'symtrunc.constructions', 'symtrunc.latex', 'matplotlib'))))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "['symtrunc.cli.app']"
+
+
+def test_subcommand_help_loads_its_module_only(capsys):
+    code, out, _ = run(capsys, "construct", "--help")
+    assert code == 0 and "--method" in out and "--widths" in out
+    code, out, _ = run(capsys, "info", "--help")
+    assert code == 0 and "network JSON file" in out
+
+
+# --------------------------------------------------------------------------- paper parameter counts
+# info prints the counts of the record (Theorem 5.2, Corollary 4.2, Theorem 2.3); each is checked
+# against its formula in M, Q, L and, where the paper's widths are the network's, against the
+# number of weights and biases counted here from the layer shapes of the JSON file.
+PAIRS = "10,0,0,a\n11,0,0,a\n0,10,0,b\n0,11,0,b\n"
+DEEP = "10,0,a\n11,0,a\n0,10,b\n0,11,b\n"
+
+
+def _shape_counts(path: Path) -> tuple[int, int, int, int, int]:
+    """``(M, Q, hidden layers, weights, weights + biases)`` from the layers of a network file."""
+    layers = json.loads(path.read_text(encoding="utf-8"))["layers"]
+    weights = sum(len(L["W"]) * len(L["W"][0]) for L in layers)
+    return len(layers[0]["W"][0]), len(layers[-1]["W"]), len(layers) - 1, weights, weights + sum(
+        len(L["b"]) for L in layers)
+
+
+def _paper_line(out: str, formula: str) -> tuple[int, int | None]:
+    m = re.search(rf"^paper:\s+{re.escape(formula)} = (\d+) .*?(?:; this network: (\d+))?$", out, re.M)
+    assert m, out
+    return int(m.group(1)), None if m.group(2) is None else int(m.group(2))
+
+
+@pytest.mark.parametrize("case", ["sls", "clustered", "deep_l2"])
+def test_info_prints_the_papers_parameter_counts(tmp_path, capsys, squares, case):
+    text, options = {"sls": (None, []), "clustered": (PAIRS, ["--method", "clustered", "--widths", "2,2"]),
+                     "deep_l2": (DEEP, ["--method", "deep_l2", "--layers", "3"])}[case]
+    net = tmp_path / "n.json"
+    data = squares if text is None else write(tmp_path, text)
+    code, _, err = run(capsys, "construct", data, "-o", net, "-q", *options)
+    assert code == 0, err
+    code, out, err = run(capsys, "info", net)
+    assert code == 0, err
+    M, Q, L, weights, total = _shape_counts(net)
+    if case == "sls":  # Q hidden layers of width M: Q(M+1)^2 weights and biases
+        assert _paper_line(out, "Q(M+2)") == (Q * (M + 2), None)
+        assert _paper_line(out, "Q(M+1)^2") == (Q * (M + 1) ** 2, total) and total == Q * (M + 1) ** 2
+    elif case == "clustered":  # widths straight down to Q (Corollary 4.2)
+        assert (M, Q) == (3, 2)
+        assert _paper_line(out, "Q(M+Q^2)") == (Q * (M + Q * Q), weights) and weights == Q * (M + Q * Q)
+        assert _paper_line(out, "Q(M+Q^2+Q+1)") == (Q * (M + Q * Q + Q + 1), total)
+        assert total == Q * (M + Q * Q + Q + 1)
+    else:  # L hidden layers of width Q = M
+        assert L == 3
+        assert _paper_line(out, "(L+1)Q(Q+1)") == ((L + 1) * Q * (Q + 1), total) and total == (L + 1) * Q * (Q + 1)
 
 
 def test_python_m_help():
@@ -548,9 +604,7 @@ def test_regression_verify_ignores_label_matrix(tmp_path, squares, squares_net, 
 def test_verify_certified_streams_npy_and_matches_exact(tmp_path, capsys):
     import numpy as np
 
-    from benchmarks.synthetic import sls_arrays
-
-    X, y = sls_arrays(300, 8, 3, 1)
+    X, y = clustered_sls_arrays(300, 8, 3, 1)
     train = tmp_path / "train.npy"
     np.save(train, np.hstack([X, y[:, None]]).astype(np.int16))
     net = tmp_path / "net.json"

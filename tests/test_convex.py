@@ -13,11 +13,33 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symtrunc.convex import (ConvexProgram, RegressionData, TwoLayerNetwork, certify, certify_network,
-                             certify_weights, cover_count, enumerate_patterns, exact_optimal_set, fits_independent,
-                             float_optimal_set, from_network, in_general_position, lambda_max, patterns_from_masks,
-                             plant, prune_approximate, prune_exact, prune_float, prune_network, regularization_path,
-                             sample_patterns, solve_conic, solve_fista, to_network)
+from symtrunc.convex import (
+    ConvexProgram,
+    RegressionData,
+    TwoLayerNetwork,
+    certify,
+    certify_network,
+    certify_weights,
+    cover_count,
+    enumerate_patterns,
+    exact_optimal_set,
+    fits_independent,
+    float_optimal_set,
+    from_network,
+    in_general_position,
+    lambda_max,
+    patterns_from_masks,
+    plant,
+    prune_approximate,
+    prune_exact,
+    prune_float,
+    prune_network,
+    regularization_path,
+    sample_patterns,
+    solve_conic,
+    solve_fista,
+    to_network,
+)
 from symtrunc.convex.optimal_set import OptimalSet
 from symtrunc.convex.planted import correlation_vectors
 from symtrunc.errors import UncertifiedError, VerificationError
@@ -46,6 +68,7 @@ def small_program():
 
 
 # ---------------------------------------------------------------- 1. pattern count (Cover)
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(3, 6), st.integers(0, 10**6))
 def test_claim01_pattern_count_matches_cover(n, seed):
@@ -159,6 +182,7 @@ def test_claim05_zero_gap_exact_on_planted(octagon):
     assert inst.program.lam_sq * sum(inst.alphas.values()) == (r.transpose() * yhat)[0, 0]  # λΣ‖w_b‖ = ⟨r,ŷ⟩
 
 
+@pytest.mark.slow
 def test_claim05_gap_small_for_solvers(small_program):
     for sol in (solve_conic(small_program), solve_fista(small_program, tol=1e-9)):
         cert = certify(sol)
@@ -247,6 +271,7 @@ def test_claim11_exact_pruning(octagon):
         assert bmax > 0 and all(0 <= 1 - b / bmax <= 2 for b in step.beta.values())
 
 
+@pytest.mark.slow
 def test_claim11_float_pruning(small_program):
     sol = solve_fista(small_program, tol=1e-10)
     res = prune_float(small_program, sol.weights)
@@ -272,6 +297,7 @@ def test_claim13_uniqueness():
     inst = plant([[1, 0, 1], [0, 1, 1], [1, 1, 1], [2, 3, 1], [-1, 2, 1]], [1, -1, 1, -1, 1])
     S = exact_optimal_set(inst.program, inst.weights)
     assert len(S.blocks) > S.n_directions and S.unique  # split neurons merged; then unique
+    assert S.split_directions == 2 and not S.unique_weights   # ... but only up to merge/split
     merged = S.weights(S.vertices()[0])
     assert len(S.vertices()) == 1
     assert prune_exact(inst.program, merged).steps == ()
@@ -437,6 +463,7 @@ def test_fista_path_with_warm_starts_matches_conic_path(small_program):
         solve_fista(gated.with_lam(f"{p.lam:.7g}"), tol=1e-10).iterations for p in warm.points)
 
 
+@pytest.mark.slow
 def test_fista_agrees_with_conic_gated_and_relu(small_program):
     gated = ConvexProgram(small_program.data, small_program.patterns, small_program.lam_sq, gated=True)
     for prog in (small_program, gated):
@@ -583,6 +610,7 @@ def test_global_claim_needs_every_pattern(small_program):
         wrong_witness.verify_complete(prog.data)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(2, 4), st.lists(st.lists(st.integers(-2, 2), min_size=4, max_size=4), min_size=3, max_size=7))
 def test_enumeration_matches_zaslavsky_on_degenerate_data(d, rows):
@@ -609,6 +637,7 @@ def test_enumeration_matches_zaslavsky_on_degenerate_data(d, rows):
 @given(st.integers(1, 3).flatmap(lambda m: st.tuples(
     st.lists(st.lists(st.integers(-3, 3), min_size=2, max_size=2), min_size=m, max_size=m),
     st.lists(st.integers(-3, 3), min_size=m, max_size=m))), st.integers(1, 4))
+@pytest.mark.slow
 def test_global_dual_bound_below_every_network_sympy(small_program, net, scale):
     """The global certificate's dual value is a lower bound on the non-convex objective of every
     two-layer ReLU network (weak duality across the reformulation). The networks' objectives are

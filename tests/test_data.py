@@ -605,6 +605,7 @@ def test_mean_times_count_is_column_sum(data):
     assert as_fractions(d.barycenter) == [[b] for b in bary]
 
 
+@pytest.mark.slow
 @FAST
 @given(labeled_points(elements=small_rationals))
 def test_csv_of_fractions_round_trips(data):

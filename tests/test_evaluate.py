@@ -51,6 +51,7 @@ def net_and_points(draw, entries=fractions, coords=fractions):
     return net, X
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(net_and_points())
 def test_random_networks_match_the_definition(case):
@@ -61,6 +62,7 @@ def test_random_networks_match_the_definition(case):
     assert net.forward(X) == want  # ReLUNetwork.forward goes through the fast evaluator
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(net_and_points(coords=st.integers(-20, 20).map(lambda v: v / 8)))
 def test_float_inputs_are_read_exactly(case):
@@ -69,6 +71,7 @@ def test_float_inputs_are_read_exactly(case):
     assert exact_forward(net, Xf) == reference_forward(net, Xf.tolist())
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(net_and_points(entries=st.fractions(min_value=-10**12, max_value=10**12, max_denominator=10**9)))
 def test_big_rationals_take_the_flint_path(case):

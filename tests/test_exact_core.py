@@ -3,13 +3,15 @@
 from fractions import Fraction
 
 import flint
+import pytest
+from exact_reference import fraction_forward, fractions_of
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symtrunc.exact.lp import OverlapCertificate, Separator, simplest_between, strictly_separate
 from symtrunc.exact.matrix import identity, pinv, qmatrix
-from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap, relu
+from symtrunc.network import Layer, ReLUNetwork
 
 small = st.fractions(min_value=-5, max_value=5, max_denominator=6)
 
@@ -35,6 +37,7 @@ def test_pinv_penrose_equations(m, n, data):
     assert (A * P).transpose() == A * P and (P * A).transpose() == P * A
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_truncation_idempotent_scaling_invariant_and_cone_view(data):
@@ -76,6 +79,7 @@ def invertible_networks(draw):
     return ReLUNetwork(tuple(layers))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(invertible_networks(), st.data())
 def test_cumulative_roundtrip_and_proposition_3_2(net, data):
@@ -95,25 +99,15 @@ def test_cumulative_roundtrip_and_proposition_3_2(net, data):
     assert net.forward(x.transpose()) == out.transpose()
 
 
-def _naive_forward(net, x):
-    v = [Fraction(int(q.p), int(q.q)) for q in x]
-    for layer in net.layers:
-        W = [[Fraction(int(q.p), int(q.q)) for q in row] for row in layer.W.tolist()]
-        b = [Fraction(int(q.p), int(q.q)) for q in layer.b.entries()]
-        z = [sum(w * a for w, a in zip(row, v)) + c for row, c in zip(W, b)]
-        v = [max(t, 0) for t in z] if layer.activation == "relu" else z
-    return v
-
-
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(invertible_networks(), st.data())
 def test_integer_scaled_forward_matches_fractions(net, data):
     X = data.draw(matrices(data.draw(st.integers(1, 5)), net.input_dim))
-    out = net.forward(X)
-    for i, row in enumerate(X.tolist()):
-        assert [Fraction(int(q.p), int(q.q)) for q in out.tolist()[i]] == _naive_forward(net, row)
+    assert fractions_of(net.forward(X)) == fraction_forward(net, X)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 3), st.data())
 def test_separation_answer_is_always_exactly_checkable(M, data):

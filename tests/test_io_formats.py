@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 
 import symtrunc
 from symtrunc.cli import io as cli_io
-from symtrunc.data.labeled import LabeledData
-from symtrunc.errors import DataError, FormatError
+from symtrunc.errors import DataError, FormatError, MissingDependencyError
 from symtrunc.exact.rounding import round_q
 from symtrunc.io.export import FORMATS, ExportReport, atomic_write, export, float_layers
 from symtrunc.io.json import load_network
@@ -32,9 +31,6 @@ from symtrunc.network import ReLUNetwork
 SUFFIX = {"onnx": ".onnx", "safetensors": ".safetensors", "torch": ".pt", "jax": ".npz", "npz": ".npz",
           "json": ".json"}
 NEEDS = {"onnx": "onnx", "safetensors": "safetensors", "torch": "torch"}
-SQUARES = LabeledData.from_arrays(
-    [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb")
-)
 
 
 def _need(fmt: str) -> None:
@@ -80,11 +76,6 @@ def wine():
     return data, symtrunc.construct(data)
 
 
-@pytest.fixture(scope="module")
-def squares_net():
-    return symtrunc.construct(SQUARES)
-
-
 # ------------------------------------------------------------------------------ round trips
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -125,18 +116,18 @@ def test_dyadic_weights_round_exactly(tmp_path):
     assert "every weight is representable" in str(report)
 
 
-def test_export_infers_format_and_rejects_unknown(tmp_path, squares_net):
-    assert export(squares_net, tmp_path / "n.npz").format == "npz"
-    assert export(squares_net, tmp_path / "n.json").format == "json"
-    assert load_network(tmp_path / "n.json") == squares_net
+def test_export_infers_format_and_rejects_unknown(tmp_path, worked_net):
+    assert export(worked_net, tmp_path / "n.npz").format == "npz"
+    assert export(worked_net, tmp_path / "n.json").format == "json"
+    assert load_network(tmp_path / "n.json") == worked_net
     with pytest.raises(FormatError, match="cannot tell the export format"):
-        export(squares_net, tmp_path / "n.bin")
+        export(worked_net, tmp_path / "n.bin")
     with pytest.raises(FormatError, match="unknown export format 'keras'"):
-        export(squares_net, tmp_path / "n.h5", to="keras")
+        export(worked_net, tmp_path / "n.h5", to="keras")
     with pytest.raises(DataError, match="unsupported dtype"):
-        export(squares_net, tmp_path / "n.npz", dtype="float16")
+        export(worked_net, tmp_path / "n.npz", dtype="float16")
     with pytest.raises(FormatError, match="no such directory"):
-        export(squares_net, tmp_path / "nope" / "n.npz")
+        export(worked_net, tmp_path / "nope" / "n.npz")
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
@@ -179,10 +170,10 @@ def _ort_run(path: Path, X: np.ndarray) -> np.ndarray:
     return sess.run(None, {"x": X})[0]
 
 
-def test_onnx_model_structure(tmp_path, squares_net):
+def test_onnx_model_structure(tmp_path, worked_net):
     onnx = pytest.importorskip("onnx")
     path = tmp_path / "n.onnx"
-    export(squares_net, path)
+    export(worked_net, path)
     model = onnx.load(str(path))
     onnx.checker.check_model(model, full_check=True)
     assert model.ir_version == 10 and model.opset_import[0].version == 17
@@ -205,10 +196,10 @@ def test_onnxruntime_is_bit_exact_on_dyadic_networks(tmp_path, seed):
     assert _as_fractions(y) == _exact_rows(net.forward(X))   # bit for bit
 
 
-def test_onnxruntime_on_constructed_networks(tmp_path, wine, squares_net):
+def test_onnxruntime_on_constructed_networks(tmp_path, wine, worked_data, worked_net):
     """Non-dyadic weights: ORT agrees with the float network's own exact outputs and the labels."""
     pytest.importorskip("onnx")
-    for data, net in [(SQUARES, squares_net), wine]:
+    for data, net in [(worked_data, worked_net), wine]:
         path = tmp_path / "c.onnx"
         export(net, path)
         X = np.array([[float(v) for v in row] for row in data.X.tolist()])
@@ -221,15 +212,15 @@ def test_onnxruntime_on_constructed_networks(tmp_path, wine, squares_net):
         assert np.abs(y - np.eye(data.Q)[list(data.y)]).max() < 1e-9     # the exact outputs are one-hot
 
 
-def test_onnxruntime_float32(tmp_path, squares_net):
+def test_onnxruntime_float32(tmp_path, worked_data, worked_net):
     pytest.importorskip("onnx")
     path = tmp_path / "f.onnx"
-    export(squares_net, path, dtype="float32")
-    y = _ort_run(path, np.array([[float(v) for v in r] for r in SQUARES.X.tolist()], dtype=np.float32))
-    assert y.dtype == np.float32 and (y.argmax(axis=1) == np.array(SQUARES.y)).all()
+    export(worked_net, path, dtype="float32")
+    y = _ort_run(path, np.array([[float(v) for v in r] for r in worked_data.X.tolist()], dtype=np.float32))
+    assert y.dtype == np.float32 and (y.argmax(axis=1) == np.array(worked_data.y)).all()
 
 
-def test_torch_module_and_state_dict(tmp_path, squares_net):
+def test_torch_module_and_state_dict(tmp_path, worked_data, worked_net):
     torch = pytest.importorskip("torch")
     from symtrunc.io.torch import to_torch
 
@@ -242,7 +233,7 @@ def test_torch_module_and_state_dict(tmp_path, squares_net):
     assert _as_fractions(y) == _exact_rows(net.forward(X))   # bit for bit on dyadic data
     # the .pt file loads into a plain nn.Sequential
     path = tmp_path / "n.pt"
-    export(squares_net, path)
+    export(worked_net, path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sd = torch.load(path, weights_only=True)
@@ -251,8 +242,8 @@ def test_torch_module_and_state_dict(tmp_path, squares_net):
                             torch.nn.Linear(2, 2)).double()
     m.load_state_dict(sd)
     with torch.no_grad():
-        out = m(torch.tensor([[float(v) for v in r] for r in SQUARES.X.tolist()], dtype=torch.float64))
-    assert (out.argmax(1).numpy() == np.array(SQUARES.y)).all()
+        out = m(torch.tensor([[float(v) for v in r] for r in worked_data.X.tolist()], dtype=torch.float64))
+    assert (out.argmax(1).numpy() == np.array(worked_data.y)).all()
 
 
 def test_torch_agrees_with_onnxruntime(tmp_path, wine):
@@ -269,12 +260,12 @@ def test_torch_agrees_with_onnxruntime(tmp_path, wine):
     assert (yt.argmax(1) == np.array(data.y)).all()
 
 
-def test_safetensors_layout(tmp_path, squares_net):
+def test_safetensors_layout(tmp_path, worked_net):
     pytest.importorskip("safetensors")
     from safetensors import safe_open
 
     path = tmp_path / "n.safetensors"
-    export(squares_net, path)
+    export(worked_net, path)
     with safe_open(str(path), framework="np") as f:
         meta = f.metadata()
         keys = sorted(f.keys())
@@ -282,9 +273,9 @@ def test_safetensors_layout(tmp_path, squares_net):
     assert meta["format"] == "pt" and json.loads(meta["symtrunc.network"])["format"] == "symtrunc.network"
 
 
-def test_jax_and_npz_layouts(tmp_path, squares_net):
-    export(squares_net, tmp_path / "j.npz", to="jax")
-    export(squares_net, tmp_path / "n.npz", to="npz")
+def test_jax_and_npz_layouts(tmp_path, worked_net):
+    export(worked_net, tmp_path / "j.npz", to="jax")
+    export(worked_net, tmp_path / "n.npz", to="npz")
     with np.load(tmp_path / "j.npz") as z:
         W0 = z["layers/0/weight"]
         assert np.array_equal(z["params/Dense_0/kernel"], W0.T)
@@ -292,7 +283,7 @@ def test_jax_and_npz_layouts(tmp_path, squares_net):
     with np.load(tmp_path / "n.npz") as z:
         num, den = z["W0_num"], z["W0_den"]
         exact = [[Fraction(int(a), int(b)) for a, b in zip(r1, r2)] for r1, r2 in zip(num, den)]
-        assert exact == _exact_rows(squares_net.layers[0].W)
+        assert exact == _exact_rows(worked_net.layers[0].W)
         assert json.loads(str(z["symtrunc.meta"]))["activations"] == ["relu", "relu", "identity"]
 
 
@@ -470,10 +461,10 @@ CORRUPTIONS = {
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
-def test_corrupt_files_give_one_line_errors(tmp_path, squares_net, fmt, kind):
+def test_corrupt_files_give_one_line_errors(tmp_path, worked_net, fmt, kind):
     _need(fmt)
     good = tmp_path / f"good{SUFFIX[fmt]}"
-    export(squares_net, good, to=fmt)
+    export(worked_net, good, to=fmt)
     bad = tmp_path / f"bad{SUFFIX[fmt]}"
     bad.write_bytes(CORRUPTIONS[kind](good.read_bytes()))
     with pytest.raises(FormatError) as e:
@@ -559,11 +550,11 @@ def test_branching_graph_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "safetensors", "npz"])
-def test_stale_exact_metadata_is_detected(tmp_path, squares_net, fmt):
+def test_stale_exact_metadata_is_detected(tmp_path, worked_net, fmt):
     """Float weights edited after export (fine-tuning): the exact copy no longer applies."""
     _need(fmt)
     path = tmp_path / f"n{SUFFIX[fmt]}"
-    export(squares_net, path, to=fmt)
+    export(worked_net, path, to=fmt)
     if fmt == "onnx":
         import onnx
         from onnx import numpy_helper
@@ -588,34 +579,34 @@ def test_stale_exact_metadata_is_detected(tmp_path, squares_net, fmt):
     with pytest.raises(FormatError, match="float weights differ from the exact rationals"):
         import_network(path)
     edited = import_network(path, exact=False)
-    W = squares_net.layers[0].W
+    W = worked_net.layers[0].W
     assert edited.layers[0].W[0, 1] == flint.fmpq(*(round_q(W[0, 1]) + 1.0).as_integer_ratio())
-    assert edited.layers[1].W == squares_net.layers[1].W       # integer weights: exact in floats
+    assert edited.layers[1].W == worked_net.layers[1].W       # integer weights: exact in floats
 
 
-def test_missing_optional_package_message(monkeypatch, tmp_path, squares_net):
+def test_missing_optional_package_message(monkeypatch, tmp_path, worked_net):
     import sys
 
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(FormatError, match=r"needs the 'onnx' package: pip install \"symtrunc\[onnx\]\""):
-        export(squares_net, tmp_path / "n.onnx")
+    with pytest.raises(MissingDependencyError, match=r"needs the 'onnx' package: pip install \"symtrunc\[onnx\]\""):
+        export(worked_net, tmp_path / "n.onnx")
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
-    with pytest.raises(FormatError, match=r"pip install \"symtrunc\[safetensors\]\""):
-        export(squares_net, tmp_path / "n.safetensors")
+    with pytest.raises(MissingDependencyError, match=r"pip install \"symtrunc\[safetensors\]\""):
+        export(worked_net, tmp_path / "n.safetensors")
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(FormatError, match=r"pip install \"symtrunc\[torch\]\""):
-        export(squares_net, tmp_path / "n.pt")
+    with pytest.raises(MissingDependencyError, match=r"pip install \"symtrunc\[torch\]\""):
+        export(worked_net, tmp_path / "n.pt")
 
 
-def test_format_sniffing_without_suffix(tmp_path, squares_net):
+def test_format_sniffing_without_suffix(tmp_path, worked_net):
     for fmt in ("npz", "json", "safetensors", "onnx", "torch"):
         _need(fmt)
         path = tmp_path / f"net_{fmt}.{fmt}"
-        export(squares_net, path, to=fmt)
+        export(worked_net, path, to=fmt)
         plain = tmp_path / f"noext_{fmt}"
         plain.write_bytes(path.read_bytes())
-        assert import_network(plain) == squares_net
+        assert import_network(plain) == worked_net
 
 
 # ------------------------------------------------------------------------------ CLI
@@ -627,9 +618,9 @@ def _cli(argv: list[str]) -> int:
     return args.func(args)
 
 
-def test_cli_export_import(tmp_path, capsys, squares_net):
+def test_cli_export_import(tmp_path, capsys, worked_net):
     src = tmp_path / "net.json"
-    symtrunc.save_network(squares_net, src)
+    symtrunc.save_network(worked_net, src)
     assert _cli(["export", src, "--to", "npz", "-o", tmp_path / "n.npz"]) == 0
     out = capsys.readouterr().out
     assert "npz float64" in out and "max weight rounding error" in out
@@ -637,7 +628,7 @@ def test_cli_export_import(tmp_path, capsys, squares_net):
     assert capsys.readouterr().out == ""
     assert _cli(["import", tmp_path / "n.npz", "-o", tmp_path / "back.json"]) == 0
     assert "recovered the exact rationals" in capsys.readouterr().out
-    assert load_network(tmp_path / "back.json") == squares_net
+    assert load_network(tmp_path / "back.json") == worked_net
     assert _cli(["import", tmp_path / "j.npz", "--floats", "-o", tmp_path / "f.json"]) == 0
     assert "rationalized float32 weights" in capsys.readouterr().out
     with pytest.raises(SystemExit):
@@ -646,11 +637,11 @@ def test_cli_export_import(tmp_path, capsys, squares_net):
         _cli(["import", tmp_path / "missing.onnx", "-o", tmp_path / "m.json"])
 
 
-def test_cli_export_onnx_from_any_format(tmp_path, capsys, squares_net):
+def test_cli_export_onnx_from_any_format(tmp_path, capsys, worked_net):
     pytest.importorskip("onnx")
-    export(squares_net, tmp_path / "n.npz")
+    export(worked_net, tmp_path / "n.npz")
     assert _cli(["export", tmp_path / "n.npz", "-o", tmp_path / "n.onnx"]) == 0
-    assert import_network(tmp_path / "n.onnx") == squares_net
+    assert import_network(tmp_path / "n.onnx") == worked_net
     capsys.readouterr()
 
 
@@ -664,9 +655,9 @@ def test_torch_load_without_weights_only_pickles_is_refused(tmp_path):
         import_network(tmp_path / "int.pt")
 
 
-def test_export_report_text(tmp_path, squares_net):
-    r = export(squares_net, tmp_path / "n.json")
+def test_export_report_text(tmp_path, worked_net):
+    r = export(worked_net, tmp_path / "n.json")
     assert "exact rationals" in str(r)
     buf = io.StringIO()
-    print(export(squares_net, tmp_path / "n.npz", dtype="float32"), file=buf)
+    print(export(worked_net, tmp_path / "n.npz", dtype="float32"), file=buf)
     assert "float32" in buf.getvalue()

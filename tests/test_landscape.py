@@ -38,7 +38,7 @@ from symtrunc.landscape.certificates import (
     ray_polynomial,
 )
 from symtrunc.landscape.critical import local_min_conditions
-from symtrunc.landscape.inertia import quadratic_form
+from symtrunc.landscape.quadratic_forms import quadratic_form
 
 Q = flint.fmpq
 T10 = Target(1, 0)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import collections
 
 import flint
+import pytest
 
 from symtrunc.landscape import Target, check_certificate, classify
 from symtrunc.landscape.training import gradient_descent, random_start, snap
 
 
+@pytest.mark.slow
 def test_gradient_descent_limits_are_classified():
     t = Target(1, 0)
     verdicts = collections.Counter()

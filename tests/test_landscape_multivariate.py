@@ -60,6 +60,7 @@ def test_sympy_polytope_integrate_sign_issue_is_real():
     assert integrate(box([0, 0], [1, 1]), ((Q(1), Q(1)), Q(-1)), ((Q(1), Q(1)), Q(-1))) == Q(1, 6)
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(rat, rat, rat), min_size=1, max_size=3), rat, rat, rat)
 def test_cell_integrals_match_sympy_on_clockwise_expanded_input(planes, a1, a2, e):
@@ -246,6 +247,7 @@ _VALS = st.sampled_from(["-2", "-1", "-1/2", "0", "0", "1/2", "1", "2"])
     st.lists(st.sampled_from(["-1", "0", "1/2", "2"]), min_size=n, max_size=n), _VALS, st.lists(_VALS, min_size=2, max_size=2),
     _VALS, st.sampled_from([(["0", "0"], ["1", "1"]), (["-1", "0"], ["1", "2"]), (["-1", "-1"], ["1", "1"])]),
     st.sampled_from([Activation.relu(), Activation.relu(1), Activation.leaky_relu("1/10")]))))
+@pytest.mark.slow
 def test_d2_loss_and_gradient_agree_with_exact_slicing(case):
     """Degenerate rows (w = 0, w = b = 0), parallel and concurrent kink lines, lines through corners."""
     W, b, v, c, alpha, beta, (lo, hi), act = case
@@ -269,6 +271,7 @@ def test_slicing_route_sees_a_wrong_cell_sign(monkeypatch):
 @pytest.mark.parametrize("W,b,v,act", [
     ([[2, 0, 0], [0, 0, 0], [0, -2, 3]], [-1, 0, 1], [3, 2, -1], Activation.leaky_relu("1/10")),
 ])
+@pytest.mark.slow
 def test_d3_loss_and_gradient_agree_with_sympy_piecewise(W, b, v, act):
     """sympy ``integrate`` of the Piecewise integrands over a 3-D box (kink planes parallel to an axis; w = b = 0)."""
     import sympy as sp

@@ -132,6 +132,7 @@ def cases(draw):
     return phi, target, Interval(*draw(st.sampled_from(_INTERVALS))), dense
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_loss_gradient_hessian_agree_with_sympy_route(case):
@@ -151,6 +152,7 @@ def test_loss_gradient_hessian_agree_with_sympy_route(case):
     # the square with a root at an end, at the midpoint, and w = 0
     ([-2, 1, 0], ["3/2", "1/2", 1], [1, -1, 2], 0, Activation.quadratic(), ("-1/2", "2")),
 ])
+@pytest.mark.slow
 def test_degenerate_configurations_agree_with_sympy_route(w, b, v, c, act, iv):
     phi = ShallowParams.from_values(w, b, v, c, act)
     _check(phi, Target("3/2", "-1/2"), Interval(*iv), [[1] * (3 * len(w) + 1), [(-1) ** a * (a % 3) for a in range(3 * len(w) + 1)]])

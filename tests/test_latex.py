@@ -12,7 +12,8 @@ import symtrunc
 from symtrunc.constructions.clustered import check_clustered
 from symtrunc.exact.lp import Separator
 from symtrunc.exact.matrix import identity, qmatrix, qvector
-from symtrunc.latex.printer import (
+from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap
+from symtrunc.latex import (
     Fragment,
     LatexOptions,
     SymtruncLatexPrinter,
@@ -28,26 +29,22 @@ from symtrunc.latex.printer import (
     to_markdown,
 )
 from symtrunc.latex.report import document
-from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap
 
-POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
-LABELS = [1, 1, 1, 1, 2, 2, 2, 2]
-REFERENCE = {"normals": [[-1, 1], [1, -1]], "t": ["3/4", "3/4"]}
 
 
 @pytest.fixture(scope="module")
-def data():
-    return symtrunc.LabeledData.from_arrays(POINTS, LABELS)
+def data(worked_data):
+    return worked_data  # the dossier's worked example (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    return symtrunc.construct(data, **REFERENCE)
+def net(worked_net):
+    return worked_net
 
 
-@pytest.fixture(scope="module")
-def paper_net(data):
-    return symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **REFERENCE)
+@pytest.fixture
+def paper_net(data, worked_choices):
+    return symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **worked_choices)
 
 
 # ------------------------------------------------------------------ golden: worked example §5.2
@@ -96,12 +93,12 @@ def test_golden_network_fragment(net):
     assert r"\operatorname{ReLU}\left(x_{2} - \frac{5}{4}\right)" in relu_tex and r"\sigma" not in relu_tex
 
 
-def test_golden_network_expression(net):
+def test_golden_network_expression(net, worked_points, worked_labels):
     out = network_expression(net)
     x1, x2 = sympy.symbols("x_1 x_2")
     assert str(out[0]) == ("-relu(2*relu(x_2 - 5/4) - relu(-x_1 + 2*x_2 - 3/4) + 1/2)/2 + "
                            "5*relu(3*relu(x_2 - 5/4) - 2*relu(-x_1 + 2*x_2 - 3/4) + 3/2)/6")
-    for p, lab in zip(POINTS, LABELS):  # the expression evaluates exactly to the labels
+    for p, lab in zip(worked_points, worked_labels):  # the expression evaluates exactly to the labels
         vals = [e.subs({x1: p[0], x2: p[1]}) for e in out]
         assert vals == ([1, 0] if lab == 1 else [0, 1])
 

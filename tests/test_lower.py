@@ -10,18 +10,20 @@ from fractions import Fraction
 import flint
 import numpy as np
 import pytest
+from exact_reference import assert_interpolates
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import clustered_data
+from synthetic import clustered_sls_data
 
 import symtrunc
-from benchmarks.synthetic import sls_data
-from symtrunc.errors import DataError, FormatError
+from symtrunc.errors import DataError, FormatError, MissingDependencyError
 from symtrunc.exact.matrix import identity, qmatrix, to_float
-from symtrunc.lowering.float_network import FloatNetwork, LayerStructure, detect_structure, lower
+from symtrunc.lowering import FloatNetwork, LayerStructure, detect_structure, lower
 from symtrunc.network import ReLUNetwork
-from strategies import clustered_data
 
-lower_mod = importlib.import_module("symtrunc.lowering.float_network")  # the module (symtrunc.lower is the function)
+structure_mod = importlib.import_module("symtrunc.lowering.structure")
+threads_mod = importlib.import_module("symtrunc.exact.threads")
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 ENGINES = ("numpy", "numba") if HAVE_NUMBA else ("numpy",)
 
@@ -107,6 +109,7 @@ def check_against_exact(net: ReLUNetwork, points, *, rel: float | None = 1e-9, d
 
 
 # ------------------------------------------------------------------------------ agreement
+@pytest.mark.slow
 @SETTINGS
 @given(st.data())
 def test_random_networks_match_exact(data):
@@ -149,7 +152,7 @@ def test_wine(cone):
 
 
 def test_sls_rational_tight_and_float32():
-    data = sls_data(120, 16, 4, seed=3)
+    data = clustered_sls_data(120, 16, 4, seed=3)
     net = symtrunc.construct(data)
     outs = check_against_exact(net, data.X, dtypes=("float64", "float32"))
     for key, out in outs.items():
@@ -162,7 +165,7 @@ def test_sls_rational_tight_and_float32():
 # ------------------------------------------------------------------------------ chunking, dtypes, threads
 @pytest.fixture(scope="module")
 def small_net():
-    data = sls_data(90, 8, 3, seed=2)
+    data = clustered_sls_data(90, 8, 3, seed=2)
     return symtrunc.construct(data), data
 
 
@@ -211,7 +214,7 @@ def test_training_points_and_threads(small_net):
 
 def test_without_threadpoolctl(small_net, monkeypatch):
     net, data = small_net
-    monkeypatch.setattr(lower_mod, "_CONTROLLER", [None])
+    monkeypatch.setattr(threads_mod, "_CONTROLLER", [None])
     f = lower(net)
     assert f.predict(to_float(data.X)).tolist() == [data.classes[j] for j in data.y]
 
@@ -255,12 +258,13 @@ def test_errors(small_net):
     assert f.weights[0].flags.writeable is False
 
 
-def test_predict_without_classes_and_with_label_matrix():
+def test_predict_without_classes_and_with_label_matrix(worked_points):
     net = ReLUNetwork.from_rows([([[1, 0], [0, 1], [1, 1]], [0, 0, 0], "identity")])
     assert lower(net).predict([[1, 0], [0, 5], [3, 3]]).tolist() == [0, 1, 2]
-    X = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
+    X = worked_points
     data = symtrunc.LabeledData.from_arrays(X, [7] * 4 + [9] * 4, Y=[[1, 1], [0, 2]])
     net = symtrunc.construct(data)
+    assert_interpolates(net, data)
     f = lower(net)
     assert f.targets is not None
     assert f.predict(X).tolist() == [7] * 4 + [9] * 4
@@ -287,6 +291,7 @@ def _true_max_error(net: ReLUNetwork, f: FloatNetwork) -> flint.fmpq:
     return worst
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(exact_networks(), st.sampled_from(["float64", "float32"]), st.sampled_from(["dense", "auto"]))
 def test_max_weight_error_is_a_tight_upper_bound(net, dtype, structure):
@@ -330,7 +335,7 @@ def test_rational_cone_layers_are_identity_plus_u_g(source):
     if source == "wine":
         data = symtrunc.load_wine()
     elif source == "sls":
-        data = sls_data(100, 12, 4, seed=1)
+        data = clustered_sls_data(100, 12, 4, seed=1)
     else:
         data = symtrunc.LabeledData.from_arrays(
             [[12, 0, 0, 1], [11, 1, 0, 0], [0, 12, 1, 0], [1, 11, 0, 0], [0, 0, 12, 1], [0, 1, 11, 0]],
@@ -354,7 +359,7 @@ def test_rational_cone_layers_are_identity_plus_u_g(source):
 
 
 def test_paper_cone_layers_have_low_rank_structure():
-    data = sls_data(100, 12, 4, seed=1)
+    data = clustered_sls_data(100, 12, 4, seed=1)
     net = symtrunc.construct(data, cone="paper")
     for layer in net.layers[:-1]:
         s = detect_structure(layer.W)
@@ -386,6 +391,7 @@ def test_random_dense_has_no_structure(seed):
     st.fractions(min_value=-3, max_value=3, max_denominator=7),
     st.data(),
 )
+@pytest.mark.slow
 def test_detector_recovers_planted_structure(n, k, alpha, data):
     q = st.fractions(min_value=-5, max_value=5, max_denominator=5)
     U = qmatrix([[data.draw(q) for _ in range(k)] for _ in range(n)]) if k else flint.fmpq_mat(n, 0)
@@ -421,7 +427,7 @@ def test_exact_fallback_agrees_with_guided_path():
         cases.append(LayerStructure(flint.fmpq(int(rng.integers(-3, 4)), 3), U, V).matrix())
     cases.append(qmatrix(rng.integers(-9, 10, size=(9, 9)).tolist()))  # no structure
     guided = [detect_structure(W) for W in cases]
-    with mock.patch.object(lower_mod, "_guided_structure", lambda *args: None):
+    with mock.patch.object(structure_mod, "_guided_structure", lambda *args: None):
         exact = [detect_structure(W) for W in cases]
     for W, g, x in zip(cases, guided, exact):
         assert (g is None) == (x is None)
@@ -455,6 +461,7 @@ def structured_networks(draw, max_width=7):
     return ReLUNetwork.from_rows(spec)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.data())
 def test_structured_networks_both_engines_match_exact(data):
@@ -525,13 +532,13 @@ def test_numpy_fallback_without_numba(small_net, monkeypatch):
     f = lower(net)
     np.testing.assert_array_equal(f.forward(X), ref)  # "auto" falls back to the NumPy path
     assert f.predict(X).tolist() == labels
-    with pytest.raises(DataError, match=r"symtrunc\[fast\]"):
+    with pytest.raises(MissingDependencyError, match=r"pip install \"symtrunc\[fast\]\""):
         f.forward(X, engine="numba")
     monkeypatch.undo()
     kernels = importlib.import_module("symtrunc.lowering.kernels")
     monkeypatch.setattr(kernels, "numba", None)  # the module itself without numba
     assert kernels.compiled_forward() is None
-    with pytest.raises(DataError, match="numba"):
+    with pytest.raises(MissingDependencyError, match="numba"):
         lower(net).forward(X, engine="numba")
 
 

@@ -5,7 +5,7 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from l2_data import clustered_l2_data
+from synthetic import clustered_l2_data
 
 import symtrunc
 from symtrunc.claims.configurations import build_configuration, configurations, paper_values

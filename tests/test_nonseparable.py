@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import flint
 import pytest
+from exact_reference import assert_interpolates
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +43,8 @@ def test_zero_loss_on_concentric_data(finish):
     net = construct_nonseparable(RINGS, finish=finish)
     assert net.widths == ((2, 3, 3, 2) if finish == "cone" else (2, 3, 3, 3, 2))
     cert = verify(net, RINGS)
-    assert cert.zero_loss and cert.costs["class_weighted"] == "0"
+    assert cert.costs["class_weighted"] == "0"
+    assert_interpolates(net, RINGS)
     assert net.construction["inner_class"] == "in"
 
 
@@ -61,7 +63,8 @@ def test_inner_class_collapses_to_the_apex_and_outer_points_rise():
 def test_user_simplex_is_checked_exactly():
     good = [[-3, -3], [6, -3], [-3, 6]]
     net = construct_nonseparable(RINGS, simplex=good, inner="in")
-    assert verify(net, RINGS).zero_loss
+    verify(net, RINGS)  # raises unless zero loss
+    assert_interpolates(net, RINGS)
     assert net.construction["simplex"] == [["-3", "-3"], ["6", "-3"], ["-3", "6"]]
     with pytest.raises(HypothesisError, match="point 6 of class 'out' lies in the simplex") as e:
         construct_nonseparable(RINGS, simplex=[[-10, -10], [20, -10], [-10, 20]], inner="in")
@@ -148,7 +151,8 @@ def test_random_ball_inside_shell(d0, draw):
         outer.append([Fraction(40 * x, 1) / max(1, int(n2 ** 0.5)) for x in v])
     data = LabeledData.from_arrays(inner + outer, [0] * len(inner) + [1] * len(outer), check=False)
     net = construct_nonseparable(data, inner=0)
-    assert verify(net, data).zero_loss
+    verify(net, data)  # raises unless zero loss
+    assert_interpolates(net, data)
 
 
 def test_inconclusive_search_says_so():
@@ -179,7 +183,9 @@ def test_sls_finish_can_fail_where_the_cone_finish_works():
     inner = [[c, s] for c, s in circle]
     outer = [[3 * c, 3 * s] for c, s in circle] + [[50, 0]]
     d = LabeledData.from_arrays(inner + outer, [0] * len(inner) + [1] * len(outer), check=False)
-    assert verify(construct_nonseparable(d), d).zero_loss
+    net = construct_nonseparable(d)
+    verify(net, d)  # raises unless zero loss
+    assert_interpolates(net, d)
     with pytest.raises(HypothesisError, match="SLS"):
         construct_nonseparable(d, finish="sls")
     claims = nonseparable_claims(d, finish="sls")
@@ -190,4 +196,5 @@ def test_one_dimensional_interval_class():
     d = LabeledData.from_arrays([[-1], [0], [1], [-3], [3]], [0, 0, 0, 1, 1], check=False)
     net = construct_nonseparable(d)
     assert net.widths == (1, 2, 2, 2) and net.construction["simplex"] == [["-2"], ["2"]]
-    assert verify(net, d).zero_loss
+    verify(net, d)  # raises unless zero loss
+    assert_interpolates(net, d)

@@ -3,7 +3,8 @@
 Notebooks are kept as jupytext ``py:percent`` files paired with ``.ipynb`` files (stored without
 outputs). Every ``notebooks/*.py`` (and any ``.ipynb`` without a ``.py`` twin) is executed from
 top to bottom in a fresh ``python3`` kernel, in a temporary working directory, with nbclient;
-a cell that raises fails the test. No network access is needed.
+a cell that raises fails the test (marked ``slow``; the pair-sync check is cheap and always runs).
+No network access is needed.
 
 To (re)create or update a pair after editing the ``.py`` file::
 
@@ -30,6 +31,7 @@ def _cells(nb) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SOURCES + LONE_IPYNB, ids=lambda p: p.name)
 def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")   # jupyter_core's path-migration warning

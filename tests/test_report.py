@@ -4,32 +4,31 @@ import argparse
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 
+import flint
 import pytest
 
 import symtrunc
 from symtrunc.cli import latex as cli_latex
 from symtrunc.errors import DataError, FormatError
 from symtrunc.io.json import save_network
-from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.latex.report import PREAMBLE, build_report, document, write_report
+from symtrunc.network import Layer, ReLUNetwork
 
-POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
-LABELS = [1, 1, 1, 1, 2, 2, 2, 2]
-REFERENCE = {"normals": [[-1, 1], [1, -1]], "t": ["3/4", "3/4"]}
 HAVE_PDFLATEX = shutil.which("pdflatex") is not None
 needs_pdflatex = pytest.mark.skipif(
     not HAVE_PDFLATEX, reason="pdflatex not on PATH (CI installs texlive-latex-base); compile test skipped")
 
 
 @pytest.fixture(scope="module")
-def data():
-    return symtrunc.LabeledData.from_arrays(POINTS, LABELS)
+def data(worked_data):
+    return worked_data  # the dossier's worked example (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def net(data):
-    return symtrunc.construct(data, **REFERENCE)
+def net(worked_net):
+    return worked_net
 
 
 @pytest.fixture(scope="module")
@@ -114,15 +113,15 @@ def test_report_without_data(wine_net):
     assert "No training data were given" in rep.text and "Not re-checked: no data" in rep.text
 
 
-def test_paper_cone_and_clustered_reports(data):
-    paper = symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **REFERENCE)
+def test_paper_cone_and_clustered_reports(data, worked_choices):
+    paper = symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **worked_choices)
     rep = build_report(paper, data)
     assert rep.ok and r"$\lambda = 1$" in rep.text and r"W_{\theta_\ell}R_\ell" in rep.text
     d3 = symtrunc.LabeledData.from_arrays([[10, 0, 0], [11, 0, 0], [0, 10, 0], [0, 11, 0], [0, 0, 10], [0, 0, 11]],
                                           list("aabbcc"))
     rep = build_report(symtrunc.construct(d3, "clustered"), d3)
     assert rep.ok
-    assert r"\textbf{Proposition 4.1}" in rep.text and "(4.2)" in rep.text and r"\mu/\delta = \frac{5}{2}" in rep.text
+    assert r"\textbf{Proposition 4.1}" in rep.text and "(4.2)" in rep.text and r"(\mu/\delta)^2 = \frac{" in rep.text
 
 
 def shrinking_reports():
@@ -144,35 +143,35 @@ def test_report_records_failures(net, data):
     rep = build_report(bad, data)
     assert not rep.ok and any("verification failed" in p for p in rep.problems)
     assert r"\textbf{Verification FAILED:}" in rep.text and "Problems found" in rep.text
-    # tampered metadata: the recorded base point is not on the hyperplane / segment
-    info = dict(net.construction)
-    steps = [dict(s) for s in info["steps"]]
-    steps[0]["t"] = "1/2"
-    info["steps"] = steps
-    rep = build_report(ReLUNetwork(net.layers, net.classes, info), data)
+    # tampered record: the recorded base point is not on the segment for the recorded t
+    record = net.construction
+    steps = (replace(record.steps[0], t=flint.fmpq(1, 2)),) + record.steps[1:]
+    rep = build_report(ReLUNetwork(net.layers, net.classes, replace(record, steps=steps)), data)
     assert not rep.ok and any("SLS conditions" in p for p in rep.problems)
-    # malformed metadata is a format error
-    broken = dict(net.construction)
-    broken["steps"] = [dict(st) for st in broken["steps"]]
+    # a recorded cone parameter that does not give the layer
+    wrong = (replace(record.steps[0], recipe=replace(record.steps[0].recipe, epsilon=flint.fmpq(3))),)
+    rep = build_report(ReLUNetwork(net.layers, net.classes, replace(record, steps=wrong + record.steps[1:])), data)
+    assert not rep.ok and "layer 1: the cumulative parameters do not match the recorded recipe" in rep.problems
+    # malformed metadata is a format error (the network refuses it)
+    broken = record.to_json()
     broken["steps"][1]["base_point"] = ["1"]
     with pytest.raises(FormatError, match="step 2"):
-        build_report(ReLUNetwork(net.layers, net.classes, broken), data)
+        ReLUNetwork(net.layers, net.classes, broken)
     with pytest.raises(DataError, match="dimension"):
         build_report(net, symtrunc.LabeledData.from_arrays([[1, 0, 0], [0, 1, 0]], [1, 2]))
-    odd = dict(net.construction, method="magic")
+    odd = {**record.to_json(), "method": "magic"}
     assert any("unknown construction method" in p for p in build_report(ReLUNetwork(net.layers, net.classes, odd),
                                                                         data).problems)
     # a plain network without construction metadata
-    plain = ReLUNetwork(net.layers, net.classes, {})
+    plain = ReLUNetwork(net.layers, net.classes)
     rep = build_report(plain, data)
     assert rep.ok and "no collapse order" in rep.text and "no construction recorded" in rep.text
 
 
 # ------------------------------------------------------------------ CLI
-def test_cli_latex_writes_reports(tmp_path, net, data, capsys):
-    net_path, data_path = tmp_path / "net.json", tmp_path / "d.csv"
+def test_cli_latex_writes_reports(tmp_path, net, worked_csv, capsys):
+    net_path, data_path = tmp_path / "net.json", worked_csv
     save_network(net, net_path)
-    data_path.write_text("x,y,label\n" + "".join(f"{p[0]},{p[1]},{lab}\n" for p, lab in zip(POINTS, LABELS)))
     p = _parser()
     args = p.parse_args(["latex", str(net_path), str(data_path), "-o", str(tmp_path / "r.tex")])
     assert args.func(args) == 0
@@ -186,12 +185,11 @@ def test_cli_latex_writes_reports(tmp_path, net, data, capsys):
     assert args.func(args) == 0 and "not re-checked" in capsys.readouterr().out
 
 
-def test_cli_latex_failures(tmp_path, net, data, capsys):
+def test_cli_latex_failures(tmp_path, net, worked_csv, capsys):
     p = _parser()
     bad = net.with_layer(2, Layer(net.layers[2].W, net.layers[2].b * 2, "identity"))
     save_network(bad, tmp_path / "bad.json")
-    (tmp_path / "d.csv").write_text("".join(f"{q[0]},{q[1]},{lab}\n" for q, lab in zip(POINTS, LABELS)))
-    args = p.parse_args(["latex", str(tmp_path / "bad.json"), str(tmp_path / "d.csv"), "-o", str(tmp_path / "b.tex")])
+    args = p.parse_args(["latex", str(tmp_path / "bad.json"), str(worked_csv), "-o", str(tmp_path / "b.tex")])
     assert args.func(args) == 1
     assert "failed checks" in capsys.readouterr().err
     (tmp_path / "junk.json").write_text('{"format": "other"}')

@@ -138,6 +138,7 @@ def test_bad_inputs():
         shallow_claims(dependent)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(-4, 4), min_size=4, max_size=4), st.integers(0, 40), st.integers(1, 8))
 def test_opnorm_bound_agrees_with_sympy_eigenvalues(entries, num, den):

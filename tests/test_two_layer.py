@@ -4,6 +4,7 @@ import json
 
 import flint
 import pytest
+from exact_reference import assert_interpolates
 from hypothesis import HealthCheck, given, settings
 from strategies import clustered_data
 
@@ -28,7 +29,8 @@ def test_two_layers_for_four_classes():
     net = construct_two_layer(FOUR)
     assert net.widths == (4, 4, 4, 4) and net.depth == 3
     cert = verify(net, FOUR)
-    assert cert.zero_loss and cert.costs["class_weighted"] == "0"
+    assert cert.costs["class_weighted"] == "0"
+    assert_interpolates(net, FOUR)  # the columns of FOUR's label matrix
     # the second hidden layer maps class k to β e_k exactly
     h = FOUR.X.transpose()
     ones = flint.fmpq_mat(1, FOUR.N, [1] * FOUR.N)
@@ -60,17 +62,22 @@ def test_claim_fails_on_a_broken_network(monkeypatch):
     assert c.verdict == "fails" and "zero loss fails" in c.witness["summary"]
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clustered_data(max_q=4, max_m=5))
 def test_random_clustered_data(d):
-    assert verify(construct_two_layer(d), d).zero_loss
+    net = construct_two_layer(d)
+    verify(net, d)  # raises unless zero loss
+    assert_interpolates(net, d)
 
 
 def test_parameters_are_checked():
     with pytest.raises(HypothesisError, match="too small") as e:
         construct_two_layer(FOUR, c="1/100")
     assert "min_z" in e.value.certificate
-    assert verify(construct_two_layer(FOUR, s=3, theta="1/2", beta=2, c=10), FOUR).zero_loss
+    net = construct_two_layer(FOUR, s=3, theta="1/2", beta=2, c=10)
+    verify(net, FOUR)  # raises unless zero loss
+    assert_interpolates(net, FOUR)
     with pytest.raises(DataError, match="s > θ > 0"):
         construct_two_layer(FOUR, s=1, theta=1)
     with pytest.raises(DataError, match="β > 0"):

@@ -1,23 +1,23 @@
-"""The hand-checkable 2-D example of the reference dossier (§5.2), layer by layer."""
+"""The hand-checkable 2-D example of the reference dossier (§5.2), layer by layer.
 
+The data and the dossier's network are the fixtures ``worked_data`` and ``worked_net`` of
+``tests/conftest.py`` (choices ``h_1 ∝ (-1, 1)``, ``h_2 ∝ (1, -1)``, ``t_1 = t_2 = 3/4``).
+"""
+
+from fractions import Fraction
+
+import flint
 import pytest
+from exact_reference import assert_interpolates, fraction_forward
 
 import symtrunc
 from symtrunc.exact.matrix import qmatrix, qvector
 from symtrunc.geometry.truncation import TruncationMap
-
-POINTS = [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
-LABELS = [1, 1, 1, 1, 2, 2, 2, 2]
-# the dossier's choices: h_1 ∝ (-1, 1), h_2 ∝ (1, -1), t_1 = t_2 = 3/4
-REFERENCE = dict(normals=[[-1, 1], [1, -1]], t=["3/4", "3/4"])
+from symtrunc.network import Layer
 
 
-@pytest.fixture(scope="module")
-def data():
-    return symtrunc.LabeledData.from_arrays(POINTS, LABELS)
-
-
-def test_means_barycenter_and_sls_steps(data):
+def test_means_barycenter_and_sls_steps(worked_data):
+    data = worked_data
     assert data.mean(0) == qvector(["5/2", "1/2"])
     assert data.mean(1) == qvector(["1/2", "5/2"])
     assert data.barycenter == qvector(["3/2", "3/2"])
@@ -32,8 +32,8 @@ def test_means_barycenter_and_sls_steps(data):
     assert cert.check(data)
 
 
-def test_rational_variant_exact_layers(data):
-    net = symtrunc.construct(data, **REFERENCE)
+def test_rational_variant_exact_layers(worked_net, worked_points):
+    net = worked_net
     (W1, b1), (W2, b2), (W3, b3) = net.cumulative()
     assert W1 == qmatrix([[0, 1], [-1, 2]]) and b1 == qvector(["-5/4", "-3/4"])
     assert W2 == qmatrix([[2, -1], [1, 0]]) and b2 == qvector(["-3/4", "-5/4"])
@@ -42,14 +42,25 @@ def test_rational_variant_exact_layers(data):
     assert L1.W == qmatrix([[0, 1], [-1, 2]]) and L1.b == qvector(["-5/4", "-3/4"])
     assert L2.W == qmatrix([[3, -2], [2, -1]]) and L2.b == qvector(["3/2", "1/2"])
     assert L3.W == qmatrix([["5/6", "-1/2"], ["-7/6", "3/2"]]) and L3.b == qvector([0, 1])
-    assert net.forward(POINTS) == qmatrix([[1, 0]] * 4 + [[0, 1]] * 4)
+    assert net.forward(worked_points) == qmatrix([[1, 0]] * 4 + [[0, 1]] * 4)
 
 
-def test_truncation_view(data):
-    net = symtrunc.construct(data, **REFERENCE)
-    (W1, b1), (W2, b2), _ = net.cumulative()
+def test_independent_forward_pass_interpolates_and_catches_a_wrong_network(worked_net, worked_data):
+    assert assert_interpolates(worked_net, worked_data) == [[1, 0]] * 4 + [[0, 1]] * 4
+    # the reference pass is not a rubber stamp: a bias moved by 10^-9 is caught at point 0
+    L3 = worked_net.layers[2]
+    b = flint.fmpq_mat(L3.b)
+    b[0, 0] += flint.fmpq(1, 10**9)
+    wrong = worked_net.with_layer(2, Layer(L3.W, b, "identity"))
+    with pytest.raises(AssertionError, match="point 0 "):
+        assert_interpolates(wrong, worked_data)
+    assert fraction_forward(wrong, [[2, 0]]) == [[1 + Fraction(1, 10**9), 0]]
+
+
+def test_truncation_view(worked_net, worked_points, worked_labels):
+    (W1, b1), (W2, b2), _ = worked_net.cumulative()
     tau1, tau2 = TruncationMap(W1, b1), TruncationMap(W2, b2)
-    for x, label in zip(POINTS, LABELS):
+    for x, label in zip(worked_points, worked_labels):
         v = qvector(x)
         after1 = tau1(v)
         assert after1 == (qvector(["7/4", "5/4"]) if label == 1 else v)
@@ -57,9 +68,9 @@ def test_truncation_view(data):
         assert after2 == (qvector(["7/4", "5/4"]) if label == 1 else qvector(["5/4", "7/4"]))
 
 
-def test_paper_recipe_with_lambda_one(data):
+def test_paper_recipe_with_lambda_one(worked_data, worked_choices):
     # θ in (θ_min ≈ 1.176, θ_2 = π/2): λ(θ, θ_2) = 1 and W_θ = I; R_l are the Householder reflections
-    net = symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **REFERENCE)
+    net = symtrunc.construct(worked_data, cone="paper", angles=["3/2", "3/2"], **worked_choices)
     assert [s["lambda"] for s in net.construction["steps"]] == ["1", "1"]
     (W1, b1), (W2, b2), (W3, b3) = net.cumulative()
     assert W1 == qmatrix([[-1, 0], [0, 1]]) and b1 == qvector(["7/4", "-5/4"])
@@ -71,15 +82,15 @@ def test_paper_recipe_with_lambda_one(data):
     # the forward pass of the reference: (2,0) -> layer-1 pre-activation (-1/4, -5/4)
     pre1 = L1.W * qvector([2, 0]) + L1.b
     assert pre1 == qvector(["-1/4", "-5/4"])
-    assert symtrunc.verify(net, data).zero_loss
+    assert_interpolates(net, worked_data)
 
 
-def test_paper_recipe_default_angle_is_certified(data):
-    net = symtrunc.construct(data, cone="paper")
-    cert = symtrunc.verify(net, data)
-    assert cert.invariants_checked and cert.zero_loss
+def test_paper_recipe_default_angle_is_certified(worked_data):
+    net = symtrunc.construct(worked_data, cone="paper")
+    assert symtrunc.verify(net, worked_data).invariants_checked
+    assert_interpolates(net, worked_data)
 
 
-def test_inadmissible_angle_is_refused(data):
+def test_inadmissible_angle_is_refused(worked_data):
     with pytest.raises(symtrunc.HypothesisError, match="not admissible"):
-        symtrunc.construct(data, cone="paper", angles=["1/2", "1/2"])
+        symtrunc.construct(worked_data, cone="paper", angles=["1/2", "1/2"])

@@ -51,6 +51,7 @@ from symtrunc.errors import DataError
 from symtrunc.exact.matrix import columns_matrix, identity, zeros
 from symtrunc.loss import OutputFit, optimal_output_layer
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.records import ConfigurationRecord
 
 __all__ = ["Configuration", "build_configuration", "configurations", "paper_values", "parse_bits",
            "THEOREM_CONFIGURATIONS"]
@@ -167,10 +168,9 @@ def build_configuration(
     cones, apexes = deep_l2_cones(data, hyp, bits, ts, cone)
     hidden = [(c.W, c.b) for c in cones]
     Q = data.Q
-    meta = {"theorem": THEOREM_CONFIGURATIONS, "method": "configuration", "s": "".join(map(str, bits)),
-            "t": [str(v) for v in ts]}
+    record = ConfigurationRecord(theorem=THEOREM_CONFIGURATIONS, s="".join(map(str, bits)), t=tuple(ts))
     net = ReLUNetwork.from_cumulative(hidden + [(identity(Q), zeros(Q, 1))], classes=data.classes,
-                                      construction=meta)
+                                      construction=record)
     features = region_state(net, data.X.transpose()).inputs[-1]
     fit = optimal_output_layer(features, data)
     net = net.with_layer(Q, Layer(fit.weight, fit.bias, "identity"))

@@ -88,7 +88,7 @@ def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any =
         "shallow upper-bound network: C_N = ‖Y (X^red)^+ ΔX_0‖_{L²_N} (2309.10370, ref. §2.2)", conf,
         _sqrt_str(noise.upper_squared), _sqrt_str(cn2), "holds" if ok else "fails",
         {"summary": f"{setting}: C_N² = {_short(cn2)}, bound² = {_short(noise.upper_squared)}", "C_N^2": str(cn2),
-         "bound^2": str(noise.upper_squared), "beta": net.construction["beta"]},
+         "bound^2": str(noise.upper_squared), "beta": str(net.construction.beta)},
     ))
     dec = opnorm_bound(noise.upper_squared, Q * noise.delta_P_squared, data.Y)
     import sympy

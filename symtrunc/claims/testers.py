@@ -133,7 +133,7 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
                      second.costs["class_weighted_sqrt"], "holds" if ok else "fails",
                      {"summary": f"μ = ({', '.join(first.mu)}) and ({', '.join(second.mu)})",
                       "mu_a": list(first.mu), "mu_b": list(second.mu)}))
-    failing, tested = [], 0
+    outcomes: list[tuple[str, str]] = []  # (s, verdict of local_minimality) for every tested s ≠ 0
     for k, bits in enumerate(selected, 1):
         if progress is not None:
             progress(f"configuration {k}/{len(selected)}: s = {''.join(map(str, bits))}")
@@ -168,9 +168,7 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
         rep = local_minimality(conf.network, data, probes=probes, seed=seed)
         verdict = {"local minimum": "holds", "global minimum": "fails", "not a local minimum": "fails"}.get(
             rep.verdict, "undecided")
-        tested += 1
-        if verdict != "holds":
-            failing.append((s, verdict))
+        outcomes.append((s, rep.verdict))
         wit = rep.witness()
         summary = rep.reason
         if rep.descent is not None:
@@ -180,24 +178,52 @@ def deep_claims(data: Any, *, c0: Any = None, theta_star: Any = None, cone: str 
                        + (str(drop) if len(str(drop)) <= 24 else f"≈{float(drop):.3g} (exact: descent.decrease)"))
         out.append(Claim(f"degenerate local minimum, not global (A Thm {'2.4' if eq == '(2.71)' else '2.5'})", s,
                          _sqrt_str(conf.paper), _sqrt_str(rep.value), verdict, {"summary": summary, **wit}))
-    refuted = [s for s, v in failing if v == "fails"]
-    open_ = [s for s, v in failing if v != "fails"]
-    proved = tested - len(failing)
-    if refuted:
+    out.append(_count_claim(Q, outcomes))
+    return out
+
+
+def _count_claim(Q: int, outcomes: list[tuple[str, str]]) -> Claim:
+    """The aggregate record of Theorem 2.5, "2^Q - 1 non-global degenerate local minima", from
+    the per-configuration verdicts of :func:`~symtrunc.claims.minimality.local_minimality`.
+
+    A global minimum (``C_N = 0``) *is* a local minimum; it fails the claim only because the
+    claim says "non-global", and the record says so rather than calling it "not a local minimum".
+
+    >>> c = _count_claim(2, [("01", "global minimum"), ("10", "not a local minimum"), ("11", "local minimum")])
+    >>> c.verdict, c.exact_value, c.witness["local_minima"], c.witness["failing"]
+    ('fails', '1', 2, ['01', '10'])
+    >>> print(c.witness["summary"])
+    local minima: 2 of 3 (1 non-global); global minimum (C_N = 0, so a local minimum, but not a non-global one): s = 01; not a local minimum: s = 10
+    """
+    tested = len(outcomes)
+    local = [s for s, v in outcomes if v == "local minimum"]
+    global_ = [s for s, v in outcomes if v == "global minimum"]
+    not_local = [s for s, v in outcomes if v == "not a local minimum"]
+    open_ = [s for s, v in outcomes if v not in ("local minimum", "global minimum", "not a local minimum")]
+    missing = 2 ** Q - 1 - tested
+    parts = [f"local minima: {len(local) + len(global_)} of {tested}{' tested' if missing else ''} "
+             f"({len(local)} non-global)"]
+    if global_:
+        parts.append(f"global minimum (C_N = 0, so a local minimum, but not a non-global one): s = {', '.join(global_)}")
+    if not_local:
+        parts.append(f"not a local minimum: s = {', '.join(not_local)}")
+    if open_:
+        parts.append(f"undecided: s = {', '.join(open_)}")
+    if missing:
+        parts.append(f"{missing} configurations not tested")
+    failing = sorted(global_ + not_local)
+    if failing:
         verdict = "fails"
-        summary = f"not a local minimum: s = {', '.join(refuted)}"
-    elif open_ or tested < 2 ** Q - 1:
+    elif open_ or missing:
         verdict = "undecided"
-        summary = (f"{proved} of the {tested} tested s ≠ 0 proved local minima"
-                   + (f"; undecided: s = {', '.join(open_)}" if open_ else "")
-                   + (f"; {2 ** Q - 1 - tested} configurations not tested" if tested < 2 ** Q - 1 else ""))
     else:
         verdict = "holds"
-        summary = "every s ≠ 0 is a local minimum"
-    out.append(Claim("A: 2^Q - 1 non-global degenerate local minima (Thm 2.5)", "", str(2 ** Q - 1),
-                     str(proved) if tested == 2 ** Q - 1 else f"{proved} (of {tested} tested)", verdict,
-                     {"summary": summary, "failing": refuted, "undecided": open_, "tested": tested}))
-    return out
+        parts = ["every s ≠ 0 is a local minimum, none of them global"]
+    return Claim("A: 2^Q - 1 non-global degenerate local minima (Thm 2.5)", "", str(2 ** Q - 1),
+                 str(len(local)) if not missing else f"{len(local)} (of {tested} tested)", verdict,
+                 {"summary": "; ".join(parts), "failing": failing, "global_minimum": global_,
+                  "not_local_minimum": not_local, "undecided": open_, "tested": tested,
+                  "local_minima": len(local) + len(global_), "non_global_local_minima": len(local)})
 
 
 def check_claims(data: Any, *, families: Sequence[str] | None = None, probes: int = 4, seed: int = 0,

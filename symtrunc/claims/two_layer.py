@@ -49,7 +49,7 @@ def two_layer_claims(data: Any, *, s: Any = 2, theta: Any = 1, beta: Any = 1, c:
         cert = verify(net, data)
         out = [Claim(claim, conf, "0", cert.costs["class_weighted_sqrt"], "holds",
                      {"summary": f"L = 2 hidden layers, widths {list(net.widths)}", "widths": list(net.widths),
-                      "c": net.construction["c"], "beta": net.construction["beta"]})]
+                      "c": str(net.construction.c), "beta": str(net.construction.beta)})]
     except VerificationError as err:
         out = [Claim(claim, conf, "0", None, "fails",
                      {"summary": str(err), "counterexample": str(err.counterexample)})]

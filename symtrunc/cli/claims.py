@@ -25,15 +25,20 @@ import json
 import sys
 import time
 
+from symtrunc.claims.record import FAMILIES, MAX_CONFIGURATIONS, VERDICTS
+from symtrunc.claims.testers import check_claims, claims_table
+from symtrunc.cli.app import add_command
+from symtrunc.data.labeled import load_data
+from symtrunc.errors import DataError
+from symtrunc.exact.rational import to_q
+
 __all__ = ["cmd_claims", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``claims`` subcommand to ``subparsers``."""
-    from symtrunc.claims.record import FAMILIES, MAX_CONFIGURATIONS
-
-    cp = subparsers.add_parser(
-        "claims", help="test the claims of the L2 papers exactly on DATA (table or --json)",
+    cp = add_command(
+        subparsers, "claims",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Test every claim of Chen & Muñoz Ewald's L2 papers that applies to DATA, exactly: "
         "Theorem 2.3 (deep global minima, M = Q), the 2^Q - 1 configurations of Theorems 2.4-2.5 with their "
@@ -76,12 +81,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc claims``."""
-    from symtrunc.data.labeled import load_data
-    from symtrunc.errors import DataError
-    from symtrunc.exact.rational import to_q
-    from symtrunc.claims.record import FAMILIES, VERDICTS
-    from symtrunc.claims.testers import check_claims, claims_table
-
     if args.probes < 0:
         raise DataError("--probes must be >= 0")
     if args.max_configurations < 1:

@@ -10,8 +10,16 @@ program, and the output says so).
 ``objective`` is the exact primal upper bound rounded up, ``gap`` the certified duality-gap
 bound rounded up; the certificate (including, for ``"global": true``, the exact proof that no
 activation pattern is missing) is re-checked before anything is printed. The optimal-set
-description (``optimal_set_dimension``, ``unique``) is a float computation with tolerance
-``1e-5`` and is marked ``"optimal_set_dimension_certified": false``.
+description (``optimal_set_dimension``, ``unique_up_to_merge_split``, ``unique``) is a float
+computation with tolerance ``1e-5`` and is marked ``"optimal_set_dimension_certified": false``;
+``unique_up_to_merge_split`` is uniqueness once the blocks of one neuron split across chambers
+are merged, ``unique`` the uniqueness of the convex weights themselves.
+
+``prune`` returns a network whose minimality is *proved*
+(:func:`~symtrunc.convex.minimal.prune_minimal`): ``activation_rank`` is the exact rank of its
+activation columns and equals ``active_after`` (independent columns: Mishkin & Pilanci's
+minimality, Prop. 3.6); ``objective_not_increased`` compares the exact objectives before and
+after, and ``objective_increase_bound`` bounds the change by exact duality.
 
 Exit codes: 0 success (whether or not the gap is certified: see ``certified``), 1 a certificate
 failed its exact re-check, 2 bad input.
@@ -44,7 +52,20 @@ from typing import Any
 
 import numpy as np
 
+from symtrunc.cli.app import add_command
+from symtrunc.convex.certificate import certificate_scope, certify, certify_network, certify_weights
+from symtrunc.convex.mapping import to_network
+from symtrunc.convex.minimal import network_activation_rank, prune_minimal
+from symtrunc.convex.optimal_set import float_optimal_set
+from symtrunc.convex.path import lambda_max, regularization_path
+from symtrunc.convex.patterns import enumerate_patterns, sample_patterns
+from symtrunc.convex.program import ConvexProgram, lam_to_scnn
+from symtrunc.convex.regression import RegressionData
+from symtrunc.convex.solvers import solve
 from symtrunc.errors import DataError
+from symtrunc.exact.matrix import to_float
+from symtrunc.exact.rational import to_q
+from symtrunc.exact.rounding import round_up
 
 __all__ = ["register", "cmd_convex"]
 
@@ -53,8 +74,8 @@ _OPTIMAL_SET_TOL = 1e-5
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``convex`` subcommand (``fit``, ``prune``, ``path``) to ``subparsers``."""
-    cp = subparsers.add_parser(
-        "convex", help="convex reformulation of two-layer ReLU networks (fit, prune, path)",
+    cp = add_command(
+        subparsers, "convex",
         description="Train a two-layer ReLU network with weight decay lambda through its convex "
         "reformulation (Pilanci & Ergen 2020; Mishkin & Pilanci 2023), certify global optimality "
         "by exact duality, describe the optimal set, prune optimally, or trace a regularization path. "
@@ -122,11 +143,6 @@ def _nonnegative_float(text: str) -> float:
 
 
 def _program(args: argparse.Namespace):
-    from symtrunc.convex.patterns import enumerate_patterns, sample_patterns
-    from symtrunc.convex.program import ConvexProgram
-    from symtrunc.convex.regression import RegressionData
-    from symtrunc.exact.rational import to_q
-
     lam = to_q(args.lam)
     if lam <= 0:
         raise DataError(f"--lam must be positive, got {args.lam}")
@@ -139,19 +155,18 @@ def _program(args: argparse.Namespace):
 
 
 def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
-    from symtrunc.convex.optimal_set import float_optimal_set
-    from symtrunc.convex.program import lam_to_scnn
-
     S = float_optimal_set(sol, tol=_OPTIMAL_SET_TOL) if sol.active else None
     return {
-        "objective": _round_up(cert.primal_upper),
-        "gap": _round_up(cert.gap_bound),
+        "objective": round_up(cert.primal_upper),
+        "gap": round_up(cert.gap_bound),
         "certified": bool(cert.certified(tol)),
         "global": bool(cert.global_),
         "statement": cert.statement(tol),
         "active_neurons": len(sol.active),
         "optimal_set_dimension": S.dimension if S is not None else 0,
-        "unique": S.unique if S is not None else True,
+        "unique_up_to_merge_split": S.unique if S is not None else True,
+        "unique": S.unique_weights if S is not None else True,
+        "split_directions": S.split_directions if S is not None else 0,
         "optimal_set_dimension_certified": False,  # float computation (solver output, tolerance below)
         "optimal_set_tolerance": _OPTIMAL_SET_TOL,
         "lambda": prog.lam,
@@ -171,16 +186,12 @@ def _summary(prog, sol, cert, tol: float) -> dict[str, Any]:
 def _network_dict(prog, W, tol: float) -> dict[str, Any]:
     """The balanced network of the certified (exact, cone-feasible) weights, rounded to floats,
     with its own certificate: the printed float network itself (read exactly) against the dual."""
-    from symtrunc.convex.certificate import certify_network
-    from symtrunc.convex.mapping import to_network
-    from symtrunc.exact.matrix import to_float
-
     net = to_network(prog, to_float(W))
     out: dict[str, Any] = {"W1": net.W1.tolist(), "w2": net.w2.tolist()}
     if not prog.gated:
         cert = certify_network(prog, net)
         cert.check(prog)
-        out.update({"objective": _round_up(cert.primal_upper), "gap": _round_up(cert.gap_bound),
+        out.update({"objective": round_up(cert.primal_upper), "gap": round_up(cert.gap_bound),
                     "certified": bool(cert.certified(tol))})
     return out
 
@@ -191,32 +202,27 @@ def _print(out: dict[str, Any], as_json: bool) -> None:
         return
     if out.get("bias"):
         print("bias: a column of ones was appended to X (--bias)")
-    for k in ("objective", "gap", "certified", "global", "active_neurons", "optimal_set_dimension", "unique",
+    floats = ("optimal_set_dimension", "unique_up_to_merge_split", "unique", "split_directions")
+    for k in ("objective", "gap", "certified", "global", "active_neurons", *floats,
               "lambda", "lambda_scnn", "patterns", "pattern_method", "solver", "solve_seconds",
-              "active_before", "active_after", "fit_preserved", "penalty_preserved", "lambda_max"):
+              "active_before", "directions_before", "active_after", "activation_rank", "minimal", "objective_before",
+              "objective_not_increased", "objective_increase_bound", "lambda_max"):
         if k in out:
             note = (f"   (float computation, tolerance {out['optimal_set_tolerance']:g}; not certified)"
-                    if k in ("optimal_set_dimension", "unique") else
-                    "   (float check, relative 1e-9)" if k in ("fit_preserved", "penalty_preserved") else "")
-            print(f"{k:22s} {out[k]}{note}")
+                    if k in floats else "   (exact)" if k in ("activation_rank", "minimal") else "")
+            print(f"{k:26s} {out[k]}{note}")
     print(out["statement"] if "statement" in out else "")
     net = out.get("network", {})
     if "gap" in net:
         print(f"the float network of --json ({len(net['w2'])} neurons), read exactly, has its own certified gap "
-              f"{net['gap']:.3e}: {'certified' if net['certified'] else 'NOT certified'}")
+              f"{net['gap']:.3e}: {'certified' if net['certified'] else 'NOT certified'}"
+              + (f"; its activation columns have exact rank {net['activation_rank']}" if "activation_rank" in net else ""))
 
 
 def cmd_convex(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc convex``."""
-    from symtrunc.convex.certificate import certify, certify_weights
-    from symtrunc.convex.solvers import solve
-
     data, prog = _program(args)
     if args.action == "path":
-        from symtrunc.convex.certificate import certificate_scope
-        from symtrunc.convex.path import lambda_max, regularization_path
-        from symtrunc.exact.rational import to_q
-
         t0 = time.perf_counter()
         lmax = lambda_max(prog)[1]
         if prog.lam >= lmax:
@@ -230,7 +236,7 @@ def cmd_convex(args: argparse.Namespace) -> int:
             prog_p = prog.with_lam(to_q(p.lam))
             cert = certify_weights(prog_p, p.weights)
             cert.check(prog_p)
-            row = {"lambda": p.lam, "objective": _round_up(cert.primal_upper), "gap": _round_up(cert.gap_bound),
+            row = {"lambda": p.lam, "objective": round_up(cert.primal_upper), "gap": round_up(cert.gap_bound),
                    "certified": bool(cert.certified(args.tol)), "derivative": p.derivative,
                    "active_neurons": p.active, "iterations": p.iterations}
             if p.min_norm is not None:
@@ -265,25 +271,22 @@ def cmd_convex(args: argparse.Namespace) -> int:
     cert.check(prog)  # exact re-check, including the completeness of the patterns for a global claim
     out = _summary(prog, sol, cert, args.tol)
     if args.action == "prune":
-        from symtrunc.convex.pruning import prune_float
-
-        res = prune_float(prog, sol.weights)
-        cert2 = certify_weights(prog, res.weights)
-        cert2.check(prog)
-        out.update({"active_before": len(sol.active), "active_after": len(res.active),
-                    "active_neurons": len(res.active), "fit_preserved": res.fit_preserved,
-                    "penalty_preserved": res.penalty_preserved,
-                    "preserved_checks": "float (relative 1e-9); the pruned network's optimality is certified",
-                    "objective": _round_up(cert2.primal_upper),
-                    "gap": _round_up(cert2.gap_bound), "certified": bool(cert2.certified(args.tol)),
-                    "statement": cert2.statement(args.tol), "network": _network_dict(prog, cert2.weights, args.tol)})
+        res = prune_minimal(prog, sol.weights)
+        res.check(prog)  # exact re-check: both certificates, the objective bounds, the activation rank
+        net = _network_dict(prog, res.weights, args.tol)
+        net["activation_rank"] = network_activation_rank(to_network(prog, to_float(res.weights)), prog.data.X)
+        out.update({"active_before": res.neurons_before, "directions_before": res.directions,
+                    "active_after": res.neurons, "active_neurons": res.neurons,
+                    "activation_rank": res.minimality.rank, "minimal": res.minimality.independent,
+                    "minimality": res.minimality.statement(),
+                    "objective_before": round_up(res.objective_before[1]),
+                    "objective": round_up(res.objective_after[1]),
+                    "objective_not_increased": res.objective_not_increased,
+                    "objective_increase_bound": round_up(res.increase_bound),
+                    "gap": round_up(res.gap_bound), "certified": bool(res.certified(args.tol)),
+                    "statement": res.statement(args.tol), "network": net})
     else:
         out["network"] = _network_dict(prog, cert.weights, args.tol)
     _print(out, args.json)
     return 0
 
-
-def _round_up(q) -> float:
-    from symtrunc.exact.rounding import round_up
-
-    return round_up(q)

@@ -1,6 +1,6 @@
 """Subcommands ``export``, ``import`` and ``explain`` of the ``symtrunc`` command line.
 
-:func:`register` adds them to the sub-parsers of :func:`symtrunc.cli.build_parser`::
+:func:`register` adds them to the sub-parsers of :func:`symtrunc.cli.app.build_parser`::
 
     symtrunc export net.json --to onnx -o net.onnx [--dtype float64|float32]
     symtrunc import trained.onnx -o net.json [--format onnx] [--floats]
@@ -16,28 +16,38 @@ from __future__ import annotations
 import argparse
 import json
 
+from symtrunc.cli.app import add_command
+from symtrunc.cli.files import check_outputs
+from symtrunc.data.labeled import load_data
+from symtrunc.explanation import explain
 from symtrunc.io.export import DTYPES, FORMATS, atomic_write, export
 from symtrunc.io.trained import IMPORT_FORMATS, import_network
+from symtrunc.records import ImportedRecord
 
 __all__ = ["register"]
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    check_outputs({"-o": args.output}, [args.network])
     net = import_network(args.network)
-    report = export(net, args.output, to=args.to, dtype=args.dtype)
+    data = load_data(args.data, check=False) if args.data else None
+    report = export(net, args.output, to=args.to, dtype=args.dtype, data=data, force=args.force)
     if not args.quiet:
         print(f"exported:  {report}")
+        print(f"floats:    {report.floats}")
     return 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    check_outputs({"-o": args.output}, [args.file])
     exact = False if args.floats else None
     net = import_network(args.file, format=args.format, exact=exact)
     report = export(net, args.output, to="json")
     if not args.quiet:
-        info = net.construction or {}
-        how = (f"rationalized {info.get('dtype')} weights exactly" if info.get("rationalized")
-               else "recovered the exact rationals stored in the file")
+        record = net.construction
+        how = (f"rationalized {record.dtype} weights exactly" if isinstance(record, ImportedRecord)
+               else "recovered the exact rationals stored in the file, not the float weights that run "
+               "('symtrunc verify FILE DATA' certifies those)")
         print(f"network:   {' -> '.join(map(str, net.widths))} ({net.parameter_count().total} parameters), "
               f"{how}")
         print(f"saved:     {report.path}")
@@ -45,9 +55,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from symtrunc.data.labeled import load_data
-    from symtrunc.explanation import explain
-
+    check_outputs({"--json": args.json}, [args.network, args.data])
     net = import_network(args.network)
     data = load_data(args.data)
     ex = explain(net, data)
@@ -67,25 +75,31 @@ def _format_choice(value: str) -> str:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``export``, ``import`` and ``explain`` subcommands."""
-    e = subparsers.add_parser(
-        "export", help="write a network as ONNX, safetensors, PyTorch, JAX (.npz), npz or JSON",
+    e = add_command(
+        subparsers, "export",
         description="Round the exact weights of NETWORK to float64/float32 (correctly rounded) and write "
         "them in an interchange format, atomically. ONNX: Gemm+Relu graph (opset 17, IR 10); "
         "safetensors and torch: nn.Sequential(Linear, ReLU, ...) state-dict keys 0.weight, 0.bias, "
         "2.weight, ...; jax: Flax params/Dense_k/kernel (in, out) and equinox layers/k/weight (out, in) "
         "in one .npz; npz: W0, b0, ... plus exact numerator/denominator arrays. Every format also "
         "stores the exact rationals, so 'symtrunc import' recovers the exact network. Prints the "
-        "largest weight rounding error.")
+        "largest weight rounding error. With --data, the float network is first certified on the data in "
+        "its own precision (every point in its class under any IEEE evaluation order, with or without FMA; "
+        "the certified margin is printed and stored in the file); a file that cannot be certified is not "
+        "written (exit 1) unless --force.")
     e.add_argument("network", help="network file (exact JSON, or any file 'symtrunc import' reads)")
     e.add_argument("--to", type=_format_choice, metavar="{" + ",".join(FORMATS) + "}",
                    help="output format (default: from the suffix of -o: .onnx, .safetensors, .pt, .npz, .json)")
     e.add_argument("--dtype", choices=DTYPES, default="float64", help="float type of the weights (default float64)")
     e.add_argument("-o", "--output", required=True, help="file to write")
+    e.add_argument("--data", help="training data (.csv or .npz) to certify the float network on before writing")
+    e.add_argument("--force", action="store_true", help="with --data: write the file even if it cannot be "
+                   "certified (reported as uncertified)")
     e.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     e.set_defaults(func=_cmd_export)
 
-    i = subparsers.add_parser(
-        "import", help="read a trained fully connected ReLU network exactly and save it as JSON",
+    i = add_command(
+        subparsers, "import",
         description="Read FILE (ONNX Gemm/MatMul+Add/Relu chain, safetensors or PyTorch state dict of "
         "Linear layers, .npz with W0, b0, ... or the JAX layout) and save it as exact JSON. Float "
         "weights become the exact binary fractions they store; files written by 'symtrunc export' "
@@ -98,8 +112,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     i.set_defaults(func=_cmd_import)
 
-    x = subparsers.add_parser(
-        "explain", help="which points each layer keeps, collapses or projects (truncation-map view)",
+    x = add_command(
+        subparsers, "explain",
         description="For every ReLU layer l and class, count the training points in the forward cone "
         "(unchanged), the backward cone (collapsed to the apex p = -W^+ b) or elsewhere (projected onto "
         "a face), computed exactly from the cumulative parameters W^(l), b^(l) and the truncated points "

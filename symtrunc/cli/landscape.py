@@ -25,6 +25,11 @@ import argparse
 import json
 import re
 
+from symtrunc.cli.app import add_command
+from symtrunc.landscape.critical import classify
+from symtrunc.landscape.formulas import landscape_fragment
+from symtrunc.landscape.params import Interval, Target, load_params
+
 __all__ = ["cmd_landscape", "register"]
 
 #: Values such as ``-1,0``, ``-3/2,1/5`` or ``-0.5`` (an argument starting with "-" and a digit or ".").
@@ -33,8 +38,8 @@ _NEGATIVE_VALUE = re.compile(r"^-\.?\d")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``landscape`` subcommand to ``subparsers``."""
-    lp = subparsers.add_parser(
-        "landscape", help="exact loss, gradient, neuron types and critical-point verdict of a shallow net",
+    lp = add_command(
+        subparsers, "landscape",
         description="For a one-hidden-layer network x -> c + sum_j v_j sigma(w_j x + b_j) (PARAMS.json: "
         '{"w": [...], "b": [...], "v": [...], "c": "p/q", "activation": "relu"}) and the affine target '
         "f(x) = ALPHA x + BETA under the uniform measure on [LO, HI]: exact loss, generalized gradient, "
@@ -57,9 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_landscape(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc landscape``."""
-    from symtrunc.landscape.critical import classify
-    from symtrunc.landscape.params import Interval, Target, load_params
-
     target = Target.parse(args.target)
     interval = Interval.parse(args.interval)
     phi = load_params(args.params, args.sigma_prime_at_zero)
@@ -68,8 +70,6 @@ def cmd_landscape(args: argparse.Namespace) -> int:
         print(json.dumps(res.to_dict(phi)))
         return 0
     if args.latex:
-        from symtrunc.landscape.formulas import landscape_fragment
-
         print(landscape_fragment(phi, target, interval, res).render("latex"))
         return 0
     names = phi.coordinate_names()

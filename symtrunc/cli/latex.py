@@ -13,8 +13,10 @@ Examples
 >>> register(sub)
 >>> args = p.parse_args(["prove", "base_points"])
 >>> args.func(args)                                  # doctest: +ELLIPSIS
-proof        status  obligations  time    title
-base_points  proved  ...
+proof        status  scope  ...  obligations  time    title
+base_points  proved  all dimensions ...
+1 claim: 1 proved for all dimensions, 0 verified at fixed sizes only, 0 not proved (...)
+  base_points assumes: ...
 0
 """
 
@@ -23,17 +25,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
+import symtrunc.proofs as proofs
+from symtrunc.cli.app import add_command
+from symtrunc.cli.files import check_outputs
+from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError
+from symtrunc.files import atomic_write
+from symtrunc.io.json import load_network
+from symtrunc.latex.report import build_report
 
 __all__ = ["cmd_latex", "cmd_prove", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``latex`` and ``prove`` subcommands to ``subparsers``."""
-    lp = subparsers.add_parser(
-        "latex", help="write a LaTeX (or Markdown) derivation report for a network",
+    lp = add_command(
+        subparsers, "latex",
         description="Write a standalone derivation report for NETWORK: the hypotheses of its theorem "
         "re-checked exactly on DATA, the theorem instantiated, every layer's cumulative and layerwise "
         "parameters and truncation map, the output layer and the exact zero-loss certificate. "
@@ -48,12 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help=r"write the rectifier as \sigma (default) or \operatorname{ReLU}")
     lp.set_defaults(func=cmd_latex)
 
-    pp = subparsers.add_parser(
-        "prove", help="run the machine-checked proofs of the lemmas and theorems",
+    pp = add_command(
+        subparsers, "prove",
         description="Prove the lemmas and theorems behind the constructions with sympy for symbolic "
-        "parameters and print a pass/fail table. Exit code 1 if a claim is not proved (so also for "
-        "--variant, whose claim is false); with --variants (self-test) exit code 0 means every claim "
-        "was proved and every false variant refuted.")
+        "parameters and print a table with each claim's scope: proved for all dimensions, or verified "
+        "at fixed sizes only. Exit code 1 if a claim does not hold (so also for --variant, whose claim "
+        "is false); with --variants (self-test) exit code 0 means every claim holds and every false "
+        "variant was refuted.")
     pp.add_argument("names", nargs="*", metavar="NAME", help="proofs to run (default: all)")
     pp.add_argument("--all", action="store_true", help="run every proof")
     pp.add_argument("--variant", help="run this deliberately false variant of NAME instead (it must fail)")
@@ -62,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pp.add_argument("-o", "--output", help="also write the proofs as a document (LaTeX or Markdown)")
     pp.add_argument("--format", choices=("latex", "markdown"), default="latex",
                     help="format of the --output document (default: latex)")
+    pp.add_argument("--write", metavar="DIR",
+                    help="write one LaTeX and one Markdown proof document per claim into DIR (e.g. proofs/)")
     pp.set_defaults(func=cmd_prove)
 
 
@@ -69,15 +80,12 @@ def _write(text: str, output: str | None) -> None:
     if output in (None, "-"):
         sys.stdout.write(text)
         return
-    Path(output).write_text(text, encoding="utf-8")
+    atomic_write(output, text)
 
 
 def cmd_latex(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc latex``."""
-    from symtrunc.data.labeled import load_data
-    from symtrunc.io.json import load_network
-    from symtrunc.latex.report import build_report
-
+    check_outputs({"-o": args.output}, [args.network, args.data])
     net = load_network(args.network)
     data = load_data(args.data) if args.data else None
     t0 = time.perf_counter()
@@ -95,8 +103,7 @@ def cmd_latex(args: argparse.Namespace) -> int:
 
 def cmd_prove(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc prove``."""
-    from symtrunc import proofs
-
+    check_outputs({"-o": args.output}, [])
     scripts = proofs.available()
     if args.list:
         for name, mod in scripts.items():
@@ -115,17 +122,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
     else:
         results = proofs.run_all(names, variants=args.variants)
     print(proofs.results_table(results))
-    # a claim must be proved; in the self-test (--variants) a false variant must be refuted
-    bad = [r for r in results if (r.status != "failed" if (r.variant and args.variants) else r.status != "proved")]
-    n_claims = sum(r.variant is None for r in results)
-    n_vars = len(results) - n_claims
-    summary = f"{sum(r.status == 'proved' for r in results if r.variant is None)} of {n_claims} claims proved"
-    if n_vars:
-        summary += f", {sum(r.status == 'failed' for r in results if r.variant)} of {n_vars} false variants refuted"
-    print(summary + f" ({sum(r.seconds for r in results):.2f} s)")
-    for r in results:
-        if r.counterexample and r.variant is None:
-            print(f"  {r.name}: counterexample to '{r.counterexample['obligation']}': {r.counterexample['values']}")
+    # a claim must hold; in the self-test (--variants) a false variant must be refuted
+    line, ok = proofs.summary(results, self_test=args.variants)
+    print(line)
+    for note in proofs.notes(results):
+        print("  " + note)
     if args.output:
         _write(proofs.proofs_document(results, args.format), args.output)
-    return 1 if bad else 0
+    if args.write:
+        paths = proofs.write_documents(results, args.write)
+        print(f"wrote {len(paths)} files to {args.write}")
+    return 0 if ok else 1

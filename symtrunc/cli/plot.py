@@ -17,27 +17,38 @@ Examples
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
+from symtrunc.cli.app import add_command
+from symtrunc.cli.files import check_outputs
+from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError
+from symtrunc.files import atomic_write
+from symtrunc.io.json import load_network
+from symtrunc.plot.figures import _figure_class, plot_steps
 
 __all__ = ["cmd_plot", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``plot`` subcommand to ``subparsers``."""
-    pp = subparsers.add_parser(
-        "plot", help="draw every truncation step of a network on its data (matplotlib)",
+    pp = add_command(
+        subparsers, "plot",
         description="Draw one panel per ReLU layer (the exact forward and backward cones of its "
-        "truncation map, the separating hyperplane, the points before and after the step, the class "
-        "collapsing to its base point) and a panel with the exact decision regions. 2-D data are "
-        "drawn as they are; for M > 2 in the plane through the barycenter and two class means "
-        "(--classes). Needs matplotlib: pip install 'symtrunc[plot]'.")
+        "truncation map, the separating hyperplane, every point with its exact region and an arrow to "
+        "where the layer sends it, the class collapsing to its base point) and a panel with the exact "
+        "decision regions, all with an equal aspect ratio. 2-D data are drawn as they are. For M > 2 "
+        "each panel is an exact section of R^M by the plane named in its title (default: through the "
+        "layer's base point and the means of the collapsing and the next class; the decision regions "
+        "through the class means; --classes picks one plane for all panels); filled markers lie in "
+        "the plane, hollow ones are projections of points off it, drawn with the class and region of "
+        "the point itself. Needs matplotlib: pip install \"symtrunc[plot]\".")
     pp.add_argument("network", help="network JSON file")
     pp.add_argument("data", help="data (.csv, .npz or .npy)")
     pp.add_argument("-o", "--output", required=True, help="image file; the extension picks the format")
-    pp.add_argument("--classes", help="for M > 2: two class labels 'a,b' spanning the drawing plane "
-                    "with the barycenter (default: the first two classes)")
+    pp.add_argument("--classes", help="for M > 2: draw every panel in the plane through the barycenter "
+                    "and the means of these two classes, 'a,b' (default: a plane per panel, see above)")
     pp.add_argument("--ncols", type=int, help="panels per row (default: 2 for four panels, otherwise up to 3)")
     pp.add_argument("--dpi", type=int, default=120, help="resolution of raster formats (default 120)")
     pp.set_defaults(func=cmd_plot)
@@ -52,11 +63,8 @@ def _label(text: str, classes: tuple) -> object:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Run ``symtrunc plot``; returns the exit code."""
-    from symtrunc.data.labeled import load_data
-    from symtrunc.io.json import load_network
-    from symtrunc.plot.figures import _figure_class, plot_steps
-
     _figure_class()  # one clear line before any work when matplotlib is missing
+    check_outputs({"-o": args.output}, [args.network, args.data])
     net = load_network(args.network)
     data = load_data(args.data)
     if data.M != net.input_dim:
@@ -71,9 +79,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise DataError("--ncols must be at least 1")
     fig = plot_steps(net, data, classes=classes, ncols=args.ncols)
     out = Path(args.output)
-    try:
-        fig.savefig(out, dpi=args.dpi)
+    image = io.BytesIO()
+    try:  # rendered in memory, then written atomically
+        fig.savefig(image, format=out.suffix[1:] or None, dpi=args.dpi)
     except ValueError as e:  # unknown extension
         raise DataError(f"cannot write {out}: {e}") from None
+    atomic_write(out, image.getvalue())
     print(f"wrote {out} ({sum(ax.get_visible() for ax in fig.axes)} panels)")
     return 0

@@ -6,8 +6,8 @@ Examples
 >>> data = symtrunc.LabeledData.from_arrays(
 ...     [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb"))
 >>> net = symtrunc.construct(data)
->>> net.widths, net.construction["order"]
-((2, 2, 2, 2), ['a', 'b'])
+>>> net.widths, net.construction.order
+((2, 2, 2, 2), ('a', 'b'))
 >>> symtrunc.verify(net, data).zero_loss
 True
 """

@@ -18,8 +18,9 @@ Examples
 >>> hyp.delta_squared, hyp.condition_4_2, hyp.condition_4_6
 (1/4, True, True)
 >>> net = construct_clustered(d)
->>> net.construction["steps"][0]["mu_over_delta"]
-'5/2'
+>>> s = net.construction.steps[0]
+>>> s.mu_over_delta_target, s.mu_over_delta_squared   # asked for 5/2; realised μ/δ ≈ 2.4942
+(5/2, 815409/131072)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from symtrunc.exact.matrix import qmatrix, rows
 from symtrunc.exact.rational import to_q
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.network import ReLUNetwork
+from symtrunc.records import ClusteredRecord
 
 __all__ = ["ClusteredHypotheses", "check_clustered", "construct_clustered", "THEOREM_CLUSTERED"]
 
@@ -213,22 +215,19 @@ def construct_clustered(
     for k in order:
         fwd, bwd = layer_sets(data, order, k, bases)
         layers.append(build_cone(cone, bases[k], normals[k], fwd, bwd, angle=theta))
-    meta = {
-        "theorem": THEOREM_CLUSTERED,
-        "method": "clustered",
-        "cone": cone,
-        "hypotheses": {
-            "delta_squared": str(hyp.delta_squared),
-            "distances_squared": [str(v) for v in hyp.distances_squared],
-            "condition_4_2": hyp.condition_4_2,
-            "condition_4_6": hyp.condition_4_6,
-            "theta_star": list(hyp.theta_star),
-        },
-        "step_extra": [{"t": str(t), "mu_over_delta": str(2 + f)} for t, f in zip(ts, fractions_)],
+    hypotheses = {
+        "delta_squared": str(hyp.delta_squared),
+        "distances_squared": [str(v) for v in hyp.distances_squared],
+        "condition_4_2": hyp.condition_4_2,
+        "condition_4_6": hyp.condition_4_6,
+        "theta_star": list(hyp.theta_star),
     }
-    if widths is not None and widths != [data.M] * data.Q:
-        meta["widths_shrink"] = widths
-    return assemble(data, order, layers, _representatives(data, layers, bases, widths), meta, widths)
+    shrink = tuple(widths) if widths is not None and widths != [data.M] * data.Q else None
+    # the realised μ_l/δ = t_l |x̄ - x̄_{0,l}| / δ, exact as a square (t_l only approximates the target)
+    extras = [{"t": t, "mu_over_delta_squared": t * t * hyp.distances_squared[j] / hyp.delta_squared,
+               "mu_over_delta_target": 2 + f} for j, (t, f) in enumerate(zip(ts, fractions_))]
+    return assemble(data, order, layers, _representatives(data, layers, bases, widths), ClusteredRecord, extras,
+                    widths, theorem=THEOREM_CLUSTERED, cone=cone, hypotheses=hypotheses, widths_shrink=shrink)
 
 
 def _representatives(data, layers, bases, widths):

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import flint
 
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import HypothesisError, VerificationError
-from symtrunc.exact.matrix import (
-    columns_matrix,
-    exact_rows,
-    pinv,
-    qmatrix,
-    rows,
-    str_rows,
-)
+from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, rows
 from symtrunc.geometry.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.network import ReLUNetwork
+from symtrunc.records import CollapseRecord, ConeStep, as_rows, as_vector, cone_recipe_from_json
 from symtrunc.verification.exact import verify
 
 __all__ = ["CONES", "build_cone", "layer_sets", "assemble"]
@@ -43,18 +37,28 @@ def build_cone(cone: str, p, h, fwd, bwd, *, epsilon=None, angle=None) -> ConeLa
     raise HypothesisError(f"unknown cone recipe {cone!r}; use one of {', '.join(CONES)}")
 
 
+def _cone_step(label: Any, layer: ConeLayer, **extra: Any) -> ConeStep:
+    """The record of one cone layer collapsing class ``label`` (``extra``: ``t``, ``offset``, ...)."""
+    return ConeStep(label, as_vector(layer.apex), as_vector(layer.normal),
+                    cone_recipe_from_json(layer.recipe, layer.parameters), **extra)
+
+
 def assemble(
     data: LabeledData,
     order: Sequence[int],
     layers: Sequence[ConeLayer],
     representatives: Sequence[flint.fmpq_mat],
-    metadata: dict[str, Any],
+    record: type[CollapseRecord],
+    step_extras: Sequence[Mapping[str, Any]],
     widths: Sequence[int] | None = None,
+    **fields: Any,
 ) -> ReLUNetwork:
     """Cumulative parameters → layers. Output layer ``W^(Q+1) = Y_ord R^+``, ``b^(Q+1) = 0``,
     where ``R`` holds the truncated class representatives in collapse order. The network is
     verified exactly before it is returned.
 
+    The network carries ``record(**fields)`` with the label matrix and one
+    :class:`~symtrunc.records.ConeStep` per layer (``step_extras``: its ``t``, ``offset``, ...).
     ``widths`` (``d_1..d_Q``) keeps the first ``d_l`` rows of each ``W^(l)`` (``I(M, d_l) W``).
     """
     cumulative = []
@@ -72,21 +76,9 @@ def assemble(
     Y_ord = flint.fmpq_mat(data.Q, data.Q, [data.Y[r, j] for r in range(data.Q) for j in order])
     W_out = Y_ord * pinv(R)
     cumulative.append((W_out, flint.fmpq_mat(data.Q, 1)))
-    metadata = dict(metadata)
-    metadata["order"] = [data.classes[j] for j in order]
-    metadata["label_matrix"] = str_rows(data.Y)
-    metadata["steps"] = [
-        {
-            "class": data.classes[j],
-            "base_point": [str(v) for v in layer.apex.entries()],
-            "normal": [str(v) for v in layer.normal.entries()],
-            "cone": layer.recipe,
-            **layer.parameters,
-            **extra,
-        }
-        for j, layer, extra in zip(order, layers, metadata.pop("step_extra", [{}] * len(layers)))
-    ]
-    network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=metadata)
+    steps = tuple(_cone_step(data.classes[j], layer, **extra) for j, layer, extra in zip(order, layers, step_extras))
+    construction = record(label_matrix=as_rows(data.Y), steps=steps, **fields)
+    network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=construction)
     try:
         verify(network, data)
     except VerificationError as e:

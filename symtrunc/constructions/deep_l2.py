@@ -45,8 +45,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
 import flint
 
@@ -61,6 +61,7 @@ from symtrunc.geometry.cones import ConeLayer
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.loss import costs
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.records import DeepL2Record
 from symtrunc.verification.exact import verify
 
 __all__ = [
@@ -532,18 +533,13 @@ def construct_deep_l2(
     ts = [admissible_t(data, hyp, j, None if t is None else t[j]) for j in range(data.Q)]
     cones, points = deep_l2_cones(data, hyp, [0] * data.Q, ts, cone)
     mus = [mu_value(data, hyp, j, v) for j, v in enumerate(ts)]
-    meta = {
-        "theorem": THEOREM_DEEP_L2,
-        "method": "deep_l2",
-        "cone": cone,
-        "hypotheses": hyp.to_json(),
-        "step_extra": [{"t": str(v), "mu": mu} for v, mu in zip(ts, mus)],
-    }
-    net = assemble(data, list(range(data.Q)), cones, points, meta)
+    extras = [{"t": v, "mu": mu} for v, mu in zip(ts, mus)]
+    net = assemble(data, list(range(data.Q)), cones, points, DeepL2Record, extras,
+                   theorem=THEOREM_DEEP_L2, cone=cone, hypotheses=hyp.to_json())
     if L > data.Q:
         extra = tuple(Layer(identity(data.Q), zeros(data.Q, 1), "relu") for _ in range(L - data.Q))
         net = ReLUNetwork(net.layers[:-1] + extra + net.layers[-1:], net.classes,
-                          {**net.construction, "extra_identity_layers": L - data.Q})
+                          replace(cast(DeepL2Record, net.construction), extra_identity_layers=L - data.Q))
         verify(net, data)
     tau = truncate(net, data)
     expected = columns_matrix([points[j] for j in data.y])

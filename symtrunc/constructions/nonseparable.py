@@ -40,7 +40,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import flint
 
@@ -48,11 +48,12 @@ from symtrunc.constructions.sls import construct_sls
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import OverlapCertificate, strictly_separate
-from symtrunc.exact.matrix import exact_rows, qmatrix, str_rows
+from symtrunc.exact.matrix import exact_rows, qmatrix
 from symtrunc.exact.rational import to_q
 from symtrunc.geometry.cones import rational_cone
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.records import NonseparableRecord, SLSRecord, as_rows, as_vector, cone_recipe_from_json
 from symtrunc.verification.exact import verify
 
 __all__ = [
@@ -352,20 +353,11 @@ def _network(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat, sep: flint.
         Layer(W2, bc - W2 * b, "relu"),
         Layer(W3, c - W3 * bc, "identity"),
     )
-    meta = {
-        "theorem": THEOREM_NONSEPARABLE,
-        "method": "nonseparable",
-        "cone": "rational",
-        "inner_class": data.classes[S.inner],
-        "simplex": str_rows(S.vertices),
-        "apex": [str(v) for v in p.entries()],
-        "separating_height": str(sep),
-        "second_apex": [str(v) for v in q.entries()],
-        "second_cone": second.parameters,
-        "finish": "cone",
-        "label_matrix": str_rows(data.Y),
-    }
-    return ReLUNetwork(layers, classes=data.classes, construction=meta)
+    record = NonseparableRecord(
+        theorem=THEOREM_NONSEPARABLE, label_matrix=as_rows(data.Y), cone="rational", finish="cone",
+        inner_class=data.classes[S.inner], simplex=as_rows(S.vertices), apex=as_vector(p), separating_height=sep,
+        second_apex=as_vector(q), second_cone=cone_recipe_from_json(second.recipe, second.parameters))
+    return ReLUNetwork(layers, classes=data.classes, construction=record)
 
 
 def _network_sls(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat) -> ReLUNetwork:
@@ -383,18 +375,12 @@ def _network_sls(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat) -> ReLU
     V = first.W * W.inv()  # the SLS network reads z = τ(ι x) = W^{-1}(h - b)
     layers = (Layer(flint.fmpq_mat(d + 1, d, [W[r, k] for r in range(d + 1) for k in range(d)]), b, "relu"),
               Layer(V, first.b - V * b, "relu")) + sls.layers[1:]
-    meta = {
-        "theorem": THEOREM_NONSEPARABLE + " + Theorem 5.2 (arXiv 2405.07098) on the lifted data",
-        "method": "nonseparable",
-        "cone": sls.construction.get("cone"),
-        "finish": "sls",
-        "inner_class": data.classes[cone.simplex.inner],
-        "simplex": str_rows(cone.simplex.vertices),
-        "apex": [str(v) for v in cone.apex.entries()],
-        "sls_on_lifted_data": dict(sls.construction),
-        "label_matrix": str_rows(data.Y),
-    }
-    return ReLUNetwork(layers, classes=data.classes, construction=meta)
+    lifted_record = cast(SLSRecord, sls.construction)
+    record = NonseparableRecord(
+        theorem=THEOREM_NONSEPARABLE + " + Theorem 5.2 (arXiv 2405.07098) on the lifted data",
+        label_matrix=as_rows(data.Y), cone=lifted_record.cone, finish="sls", inner_class=data.classes[cone.simplex.inner],
+        simplex=as_rows(cone.simplex.vertices), apex=as_vector(cone.apex), sls_on_lifted_data=lifted_record)
+    return ReLUNetwork(layers, classes=data.classes, construction=record)
 
 
 def _lift_and_truncate(data: LabeledData, inner: Any, simplex: Any, height: Any, tries: int):

@@ -37,10 +37,11 @@ import flint
 
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, str_rows, to_float
+from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, to_float
 from symtrunc.exact.rational import to_q
 from symtrunc.loss import column_weights, optimal_output_layer
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.records import ShallowLocalRecord, ShallowUpperRecord, as_rows
 
 __all__ = [
     "BarycentricNoise",
@@ -250,8 +251,8 @@ def construct_shallow_upper(data: Any, *, rotation: Any = None) -> ReLUNetwork:
     Returns
     -------
     ReLUNetwork
-        Widths ``(M, M, Q)``; metadata ``theorem``, ``method = "shallow_upper"``, ``beta``,
-        ``label_matrix``.
+        Widths ``(M, M, Q)``; its :class:`~symtrunc.records.ShallowUpperRecord` holds ``beta``
+        and the label matrix.
 
     >>> from symtrunc.data.labeled import LabeledData
     >>> d = LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], ["a", "a", "b", "b"])
@@ -271,10 +272,9 @@ def construct_shallow_upper(data: Any, *, rotation: Any = None) -> ReLUNetwork:
     b1 = flint.fmpq_mat(M, 1, [beta] * M)
     W2 = data.Y * Xp * R.transpose()
     b2 = -(W2 * b1)
-    meta = {"theorem": THEOREM_SHALLOW_UPPER, "method": "shallow_upper", "beta": str(beta),
-            "label_matrix": str_rows(data.Y)}
+    record = ShallowUpperRecord(theorem=THEOREM_SHALLOW_UPPER, label_matrix=as_rows(data.Y), beta=beta)
     return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
-                       construction=meta)
+                       construction=record)
 
 
 def identity_regime_features(data: LabeledData, *, W1: Any = None, b1: Any = None):
@@ -367,9 +367,9 @@ def construct_shallow_local(data: Any, *, W1: Any = None, b1: Any = None, bias: 
     else:  # cumulative output bias W_2 b_1 + b_2 = 0: the output is W_2 W_1 X_0, a linear fit
         W2 = optimal_output_layer(W * data.X.transpose(), data, bias=False).weight
         b2 = -(W2 * b)
-    meta = {"theorem": THEOREM_SHALLOW_LOCAL, "method": "shallow_local", "output_bias": bias,
-            "min_preactivation": str(min(F.entries())), "label_matrix": str_rows(data.Y)}
+    record = ShallowLocalRecord(theorem=THEOREM_SHALLOW_LOCAL, label_matrix=as_rows(data.Y), output_bias=bias,
+                                min_preactivation=min(F.entries()))
     return ReLUNetwork((Layer(W, b, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
-                       construction=meta)
+                       construction=record)
 
 

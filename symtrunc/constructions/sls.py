@@ -35,6 +35,7 @@ from symtrunc.exact.matrix import qvector
 from symtrunc.exact.rational import to_q
 from symtrunc.geometry.separability import SLSStep, find_sls
 from symtrunc.network import ReLUNetwork
+from symtrunc.records import SLSRecord
 
 __all__ = ["construct_sls", "THEOREM_SLS"]
 
@@ -108,7 +109,8 @@ def construct_sls(
     Returns
     -------
     ReLUNetwork
-        With metadata (order, base points, normals, cone parameters) that :func:`verify` uses.
+        Its :class:`~symtrunc.records.SLSRecord` holds the order, base points, normals and cone
+        parameters.
 
     Raises
     ------
@@ -143,11 +145,6 @@ def construct_sls(
             epsilon=None if epsilon is None else to_q(epsilon[k]),
             angle=None if angles is None else angles[k],
         ))
-    meta = {
-        "theorem": THEOREM_SLS,
-        "method": "sls",
-        "cone": cone,
-        "hyperplanes": search,
-        "step_extra": [{"t": str(s.t), "offset": str(s.separator.offset)} for s in steps],
-    }
-    return assemble(data, order_idx, layers, bases, meta)
+    extras = [{"t": s.t, "offset": s.separator.offset} for s in steps]
+    return assemble(data, order_idx, layers, bases, SLSRecord, extras,
+                    theorem=THEOREM_SLS, cone=cone, hyperplanes=search)

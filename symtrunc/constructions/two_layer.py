@@ -17,8 +17,8 @@ Examples
 >>> d = LabeledData.from_arrays([[12, 0, 0], [11, 1, 0], [0, 12, 0], [1, 11, 1], [0, 0, 12], [0, 1, 11]],
 ...                             list("aabbcc"))
 >>> net = construct_two_layer(d)
->>> net.widths, net.construction["c"]
-((3, 3, 3, 3), '2')
+>>> net.widths, net.construction.c
+((3, 3, 3, 3), 2)
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ import flint
 
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.exact.matrix import identity, pinv, str_rows
+from symtrunc.exact.matrix import identity, pinv
 from symtrunc.exact.rational import to_q
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.records import TwoLayerRecord, as_rows
 from symtrunc.verification.exact import verify
 
 __all__ = ["first_layer", "construct_two_layer", "THEOREM_TWO_LAYER"]
@@ -123,9 +124,9 @@ def _network(data: LabeledData, s: Any, theta: Any, beta: Any, c: Any) -> ReLUNe
     W2 = -c * (u - identity(Q))
     b2 = flint.fmpq_mat(Q, 1, [beta] * Q)
     W3 = data.Y / beta
-    meta = {"theorem": THEOREM_TWO_LAYER, "method": "two_layer", "s": str(to_q(s)), "theta": str(to_q(theta)),
-            "beta": str(beta), "c": str(c), "min_z": str(low), "label_matrix": str_rows(data.Y)}
+    record = TwoLayerRecord(theorem=THEOREM_TWO_LAYER, label_matrix=as_rows(data.Y), s=to_q(s), theta=to_q(theta),
+                            beta=beta, c=c, min_z=low)
     return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "relu"), Layer(W3, flint.fmpq_mat(Q, 1), "identity")),
-                       classes=data.classes, construction=meta)
+                       classes=data.classes, construction=record)
 
 

@@ -52,7 +52,8 @@ from symtrunc.errors import VerificationError
 from symtrunc.exact.rational import to_q
 
 __all__ = ["DualCertificate", "OptimalityCertificate", "certify", "certify_weights",
-           "certify_network", "certificate_scope", "dual_certificate", "exact_weights", "repair_weights"]
+           "certify_network", "certificate_scope", "dual_certificate", "exact_weights", "primal_bounds",
+           "repair_weights"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,7 +166,7 @@ class OptimalityCertificate:
         tol = to_q(rel_tol) * max(flint.fmpq(1), abs(self.primal_upper))
         return self.gap_bound <= tol
 
-    def require(self, program: ConvexProgram, rel_tol: float = 1e-6) -> "OptimalityCertificate":
+    def require(self, program: ConvexProgram, rel_tol: float = 1e-6) -> OptimalityCertificate:
         """Check the certificate and that it proves optimality within ``rel_tol``.
 
         Raises
@@ -257,6 +258,24 @@ def _half_sq(v: flint.fmpq_mat) -> flint.fmpq:
 
 
 def _primal_upper_weights(program: ConvexProgram, W: flint.fmpq_mat) -> flint.fmpq:
+    return primal_bounds(program, W)[1]
+
+
+def primal_bounds(program: ConvexProgram, W: flint.fmpq_mat) -> tuple[flint.fmpq, flint.fmpq]:
+    """Rationals ``lo <= ½‖ŷ − y‖² + λ Σ_b ‖w_b‖ <= hi`` for exact, cone-feasible weights ``W``
+    (the norms are the only irrational part; ``hi − lo <= 2^-96`` per block).
+
+    Raises
+    ------
+    VerificationError
+        If a block of a ReLU program lies outside its cone (then ``W`` is not a network's weights).
+
+    >>> from symtrunc.convex.regression import RegressionData
+    >>> prog = ConvexProgram.create(RegressionData.from_arrays([[1, 0], [0, 1]], [1, 1]), "1/2")
+    >>> W = flint.fmpq_mat(prog.n_blocks, 2); W[1, 0] = 1                   # pattern 1 is [1, 0]
+    >>> primal_bounds(prog, W)                                              # ½·1 + ½·1
+    (1, 1)
+    """
     d = program.data.d
     for b in range(program.n_blocks):
         if program.gated:
@@ -265,12 +284,13 @@ def _primal_upper_weights(program: ConvexProgram, W: flint.fmpq_mat) -> flint.fm
         if any(v < 0 for v in (program.cone_matrix_exact(b) * w).entries()):
             raise VerificationError(f"block {b} violates its cone constraint", {"block": b})
     r = program.data.y - program.exact_fit(W)
-    pen = flint.fmpq(0)
+    lo = hi = _half_sq(r)
     for b in range(program.n_blocks):
         sq = sum((W[b, k] * W[b, k] for k in range(d)), flint.fmpq(0))
         if sq != 0:
-            pen += sqrt_bounds(program.lam_sq * sq)[1]
-    return _half_sq(r) + pen
+            a, c = sqrt_bounds(program.lam_sq * sq)
+            lo, hi = lo + a, hi + c
+    return lo, hi
 
 
 def _primal_upper_network(program: ConvexProgram, net: TwoLayerNetwork) -> flint.fmpq:

@@ -19,8 +19,8 @@ Examples
 >>> from symtrunc.convex.planted import plant
 >>> inst = plant([[1, 0, 1], [0, 1, 1], [1, 1, 1], [2, 3, 1], [-1, 2, 1]], [1, -1, 1, -1, 1])
 >>> S = exact_optimal_set(inst.program, inst.weights)
->>> len(S.blocks), S.n_directions, S.dimension, S.unique
-(10, 2, 0, True)
+>>> len(S.blocks), S.n_directions, S.dimension, S.unique, S.split_directions, S.unique_weights
+(10, 2, 0, True, 2, False)
 >>> S.penalty_sum_alpha == sum(inst.alphas.values())
 True
 """
@@ -35,13 +35,13 @@ from typing import Any
 import flint
 import numpy as np
 
+from symtrunc.convex.certificate import certify_weights
 from symtrunc.convex.cones import project_float
+from symtrunc.convex.planted import correlation_vectors
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
 from symtrunc.errors import DataError, UncertifiedError
 from symtrunc.exact.matrix import pinv
 from symtrunc.exact.rational import q_to_sympy, to_q
-from symtrunc.convex.certificate import certify_weights
-from symtrunc.convex.planted import correlation_vectors
 
 __all__ = ["OptimalSet", "exact_optimal_set", "float_optimal_set"]
 
@@ -98,8 +98,20 @@ class OptimalSet:
 
     @property
     def unique(self) -> bool:
-        """Unique solution up to merge/split symmetries (``rank M_S = |S|``)."""
+        """Unique solution *up to merge/split of neurons* (``rank M_S = |S|``): the network is
+        unique once the blocks of one direction (a neuron split across chambers) are merged."""
         return self.dimension == 0
+
+    @property
+    def split_directions(self) -> int:
+        """Directions of the support carried by more than one block (each block of such a
+        direction can take any share of its weight)."""
+        return sum(1 for g in self.support if len(self.directions[g]) > 1)
+
+    @property
+    def unique_weights(self) -> bool:
+        """The convex weights themselves are unique: :attr:`unique` and no split direction."""
+        return self.unique and self.split_directions == 0
 
     @property
     def penalty_sum_alpha(self) -> Any:

@@ -10,7 +10,11 @@ at most ``n`` active blocks: a vertex of the optimal polytope, i.e. a *minimal* 
 
 * :func:`prune_exact` runs it in rationals (null vectors from the exact RREF) and verifies
   "same fit" exactly and "same penalty" exactly in ``Q(√m, …)`` (:mod:`~symtrunc.convex.radicals`);
-* :func:`prune_float` is the float version (null vectors from the SVD);
+* :func:`prune_float` is the float version (null vectors from the SVD). It proves nothing: its
+  rank test has a fixed tolerance, and a solver's noise can make dependent fits look
+  independent (then it stops with more blocks than a minimal network has).
+  :func:`~symtrunc.convex.minimal.prune_minimal` prunes a solver's solution with the structure
+  decided exactly and *proves* the result minimal;
 * :func:`prune_approximate` is Algorithm 2: prune down to a target width, each step
   replacing the lowest-scoring neuron by its least-squares reconstruction from the others.
 
@@ -173,7 +177,8 @@ def prune_exact(program: ConvexProgram, W: flint.fmpq_mat) -> PruningResult:
 
 def prune_float(program: ConvexProgram, W: np.ndarray, *, tol: float = 1e-9) -> PruningResult:
     """Algorithm 1 in float64: null vectors from the SVD, singular values below
-    ``tol · σ_max`` count as zero."""
+    ``tol · σ_max`` count as zero (a float heuristic: solver noise above ``tol`` is taken for
+    independence; use :func:`~symtrunc.convex.minimal.prune_minimal` for a proved minimal network)."""
     steps = []
     cur = W.copy()
     while True:

@@ -1,7 +1,7 @@
 """Solvers for :class:`~symtrunc.convex.program.ConvexProgram`: conic (cvxpy + Clarabel) and NumPy FISTA.
 
 * :func:`solve_conic` writes the second-order-cone program with cvxpy and solves it with
-  Clarabel (interior point; ``pip install symtrunc[convex]``). Imported lazily.
+  Clarabel (interior point; ``pip install "symtrunc[convex]"``). Imported lazily.
 * :func:`solve_fista` is dependency-light: accelerated proximal gradient with adaptive
   restart (O'Donoghue & Candès). The prox of ``λ‖·‖ + I_C`` on a polyhedral cone ``C`` is exact:
   ``prox(z) = (1 − tλ/‖Π_C z‖)_+ Π_C z`` (``Π_C`` by NNLS); for the gated program it is the
@@ -30,7 +30,7 @@ import numpy as np
 
 from symtrunc.convex.cones import nnls, project_float
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
-from symtrunc.errors import MissingDependencyError, UncertifiedError
+from symtrunc.errors import UncertifiedError, require
 
 __all__ = ["solve", "solve_conic", "solve_fista"]
 
@@ -77,10 +77,8 @@ def solve_conic(program: ConvexProgram, *, eps: float = 1e-10) -> ConvexSolution
     UncertifiedError
         If the solver does not report an optimal (or almost optimal) status.
     """
-    try:
-        import cvxpy as cp
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("solve_conic needs cvxpy and clarabel: pip install 'symtrunc[convex]'") from e
+    cp = require("cvxpy", "convex", "solve_conic")
+    require("clarabel", "convex", "solve_conic")
     X, y = program.data.Xf, program.data.yf
     nb, d = program.n_blocks, program.data.d
     t0 = time.perf_counter()

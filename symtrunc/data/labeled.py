@@ -17,12 +17,22 @@ Examples
 1/4
 >>> LabeledData.from_arrays([["0.1", 1], [1, "0.1"]], [0, 1]).X[0, 0]
 1/10
+
+The data are immutable: ``X``, ``Y`` and the derived matrices are read-only, so the cached
+means, barycenter and integer points always describe the data.
+
+>>> d.X[0, 0] = 7
+Traceback (most recent call last):
+...
+TypeError: exact matrices held by symtrunc objects are read-only; copy with flint.fmpq_mat(M)
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -34,18 +44,24 @@ import flint
 import numpy as np
 
 from symtrunc.errors import DataError
-from symtrunc.exact.matrix import identity, qmatrix
+from symtrunc.exact.matrix import frozen, identity, qmatrix
 from symtrunc.exact.rational import to_q
 
 __all__ = ["LabeledData", "load_data"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LabeledData:
     """Exact labeled data: points ``X`` (N x M), class indices ``y`` and label matrix ``Y``.
 
     Build instances with :meth:`from_arrays`, :meth:`from_csv`, :meth:`from_npz` or
     :func:`load_data`; they validate the input and the standing assumptions.
+
+    ``repr(data)`` is one short line (``N``, ``M``, ``Q``, the classes); ``str(data)``
+    (``print(data)``) adds the class sizes, the feature names and the label matrix.
+
+    Instances are immutable: ``X``, ``Y`` and every derived matrix are read-only
+    (:func:`~symtrunc.exact.matrix.frozen`); copy with ``flint.fmpq_mat(M)`` to change one.
 
     Attributes
     ----------
@@ -58,7 +74,7 @@ class LabeledData:
     Y : flint.fmpq_mat
         Invertible ``(Q, Q)`` label matrix; column ``j`` is the target of class ``j``.
     feature_names : tuple of str or None
-        Column names when the source had a header.
+        Column names when the source had a header or was a pandas ``DataFrame``.
     """
 
     X: flint.fmpq_mat
@@ -66,6 +82,14 @@ class LabeledData:
     classes: tuple[Any, ...]
     Y: flint.fmpq_mat
     feature_names: tuple[str, ...] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "X", frozen(qmatrix(self.X, name="points")))
+        object.__setattr__(self, "Y", frozen(qmatrix(self.Y, name="label matrix Y")))
+        object.__setattr__(self, "y", tuple(self.y))
+        object.__setattr__(self, "classes", tuple(self.classes))
+        if self.feature_names is not None:
+            object.__setattr__(self, "feature_names", tuple(self.feature_names))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -85,8 +109,12 @@ class LabeledData:
         ----------
         X : array-like of shape (N, M)
             Numbers of any exact-convertible type: int, str decimals (read exactly),
-            Fraction, sympy Rational, float (its exact binary value), numpy arrays.
+            Fraction, sympy Rational, float (its exact binary value), numpy arrays, or a
+            pandas ``DataFrame`` (its string column names become :attr:`feature_names`; float
+            columns are their exact binary values, so read decimals exactly with
+            ``pandas.read_csv(path, dtype=str)`` or :meth:`from_csv`).
         y : sequence of hashable labels, length N
+            A list, numpy array or pandas ``Series``.
         classes : sequence, optional
             Output order of the labels (default: sorted order of the labels present).
             Every listed class must have at least one point.
@@ -94,6 +122,7 @@ class LabeledData:
             Label matrix, column ``j`` the target of ``classes[j]``; default the identity
             (one-hot labels). Must be invertible.
         feature_names : sequence of str, optional
+            Default: the column names of a ``DataFrame`` ``X`` (when they are all strings).
         check : bool
             Validate the standing assumptions (at least 2 classes, Q <= M, linearly
             independent class means, no point under two labels).
@@ -108,6 +137,11 @@ class LabeledData:
         ...
         symtrunc.errors.DataError: only 1 class found; at least 2 classes are needed
         """
+        if hasattr(X, "columns"):  # a pandas DataFrame (duck-typed: pandas is optional)
+            X, names = _frame_points(X)
+            feature_names = names if feature_names is None else feature_names
+        if hasattr(y, "to_numpy"):  # a pandas Series
+            y = y.to_numpy()
         Xq = _points_matrix(X)
         labels = list(np.asarray(y).tolist()) if isinstance(y, np.ndarray) else list(y)
         if len(labels) != Xq.nrows():
@@ -151,6 +185,11 @@ class LabeledData:
         A header row is detected when its feature cells are not numbers. Decimal
         strings are read exactly. Keyword arguments go to :meth:`from_arrays`.
 
+        Fields are separated by tabs in ``.tsv`` and ``.tab`` files; otherwise the separator
+        (comma, semicolon or tab) is detected from the first lines. In a semicolon-separated
+        file, numbers may be written with decimal commas (``14,23``, read exactly as 1423/100);
+        a file that mixes decimal commas and decimal points is refused as ambiguous.
+
         >>> import tempfile, os
         >>> p = os.path.join(tempfile.mkdtemp(), "d.csv")
         >>> with open(p, "w") as f: _ = f.write("u,v,label\\n0.1,0,x\\n0,0.1,y\\n")
@@ -165,7 +204,8 @@ class LabeledData:
             raise DataError(f"cannot read {path}: {e.strerror}") from None
         except UnicodeDecodeError:
             raise DataError(f"{path} is not a UTF-8 text CSV file") from None
-        reader = csv.reader(io.StringIO(text))
+        delimiter = _delimiter(path, text)
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         rows, lines = [], []
         for r in reader:
             if r and any(c.strip() for c in r):
@@ -173,6 +213,8 @@ class LabeledData:
                 lines.append(reader.line_num)
         if not rows:
             raise DataError(f"{path} has no data rows")
+        if delimiter == ";":
+            rows = _decimal_commas(path, rows, lines)
         header = None
         if _is_header(rows[0]):
             header, rows, lines = rows[0], rows[1:], lines[1:]
@@ -314,35 +356,38 @@ class LabeledData:
         return qmatrix([rows[i] for i in self.class_indices[j]])
 
     @cached_property
-    def means(self) -> flint.fmpq_mat:
-        """Class means as columns: ``X0^red = [x̄_{0,1} ... x̄_{0,Q}]``, shape ``(M, Q)``."""
+    def _mean_columns(self) -> tuple[tuple[flint.fmpq, ...], ...]:
+        """The class means as tuples of coordinates, one per class."""
         rows = self.X.tolist()
-        cols = []
-        for idx in self.class_indices:
-            s = [sum((rows[i][k] for i in idx), flint.fmpq(0)) / len(idx) for k in range(self.M)]
-            cols.append(s)
-        return flint.fmpq_mat(self.M, self.Q, [cols[j][k] for k in range(self.M) for j in range(self.Q)])
+        return tuple(tuple(sum((rows[i][k] for i in idx), flint.fmpq(0)) / len(idx) for k in range(self.M))
+                     for idx in self.class_indices)
+
+    @cached_property
+    def means(self) -> flint.fmpq_mat:
+        """Class means as columns: ``X0^red = [x̄_{0,1} ... x̄_{0,Q}]``, shape ``(M, Q)`` (read-only)."""
+        cols = self._mean_columns
+        return frozen(flint.fmpq_mat(self.M, self.Q, [cols[j][k] for k in range(self.M) for j in range(self.Q)]))
 
     def mean(self, j: int) -> flint.fmpq_mat:
         """Mean of class ``j`` as an ``(M, 1)`` column."""
-        return flint.fmpq_mat(self.M, 1, [self.means[k, j] for k in range(self.M)])
+        return flint.fmpq_mat(self.M, 1, list(self._mean_columns[j]))
 
     @cached_property
     def barycenter(self) -> flint.fmpq_mat:
-        """Barycenter of the class means ``x̄ = (1/Q) Σ_j x̄_{0,j}`` (not the mean of all points)."""
-        return flint.fmpq_mat(
-            self.M, 1, [sum((self.means[k, j] for j in range(self.Q)), flint.fmpq(0)) / self.Q
-                        for k in range(self.M)]
-        )
+        """Barycenter of the class means ``x̄ = (1/Q) Σ_j x̄_{0,j}`` (not the mean of all points; read-only)."""
+        cols = self._mean_columns
+        return frozen(flint.fmpq_mat(
+            self.M, 1, [sum((c[k] for c in cols), flint.fmpq(0)) / self.Q for k in range(self.M)]
+        ))
 
     @cached_property
     def delta_squared(self) -> flint.fmpq:
         """``δ²``: the largest squared distance of a point from its class mean (exact)."""
-        rows = self.X.tolist()
+        cols = self._mean_columns
         best = flint.fmpq(0)
-        for i, row in enumerate(rows):
-            j = self.y[i]
-            d2 = sum(((row[k] - self.means[k, j]) ** 2 for k in range(self.M)), flint.fmpq(0))
+        for i, row in enumerate(self.X.tolist()):
+            m = cols[self.y[i]]
+            d2 = sum(((row[k] - m[k]) ** 2 for k in range(self.M)), flint.fmpq(0))
             best = max(best, d2)
         return best
 
@@ -355,19 +400,20 @@ class LabeledData:
 
     def deviations(self, j: int) -> flint.fmpq_mat:
         """Deviations ``x - x̄_{0,j}`` of class ``j`` as rows, shape ``(N_j, M)``."""
-        m = [self.means[k, j] for k in range(self.M)]
+        m = self._mean_columns[j]
         return qmatrix([[v - m[k] for k, v in enumerate(r)] for r in self.points(j).tolist()])
 
     @cached_property
     def Y_ext(self) -> flint.fmpq_mat:
-        """Targets of every point as columns: ``Y^ext``, shape ``(Q, N)``."""
-        return flint.fmpq_mat(self.Q, self.N, [self.Y[k, j] for k in range(self.Q) for j in self.y])
+        """Targets of every point as columns: ``Y^ext``, shape ``(Q, N)`` (read-only)."""
+        Yr = self.Y.tolist()
+        return frozen(flint.fmpq_mat(self.Q, self.N, [Yr[k][j] for k in range(self.Q) for j in self.y]))
 
     @cached_property
     def integer_points(self) -> tuple[flint.fmpz_mat, int]:
-        """``(A, s)`` with ``X^T = A / s``: the points as integer columns, shape ``(M, N)``."""
+        """``(A, s)`` with ``X^T = A / s``: the points as integer columns, shape ``(M, N)`` (read-only)."""
         A, s = self.X.transpose().numer_denom()
-        return A, int(s)
+        return frozen(A), int(s)
 
     def summary(self) -> str:
         """One line describing the data.
@@ -378,9 +424,37 @@ class LabeledData:
         per = ", ".join(f"{c}: {n}" for c, n in zip(self.classes, self.counts))
         return f"{self.N} points in R^{self.M}, {self.Q} classes ({per})"
 
+    def __repr__(self) -> str:
+        """One line: sizes and classes (at most six shown).
+
+        >>> LabeledData.from_arrays([[1, 0], [0, 1]], ["a", "b"])
+        LabeledData(N=2, M=2, Q=2, classes=('a', 'b'))
+        """
+        shown = ", ".join(map(repr, self.classes[:6] if self.Q <= 6 else self.classes[:5]))
+        more = ", ..." if self.Q > 6 else ("," if self.Q == 1 else "")
+        return f"LabeledData(N={self.N}, M={self.M}, Q={self.Q}, classes=({shown}{more}))"
+
+    def __str__(self) -> str:
+        """The summary, the feature names and the label matrix.
+
+        >>> print(LabeledData.from_arrays([[1, 0], [0, 1]], ["a", "b"], feature_names=["u", "v"]))
+        2 points in R^2, 2 classes (a: 1, b: 1)
+        features:     u, v
+        label matrix: identity (one-hot labels)
+        """
+        lines = [self.summary()]
+        if self.feature_names is not None:
+            lines.append(f"features:     {', '.join(self.feature_names)}")
+        if self.Y == identity(self.Q):
+            lines.append("label matrix: identity (one-hot labels)")
+        else:
+            lines.append("label matrix: " + str(self.Y).replace("\n", "\n" + " " * 14))
+        return "\n".join(lines)
+
 
 def load_data(source: Any, y: Sequence[Any] | None = None, **kwargs: Any) -> LabeledData:
-    """Load data from a path (``.csv``, ``.npz``), from arrays, or pass ``LabeledData`` through.
+    """Load data from a path (``.csv``, ``.tsv``, ``.npz``, ``.npy``), from arrays or a pandas
+    ``DataFrame``, or pass ``LabeledData`` through.
 
     Parameters
     ----------
@@ -401,9 +475,9 @@ def load_data(source: Any, y: Sequence[Any] | None = None, **kwargs: Any) -> Lab
             return LabeledData.from_npz(path, **kwargs)
         if suffix == ".npy":
             return LabeledData.from_npy(path, **kwargs)
-        if suffix in (".csv", ".txt", ""):
+        if suffix in (".csv", ".tsv", ".tab", ".txt", ""):
             return LabeledData.from_csv(path, **kwargs)
-        raise DataError(f"unknown data format {suffix!r}: use a .csv, .npz or .npy file")
+        raise DataError(f"{path}: unknown data format {suffix!r}: use a .csv, .tsv, .npz or .npy file")
     if y is None:
         raise DataError("labels y are required when data are given as an array")
     return LabeledData.from_arrays(source, y, **kwargs)
@@ -457,3 +531,65 @@ def _label(cell: str) -> Any:
         return int(s)
     except ValueError:
         return s
+
+
+def _frame_points(frame: Any) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """The values of a pandas ``DataFrame`` (an object array: every column keeps its own values,
+    read exactly later) and its column names when they are all strings."""
+    names = tuple(frame.columns)
+    return frame.to_numpy(dtype=object), (names if all(isinstance(c, str) for c in names) else None)
+
+
+_DELIMITERS = ",;\t"
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d*(?:[eE][+-]?\d+)?")
+
+
+def _delimiter(path: Path, text: str) -> str:
+    """The field separator of a data file: a tab for ``.tsv``/``.tab``, else the one of ``,``, ``;``
+    and tab that :class:`csv.Sniffer` finds in the first lines, checked: it must split them into
+    rows of one width (at least 2) with numbers in the feature cells of the last line read.
+
+    >>> _delimiter(Path("d.csv"), "14,23;1,71;a\\n13,2;1,78;b\\n")
+    ';'
+    """
+    if path.suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    sample = [line for line in itertools.islice(io.StringIO(text), 64) if line.strip()]
+    try:
+        sniffed = csv.Sniffer().sniff("".join(sample), delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = ","
+    for delimiter in dict.fromkeys(sniffed + _DELIMITERS):
+        rows = list(csv.reader(sample, delimiter=delimiter))
+        if len({len(r) for r in rows}) == 1 and len(rows[0]) >= 2 and all(
+                _is_number(c.strip(), delimiter) for c in rows[-1][:-1]):
+            return delimiter
+    return sniffed
+
+
+def _is_number(cell: str, delimiter: str) -> bool:
+    if delimiter == ";" and _DECIMAL_COMMA.fullmatch(cell):
+        return True
+    try:
+        to_q(cell)
+    except DataError:
+        return False
+    return True
+
+
+def _decimal_commas(path: Path, rows: list[list[str]], lines: list[int]) -> list[list[str]]:
+    """The rows of a semicolon file with its decimal commas (``14,23``) written as decimal points.
+
+    A file that also has decimal points is refused: ``1.065`` could mean 1065 there.
+    """
+    if not any(_DECIMAL_COMMA.fullmatch(c.strip()) for r in rows for c in r[:-1]):
+        return rows
+    for i, r in enumerate(rows):
+        for k, cell in enumerate(r[:-1]):
+            if _DECIMAL_POINT.fullmatch(cell.strip()) and "." in cell:
+                raise DataError(f"{path}, line {lines[i]}, column {k + 1}: {cell.strip()!r} has a decimal point, "
+                                "but other numbers of this semicolon-separated file have decimal commas; "
+                                "write every decimal the same way")
+    return [[c.replace(",", ".") if _DECIMAL_COMMA.fullmatch(c.strip()) else c for c in r[:-1]] + r[-1:]
+            for r in rows]

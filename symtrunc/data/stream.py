@@ -4,7 +4,10 @@ patterns and Dask arrays, with bounded memory for any number of points.
 A source yields :class:`Chunk` objects. ``Chunk.X`` holds the points with their *exact*
 values: a numeric NumPy array (every int and float is read as the exact binary number it
 stores) or an object array of python-flint rationals (for :class:`~symtrunc.data.labeled.LabeledData`).
-:func:`map_chunks` runs a function over the chunks, locally or on a Dask cluster.
+:func:`map_chunks` runs a function over the chunks, locally or on a Dask cluster
+(:func:`dask_client` connects to one). A cluster that loses its scheduler, or has no worker for
+``timeout`` seconds, ends the run with one :class:`~symtrunc.errors.SymtruncError` line instead
+of waiting forever.
 
 Layout of a single ``.npy`` file: a 2-D array whose last column is the (integer) label, as in
 CSV files; or pass the labels separately (``labels=`` a path or an array).
@@ -23,8 +26,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import gc
 import glob
+import queue
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +40,14 @@ from typing import Any
 import numpy as np
 
 from symtrunc.data.labeled import LabeledData, load_data
-from symtrunc.errors import DataError
+from symtrunc.errors import DataError, SymtruncError, require
 
-__all__ = ["Chunk", "ArraySource", "ShardSource", "DaskSource", "open_source", "map_chunks", "progress_bar"]
+__all__ = ["Chunk", "ArraySource", "ShardSource", "DaskSource", "DASK_TIMEOUT", "dask_client", "open_source",
+           "dimension_mismatch", "map_chunks", "progress_bar"]
+
+#: Seconds a Dask run waits for a scheduler that does not answer or a cluster without workers.
+DASK_TIMEOUT = 60.0
+_POLL = 1.0  # seconds between checks of the cluster while no chunk finishes
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,8 @@ class _RowSource:
     """A source whose points are the rows of ``self.X``."""
 
     X: Any
+    #: Name of the file whose last column was read as the labels (``None``: labels given apart).
+    labels_from_last_column: str | None = None
 
     @property
     def n_points(self) -> int:
@@ -113,6 +128,7 @@ class ShardSource:
         if len(dims) != 1:
             raise DataError(f"shards have different dimensions: {sorted(dims)}")
         self.sources = list(sources)
+        self.labels_from_last_column = sources[0].labels_from_last_column
 
     @property
     def n_points(self) -> int:
@@ -165,8 +181,34 @@ def _npy_source(path: Path, labels: Any) -> ArraySource:
     if labels is None:
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise DataError(f"{path}: expected a 2-D array whose last column is the label")
-        return ArraySource(arr[:, :-1], arr[:, -1])
+        src = ArraySource(arr[:, :-1], arr[:, -1])
+        src.labels_from_last_column = path.name
+        return src
     return ArraySource(arr, _labels(labels))
+
+
+def dimension_mismatch(source: Any, expected: int) -> str:
+    """The message for points of dimension ``source.dim`` given to a network expecting ``expected``.
+
+    When the labels were read from the last column of a ``.npy`` file, it says so, and when
+    that column is the one missing it suggests passing the labels separately.
+
+    >>> src = ArraySource(np.zeros((2, 2)), [0, 1])
+    >>> src.labels_from_last_column = "X.npy"
+    >>> dimension_mismatch(src, 3)  # doctest: +NORMALIZE_WHITESPACE
+    'the network expects inputs of dimension 3, the data have dimension 2: the last column of X.npy
+    was taken as the label; if X.npy holds only the points, give the labels separately
+    (--labels y.npy, or labels= in Python)'
+    """
+    msg = f"the network expects inputs of dimension {expected}, the data have dimension {source.dim}"
+    name = getattr(source, "labels_from_last_column", None)
+    if name is None:
+        return msg
+    msg += f": the last column of {name} was taken as the label"
+    if source.dim + 1 == expected:
+        msg += (f"; if {name} holds only the points, give the labels separately (--labels y.npy, or "
+                "labels= in Python)")
+    return msg
 
 
 def _labels(labels: Any) -> np.ndarray:
@@ -264,6 +306,7 @@ def map_chunks(
     client: Any = None,
     progress: bool | None = False,
     desc: str = "points",
+    timeout: float | None = DASK_TIMEOUT,
 ) -> list[Any]:
     """``[fn(chunk) for chunk in source]``, locally or on a Dask cluster, in source order.
 
@@ -278,6 +321,17 @@ def map_chunks(
         themselves; other sources are read here and sent chunk by chunk.
     progress : bool or None
         Progress bar: ``None`` shows it on terminals only, ``False`` never.
+    desc : str
+        Label of the progress bar.
+    timeout : float or None
+        With ``client``: seconds to wait while the scheduler is unreachable or the cluster has no
+        worker (``None``: forever). Chunks that are being computed may take as long as they need.
+
+    Raises
+    ------
+    SymtruncError
+        With ``client``: the scheduler was lost, the cluster had no worker for ``timeout``
+        seconds, or the workers computing a chunk kept dying (one line naming the scheduler).
     """
     bar = progress_bar(source.n_points, desc, progress)
     try:
@@ -287,8 +341,6 @@ def map_chunks(
                 out.append(fn(chunk))
                 bar.update(len(chunk))
             return out
-        from dask.distributed import as_completed
-
         if isinstance(source, DaskSource):
             import dask
 
@@ -296,14 +348,103 @@ def map_chunks(
             futures = client.compute(tasks)
         else:
             futures = [client.submit(fn, chunk, pure=False) for chunk in source.chunks(chunk_size)]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Any] = [None] * len(futures)
-        for future, result in as_completed(futures, with_results=True):
-            results[index[future.key]] = result
-            bar.update(_result_len(result))
-        return results
+        return _gather(client, futures, bar, timeout)
     finally:
         bar.close()
+
+
+def dask_client(address: str, timeout: float | None = DASK_TIMEOUT) -> Any:
+    """A ``dask.distributed.Client`` connected to the scheduler at ``address`` (close it when done).
+
+    Raises
+    ------
+    DataError
+        ``address`` is not a scheduler address.
+    SymtruncError
+        No scheduler answered at ``address`` within ``timeout`` seconds.
+    MissingDependencyError
+        ``distributed`` is not installed.
+    """
+    distributed = require("dask.distributed", "dask", "--dask", package="distributed")
+    error: SymtruncError
+    try:
+        return distributed.Client(address, timeout=timeout, set_as_default=False)
+    except ValueError as e:
+        error = DataError(f"not a Dask scheduler address: {address!r} ({_first_line(e)})")
+    except OSError as e:  # TimeoutError, connection refused
+        error = SymtruncError(f"cannot connect to the Dask scheduler at {address}: {_first_line(e)}")
+    gc.collect()  # the half-built client stops its event loop now, not with a traceback at exit
+    raise error
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _cluster_problem(client: Any, where: str) -> str | None:
+    """Why the cluster cannot run chunks now (no scheduler, no worker), or None."""
+    if client.status != "running":
+        return f"no connection to the Dask scheduler {where}"
+    info = client.scheduler_info()
+    if not info.get("n_workers", len(info.get("workers", ()))):
+        return f"the Dask scheduler {where} has had no worker"
+    return None
+
+
+class _Watch:
+    """Waits in steps of :data:`_POLL` seconds, checking the cluster whenever nothing happened."""
+
+    def __init__(self, client: Any, timeout: float | None, where: str, total: int) -> None:
+        self.client, self.timeout, self.where, self.total = client, timeout, where, total
+        self.stuck_since: float | None = None
+        self.left = total
+
+    def until(self, step: Callable[[], Any], idle: type[Exception]) -> Any:
+        """``step()``, repeated while it raises ``idle`` (nothing happened) and the cluster is fine."""
+        while True:
+            try:
+                out = step()
+            except idle:
+                self._check()
+                continue
+            self.stuck_since = None
+            return out
+
+    def _check(self) -> None:
+        problem = _cluster_problem(self.client, self.where)
+        if problem is None:
+            self.stuck_since = None
+        elif self.stuck_since is None:
+            self.stuck_since = time.monotonic()
+        elif self.timeout is not None and time.monotonic() - self.stuck_since > self.timeout:
+            raise SymtruncError(f"{problem} for {self.timeout:g} s; gave up with {self.left} of {self.total} "
+                                "chunks unfinished (timeout=, on the command line --dask-timeout, sets this time)")
+
+
+def _gather(client: Any, futures: list[Any], bar: Any, timeout: float | None) -> list[Any]:
+    """The results of ``futures`` in order; a lost or empty cluster raises one :class:`SymtruncError`."""
+    from dask.distributed import KilledWorker  # lazy: dask is optional
+
+    where = f"at {client.scheduler.address}" if client.scheduler is not None else "of the client"
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    for f in futures:
+        f.add_done_callback(finished.put)
+    index = {f.key: i for i, f in enumerate(futures)}
+    results: list[Any] = [None] * len(futures)
+    watch = _Watch(client, timeout, where, len(futures))
+    while watch.left:
+        future = watch.until(functools.partial(finished.get, timeout=_POLL), queue.Empty)
+        try:  # the result may have to be fetched again from a worker (or recomputed)
+            result = watch.until(functools.partial(future.result, timeout=_POLL), TimeoutError)
+        except KilledWorker as e:
+            raise SymtruncError(f"the Dask workers {where} died while computing a chunk ({_first_line(e)})") from None
+        except CancelledError:
+            raise SymtruncError(f"lost the Dask scheduler {where} during the run (its chunks were cancelled)") from None
+        results[index[future.key]] = result
+        bar.update(_result_len(result))
+        watch.left -= 1
+    return results
 
 
 def _run_block(fn: Callable[[Chunk], Any], start: int, X: Any, y: Any) -> Any:

@@ -16,8 +16,14 @@ and this bound also covers every partial sum of the dot product, whatever the su
 So when every ``B_i`` and ``|G_ij|`` is ``≤ 2^53`` the layer is computed with float64 BLAS
 (``numpy.matmul``) and the result is still exact: every product and partial sum is an integer
 below ``2^53``, which float64 represents exactly. Otherwise the layer goes to python-flint
-(``fmpz_mat`` products in homogeneous coordinates). int64 numpy products are not BLAS (7–29x
-slower than float64) and are not used.
+(``fmpz_mat`` products in homogeneous coordinates). There is no int64 path: NumPy's integer
+products are not BLAS (7–29x slower than float64), and int64 would only cover the bounds between
+``2^53`` and ``2^63``, which go to python-flint.
+
+The integer form of a layer is cached per pair of weight and bias matrices, and only when both
+are read-only (:func:`~symtrunc.exact.matrix.frozen`, as every :class:`~symtrunc.network.Layer`
+holds them): a matrix that can change in place is converted afresh on every call, so a cached
+form never outlives the values it was computed from.
 
 Inputs may be numeric NumPy arrays (integers, or floats read as the exact binary numbers they
 store: a common power of two makes them integers), object arrays of exact rationals
@@ -54,6 +60,7 @@ import flint
 import numpy as np
 
 from symtrunc.errors import DataError, FormatError
+from symtrunc.exact.matrix import FrozenQMatrix, frozen
 from symtrunc.exact.rational import to_q
 
 __all__ = ["Scaled", "integer_points", "integer_layers", "exact_outputs", "exact_forward", "EXACT_FLOAT_BOUND"]
@@ -269,15 +276,16 @@ def _shrink(A: flint.fmpz_mat) -> np.ndarray | flint.fmpz_mat:
 # ----------------------------------------------------------------------------- layers
 @dataclass(frozen=True)
 class _IntegerLayer:
-    """One layer in integer form for given input scales (see the module docstring)."""
+    """One layer in integer form for given input scales (see the module docstring); read-only
+    throughout (tuples, non-writeable arrays, a frozen matrix), as it is cached."""
 
-    G: list[list[int]]          # (m, k) integer weights
-    beta: list[int]             # (m,) integer biases
-    scales: tuple[int, ...]     # output scales D_i
-    abs_rowsum: list[int]       # Σ_j |G_ij|
-    Gt_float: np.ndarray | None  # (k, m) float64 when every |G_ij| <= 2^53
+    G: tuple[tuple[int, ...], ...]  # (m, k) integer weights
+    beta: tuple[int, ...]           # (m,) integer biases
+    scales: tuple[int, ...]         # output scales D_i
+    abs_rowsum: tuple[int, ...]     # Σ_j |G_ij|
+    Gt_float: np.ndarray | None     # (k, m) float64 when every |G_ij| <= 2^53
     beta_float: np.ndarray | None
-    hom_T: flint.fmpz_mat       # (k+1, m): [Gᵀ; βᵀ] for homogeneous flint products
+    hom_T: flint.fmpz_mat           # (k+1, m): [Gᵀ; βᵀ] for homogeneous flint products
 
     def bounds(self, B: Sequence[int]) -> list[int]:
         """A-priori bounds ``Σ_j |G_ij| B_j + |β_i|`` of the output integers (and partial sums)."""
@@ -287,17 +295,22 @@ class _IntegerLayer:
         return [sum(abs(g) * b for g, b in zip(row, B)) + abs(c) for row, c in zip(self.G, self.beta)]
 
 
-_PLAN_CACHE: dict[tuple[int, tuple[int, ...]], tuple[Any, _IntegerLayer]] = {}
+_PLAN_CACHE: dict[tuple[int, int, tuple[int, ...]], tuple[Any, Any, _IntegerLayer]] = {}
 _PLAN_CACHE_MAX = 4096
 
 
 def _integer_layer(layer: Any, scales: tuple[int, ...]) -> _IntegerLayer:
-    """The integer form of ``layer`` for input scales ``scales`` (cached per layer object)."""
-    key = (id(layer), scales)
-    hit = _PLAN_CACHE.get(key)
-    if hit is not None and hit[0]() is layer:
-        return hit[1]
+    """The integer form of ``layer`` for input scales ``scales``.
+
+    Cached per (weights, bias) pair when both are read-only matrices, checked by identity
+    through weak references (so a recycled ``id`` never hits).
+    """
     W, b = layer.W, layer.b
+    cacheable = isinstance(W, FrozenQMatrix) and isinstance(b, FrozenQMatrix)
+    key = (id(W), id(b), scales)
+    hit = _PLAN_CACHE.get(key) if cacheable else None
+    if hit is not None and hit[0]() is W and hit[1]() is b:
+        return hit[2]
     m, k = W.nrows(), W.ncols()
     if len(scales) != k:
         raise FormatError(f"layer takes {k} inputs, got {len(scales)} scales")
@@ -314,17 +327,16 @@ def _integer_layer(layer: Any, scales: tuple[int, ...]) -> _IntegerLayer:
     if amax <= EXACT_FLOAT_BOUND and max((abs(c) for c in beta), default=0) <= EXACT_FLOAT_BOUND:
         Gt = np.array(G, dtype=np.float64).reshape(m, k).T.copy()
         bf = np.array(beta, dtype=np.float64)
+        Gt.flags.writeable = bf.flags.writeable = False
     else:
         Gt = bf = None
-    hom = flint.fmpz_mat(k + 1, m, [G[i][j] for j in range(k) for i in range(m)] + beta)
-    plan = _IntegerLayer(G, beta, tuple(D), [sum(abs(v) for v in r) for r in G], Gt, bf, hom)
-    if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
-        _PLAN_CACHE.clear()
-    try:
-        ref = weakref.ref(layer)
-    except TypeError:  # not weak-referenceable: do not cache
-        return plan
-    _PLAN_CACHE[key] = (ref, plan)
+    hom = frozen(flint.fmpz_mat(k + 1, m, [G[i][j] for j in range(k) for i in range(m)] + beta))
+    plan = _IntegerLayer(tuple(map(tuple, G)), tuple(beta), tuple(D), tuple(sum(abs(v) for v in r) for r in G),
+                         Gt, bf, hom)
+    if cacheable:
+        if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
+            _PLAN_CACHE.clear()
+        _PLAN_CACHE[key] = (weakref.ref(W), weakref.ref(b), plan)
     return plan
 
 

@@ -1,6 +1,7 @@
 """Strict linear separation of two finite point sets, with exact certificates both ways.
 
-A float LP (HiGHS through SciPy) only *proposes*; every answer is checked exactly:
+A float LP (HiGHS through SciPy) only *proposes*; when its proposal fails, an exact phase-1
+simplex in python-flint rationals decides. Every answer is checked exactly:
 
 * :class:`Separator` ``(h, c)`` with ``⟨h, a⟩ < c < ⟨h, b⟩`` for every ``a`` in the first set and
   every ``b`` in the second, verified in rational arithmetic;
@@ -22,18 +23,24 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import flint
 import numpy as np
 
 from symtrunc.errors import UncertifiedError
-from symtrunc.exact.matrix import to_float
+from symtrunc.exact.matrix import frozen
 
-__all__ = ["Separator", "OverlapCertificate", "strictly_separate", "simplest_between"]
-
-_EXACT_LP_LIMIT = 400  # points; above this the exact simplex fallback is too slow
-
+__all__ = [
+    "Separator",
+    "OverlapCertificate",
+    "strictly_separate",
+    "simplest_between",
+    "float_exponent",
+    "scaled_floats",
+]
 
 @dataclass(frozen=True)
 class Separator:
@@ -42,13 +49,16 @@ class Separator:
     Attributes
     ----------
     normal : flint.fmpq_mat
-        ``h`` as an ``(M, 1)`` column (pointing towards the second set).
+        ``h`` as an ``(M, 1)`` column (pointing towards the second set); read-only.
     offset : flint.fmpq
         ``c``.
     """
 
     normal: flint.fmpq_mat
     offset: flint.fmpq
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "normal", frozen(self.normal))
 
     def values(self, P: flint.fmpq_mat) -> list[flint.fmpq]:
         """``⟨h, x⟩ - c`` for each row ``x`` of ``P``."""
@@ -65,15 +75,20 @@ class OverlapCertificate:
 
     Attributes
     ----------
-    first_weights, second_weights : dict of int to fmpq
-        Nonnegative weights summing to 1 on rows of ``A`` and ``B``.
+    first_weights, second_weights : Mapping of int to fmpq
+        Nonnegative weights summing to 1 on rows of ``A`` and ``B`` (read-only mappings).
     point : flint.fmpq_mat
-        The common point ``Σ λ_i a_i = Σ μ_k b_k`` as a column.
+        The common point ``Σ λ_i a_i = Σ μ_k b_k`` as a column (read-only).
     """
 
-    first_weights: dict[int, flint.fmpq]
-    second_weights: dict[int, flint.fmpq]
+    first_weights: Mapping[int, flint.fmpq]
+    second_weights: Mapping[int, flint.fmpq]
     point: flint.fmpq_mat
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first_weights", MappingProxyType(dict(self.first_weights)))
+        object.__setattr__(self, "second_weights", MappingProxyType(dict(self.second_weights)))
+        object.__setattr__(self, "point", frozen(self.point))
 
     def check(self, A: flint.fmpq_mat, B: flint.fmpq_mat) -> bool:
         """Exact re-check: weights nonnegative, summing to 1, both combinations equal ``point``."""
@@ -105,6 +120,33 @@ def simplest_between(lo: flint.fmpq, hi: flint.fmpq) -> flint.fmpq:
     if lo == fl:  # (fl, hi) with hi <= fl + 1: the simplest is fl + 1/k
         return fl + flint.fmpq(1, (1 / (hi - fl)).p // (1 / (hi - fl)).q + 1)
     return fl + 1 / simplest_between(1 / (hi - fl), 1 / (lo - fl))
+
+
+def float_exponent(*matrices: flint.fmpq_mat) -> int:
+    """An exponent ``k`` with every entry ``|v| < 2**(k + 1)``, so ``v / 2**k`` fits a float.
+
+    >>> float_exponent(flint.fmpq_mat(1, 2, [flint.fmpq(10) ** 400, 1]))
+    1328
+    >>> float_exponent(flint.fmpq_mat(1, 1, [flint.fmpq(1, 8)]), flint.fmpq_mat(0, 1))
+    -3
+    """
+    k = None
+    for P in matrices:
+        for v in P.entries():
+            if v != 0:
+                e = v.p.bit_length() - v.q.bit_length()
+                k = e if k is None or e > k else k
+    return 0 if k is None else k
+
+
+def scaled_floats(P: flint.fmpq_mat, k: int) -> np.ndarray:
+    """``P / 2**k`` rounded to float64 (a proposal only: entries far below ``2**k`` flush to 0).
+
+    >>> scaled_floats(flint.fmpq_mat(1, 2, [flint.fmpq(2) ** 2000, 3]), 2000)
+    array([[1., 0.]])
+    """
+    f = flint.fmpq(1, 2**k) if k >= 0 else flint.fmpq(2**-k)
+    return np.array([float(v * f) for v in P.entries()], dtype=np.float64).reshape(P.nrows(), P.ncols())
 
 
 def _float_margin_lp(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray | None, float]:
@@ -162,24 +204,32 @@ def strictly_separate(
     Parameters
     ----------
     A, B : flint.fmpq_mat
-        Point sets as rows, shapes ``(n_a, M)`` and ``(n_b, M)``.
+        Point sets as rows, shapes ``(n_a, M)`` and ``(n_b, M)``, both nonempty.
     floats : pair of numpy arrays, optional
-        Float copies of ``A`` and ``B`` for the LP proposal (computed when omitted).
+        Float copies of ``A`` and ``B``, both divided by one common positive factor, for the LP
+        proposal (default: :func:`scaled_floats` with :func:`float_exponent`, so data of any
+        magnitude fit float64).
 
     Returns
     -------
     Separator or OverlapCertificate
         Both are verified exactly before they are returned.
 
-    Raises
-    ------
-    UncertifiedError
-        If the float LP's answer could not be turned into an exact certificate either way
-        (only for huge, numerically degenerate instances).
+    Notes
+    -----
+    A float max-margin LP (HiGHS) proposes a normal; its roundings are checked exactly. When
+    none holds (overlapping hulls, or margins below float resolution such as points 1e-20
+    apart), :func:`_exact_phase_one` decides in rational arithmetic, warm-started from the
+    support of a float phase-1 optimum: its optimal basis gives either the convex weights or,
+    by Farkas' lemma, the normal of a strict separator. So the answer is always exact and
+    there is no size limit; only the running time depends on the floats.
     """
-    Af, Bf = floats if floats is not None else (to_float(A), to_float(B))
+    if floats is None:
+        k = float_exponent(A, B)
+        floats = (scaled_floats(A, k), scaled_floats(B, k))
+    Af, Bf = floats
     h, t = _float_margin_lp(Af, Bf)
-    scale = max(1.0, float(np.max(np.abs(np.vstack([Af, Bf])))))
+    scale = float(np.max(np.abs(np.vstack([Af, Bf])), initial=0.0))
     if h is not None and t > 1e-12 * scale:
         for bits in (4, 8, 12, 16, 24, 40, 52):
             normal = _round_normal(h, bits)
@@ -187,55 +237,116 @@ def strictly_separate(
                 sep = _exact_separator(normal, A, B)
                 if sep is not None:
                     return sep
-    cert = _overlap_certificate(A, B, Af, Bf)
-    if cert is not None:
-        return cert
-    sep = _exact_lp_separator(A, B)
-    if sep is not None:
-        return sep
-    raise UncertifiedError(
-        "could not decide strict separability exactly (float LP inconclusive and the problem is "
-        "too large for the exact simplex fallback)"
-    )
+    return _exact_phase_one(A, B, _float_basis(Af, Bf))
 
 
-def _overlap_certificate(
-    A: flint.fmpq_mat, B: flint.fmpq_mat, Af: np.ndarray, Bf: np.ndarray
-) -> OverlapCertificate | None:
+def _overlap_system(A: flint.fmpq_mat, B: flint.fmpq_mat) -> tuple[flint.fmpz_mat, list[int]]:
+    """Integer form of ``E w = (0, …, 0, 1, 1)``, ``w >= 0``: column ``(a_i, 1, 0)`` for each row
+    of ``A`` and ``(-b_k, 0, 1)`` for each row of ``B``, each multiplied by the common denominator
+    of its matrix (listed per column: weight ``w_j`` is ``scale_j`` times the integer system's)."""
+    (Ai, sa), (Bi, sb) = A.numer_denom(), B.numer_denom()
+    na, nb = A.nrows(), B.nrows()
+    top = [list(ra) + [-v for v in rb] for ra, rb in zip(Ai.transpose().tolist(), Bi.transpose().tolist())]
+    ones = [[sa] * na + [0] * nb, [0] * na + [sb] * nb]
+    E = flint.fmpz_mat(A.ncols() + 2, na + nb, [v for r in top + ones for v in r])
+    return E, [sa] * na + [sb] * nb
+
+
+def _float_basis(Af: np.ndarray, Bf: np.ndarray) -> list[int]:
+    """Columns positive at a float (HiGHS) optimum of the phase-1 problem, largest first
+    (index ``n + i`` is the artificial of row ``i``); empty if HiGHS fails."""
     from scipy.optimize import linprog
 
     na, nb, M = Af.shape[0], Bf.shape[0], Af.shape[1]
-    A_eq = np.zeros((M + 2, na + nb))
-    A_eq[:M, :na] = Af.T
-    A_eq[:M, na:] = -Bf.T
-    A_eq[M, :na] = 1.0
-    A_eq[M + 1, na:] = 1.0
-    b_eq = np.zeros(M + 2)
-    b_eq[M] = b_eq[M + 1] = 1.0
-    res = linprog(np.zeros(na + nb), A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    n, m = na + nb, M + 2
+    E = np.zeros((m, n + m))
+    E[:M, :na], E[:M, na:n] = Af.T, -Bf.T
+    E[M, :na] = E[M + 1, na:n] = 1.0
+    E[:, n:] = np.eye(m)
+    e = np.zeros(m)
+    e[M:] = 1.0
+    res = linprog(np.r_[np.zeros(n), np.ones(m)], A_eq=E, b_eq=e, bounds=(0, None), method="highs")
     if res.status != 0:
-        return None
-    w = res.x
-    order = np.argsort(-w)
-    support = sorted(int(i) for i in order[: M + 2] if w[i] > 1e-12)
-    cert = _solve_on_support(A, B, support)
-    if cert is None and na + nb <= _EXACT_LP_LIMIT:
-        cert = _exact_lp_certificate(A, B, list(range(na + nb)))
-    elif cert is None:
-        candidates = sorted(int(i) for i in order[: 4 * (M + 2)])
-        cert = _exact_lp_certificate(A, B, candidates)
+        return []
+    return [int(j) for j in np.argsort(-res.x)[:m] if res.x[j] > 1e-12]
+
+
+def _crash(E: flint.fmpz_mat, start: list[int]) -> list[int]:
+    """A basis of ``[E | I]`` from the independent columns among ``start``, completed by unit
+    (artificial) columns; ``start`` may be empty (then the artificial basis)."""
+    m, n = E.nrows(), E.ncols()
+    cols = [[E[r, j] if j < n else int(r == j - n) for r in range(m)] for j in start]
+    if not cols:
+        return list(range(n, n + m))
+    C = flint.fmpz_mat(m, len(cols), [cols[c][r] for r in range(m) for c in range(len(cols))])
+    R, _, rank = C.rref()
+    keep = [next(c for c in range(len(cols)) if R[i, c] != 0) for i in range(rank)]
+    K = flint.fmpz_mat(len(keep), m, [cols[c][r] for c in keep for r in range(m)])
+    R, _, _ = K.rref()
+    rows = {next(r for r in range(m) if R[i, r] != 0) for i in range(len(keep))}
+    return [start[c] for c in keep] + [n + r for r in range(m) if r not in rows]
+
+
+_BLAND_AFTER = 50  # degenerate pivots in a row before switching to Bland's rule (no cycling)
+
+
+def _exact_phase_one(
+    A: flint.fmpq_mat, B: flint.fmpq_mat, start: list[int] = ()
+) -> Separator | OverlapCertificate:
+    """Decide ``conv(A) ∩ conv(B) ≠ ∅`` exactly: phase-1 revised simplex in rational arithmetic.
+
+    Minimizes the sum of the artificial variables of ``E w + s = e``, ``w, s >= 0``
+    (:func:`_overlap_system`), from the basis that :func:`_crash` builds on ``start`` (the float
+    optimum's support) when that basis is exactly feasible, else from the artificial basis.
+    Each step solves the basis systems exactly and prices every column with one integer
+    product. Pivots follow Dantzig's rule until :data:`_BLAND_AFTER` degenerate steps in a row,
+    then Bland's rule, which cannot cycle. At the optimum either the objective is 0 (the ``w``
+    part, rescaled, are the convex weights) or the basis duals ``y = (h, α, β)`` satisfy
+    ``⟨h, a⟩ <= -α < β <= ⟨h, b⟩`` (Farkas), so ``h`` separates strictly.
+    """
+    E, scale = _overlap_system(A, B)
+    m, n = E.nrows(), E.ncols()
+    M = m - 2
+    e = flint.fmpz_mat(m, 1, [0] * M + [1, 1])
+
+    def column(j: int) -> list:
+        return [E[r, j] for r in range(m)] if j < n else [int(r == j - n) for r in range(m)]
+
+    def basis_matrix(basis: list[int]) -> flint.fmpz_mat:
+        cols = [column(j) for j in basis]
+        return flint.fmpz_mat(m, m, [cols[c][r] for r in range(m) for c in range(m)])
+
+    basis = _crash(E, list(start))
+    Bm = basis_matrix(basis)
+    x = Bm.solve(e).entries()
+    if any(v < 0 for v in x):
+        basis = list(range(n, n + m))
+        Bm, x = basis_matrix(basis), [flint.fmpq(v) for v in e.entries()]
+    bland, stalled = False, 0
+    while True:
+        y = Bm.transpose().solve(flint.fmpz_mat(m, 1, [int(j >= n) for j in basis]))
+        priced = (y.numer_denom()[0].transpose() * E).entries()  # reduced cost of j: -priced[j]
+        in_basis = set(basis)
+        entering = [j for j in range(n) if priced[j] > 0 and j not in in_basis]
+        if not entering:
+            break
+        j = entering[0] if bland else max(entering, key=lambda i: priced[i])
+        u = Bm.solve(flint.fmpz_mat(m, 1, column(j))).entries()
+        ratios = [(x[r] / u[r], basis[r] if bland else -basis[r], r) for r in range(m) if u[r] > 0]
+        step, _, leave = min(ratios)
+        basis[leave] = j
+        Bm = basis_matrix(basis)
+        x = Bm.solve(e).entries()
+        stalled = stalled + 1 if step == 0 else 0
+        bland = bland or stalled > _BLAND_AFTER
+    if all(x[r] == 0 for r in range(m) if basis[r] >= n):
+        idx = [j for j in basis if j < n]
+        cert = _make_certificate(A, B, idx, [x[r] * scale[basis[r]] for r in range(m) if basis[r] < n])
+    else:
+        cert = _exact_separator(flint.fmpq_mat(M, 1, y.entries()[:M]), A, B)
+    if cert is None:
+        raise UncertifiedError("the exact simplex ended without a valid certificate (please report this)")
     return cert
-
-
-def _columns(A: flint.fmpq_mat, B: flint.fmpq_mat, idx: list[int]) -> list[list[flint.fmpq]]:
-    na, M = A.nrows(), A.ncols()
-    cols = []
-    for i in idx:
-        if i < na:
-            cols.append([A[i, k] for k in range(M)] + [flint.fmpq(1), flint.fmpq(0)])
-        else:
-            cols.append([-B[i - na, k] for k in range(M)] + [flint.fmpq(0), flint.fmpq(1)])
-    return cols
 
 
 def _make_certificate(A, B, idx, weights) -> OverlapCertificate | None:
@@ -249,76 +360,3 @@ def _make_certificate(A, B, idx, weights) -> OverlapCertificate | None:
     )
     cert = OverlapCertificate(first, second, point)
     return cert if cert.check(A, B) else None
-
-
-def _solve_on_support(A, B, support: list[int]) -> OverlapCertificate | None:
-    if not support:
-        return None
-    M = A.ncols()
-    cols = _columns(A, B, support)
-    k = len(support)
-    aug = flint.fmpq_mat(M + 2, k + 1, [
-        (cols[j][r] if j < k else (1 if r >= M else 0)) for r in range(M + 2) for j in range(k + 1)
-    ])
-    R, rank = aug.rref()
-    # read off one solution with free variables set to zero
-    sol = [flint.fmpq(0)] * k
-    for r in range(rank):
-        piv = next(j for j in range(k + 1) if R[r, j] != 0)
-        if piv == k:
-            return None  # inconsistent
-        sol[piv] = R[r, k] / R[r, piv]
-    if any(v < 0 for v in sol):
-        return None
-    return _make_certificate(A, B, support, sol)
-
-
-def _from_sympy(v) -> flint.fmpq:
-    """An exact sympy number (``linprog`` may also return plain ints) as ``fmpq``."""
-    import sympy
-
-    r = sympy.Rational(v)
-    return flint.fmpq(int(r.p), int(r.q))
-
-
-def _exact_lp_certificate(A, B, idx: list[int]) -> OverlapCertificate | None:
-    import sympy
-    from sympy.solvers.simplex import InfeasibleLPError, linprog
-
-    M = A.ncols()
-    cols = _columns(A, B, idx)
-    A_eq = sympy.Matrix(M + 2, len(idx), lambda r, j: sympy.Rational(int(cols[j][r].p), int(cols[j][r].q)))
-    b_eq = sympy.Matrix([0] * M + [1, 1])
-    try:
-        _, x = linprog(sympy.Matrix([0] * len(idx)).T, A_eq=A_eq, b_eq=b_eq)
-    except InfeasibleLPError:
-        return None
-    weights = [_from_sympy(v) for v in x]
-    return _make_certificate(A, B, idx, weights)
-
-
-def _exact_lp_separator(A: flint.fmpq_mat, B: flint.fmpq_mat) -> Separator | None:
-    """Exact simplex on ``A h - c <= -1``, ``B h - c >= 1`` (small instances only)."""
-    if A.nrows() + B.nrows() > _EXACT_LP_LIMIT:
-        return None
-    import sympy
-    from sympy.solvers.simplex import InfeasibleLPError, linprog
-
-    M = A.ncols()
-
-    def q(v):
-        return sympy.Rational(int(v.p), int(v.q))
-
-    rows = [[q(A[i, k]) for k in range(M)] + [-1] for i in range(A.nrows())]
-    rows += [[-q(B[i, k]) for k in range(M)] + [1] for i in range(B.nrows())]
-    try:
-        _, x = linprog(
-            sympy.Matrix([0] * (M + 1)).T,
-            A=sympy.Matrix(rows),
-            b=sympy.Matrix([-1] * len(rows)),
-            bounds=(None, None),
-        )
-    except InfeasibleLPError:
-        return None
-    normal = flint.fmpq_mat(M, 1, [_from_sympy(v) for v in x[:M]])
-    return _exact_separator(normal, A, B)

@@ -15,12 +15,23 @@ Examples
 True
 >>> entries(qvector(["0.5", 3]))
 [1/2, 3]
+
+Exact objects keep their matrices :func:`frozen`: read-only, so no cached result derived from
+them can go stale.
+
+>>> F = frozen(A)
+>>> F[0, 0] = 5
+Traceback (most recent call last):
+...
+TypeError: exact matrices held by symtrunc objects are read-only; copy with flint.fmpq_mat(M)
+>>> F == A, frozen(F) is F
+(True, True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
 
 import flint
 import numpy as np
@@ -29,6 +40,9 @@ from symtrunc.errors import DataError
 from symtrunc.exact.rational import to_q
 
 __all__ = [
+    "FrozenQMatrix",
+    "FrozenZMatrix",
+    "frozen",
     "qmatrix",
     "qvector",
     "exact_rows",
@@ -43,6 +57,109 @@ __all__ = [
     "pinv",
     "to_float",
 ]
+
+
+class _ReadOnly:
+    """Mixin for python-flint matrix types: item assignment, in-place ``rref``, re-initialisation
+    and attribute changes raise ``TypeError``; everything that builds a new matrix works.
+
+    python-flint's generic ``entries``/``tolist``/iteration index element by element, which is
+    slow through a Python subclass, so they read a plain copy (a fast C-level copy) instead.
+    """
+
+    __slots__ = ()
+    _BASE: type
+
+    def _refuse(self) -> TypeError:
+        name = self._BASE.__name__
+        return TypeError(f"exact matrices held by symtrunc objects are read-only; copy with flint.{name}(M)")
+
+    def _plain(self) -> Any:
+        return self._BASE(self)
+
+    def __init__(self, *args: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise self._refuse()
+        super().__init__(*args)
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise self._refuse()
+
+    def __delattr__(self, name: str) -> None:
+        raise self._refuse()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise self._refuse()
+
+    def rref(self, inplace: bool = False) -> Any:
+        """Reduced row echelon form of a copy (``inplace=True`` raises ``TypeError``)."""
+        if inplace:
+            raise self._refuse()
+        return self._plain().rref()
+
+    def entries(self) -> list[Any]:
+        """Entries in row-major order."""
+        return self._plain().entries()
+
+    def tolist(self) -> list[list[Any]]:
+        """Entries as a list of rows."""
+        return self._plain().tolist()
+
+    table = tolist
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._plain())
+
+
+class FrozenQMatrix(_ReadOnly, flint.fmpq_mat):
+    """A read-only ``fmpq_mat``. Arithmetic, entries and copies (``flint.fmpq_mat(M)``) give
+    ordinary, writable results. Build with :func:`frozen`."""
+
+    __slots__ = ("_sealed", "__weakref__")
+    _BASE = flint.fmpq_mat
+
+
+class FrozenZMatrix(_ReadOnly, flint.fmpz_mat):
+    """A read-only ``fmpz_mat`` (see :class:`FrozenQMatrix`)."""
+
+    __slots__ = ("_sealed", "__weakref__")
+    _BASE = flint.fmpz_mat
+
+
+@overload
+def frozen(A: flint.fmpq_mat) -> flint.fmpq_mat: ...
+
+
+@overload
+def frozen(A: flint.fmpz_mat) -> flint.fmpz_mat: ...
+
+
+def frozen(A: Any) -> Any:
+    """A read-only copy of an exact matrix (``A`` itself when it is already read-only).
+
+    Exact objects (layers, data, truncation maps, certificates) store their matrices through
+    this, so the matrices they hand out cannot be changed in place.
+
+    Parameters
+    ----------
+    A : flint.fmpq_mat or flint.fmpz_mat
+
+    Returns
+    -------
+    FrozenQMatrix or FrozenZMatrix
+
+    >>> Z = frozen(flint.fmpz_mat([[1, 2]]))
+    >>> type(Z).__name__, Z * flint.fmpz_mat([[1], [1]])
+    ('FrozenZMatrix', [3])
+    """
+    if isinstance(A, (FrozenQMatrix, FrozenZMatrix)):
+        return A
+    if isinstance(A, flint.fmpq_mat):
+        return FrozenQMatrix(A)
+    if isinstance(A, flint.fmpz_mat):
+        return FrozenZMatrix(A)
+    raise TypeError(f"expected a python-flint fmpq_mat or fmpz_mat, got {type(A).__name__}")
 
 
 def qmatrix(data: Any, *, name: str = "matrix") -> flint.fmpq_mat:

@@ -3,6 +3,15 @@
 Decimal strings are read exactly (``"0.1"`` is 1/10), floats are converted to
 the binary fraction they store, and anything inexact or non-finite is refused.
 
+Strings are read by symtrunc's own parser, not Python's ``int``/``Decimal``: only ASCII
+decimals ``[+-]digits[.digits][e[+-]digits]`` and fractions ``[+-]digits/digits``, with no
+limit on the length of integers that Python's 4,300-digit ``int`` conversion limit would
+impose. To refuse hostile input up front (``"1e999999999"`` is 15 bytes but would expand
+to a billion digits), a number may have at most :attr:`ParseLimits.max_digits` digits and
+an exponent of at most :attr:`ParseLimits.max_exponent` in absolute value (defaults 100,000
+and 10,000; raise them with :func:`parse_limits` or the environment variables
+``SYMTRUNC_MAX_DIGITS`` and ``SYMTRUNC_MAX_EXPONENT``).
+
 Examples
 --------
 >>> from symtrunc.exact.rational import to_q, q_str
@@ -12,13 +21,22 @@ Examples
 '5/2'
 >>> to_q(0.1) == to_q("0.1")   # a float is read as the binary number it holds
 False
+>>> to_q("1e999999999")
+Traceback (most recent call last):
+...
+symtrunc.errors.DataError: '1e999999999': exponent 999999999 is beyond the limit of ±10000 (raise it with SYMTRUNC_MAX_EXPONENT or symtrunc.exact.rational.parse_limits)
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -26,25 +44,143 @@ import flint
 
 from symtrunc.errors import DataError
 
-__all__ = ["to_q", "q_str", "q_to_sympy", "q_to_fraction"]
-_FRACTION_RE = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
+__all__ = ["to_q", "q_str", "q_to_sympy", "q_to_fraction", "ParseLimits", "parse_limits", "current_parse_limits"]
+
+_DECIMAL_RE = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
+_FRACTION_RE = re.compile(r"([+-]?)(\d+)\s*/\s*(\d+)", re.ASCII)
+_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds on the numbers :func:`to_q` reads from text (strings and ``Decimal``).
+
+    Attributes
+    ----------
+    max_digits : int
+        Most digits in a decimal's mantissa, or in each of a fraction's numerator and
+        denominator.
+    max_exponent : int
+        Largest absolute value of a decimal's exponent (``"1e5"``: 5).
+    """
+
+    max_digits: int = 100_000
+    max_exponent: int = 10_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_digits", "max_exponent"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise DataError(f"{name} must be a positive integer, got {v!r}")
+
+
+_LIMITS: ContextVar[ParseLimits | None] = ContextVar("symtrunc_parse_limits", default=None)
+
+
+def current_parse_limits() -> ParseLimits:
+    """The limits in force: set by :func:`parse_limits`, else from the environment, else defaults.
+
+    >>> current_parse_limits()
+    ParseLimits(max_digits=100000, max_exponent=10000)
+    """
+    limits = _LIMITS.get()
+    if limits is not None:
+        return limits
+    env = {}
+    for name, var in (("max_digits", "SYMTRUNC_MAX_DIGITS"), ("max_exponent", "SYMTRUNC_MAX_EXPONENT")):
+        raw = os.environ.get(var)
+        if raw is not None:
+            if not raw.strip().isascii() or not raw.strip().isdigit():
+                raise DataError(f"{var} must be a positive integer, got {raw!r}")
+            env[name] = int(raw)
+    return ParseLimits(**env)
+
+
+@contextmanager
+def parse_limits(*, max_digits: int | None = None, max_exponent: int | None = None) -> Iterator[ParseLimits]:
+    """Change the parsing limits inside a ``with`` block (thread- and task-local).
+
+    >>> with parse_limits(max_exponent=400_000):
+    ...     to_q("1e300000") == 10 ** 300000
+    True
+    """
+    base = current_parse_limits()
+    limits = ParseLimits(max_digits if max_digits is not None else base.max_digits,
+                         max_exponent if max_exponent is not None else base.max_exponent)
+    token = _LIMITS.set(limits)
+    try:
+        yield limits
+    finally:
+        _LIMITS.reset(token)
+
+
+def _show(s: str) -> str:
+    return repr(s) if len(s) <= 40 else repr(s[:30]) + f"... ({len(s)} characters)"
+
+
+def _too_many_digits(s: str, n: int, limits: ParseLimits) -> DataError:
+    return DataError(f"{_show(s)}: {n} digits is beyond the limit of {limits.max_digits} (raise it with "
+                     "SYMTRUNC_MAX_DIGITS or symtrunc.exact.rational.parse_limits)")
+
+
+def _too_large_exponent(s: str, exponent: str | int, limits: ParseLimits) -> DataError:
+    return DataError(f"{_show(s)}: exponent {exponent} is beyond the limit of ±{limits.max_exponent} "
+                     "(raise it with SYMTRUNC_MAX_EXPONENT or symtrunc.exact.rational.parse_limits)")
+
+
+def _fmpz(sign: str, digits: str) -> flint.fmpz:
+    v = flint.fmpz(digits)  # python-flint reads any length, unlike int()
+    return -v if sign == "-" else v
 
 
 def _from_str(s: str) -> flint.fmpq:
-    m = _FRACTION_RE.match(s)
+    t = s.strip()
+    limits = current_parse_limits()
+    m = _FRACTION_RE.fullmatch(t)
     if m:
-        num, den = int(m.group(1)), int(m.group(2))
-        if den == 0:
-            raise DataError(f"zero denominator in {s!r}")
-        return flint.fmpq(num, den)
-    try:
-        d = Decimal(s.strip())
-    except InvalidOperation:
-        raise DataError(f"not a number: {s!r}") from None
-    if not d.is_finite():
-        raise DataError(f"not a finite number: {s!r} (NaN and infinity are not allowed)")
-    num, den = d.as_integer_ratio()
-    return flint.fmpq(num, den)
+        sign, num, den = m.groups()
+        n = max(len(num), len(den))
+        if n > limits.max_digits:
+            raise _too_many_digits(s, n, limits)
+        q = _fmpz("", den)
+        if q == 0:
+            raise DataError(f"zero denominator in {_show(s)}")
+        return flint.fmpq(_fmpz(sign, num), q)
+    m = _DECIMAL_RE.fullmatch(t)
+    if not m or not (m.group(2) or m.group(3)):
+        if t.lower() in _NON_FINITE:
+            raise DataError(f"not a finite number: {_show(s)} (NaN and infinity are not allowed)")
+        raise DataError(f"not a number: {_show(s)}")
+    sign, whole, frac, exp = m.groups()
+    frac = frac or ""
+    n = len(whole) + len(frac)
+    if n > limits.max_digits:
+        raise _too_many_digits(s, n, limits)
+    e = 0
+    if exp:
+        body = exp.lstrip("+-").lstrip("0")
+        if len(body) > len(str(limits.max_exponent)) or int(body or "0") > limits.max_exponent:
+            raise _too_large_exponent(s, exp.lstrip("+") if len(exp) <= 20 else exp[:20] + "...", limits)
+        e = int(exp)
+    mantissa = _fmpz(sign, (whole + frac) or "0")
+    e -= len(frac)
+    return flint.fmpq(mantissa * flint.fmpz(10) ** e) if e >= 0 else flint.fmpq(mantissa, flint.fmpz(10) ** -e)
+
+
+def _from_decimal(x: Decimal) -> flint.fmpq:
+    """A finite ``Decimal`` within the limits (its written form is gone: the same bounds on the
+    value as for strings, digits ``<= max_digits`` and ``-max_exponent - max_digits <=`` exponent
+    ``<= max_exponent``)."""
+    if not x.is_finite():
+        raise DataError(f"not a finite number: {x!r} (NaN and infinity are not allowed)")
+    limits = current_parse_limits()
+    _, digits, exp = x.as_tuple()
+    exponent = int(exp)  # an int for finite values ('n', 'N', 'F' only for NaN and infinity)
+    if len(digits) > limits.max_digits:
+        raise _too_many_digits(str(x), len(digits), limits)
+    if not -limits.max_exponent - limits.max_digits <= exponent <= limits.max_exponent:
+        raise _too_large_exponent(str(x), exponent, limits)
+    return flint.fmpq(*x.as_integer_ratio())
 
 
 def to_q(x: Any) -> flint.fmpq:
@@ -87,9 +223,7 @@ def to_q(x: Any) -> flint.fmpq:
     if isinstance(x, Fraction):
         return flint.fmpq(x.numerator, x.denominator)
     if isinstance(x, Decimal):
-        if not x.is_finite():
-            raise DataError(f"not a finite number: {x!r}")
-        return flint.fmpq(*x.as_integer_ratio())
+        return _from_decimal(x)
     if isinstance(x, numbers.Integral):  # numpy integers
         return flint.fmpq(int(x))
     if isinstance(x, numbers.Real) and not _is_sympy(x):  # float, numpy floats

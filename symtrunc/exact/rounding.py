@@ -8,6 +8,8 @@ Examples
 ([[0.25, 0.3333333333333333]], 1/54043195528445952)
 >>> round_q(flint.fmpq(1, 3), "float32")
 0.3333333432674408
+>>> float_dtype("float32"), round_up(flint.fmpq(1, 3)) > 1 / 3, round_up(flint.fmpq(-1, 3)) == -1 / 3
+(dtype('float32'), True, True)
 """
 
 from __future__ import annotations
@@ -20,7 +22,27 @@ import numpy as np
 
 from symtrunc.errors import DataError
 
-__all__ = ["round_matrix", "round_q", "round_up"]
+__all__ = ["DTYPES", "float_dtype", "round_matrix", "round_q", "round_up"]
+
+#: the float types exact values are rounded to
+DTYPES = ("float64", "float32")
+
+
+def float_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy dtype, checked to be one of :data:`DTYPES`.
+
+    Raises
+    ------
+    DataError
+        Any other type.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise DataError(f"unsupported dtype {dtype!r}; use 'float64' or 'float32'") from None
+    if dt.name not in DTYPES:
+        raise DataError(f"unsupported dtype {dtype!r}; use 'float64' or 'float32'")
+    return dt
 
 
 def _round_entries(ps: list[int], d: int, dt: np.dtype, what: str) -> np.ndarray:
@@ -83,7 +105,7 @@ def round_matrix(A: flint.fmpq_mat, dtype: Any = "float64", what: str = "weight"
 
 
 def round_up(q: flint.fmpq) -> float:
-    """The smallest float ``≥ q`` (``q ≥ 0``)."""
+    """The smallest float64 ``≥ q`` (``int / int`` is correctly rounded, then one step up if below)."""
     f = int(q.p) / int(q.q)
     if flint.fmpq(*f.as_integer_ratio()) < q:
         f = math.nextafter(f, math.inf)

@@ -18,7 +18,7 @@ Examples
 >>> p, h = qvector(["7/4", "5/4"]), qvector([-1, 1])
 >>> fwd, bwd = qmatrix([[0, 2], [0, 3], [1, 2], [1, 3]]), qmatrix([[2, 0], [3, 0], [2, 1], [3, 1]])
 >>> layer = rational_cone(p, h, fwd, bwd)
->>> layer.W, layer.parameters
+>>> layer.W, dict(layer.parameters)
 ([ 0, 1]
 [-1, 2], {'epsilon': '1', 'scale': '1'})
 >>> layer.check(fwd, bwd)
@@ -30,14 +30,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import flint
 
 from symtrunc.errors import HypothesisError
 from symtrunc.exact.lp import simplest_between
-from symtrunc.exact.matrix import identity
+from symtrunc.exact.matrix import frozen, identity
 from symtrunc.exact.rational import to_q
 
 __all__ = ["ConeLayer", "rational_cone", "paper_cone", "sign_violation"]
@@ -52,7 +54,13 @@ class ConeLayer:
     apex: flint.fmpq_mat
     normal: flint.fmpq_mat
     recipe: str
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # exact objects are immutable: read-only matrices and a read-only view of the parameters
+        for name in ("W", "apex", "normal"):
+            object.__setattr__(self, name, frozen(getattr(self, name)))
+        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
 
     @property
     def b(self) -> flint.fmpq_mat:

@@ -20,6 +20,14 @@ Examples
 [0, 2]
 >>> tau.cone().region(qvector([0, 2])), tau.cone().region(qvector([2, 0]))
 ('forward', 'backward')
+
+Maps and cones are immutable: they hold read-only copies of their matrices, so the cached
+``W^+`` always belongs to ``W``.
+
+>>> tau.W[0, 0] = 3
+Traceback (most recent call last):
+...
+TypeError: exact matrices held by symtrunc objects are read-only; copy with flint.fmpq_mat(M)
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from functools import cached_property
 import flint
 
 from symtrunc.errors import FormatError
-from symtrunc.exact.matrix import column, pinv
+from symtrunc.exact.matrix import column, frozen, pinv
 
 __all__ = ["TruncationMap", "PolyhedralCone", "relu"]
 
@@ -47,15 +55,22 @@ def relu(v: flint.fmpq_mat) -> flint.fmpq_mat:
 
 @dataclass(frozen=True)
 class TruncationMap:
-    """``τ_{W,b}(x) = W^+(σ(Wx + b) - b)`` for exact ``W`` (``m x n``) and ``b`` (``m x 1``)."""
+    """``τ_{W,b}(x) = W^+(σ(Wx + b) - b)`` for exact ``W`` (``m x n``) and ``b`` (``m x 1``).
+
+    ``W`` and ``b`` are stored as read-only copies.
+    """
 
     W: flint.fmpq_mat
     b: flint.fmpq_mat
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "W", frozen(self.W))
+        object.__setattr__(self, "b", frozen(self.b))
+
     @cached_property
     def W_pinv(self) -> flint.fmpq_mat:
-        """The Moore–Penrose pseudo-inverse ``W^+``."""
-        return pinv(self.W)
+        """The Moore–Penrose pseudo-inverse ``W^+`` (read-only)."""
+        return frozen(pinv(self.W))
 
     def __call__(self, x: flint.fmpq_mat) -> flint.fmpq_mat:
         """Apply ``τ`` to a column (or to the columns of a matrix)."""
@@ -75,12 +90,17 @@ class TruncationMap:
 
 @dataclass(frozen=True)
 class PolyhedralCone:
-    """Apex ``p`` (``n x 1``) and linearly independent edges: the columns of ``edges`` (``n x m``)."""
+    """Apex ``p`` (``n x 1``) and linearly independent edges: the columns of ``edges`` (``n x m``).
+
+    ``apex`` and ``edges`` are stored as read-only copies.
+    """
 
     apex: flint.fmpq_mat
     edges: flint.fmpq_mat
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "apex", frozen(self.apex))
+        object.__setattr__(self, "edges", frozen(self.edges))
         if self.edges.rank() != self.edges.ncols():
             raise FormatError("the cone's edges must be linearly independent")
 

@@ -19,9 +19,18 @@ json          ``.json``                   :mod:`symtrunc.io.json`               
 
 Every file written here also carries the exact rationals (last column), so
 :func:`symtrunc.io.trained.import_network` recovers the exact network from the file alone; other
-tools simply ignore them. Optional packages are imported only when needed: ``onnx`` for ONNX,
-``safetensors`` for safetensors and ``torch`` for ``.pt`` (a missing one gives a one-line error
-with the ``pip install`` command).
+tools simply ignore them.
+
+What runs is the float network, not the exact one. Given the training data (``data=``, CLI
+``--data``), :func:`export` certifies the float network it writes **in its own precision**
+(:func:`symtrunc.lowering.float_certificate.certify_floats`: every training point lands in its
+class under any IEEE evaluation of the layers as written, any summation order, with or without
+FMA, and the certified margin is reported), stores the certificate in the file's metadata
+(key ``"symtrunc.float_certificate"``) and refuses to write a file it cannot certify
+(:class:`~symtrunc.errors.UncertifiedError`; ``force=True``, CLI ``--force``, writes it anyway and
+the report says it is uncertified). Without data nothing is certified, and the report says so. Optional packages are imported only when needed: ``onnx`` for ONNX,
+``safetensors`` for safetensors and ``torch`` for ``.pt`` (a missing one raises a one-line
+:class:`~symtrunc.errors.MissingDependencyError` with the ``pip install`` command).
 
 Examples
 --------
@@ -38,88 +47,51 @@ Examples
 >>> from symtrunc.io.trained import import_network
 >>> import_network(path) == net
 True
+
+With the training data, the float network is certified before it is written:
+
+>>> import symtrunc
+>>> d = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], list("aabb"))
+>>> r = export(symtrunc.construct(d), os.path.join(os.path.dirname(path), "toy.onnx"), dtype="float32", data=d)
+>>> r.certificate.certified, r.certificate.n_points
+(True, 4)
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import flint
-import numpy as np
 
-from symtrunc.errors import DataError, FormatError
-from symtrunc.exact.rounding import round_matrix
+from symtrunc.errors import FormatError, UncertifiedError
+from symtrunc.exact.rounding import DTYPES, float_dtype
+from symtrunc.io import jax, npz, onnx, safetensors, torch
+from symtrunc.io._common import ExportReport, atomic_write, certificate_json, sequential_keys
+from symtrunc.io.json import dumps_network
+from symtrunc.lowering.float_network import export_layers, float_layers
 from symtrunc.network import ReLUNetwork
 
 __all__ = [
     "FORMATS",
     "DTYPES",
+    "LAYOUTS",
     "ExportReport",
     "export",
     "float_layers",
     "atomic_write",
     "sequential_keys",
     "format_from_suffix",
-    "missing_package",
 ]
 
 FORMATS = ("onnx", "safetensors", "torch", "jax", "npz", "json")
-DTYPES = ("float64", "float32")
+#: how the float layers are laid out in a file (see :func:`export`)
+LAYOUTS = ("auto", "plain", "factored")
 _SUFFIXES = {".onnx": "onnx", ".safetensors": "safetensors", ".pt": "torch", ".pth": "torch",
              ".npz": "npz", ".json": "json"}
-_EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "safetensors": "safetensors", "torch": "torch"}
-
-
-@dataclass(frozen=True)
-class ExportReport:
-    """What :func:`export` wrote.
-
-    Attributes
-    ----------
-    format : str
-        One of :data:`FORMATS`.
-    path : pathlib.Path
-    dtype : str
-        ``"float64"`` or ``"float32"`` (``"exact"`` for JSON).
-    max_weight_error : flint.fmpq
-        ``max |q - fl(q)|`` over all weights and biases, exact (0 when every entry is
-        representable, e.g. dyadic rationals with few bits).
-    exact : bool
-        Whether the file also carries the exact rationals.
-    parameters : int
-        Number of weights and biases written.
-    """
-
-    format: str
-    path: Path
-    dtype: str
-    max_weight_error: flint.fmpq
-    exact: bool
-    parameters: int
-
-    def __str__(self) -> str:
-        err = self.max_weight_error
-        err_text = "0 (every weight is representable)" if err == 0 else f"{float(err):.3g} (exact: {err})"
-        if self.dtype == "exact":
-            err_text = "0 (exact rationals)"
-        exact = ", exact rationals included" if self.exact and self.dtype != "exact" else ""
-        return (f"{self.format} {self.dtype}: {self.parameters} parameters to {self.path}{exact}; "
-                f"max weight rounding error {err_text}")
-
-
-# ---------------------------------------------------------------------------- helpers
-def missing_package(package: str, what: str) -> FormatError:
-    """The one-line error for a missing optional dependency.
-
-    >>> print(missing_package("onnx", "ONNX export"))
-    ONNX export needs the 'onnx' package: pip install "symtrunc[onnx]"
-    """
-    extra = _EXTRAS.get(package, package)
-    return FormatError(f"{what} needs the {package!r} package: pip install \"symtrunc[{extra}]\"")
+_WRITERS = {"onnx": onnx.save, "safetensors": safetensors.save, "torch": torch.save, "jax": jax.save,
+            "npz": npz.save}
 
 
 def format_from_suffix(path: str | Path) -> str | None:
@@ -131,99 +103,11 @@ def format_from_suffix(path: str | Path) -> str | None:
     return _SUFFIXES.get(Path(path).suffix.lower())
 
 
-def sequential_keys(n_layers: int, activations: list[str] | None = None) -> list[tuple[str, str]]:
-    """``nn.Sequential(Linear, ReLU, Linear, ...)`` state-dict keys: each ReLU takes an index.
-
-    >>> sequential_keys(3)
-    [('0.weight', '0.bias'), ('2.weight', '2.bias'), ('4.weight', '4.bias')]
-    >>> sequential_keys(3, ["relu", "identity", "identity"])
-    [('0.weight', '0.bias'), ('2.weight', '2.bias'), ('3.weight', '3.bias')]
-    """
-    acts = activations or ["relu"] * (n_layers - 1) + ["identity"]
-    keys, idx = [], 0
-    for act in acts[:n_layers]:
-        keys.append((f"{idx}.weight", f"{idx}.bias"))
-        idx += 2 if act == "relu" else 1
-    return keys
-
-
-def _check_dtype(dtype: Any) -> str:
-    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if name not in DTYPES:
-        raise DataError(f"unsupported dtype {dtype!r}; use 'float64' or 'float32'")
-    return name
-
-
-def float_layers(
-    network: ReLUNetwork, dtype: str = "float64"
-) -> tuple[list[tuple[np.ndarray, np.ndarray]], flint.fmpq]:
-    """Correctly rounded ``(W, b)`` arrays (``W`` of shape ``(out, in)``, ``b`` of shape ``(out,)``).
-
-    Returns the arrays and the exact maximal rounding error over all entries.
-
-    >>> from symtrunc.network import ReLUNetwork
-    >>> net = ReLUNetwork.from_rows([([["1/4", 1]], ["1/10"], "identity")])
-    >>> arrays, err = float_layers(net)
-    >>> arrays[0][0], err
-    (array([[0.25, 1.  ]]), 1/180143985094819840)
-    """
-    dtype = _check_dtype(dtype)
-    out, worst = [], flint.fmpq(0)
-    for k, layer in enumerate(network.layers, 1):
-        try:
-            W, eW = round_matrix(layer.W, dtype)
-            b, eb = round_matrix(layer.b, dtype)
-        except DataError as e:
-            raise DataError(f"layer {k}: {e}") from None
-        out.append((W, b.reshape(-1)))
-        worst = max(worst, eW, eb)
-    return out, worst
-
-
-def save_arrays(network: ReLUNetwork, path: str | Path, fmt: str, dtype: str,
-                arrays: dict[str, np.ndarray], err: flint.fmpq) -> ExportReport:
-    """Write ``arrays`` as an uncompressed ``.npz`` (atomically, no pickle) and report it."""
-    import io
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    written = atomic_write(path, buf.getvalue())
-    return ExportReport(fmt, Path(written), dtype, err, True, network.parameter_count().total)
-
-
-def atomic_write(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, then rename.
-
-    A reader never sees a half-written file, and an existing file is kept if writing fails.
-    """
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FormatError(f"cannot write {path}: no such directory {directory}")
-    tmp = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    # os.open with mode 0o666 honours the umask (mkstemp would leave the file private, 0o600)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
 # ---------------------------------------------------------------------------- dispatcher
 def export(network: ReLUNetwork, path: str | Path, to: str | None = None,
-           dtype: str = "float64") -> ExportReport:
-    """Write ``network`` to ``path`` in format ``to``.
+           dtype: str = "float64", *, data: Any = None, labels: Any = None, force: bool = False,
+           layers: str = "auto") -> ExportReport:
+    """Write ``network`` to ``path`` in format ``to``; with ``data``, certify the floats first.
 
     Parameters
     ----------
@@ -234,17 +118,36 @@ def export(network: ReLUNetwork, path: str | Path, to: str | None = None,
         ``.npz`` (npz layout), ``.json``).
     dtype : {"float64", "float32"}
         Float type of the weights (ignored by ``json``, which is exact).
+    data : LabeledData, path or array, optional
+        Training data: the float network written (dense layers ``W̃ h + b̃``) is certified on
+        them in ``dtype`` before anything is written (see the module docstring).
+    labels : sequence, optional
+        Labels for an array ``data``.
+    force : bool
+        Write the file even when the certification fails (the report says it is uncertified).
+    layers : {"auto", "plain", "factored"}
+        ``"plain"``: one ``Linear``/``Gemm`` per exact layer, its correct rounding.
+        ``"factored"``: each hidden layer with exact structure ``α I + U Vᵀ`` as two
+        (:class:`~symtrunc.lowering.float_network.ExportLayers`: the same function, much smaller
+        float errors; not for ``npz``). ``"auto"``: plain, unless ``data`` are given, the plain
+        floats cannot be certified and the factored ones can.
 
     Returns
     -------
     ExportReport
+        ``certificate`` holds what was certified (``None`` without data).
 
     Raises
     ------
     FormatError
-        Unknown format, or a missing optional package (one line, with the pip command).
+        Unknown format.
+    MissingDependencyError
+        The format needs an optional package that is not installed (one line, with the pip command).
     DataError
-        A weight does not fit the float type.
+        A weight does not fit the float type, or the data do not fit the network.
+    UncertifiedError
+        ``data`` given and the float network cannot be certified on them (nothing is written,
+        unless ``force``).
     """
     if to is None:
         to = format_from_suffix(path)
@@ -254,21 +157,26 @@ def export(network: ReLUNetwork, path: str | Path, to: str | None = None,
     to = str(to).lower()
     if to not in FORMATS:
         raise FormatError(f"unknown export format {to!r}; use one of {', '.join(FORMATS)}")
-    dtype = _check_dtype(dtype)
+    dtype = float_dtype(dtype).name
     path = Path(path)
     if to == "json":
-        from symtrunc.io.json import dumps_network
-
         atomic_write(path, dumps_network(network) + "\n")
         return ExportReport("json", path, "exact", flint.fmpq(0), True, network.parameter_count().total)
-    if to == "onnx":
-        from symtrunc.io import onnx as mod
-    elif to == "safetensors":
-        from symtrunc.io import safetensors as mod
-    elif to == "torch":
-        from symtrunc.io import torch as mod
-    elif to == "jax":
-        from symtrunc.io import jax as mod
-    else:
-        from symtrunc.io import npz as mod
-    return mod.save(network, path, dtype=dtype)
+    if layers not in LAYOUTS:
+        raise FormatError(f"unknown layer layout {layers!r}; use one of {', '.join(LAYOUTS)}")
+    floats = export_layers(network, dtype, factored=layers == "factored")
+    cert = None
+    if data is not None:
+        cert = floats.network(network.classes).certify(data, labels)
+        if not cert.certified and layers == "auto" and to != "npz":
+            split = export_layers(network, dtype, factored=True)
+            if split.factored:
+                second = split.network(network.classes).certify(data, labels)
+                if second.n_certified > cert.n_certified:  # certified, or at least the better file
+                    floats, cert = split, second
+        if not cert.certified and not force:
+            raise UncertifiedError(f"{path.name} not written: {cert.summary()} (--force / force=True writes it "
+                                   "anyway, marked uncertified)")
+    written = _WRITERS[to](network, path, certificate=None if cert is None else certificate_json(cert),
+                           floats=floats)
+    return replace(written, certificate=cert)

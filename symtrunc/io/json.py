@@ -7,7 +7,7 @@ exact decimals), so a network round-trips exactly. Layout::
      "classes": [labels in output order],
      "layers": [{"W": [["p/q", ...], ...], "b": ["p/q", ...], "activation": "relu"}, ...,
                 {"W": ..., "b": ..., "activation": "identity"}],
-     "construction": {... theorem, order, base points ...}}
+     "construction": {... theorem, order, base points ...}}   (symtrunc.records)
 
 Examples
 --------
@@ -31,7 +31,9 @@ from typing import Any
 
 from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.matrix import qmatrix, qvector
+from symtrunc.files import atomic_write
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.records import record_from_json
 
 __all__ = [
     "FORMAT_NETWORK",
@@ -43,6 +45,7 @@ __all__ = [
     "save_network",
     "load_network",
     "save_certificate",
+    "dumps_certificate",
 ]
 
 FORMAT_NETWORK = "symtrunc.network"
@@ -65,7 +68,7 @@ def network_to_dict(network: ReLUNetwork) -> dict[str, Any]:
             }
             for layer in network.layers
         ],
-        "construction": dict(network.construction),
+        "construction": network.construction.to_json() if network.construction is not None else {},
     }
 
 
@@ -95,9 +98,7 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     if not isinstance(classes, list) or not all(isinstance(c, (str, int)) and not isinstance(c, bool)
                                                 for c in classes):
         raise FormatError("'classes' must be a list of labels (strings or integers)")
-    construction = _plain(d.get("construction") or {})
-    if not isinstance(construction, dict):
-        raise FormatError("'construction' must be a JSON object")
+    construction = record_from_json(_plain(d.get("construction") or {}))
     layers = []
     for k, L in enumerate(layers_json, 1):
         if not isinstance(L, dict) or "W" not in L or "b" not in L:
@@ -141,15 +142,24 @@ def dumps_network(network: ReLUNetwork) -> str:
 def loads_network(text: str) -> ReLUNetwork:
     """Parse a JSON string."""
     try:
-        d = json.loads(text, parse_float=Decimal)  # a JSON number 0.1 is read as exactly 1/10
+        # a JSON number 0.1 is read as exactly 1/10; integers past Python's 4,300-digit int()
+        # limit as Decimal too (to_q then bounds digits and exponents: no 1e999999999 expansion)
+        d = json.loads(text, parse_float=Decimal, parse_int=_json_int)
+        return network_from_dict(d)
     except json.JSONDecodeError as e:
-        raise FormatError(f"not valid JSON: {e.msg} at line {e.lineno}") from None
-    return network_from_dict(d)
+        raise FormatError(f"not a symtrunc network file (expected JSON; not valid JSON: {e.msg} at line "
+                          f"{e.lineno})") from None
+    except RecursionError:
+        raise FormatError("not a symtrunc network file (JSON nested too deeply)") from None
+
+
+def _json_int(s: str) -> int | Decimal:
+    return int(s) if len(s) <= 4000 else Decimal(s)
 
 
 def save_network(network: ReLUNetwork, path: str | Path) -> None:
-    """Write ``network`` to ``path`` as exact JSON."""
-    Path(path).write_text(dumps_network(network) + "\n", encoding="utf-8")
+    """Write ``network`` to ``path`` as exact JSON (atomically: :func:`symtrunc.files.atomic_write`)."""
+    atomic_write(path, dumps_network(network) + "\n")
 
 
 def load_network(path: str | Path) -> ReLUNetwork:
@@ -161,9 +171,17 @@ def load_network(path: str | Path) -> ReLUNetwork:
         raise FormatError(f"no such file: {p}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise FormatError(f"cannot read {p}: {e}") from None
-    return loads_network(text)
+    try:
+        return loads_network(text)
+    except FormatError as e:  # name the file: "wine.csv: not a symtrunc network file (...)"
+        raise FormatError(f"{p}: {e}") from None
+
+
+def dumps_certificate(certificate: Any) -> str:
+    """The JSON text of a :class:`~symtrunc.verification.Certificate` (format ``symtrunc.certificate``)."""
+    return json.dumps(certificate.to_dict(), indent=1, ensure_ascii=False)
 
 
 def save_certificate(certificate: Any, path: str | Path) -> None:
-    """Write a :class:`~symtrunc.verification.Certificate` as JSON (format ``symtrunc.certificate``)."""
-    Path(path).write_text(json.dumps(certificate.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write a :class:`~symtrunc.verification.Certificate` as JSON (atomically, like :func:`save_network`)."""
+    atomic_write(path, dumps_certificate(certificate) + "\n")

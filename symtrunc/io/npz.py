@@ -42,16 +42,20 @@ import flint
 import numpy as np
 
 from symtrunc.errors import FormatError
-from symtrunc.io.export import ExportReport, float_layers, save_arrays
-from symtrunc.io.trained import (
+from symtrunc.io import jax as jax_layout
+from symtrunc.io._common import (
+    ExportReport,
     check_exact_matches,
     finish,
     first_line,
-    float_dtype,
     imported_info,
     layers_from_state_dict,
     network_from_arrays,
+    save_arrays,
+    stored_dtype,
 )
+from symtrunc.io.json import network_to_dict
+from symtrunc.lowering.float_network import ExportLayers, export_layers
 from symtrunc.network import Layer, ReLUNetwork
 
 __all__ = ["META_KEY", "exact_arrays", "save", "load", "read_arrays"]
@@ -80,14 +84,19 @@ def exact_arrays(M: flint.fmpq_mat) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([str(v) for v in nums]).reshape(shape), np.array([str(v) for v in dens]).reshape(shape))
 
 
-def arrays(network: ReLUNetwork, dtype: str = "float64") -> tuple[dict[str, np.ndarray], Any]:
-    """The ``.npz`` arrays of ``network`` and the exact maximal rounding error."""
-    from symtrunc.io.json import network_to_dict
-
-    floats, err = float_layers(network, dtype)
+def arrays(network: ReLUNetwork, dtype: str = "float64", *,
+           floats: ExportLayers | None = None) -> tuple[dict[str, np.ndarray], Any]:
+    """The ``.npz`` arrays of ``network`` and the exact maximal rounding error (``floats``: the
+    plain float roundings, default in ``dtype``; this layout holds one float array per exact layer,
+    so factored layers do not fit it)."""
+    floats = export_layers(network, dtype) if floats is None else floats
+    if floats.factored:
+        raise FormatError("the npz layout stores one float array per exact layer; factored layers need "
+                          "onnx, safetensors, torch or jax")
+    dtype = floats.dtype.name
     out: dict[str, np.ndarray] = {}
-    for k, ((W, b), layer) in enumerate(zip(floats, network.layers)):
-        out[f"W{k}"], out[f"b{k}"] = W, b
+    for k, ((W, b, _), layer) in enumerate(zip(floats.layers, network.layers)):
+        out[f"W{k}"], out[f"b{k}"] = W.copy(), b.copy()
         out[f"W{k}_num"], out[f"W{k}_den"] = exact_arrays(layer.W)
         bn, bd = exact_arrays(layer.b)
         out[f"b{k}_num"], out[f"b{k}_den"] = bn.reshape(-1), bd.reshape(-1)
@@ -96,13 +105,15 @@ def arrays(network: ReLUNetwork, dtype: str = "float64") -> tuple[dict[str, np.n
             "activations": [layer.activation for layer in network.layers],
             "classes": d["classes"], "construction": d["construction"]}
     out[META_KEY] = np.array(json.dumps(meta, ensure_ascii=False))
-    return out, err
+    return out, floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64") -> ExportReport:
-    """Write ``network`` as ``.npz`` (atomically, no pickle)."""
-    data, err = arrays(network, dtype)
-    return save_arrays(network, path, "npz", dtype, data, err)
+def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
+         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+    """Write ``network`` with its float layers ``floats`` as ``.npz`` (atomically, no pickle)."""
+    floats = export_layers(network, dtype) if floats is None else floats
+    data, _ = arrays(network, floats=floats)
+    return save_arrays(network, path, "npz", floats, data, certificate)
 
 
 # ---------------------------------------------------------------------------- import
@@ -157,7 +168,7 @@ def _load_ours(z: dict[str, np.ndarray], exact: bool | None, path: Path) -> ReLU
                 raise FormatError(f"array {key!r} is missing")
         floats.append((f"W{k}", z[f"W{k}"], z[f"b{k}"], act))
     if exact is False:
-        dtype = float_dtype([W for _, W, _, _ in floats])
+        dtype = stored_dtype([W for _, W, _, _ in floats])
         return network_from_arrays(floats, construction=imported_info(path, "npz", dtype))
     layers = []
     for k, (_, W, b, act) in enumerate(floats):
@@ -174,7 +185,7 @@ def _load_ours(z: dict[str, np.ndarray], exact: bool | None, path: Path) -> ReLU
     net = ReLUNetwork(tuple(layers), tuple(classes), construction)
     if net.classes and len(net.classes) != net.output_dim:
         raise FormatError(f"{len(net.classes)} classes listed for {net.output_dim} outputs")
-    check_exact_matches(net, [(W, b) for _, W, b, _ in floats], float_dtype([W for _, W, _, _ in floats]))
+    check_exact_matches(net, [(W, b) for _, W, b, _ in floats], stored_dtype([W for _, W, _, _ in floats]))
     return net
 
 
@@ -204,8 +215,6 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
         raise FormatError("the .npz file holds no arrays")
     if META_KEY in z:
         return _load_ours(z, exact, p)
-    from symtrunc.io import jax as jax_layout
-
     if jax_layout.is_jax_layout(z):
         return jax_layout.load_arrays(z, exact=exact, path=p)
     if any(_PLAIN.match(k) for k in z):

@@ -1,4 +1,4 @@
-"""ONNX export and import (needs the ``onnx`` package: ``pip install symtrunc[onnx]``).
+"""ONNX export and import (needs the ``onnx`` package: ``pip install "symtrunc[onnx]"``).
 
 Export writes one ``Gemm`` node per layer with ``transB=1`` (weights stored ``(out, in)``, the
 torch layout; initializers named like an ``nn.Sequential`` state dict: ``0.weight``,
@@ -25,14 +25,28 @@ affine nodes stay separate layers, as in the exported network). Any other operat
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import flint
 import numpy as np
 
-from symtrunc.errors import FormatError
-from symtrunc.io.export import ExportReport, atomic_write, float_layers, missing_package, sequential_keys
-from symtrunc.io.trained import EXACT_KEY, finish, first_line, json_dumps_compact
+from symtrunc.errors import FormatError, require
+from symtrunc.io._common import (
+    EXACT_KEY,
+    FLOAT_CERT_KEY,
+    ExportReport,
+    atomic_write,
+    bias_name,
+    exact_json,
+    finish,
+    first_line,
+    layer_keys,
+    rationalize,
+    report,
+)
+from symtrunc.lowering.float_network import ExportLayers, export_layers
 from symtrunc.network import ReLUNetwork
 
 __all__ = ["OPSET", "IR_VERSION", "to_model", "save", "load"]
@@ -41,33 +55,38 @@ OPSET = 17
 IR_VERSION = 10
 
 
-def _onnx():
+def _onnx() -> Any:
+    return require("onnx", "onnx", "ONNX export and import")
+
+
+def _producer_version() -> str:
     try:
-        import onnx
-    except ImportError:
-        raise missing_package("onnx", "ONNX export and import") from None
-    return onnx
+        return version("symtrunc")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
-def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True) -> tuple[Any, Any]:
-    """The checked ``onnx.ModelProto`` of ``network`` and the exact maximal rounding error."""
+def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True,
+             certificate: str | None = None, floats: ExportLayers | None = None) -> tuple[Any, Any]:
+    """The checked ``onnx.ModelProto`` of ``network`` and the exact maximal rounding error
+    (``certificate``: JSON of the float certificate, stored under :data:`FLOAT_CERT_KEY`;
+    ``floats``: the float layers, default the plain roundings in ``dtype``)."""
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
-    from symtrunc.io.json import network_to_dict
-
-    arrays, err = float_layers(network, dtype)
+    floats = export_layers(network, dtype) if floats is None else floats
+    dtype = floats.dtype.name
     elem = TensorProto.DOUBLE if dtype == "float64" else TensorProto.FLOAT
     nodes, inits, prev = [], [], "x"
-    keys = sequential_keys(network.depth, [layer.activation for layer in network.layers])
-    for k, ((W, b), layer, (wk, bk)) in enumerate(zip(arrays, network.layers, keys)):
+    depth = len(floats.layers)
+    for k, ((W, b, act), (wk, bk)) in enumerate(zip(floats.layers, layer_keys(floats))):
         inits += [numpy_helper.from_array(np.ascontiguousarray(W), name=wk),
                   numpy_helper.from_array(np.ascontiguousarray(b), name=bk)]
-        last = k == network.depth - 1
-        z = "y" if last and layer.activation == "identity" else f"z{k}"
+        last = k == depth - 1
+        z = "y" if last and act == "identity" else f"z{k}"
         nodes.append(helper.make_node("Gemm", [prev, wk, bk], [z], name=f"linear_{k}", transB=1))
         prev = z
-        if layer.activation == "relu":
+        if act == "relu":
             h = "y" if last else f"h{k}"
             nodes.append(helper.make_node("Relu", [z], [h], name=f"relu_{k}"))
             prev = h
@@ -77,24 +96,26 @@ def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True
         [helper.make_tensor_value_info("y", elem, ["N", network.output_dim])],
         initializer=inits,
     )
-    import symtrunc
-
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="symtrunc", producer_version=symtrunc.__version__)
+                              producer_name="symtrunc", producer_version=_producer_version())
     model.ir_version = IR_VERSION
     model.doc_string = (f"Exact ReLU network {' -> '.join(map(str, network.widths))} exported by symtrunc "
                         f"({dtype}); the exact rationals are in metadata_props[{EXACT_KEY!r}].")
-    if exact:
-        helper.set_model_props(model, {EXACT_KEY: json_dumps_compact(network_to_dict(network))})
+    props = {EXACT_KEY: exact_json(network, floats.factors)} if exact else {}
+    if certificate is not None:
+        props[FLOAT_CERT_KEY] = certificate
+    if props:
+        helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
-    return model, err
+    return model, floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64") -> ExportReport:
-    """Write ``network`` as an ONNX file (atomically)."""
-    model, err = to_model(network, dtype)
-    path = atomic_write(path, model.SerializeToString())
-    return ExportReport("onnx", Path(path), dtype, err, True, network.parameter_count().total)
+def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
+         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+    """Write the float layers ``floats`` of ``network`` as an ONNX file (atomically)."""
+    floats = export_layers(network, dtype) if floats is None else floats
+    model, _ = to_model(network, certificate=certificate, floats=floats)
+    return report(network, atomic_write(path, model.SerializeToString()), "onnx", floats)
 
 
 # ---------------------------------------------------------------------------- import
@@ -219,10 +240,6 @@ def _layer(g: dict[str, Any]) -> tuple[str, Any, Any, str]:
     """One layer ``(name, W, b, activation)``: float arrays when the node is a plain ``x W^T + b``
     (so exported files round-trip bit for bit), exact ``fmpq_mat`` when ``alpha``/``beta`` scale it
     or several biases are added."""
-    import flint
-
-    from symtrunc.io.trained import bias_name, rationalize
-
     name, W, alpha = g["W"]
     C, beta = g["C"]
     biases = ([C] if C is not None else []) + [c for _, c in g["adds"]]

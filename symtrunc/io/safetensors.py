@@ -1,4 +1,4 @@
-"""safetensors export and import (needs the ``safetensors`` package: ``pip install symtrunc[safetensors]``).
+"""safetensors export and import (needs the ``safetensors`` package: ``pip install "symtrunc[safetensors]"``).
 
 The tensors are the state dict of ``nn.Sequential(Linear, ReLU, Linear, ..., Linear)``:
 ``0.weight`` ``(d_1, d_0)``, ``0.bias`` ``(d_1,)``, ``2.weight``, ``2.bias``, ... (the ReLUs take
@@ -21,52 +21,65 @@ Import also reads safetensors files written by other tools, as long as every ten
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from symtrunc.errors import FormatError
-from symtrunc.io.export import ExportReport, atomic_write, float_layers, missing_package, sequential_keys
-from symtrunc.io.trained import EXACT_KEY, finish, first_line, json_dumps_compact, layers_from_state_dict
+import numpy as np
+
+from symtrunc.errors import FormatError, require
+from symtrunc.io._common import (
+    EXACT_KEY,
+    FLOAT_CERT_KEY,
+    ExportReport,
+    atomic_write,
+    exact_json,
+    finish,
+    first_line,
+    layer_keys,
+    layers_from_state_dict,
+    report,
+)
+from symtrunc.lowering.float_network import ExportLayers, export_layers
 from symtrunc.network import ReLUNetwork
 
-__all__ = ["to_bytes", "save", "load"]
+__all__ = ["to_bytes", "save", "load", "read_layers"]
 
 
-def _numpy_api():
-    try:
-        import safetensors.numpy as st
-    except ImportError:
-        raise missing_package("safetensors", "safetensors export and import") from None
-    return st
+_FEATURE = "safetensors export and import"
 
 
-def to_bytes(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True):
-    """The safetensors file contents and the exact maximal rounding error."""
+def _numpy_api() -> Any:
+    return require("safetensors.numpy", "safetensors", _FEATURE)
+
+
+def to_bytes(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True, certificate: str | None = None,
+             floats: ExportLayers | None = None):
+    """The safetensors file contents and the exact maximal rounding error (``floats``: the float
+    layers, default the plain roundings in ``dtype``)."""
     st = _numpy_api()
-    from symtrunc.io.json import network_to_dict
-
-    arrays, err = float_layers(network, dtype)
+    floats = export_layers(network, dtype) if floats is None else floats
     tensors = {}
-    for (W, b), (wk, bk) in zip(arrays, sequential_keys(network.depth, [layer.activation for layer in network.layers])):
-        tensors[wk], tensors[bk] = W, b
-    metadata = {"format": "pt", "symtrunc.dtype": dtype,
-                "symtrunc.activations": ",".join(layer.activation for layer in network.layers)}
+    for (W, b, _), (wk, bk) in zip(floats.layers, layer_keys(floats)):
+        tensors[wk], tensors[bk] = np.ascontiguousarray(W), np.ascontiguousarray(b)
+    metadata = {"format": "pt", "symtrunc.dtype": floats.dtype.name,
+                "symtrunc.activations": ",".join(a for _, _, a in floats.layers)}
     if exact:
-        metadata[EXACT_KEY] = json_dumps_compact(network_to_dict(network))
-    return st.save(tensors, metadata=metadata), err
+        metadata[EXACT_KEY] = exact_json(network, floats.factors)
+    if certificate is not None:
+        metadata[FLOAT_CERT_KEY] = certificate
+    return st.save(tensors, metadata=metadata), floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64") -> ExportReport:
-    """Write ``network`` as a safetensors file (atomically)."""
-    data, err = to_bytes(network, dtype)
-    path = atomic_write(path, data)
-    return ExportReport("safetensors", Path(path), dtype, err, True, network.parameter_count().total)
+def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
+         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+    """Write the float layers ``floats`` of ``network`` as a safetensors file (atomically)."""
+    floats = export_layers(network, dtype) if floats is None else floats
+    data, _ = to_bytes(network, certificate=certificate, floats=floats)
+    return report(network, atomic_write(path, data), "safetensors", floats)
 
 
-def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
-    """Read a safetensors state dict of Linear layers as an exact network."""
-    _numpy_api()
-    import safetensors
-
-    p = Path(path)
+def _read(p: Path) -> tuple[list[tuple[str, Any, Any, str]], dict[str, str]]:
+    """The Linear layers of a safetensors file (activations as recorded) and its metadata."""
+    safetensors = require("safetensors", "safetensors", _FEATURE)
     try:
         with safetensors.safe_open(str(p), framework="np") as f:
             metadata = f.metadata() or {}
@@ -79,4 +92,16 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
         acts_list = acts.split(",")
         if len(acts_list) == len(layers) and all(a in ("relu", "identity") for a in acts_list):
             layers = [(n, W, b, a) for (n, W, b, _), a in zip(layers, acts_list)]
+    return layers, metadata
+
+
+def read_layers(path: str | Path) -> list[tuple[str, Any, Any, str]]:
+    """The Linear layers ``[(name, W (out, in), b, activation)]`` of a safetensors file, as stored."""
+    return _read(Path(path))[0]
+
+
+def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
+    """Read a safetensors state dict of Linear layers as an exact network."""
+    p = Path(path)
+    layers, metadata = _read(p)
     return finish(metadata.get(EXACT_KEY), layers, exact=exact, path=p, fmt="safetensors")

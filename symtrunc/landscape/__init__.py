@@ -31,8 +31,8 @@ from symtrunc.landscape.generators import (
                                              sawtooth,
                                              sawtooth_loss,
 )
-from symtrunc.landscape.inertia import inertia, negative_direction
-from symtrunc.landscape.loss import (
+from symtrunc.landscape.quadratic_forms import inertia, negative_direction
+from symtrunc.landscape.objective import (
                                              directional_derivative,
                                              gradient,
                                              hessian,

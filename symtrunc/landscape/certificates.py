@@ -39,8 +39,8 @@ import flint
 
 from symtrunc.errors import DataError
 from symtrunc.exact.rational import q_str, to_q
-from symtrunc.landscape.inertia import negative_direction, quadratic_form
-from symtrunc.landscape.loss import gradient, hessian, loss
+from symtrunc.landscape.quadratic_forms import negative_direction, quadratic_form
+from symtrunc.landscape.objective import gradient, hessian, loss
 from symtrunc.landscape.params import Interval, ShallowParams, Target
 
 __all__ = [

@@ -53,7 +53,7 @@ from symtrunc.landscape.certificates import (
     negative_curvature,
     smooth_coordinates,
 )
-from symtrunc.landscape.loss import (
+from symtrunc.landscape.objective import (
     Smoothness,
     directional_derivative,
     gradient,

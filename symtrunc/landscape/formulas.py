@@ -18,18 +18,13 @@ import sympy
 
 from symtrunc.exact.rational import q_to_sympy
 from symtrunc.landscape.critical import Classification, classify
-from symtrunc.landscape.inertia import inertia
-from symtrunc.landscape.loss import hessian
+from symtrunc.landscape.quadratic_forms import inertia
+from symtrunc.landscape.objective import hessian
 from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 from symtrunc.landscape.piecewise import pieces, residual
-from symtrunc.latex.printer import (
-    Fragment,
-    latex_matrix,
-    latex_number,
-    relu,
-    tex_escape,
-    to_latex,
-)
+from symtrunc.latex.document import Fragment, tex_escape
+from symtrunc.latex.objects import to_latex
+from symtrunc.latex.printer import latex_matrix, latex_number, relu
 
 __all__ = ["landscape_fragment", "realization_expression"]
 

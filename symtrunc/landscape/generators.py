@@ -56,7 +56,7 @@ def global_minimum(target: Target, interval: Interval | None = None, width: int 
                    activation: Activation | None = None) -> ShallowParams:
     """A zero-loss network: one active neuron w = 1, b = 1 − lo, v = α, then ``width − 1`` dead ones.
 
-    >>> from symtrunc.landscape.loss import loss
+    >>> from symtrunc.landscape.objective import loss
     >>> loss(global_minimum(Target(3, -2), width=3), Target(3, -2))
     0
     """

@@ -27,7 +27,7 @@ import flint
 import numpy as np
 
 from symtrunc.exact.matrix import pinv
-from symtrunc.landscape.loss import gradient, hessian
+from symtrunc.landscape.objective import gradient, hessian
 from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 
 __all__ = ["gradient_descent", "random_start", "snap"]

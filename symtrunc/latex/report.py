@@ -29,40 +29,29 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import flint
 
+from symtrunc.constructions.clustered import check_clustered
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, FormatError, VerificationError
-from symtrunc.latex.printer import (
-    Fragment,
-    LatexOptions,
-    _certificate_fragment,
-    _clustered_fragment,
-    _cone_fragment,
-    _label,
-    latex_number,
-    matrix_fragment,
-    matrix_pair,
-    tex_escape,
-)
-from symtrunc.network import ReLUNetwork
-from symtrunc.exact.matrix import qvector
-from symtrunc.exact.rational import to_q
-from symtrunc.latex.printer import _data_fragment
 from symtrunc.exact.lp import Separator
-from symtrunc.exact.matrix import exact_rows
+from symtrunc.exact.matrix import columns_matrix, exact_rows
 from symtrunc.geometry.separability import SLSCertificate, SLSStep
-from symtrunc.exact.matrix import identity
 from symtrunc.geometry.truncation import TruncationMap
-from symtrunc.exact.matrix import columns_matrix
-from symtrunc.latex.printer import latex_matrix
-from symtrunc.constructions.clustered import check_clustered
-from symtrunc.verification import verify
+from symtrunc.latex.document import Fragment, tex_escape
+from symtrunc.latex.objects import certificate_fragment as _certificate_fragment
+from symtrunc.latex.objects import clustered_fragment as _clustered_fragment
+from symtrunc.latex.objects import cone_fragment as _cone_fragment
+from symtrunc.latex.objects import data_fragment as _data_fragment
+from symtrunc.latex.printer import LatexOptions, latex_matrix, latex_number, matrix_fragment, matrix_pair
+from symtrunc.latex.printer import latex_label as _label
 from symtrunc.loss import targets_for
+from symtrunc.network import ReLUNetwork
+from symtrunc.records import ClusteredRecord, CollapseRecord, ConeStep, ConstructionRecord, UnrecognizedRecord
+from symtrunc.verification import verify
 
 __all__ = ["PREAMBLE", "Report", "build_report", "document", "write_report"]
 
@@ -156,17 +145,19 @@ def build_report(network: ReLUNetwork, data: Any = None, format: str = "latex", 
                         f"the data have dimension {data.M}")
     rep = Report("")
     body = Fragment()
-    info = dict(network.construction or {})
-    method = info.get("method")
-    body.text(_intro(network, data, info, opts.sigma))
-    plan = _plan(network, data, info, rep)
+    record = network.construction
+    body.text(_intro(network, data, record, opts.sigma))
+    if record is not None and record.describe():
+        body.table(["recorded", "construction"], [[tex_escape(k), tex_escape(v)] for k, v in record.describe()],
+                   r"lp{0.75\linewidth}")
+    plan = _plan(network, data, record, rep)
     if data is not None:
         body.heading(1, "1. Data")
         body.extend(_data_section(data, opts, rep))
         body.heading(1, "2. Hypotheses, re-checked exactly")
-        body.extend(_hypotheses(network, data, info, plan, opts, rep))
+        body.extend(_hypotheses(network, data, record, plan, opts, rep))
     body.heading(1, ("3. " if data is not None else "1. ") + "The theorem, instantiated")
-    body.extend(_theorem(network, data, info, plan, opts, rep))
+    body.extend(_theorem(network, data, record, plan, opts, rep))
     cert, failure = None, ""
     if data is not None:
         try:
@@ -178,9 +169,9 @@ def build_report(network: ReLUNetwork, data: Any = None, format: str = "latex", 
             rep.problems.append(failure)
     num = 4 if data is not None else 2
     body.heading(1, f"{num}. Layers and truncation maps")
-    body.extend(_layers(network, data, info, plan, cert, opts))
+    body.extend(_layers(network, data, plan, cert, opts))
     body.heading(1, f"{num + 1}. Output layer")
-    body.extend(_output(network, data, info, plan, opts, rep))
+    body.extend(_output(network, data, record, plan, opts, rep))
     body.heading(1, f"{num + 2}. Zero-loss certificate")
     if data is None:
         body.text("No training data were given, so zero loss was not re-checked. Run "
@@ -189,8 +180,11 @@ def build_report(network: ReLUNetwork, data: Any = None, format: str = "latex", 
         body.text(r"\textbf{Verification FAILED:} " + tex_escape(failure))
     else:
         body.extend(_certificate_fragment(cert, opts))
-    if method not in (None, "sls", "clustered"):
-        rep.problems.append(f"unknown construction method {method!r}: its hypotheses were not re-checked")
+    if isinstance(record, UnrecognizedRecord) and record.method:
+        rep.problems.append(f"unknown construction method {record.method!r}: its hypotheses were not re-checked")
+    elif record is not None and record.method and record.method not in ("sls", "clustered"):
+        rep.problems.append(f"the report does not cover the construction method {record.method!r}: its "
+                            "hypotheses were not re-checked")
     if rep.problems:
         body.heading(1, "Problems found")
         for p in rep.problems:
@@ -200,8 +194,8 @@ def build_report(network: ReLUNetwork, data: Any = None, format: str = "latex", 
 
 
 # ----------------------------------------------------------------------------- pieces
-def _theorem_name(info: Mapping[str, Any]) -> str:
-    method = info.get("method")
+def _theorem_name(record: ConstructionRecord | None) -> str:
+    method = record.method if record is not None else None
     if method == "sls":
         return "Theorem 5.2 of Chen \\& Muñoz Ewald (arXiv 2405.07098), sequentially linearly separable data"
     if method == "clustered":
@@ -209,13 +203,13 @@ def _theorem_name(info: Mapping[str, Any]) -> str:
     return "no construction recorded"
 
 
-def _intro(net: ReLUNetwork, data: LabeledData | None, info: Mapping[str, Any], sigma: str) -> str:
+def _intro(net: ReLUNetwork, data: LabeledData | None, record: ConstructionRecord | None, sigma: str) -> str:
     count = net.parameter_count()
     widths = r" \to ".join(map(str, net.widths))
     s = (rf"This report derives an exact ReLU network with widths ${widths}$ ({count.weights} weights and "
-         rf"{count.biases} biases, all exact rationals) from {_theorem_name(info)}")
-    if info.get("cone"):
-        s += rf", cone recipe \texttt{{{tex_escape(info['cone'])}}}"
+         rf"{count.biases} biases, all exact rationals) from {_theorem_name(record)}")
+    if isinstance(record, CollapseRecord):
+        s += rf", cone recipe \texttt{{{tex_escape(record.cone)}}}"
     s += f". Notation: ${sigma}(z) = \\max(z, 0)$ componentwise, $u = (1,\\dots,1)^\\top$, cumulative parameters "
     s += r"$W^{(\ell)} = W_\ell W^{(\ell-1)}$, $b^{(\ell)} = W_\ell b^{(\ell-1)} + b_\ell$, truncation maps "
     s += rf"$\tau_{{W,b}}(x) = W^{{+}}({sigma}(Wx + b) - b)$. "
@@ -226,28 +220,18 @@ def _intro(net: ReLUNetwork, data: LabeledData | None, info: Mapping[str, Any], 
     return s
 
 
-def _plan(net: ReLUNetwork, data: LabeledData | None, info: Mapping[str, Any], rep: Report) -> list[dict]:
-    """Per hidden layer: class label, data index, base point, normal, t, offset, cone parameters."""
-    order, steps = info.get("order"), info.get("steps")
-    if not order or not steps or len(order) != len(steps):
+def _plan(net: ReLUNetwork, data: LabeledData | None, record: ConstructionRecord | None, rep: Report) -> list[dict]:
+    """Per hidden layer: class label, data index, base point, normal, t, offset and the recorded step."""
+    if not isinstance(record, CollapseRecord) or not record.steps:
         return []
-
     index = {c: j for j, c in enumerate(data.classes)} if data is not None else {}
     out = []
-    for k, (label, step) in enumerate(zip(order, steps), 1):
-        try:
-            p = qvector(step["base_point"])
-            h = qvector(step["normal"])
-            t = to_q(step["t"]) if "t" in step else None
-            if p.nrows() != net.input_dim or h.nrows() != net.input_dim:
-                raise DataError(f"base point and normal must have {net.input_dim} entries")
-            c = to_q(step["offset"]) if "offset" in step else (h.transpose() * p)[0, 0]
-        except (KeyError, TypeError, DataError) as e:
-            raise FormatError(f"construction metadata, step {k}: {e}") from None
-        if data is not None and label not in index:
+    for step in record.steps:
+        if data is not None and step.label not in index:
             rep.ok = False
-            rep.problems.append(f"class {label!r} of the network is not in the data")
-        out.append({"label": label, "j": index.get(label), "p": p, "h": h, "t": t, "c": c, "step": step})
+            rep.problems.append(f"class {step.label!r} of the network is not in the data")
+        out.append({"label": step.label, "j": index.get(step.label), "p": step.p, "h": step.h, "t": step.t,
+                    "c": step.hyperplane_offset, "step": step})
     return out
 
 
@@ -267,13 +251,13 @@ def _data_section(data: LabeledData, opts: LatexOptions, rep: Report) -> Fragmen
     return frag
 
 
-def _hypotheses(net, data, info, plan, opts, rep) -> Fragment:
+def _hypotheses(net, data, record, plan, opts, rep) -> Fragment:
     frag = Fragment()
     if not plan:
         frag.text("The network records no collapse order, so no theorem's hypotheses apply; "
                   "only zero loss is checked below.")
         return frag
-    if info.get("method") == "clustered":
+    if isinstance(record, ClusteredRecord):
 
         hyp = check_clustered(data)
         frag.extend(_clustered_fragment(hyp, opts))
@@ -339,7 +323,7 @@ def _order_labels(plan: list[dict]) -> str:
     return r" \to ".join(_label(s["label"]) for s in plan)
 
 
-def _theorem(net, data, info, plan, opts, rep) -> Fragment:
+def _theorem(net, data, record, plan, opts, rep) -> Fragment:
     frag = Fragment()
     Q = len(plan)
     L = net.depth
@@ -348,9 +332,9 @@ def _theorem(net, data, info, plan, opts, rep) -> Fragment:
         frag.text("No construction is recorded in the network, so there is no theorem to instantiate. The "
                   "network is shown layer by layer below.")
         return frag
-    method = info.get("method")
-    cone = info.get("cone")
-    if method == "clustered":
+    counts = "; ".join(rf"${c.formula} = {c.value}$ {tex_escape(c.counts)} ({tex_escape(c.source)})"
+                       for c in record.parameter_counts())
+    if isinstance(record, ClusteredRecord):
         frag.text(r"\textbf{Proposition 4.1} (Chen \& Muñoz Ewald). If $16\delta^2 < \min_j\lvert\bar x_{0,j} - "
                   r"\bar x\rvert^2$ (4.2) and $\max_j\theta_{*,j} < \pi$ (4.6), a network with $Q + 1$ layers "
                   r"collapsing class $\ell$ at layer $\ell$ onto $p_\ell = \bar x_{0,\ell} + \mu_\ell f_\ell$, "
@@ -361,8 +345,10 @@ def _theorem(net, data, info, plan, opts, rep) -> Fragment:
                   r"with base points $p_\ell$ and normals $h_\ell$, the network with $Q$ hidden ReLU layers of width "
                   r"$M$ and cumulative parameters $W^{(\ell)} = W_{\theta_\ell}R_\ell$, $b^{(\ell)} = -W^{(\ell)}p_\ell$, "
                   r"$W^{(Q+1)} = Y[p_1\cdots p_Q]^+$, $b^{(Q+1)} = 0$ has zero loss: the global minimum $C = 0$ is "
-                  r"attained. It is described by $Q(M+2)$ numbers $(\theta_\ell, h_\ell, t_\ell)$.")
-    rational = cone == "rational"
+                  r"attained.")
+    if counts:
+        frag.text("Parameter counts of the paper for these $M$ and $Q$: " + counts + ".")
+    rational = record.cone == "rational"
     recipe = (r"W^{(\ell)} = s_\ell\left(\varepsilon_\ell I + u h_\ell^\top\right)" if rational else
               r"W^{(\ell)} = W_{\theta_\ell}R_\ell,\quad W_{\theta} = \lambda I + (1-\lambda)\tfrac{1}{M}uu^\top,\quad "
               r"R_\ell = I - 2\tfrac{vv^\top}{v^\top v},\ v = h_\ell - s_\ell u")
@@ -382,44 +368,45 @@ def _theorem(net, data, info, plan, opts, rep) -> Fragment:
                   r"reflection $R_\ell$ (exactly orthogonal); the angles are float annotations, the signs are "
                   r"certified exactly. $Y_\pi$ lists the label columns in collapse order. Per layer:")
     cum = net.cumulative()
-    shrink = bool(info.get("widths_shrink"))
+    shrink = isinstance(record, ClusteredRecord) and record.widths_shrink is not None
     if shrink:
-        frag.text(rf"The hidden widths shrink (${', '.join(map(str, info['widths_shrink']))}$): the layers are "
+        frag.text(rf"The hidden widths shrink (${', '.join(map(str, record.widths_shrink))}$): the layers are "
                   r"$W_\ell = W^{(\ell)}(W^{(\ell-1)})^+$, so the cumulative parameters of the stored network are "
                   r"the prescribed ones times projectors, and the proposition's argument has a gap there "
                   r"(reference notes, section 6.2). The recipe is not compared; the signs and zero loss are certified by the "
                   r"exact check of the last section.")
     rows = []
     for k, s in enumerate(plan):
-        st = s["step"]
+        st: ConeStep = s["step"]
         W, b = cum[k]
-        good = shrink or (_recipe_matches(W, s, st, rational) and b == -(W * s["p"]))
-        if not good:
+        ref = st.recipe.matrix(st.normal)
+        good = shrink or (ref is not None and _recipe_matches(W, ref) and b == -(W * s["p"]))
+        if ref is None and not shrink:
+            rep.ok = False
+            rep.problems.append(f"layer {k + 1}: the network file does not record every parameter of the cone "
+                                "recipe, so the layer was not compared with it")
+        elif not good:
             rep.ok = False
             rep.problems.append(f"layer {k + 1}: the cumulative parameters do not match the recorded recipe")
-        if rational:
-            params = (rf"$\varepsilon = {latex_number(_q(st.get('epsilon')), opts)}$, "
-                      rf"$s = {latex_number(_q(st.get('scale')), opts)}$")
+        r = st.recipe
+        if r.name == "rational":
+            params = (rf"$\varepsilon = {_number(r.epsilon, opts)}$, "
+                      rf"$s = {_number(r.scale, opts)}$")
         else:
-            params = (rf"$\lambda = {latex_number(_q(st.get('lambda')), opts)}$, "
-                      rf"$\theta \approx {_float(st.get('theta'))}$, $\theta_{{\min}} \approx {_float(st.get('theta_min'))}$")
-        t = s["t"]
+            params = (rf"$\lambda = {_number(r.lam, opts)}$, "
+                      rf"$\theta \approx {_float(r.theta)}$, $\theta_{{\min}} \approx {_float(r.theta_min)}$")
         extra = ""
-        if "mu_over_delta" in st:
-            extra = rf", $\mu/\delta = {latex_number(_q(st['mu_over_delta']), opts)}$"
-        rows.append([str(k + 1), rf"${_label(s['label'])}$",
-                     rf"${latex_number(t, opts) if t is not None else '?'}$" + extra, params,
-                     "n/a" if shrink else "yes" if good else r"\textbf{no}"])
+        if st.mu_over_delta_squared is not None:
+            extra = rf", $(\mu/\delta)^2 = {latex_number(st.mu_over_delta_squared, opts)}$"
+        rows.append([str(k + 1), rf"${_label(s['label'])}$", rf"${_number(st.t, opts)}$" + extra, params,
+                     "n/a" if shrink else "yes" if good else "?" if ref is None else r"\textbf{no}"])
     frag.table([r"$\ell$", "collapses", r"$t_\ell$", "cone parameters", "recipe matches"], rows, "clllc")
     return frag
 
 
-def _q(v: Any) -> flint.fmpq:
-
-    try:
-        return to_q(v)
-    except (DataError, TypeError):
-        return flint.fmpq(0)
+def _number(v: flint.fmpq | None, opts: LatexOptions) -> str:
+    """A recorded exact number, or ``?`` when an older file does not record it."""
+    return "?" if v is None else latex_number(v, opts)
 
 
 def _float(v: Any) -> str:
@@ -429,33 +416,17 @@ def _float(v: Any) -> str:
         return "?"
 
 
-def _recipe_matches(W: flint.fmpq_mat, s: dict, st: Mapping[str, Any], rational: bool) -> bool:
-    """Recompute ``W^(ℓ)`` from the recorded recipe parameters and compare exactly."""
-
-    h = s["h"]
-    M = h.nrows()
+def _recipe_matches(W: flint.fmpq_mat, ref: flint.fmpq_mat) -> bool:
+    """``W^(ℓ)`` against the matrix ``ref`` of the recorded recipe (its first rows for shrinking widths)."""
+    M = ref.ncols()
     m = W.nrows()
     if W.ncols() != M or m > M:
-        return False
-    try:
-        if rational:
-            eps, c = _q(st["epsilon"]), _q(st["scale"])
-            ref = c * eps * identity(M) + flint.fmpq_mat(M, M, [c * v for _ in range(M) for v in h.entries()])
-        else:
-            lam, sv = _q(st["lambda"]), _q(st["householder_s"])
-            u = flint.fmpq_mat(M, 1, [1] * M)
-            v = h - sv * u
-            vv = (v.transpose() * v)[0, 0]
-            R = identity(M) if vv == 0 else identity(M) - (2 / vv) * (v * v.transpose())
-            uuT = flint.fmpq_mat(M, M, [flint.fmpq(1, M)] * (M * M))
-            ref = (lam * identity(M) + (1 - lam) * uuT) * R
-    except KeyError:
         return False
     # shrinking widths keep the first m rows: W^(l) = I(M, m) W
     return flint.fmpq_mat(m, M, [ref[i, j] for i in range(m) for j in range(M)]) == W
 
 
-def _layers(net, data, info, plan, cert, opts) -> Fragment:
+def _layers(net, data, plan, cert, opts) -> Fragment:
 
     frag = Fragment()
     cum = net.cumulative()
@@ -517,7 +488,7 @@ def _what_it_does(k: int, s: dict, chk: Any, plan: list[dict], data: LabeledData
     return txt
 
 
-def _output(net, data, info, plan, opts, rep) -> Fragment:
+def _output(net, data, record, plan, opts, rep) -> Fragment:
 
     frag = Fragment()
     cum = net.cumulative()
@@ -528,7 +499,8 @@ def _output(net, data, info, plan, opts, rep) -> Fragment:
               r"(Proposition 3.2). Cumulative and layerwise parameters:")
     frag.extend(matrix_pair(f"W^{{({L})}}", W, f"b^{{({L})}}", b, opts))
     frag.extend(matrix_pair(f"W_{{{L}}}", last.W, f"b_{{{L}}}", last.b, opts))
-    if plan and not info.get("widths_shrink") and all(s["p"].nrows() == net.input_dim for s in plan):
+    shrink = isinstance(record, ClusteredRecord) and record.widths_shrink is not None
+    if plan and not shrink:
         P = columns_matrix([s["p"] for s in plan])
         out = W * P + flint.fmpq_mat(W.nrows(), P.ncols(), [b[i, 0] for i in range(W.nrows()) for _ in range(P.ncols())])
         frag.text(r"It maps the base points $P = [p_1\cdots p_Q]$ (the truncated class representatives) to the "

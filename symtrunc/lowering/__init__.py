@@ -1,5 +1,9 @@
-"""Lowering exact networks to fast float networks: structure detection, float layers, kernels."""
+"""Lowering exact networks to fast float networks: structure detection, float layers, kernels,
+and certificates of what the floats do on given points."""
 
-from symtrunc.lowering.float_network import FloatNetwork, FloatStructure, LayerStructure, detect_structure, lower
+from symtrunc.lowering.float_certificate import FloatCertificate, certify_floats
+from symtrunc.lowering.float_network import FloatNetwork, FloatStructure, float_layers, lower
+from symtrunc.lowering.structure import LayerStructure, detect_structure
 
-__all__ = ["FloatNetwork", "FloatStructure", "LayerStructure", "detect_structure", "lower"]
+__all__ = ["FloatCertificate", "FloatNetwork", "FloatStructure", "LayerStructure", "certify_floats",
+           "detect_structure", "float_layers", "lower"]

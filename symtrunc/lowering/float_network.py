@@ -10,19 +10,10 @@ faster than the default for these tall, skinny products on small machines.
 
 Structured layers
 -----------------
-The hidden layers of the constructed networks have structure. With the rational cone,
-``W^(l) = c_l (ε_l I + u h_lᵀ)`` (``u`` the all-ones vector), and since
-``(ε I + u hᵀ)^{-1} = ε^{-1} (I - u hᵀ / (ε + hᵀu))``, every layerwise matrix
-``W_l = W^(l) (W^(l-1))^{-1}`` is a sum of ``(c_l ε_l)/(c_{l-1} ε_{l-1}) I`` and terms
-``u (·)ᵀ``: ``W_l = α I + u gᵀ``. Its off-diagonal entries are ``W_ij = g_j`` (constant down
-each column) and its diagonal is ``W_jj = α + g_j``. With the paper cone,
-``W^(l) = (λ I + (1 - λ) u uᵀ / M) R_l`` with Householder reflections ``R_l``, and
-``W_l - α I`` has rank at most 3 (its columns lie in the span of ``u``, ``v_l``, ``v_{l-1}``).
-
-:func:`detect_structure` finds such a decomposition ``W = α I + U Vᵀ`` with
-``rank ≤ max_rank`` **exactly** from the rational entries (it never trusts the metadata) and
-checks it by exact equality. The structured forward pass then evaluates the layer as
-``z = α x + (x V) Uᵀ + b`` in ``O(M k)`` instead of ``O(M²)`` per point, as two skinny BLAS
+The hidden layers of the constructed networks have the exact structure ``W = α I + U Vᵀ``
+with ``U Vᵀ`` of small rank, which :func:`~symtrunc.lowering.structure.detect_structure`
+finds exactly (it never trusts the metadata). The structured forward pass evaluates such a
+layer as ``z = α x + (x V) Uᵀ + b`` in ``O(M k)`` instead of ``O(M²)`` per point, as two skinny BLAS
 products (the second one accumulates ``α x`` in place through ``gemm``'s ``beta``, the bias
 riding along as an extra rank-one term) followed by an in-place ReLU.
 
@@ -44,9 +35,11 @@ layers, float64, one thread, routes interleaved, CPU-time ratios): dense chunked
 numba kernel 10-15x faster (0.2-0.3 s per 10^6 points, of which reading the float64 input
 costs about 0.05 s; the spread is memory contention on the shared machine). With numba the
 gain grows with the width (35-40x at M=256, 70-80x at M=512). The constructed layers can be badly conditioned (``cond(W_l)`` up to ~1e9 on the wine
-data with the paper cone): float32 outputs may then be far from the exact ones even when the
-predicted labels are right. Use :func:`symtrunc.verify` for proofs; floats are for speed (a
-filter, never a proof).
+data with the paper cone): float32 outputs may then be far from the exact ones, and labels
+may be wrong. ``lower(net, dtype, data=...)`` therefore certifies the float network on the
+training data in its own precision (:mod:`symtrunc.lowering.float_certificate`: every point in
+its class under any IEEE evaluation order, with or without FMA, and the certified margin) and
+refuses one it cannot certify; :func:`symtrunc.verify` proves the exact network.
 
 Examples
 --------
@@ -72,23 +65,22 @@ array([[1., 0.]])
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import flint
 import numpy as np
 
-from symtrunc.errors import DataError, FormatError
+from symtrunc.errors import DataError, FormatError, MissingDependencyError, UncertifiedError
 from symtrunc.exact.matrix import identity, qmatrix, to_float
-from symtrunc.exact.rounding import round_matrix, round_up
+from symtrunc.exact.rounding import float_dtype, round_matrix, round_up
+from symtrunc.exact.threads import blas_threads, check_threads
+from symtrunc.lowering.float_certificate import FloatCertificate, certify_floats
+from symtrunc.lowering.structure import detect_structure
 from symtrunc.network import ReLUNetwork
 
-__all__ = ["FloatNetwork", "FloatStructure", "LayerStructure", "detect_structure", "lower"]
+__all__ = ["ExportLayers", "FloatNetwork", "FloatStructure", "export_layers", "float_layers", "lower"]
 
-DTYPES = ("float64", "float32")
 STRUCTURES = ("auto", "dense", "structured")
 ENGINES = ("auto", "numba", "numpy")
 #: ``engine="auto"`` uses the compiled kernel from this many rows on (smaller inputs are fast on
@@ -100,365 +92,6 @@ KERNEL_CHUNK = 1 << 14
 CHUNK_BYTES = 1 << 19
 
 
-# ============================================================================ exact structure
-@dataclass(frozen=True)
-class LayerStructure:
-    """An exact decomposition ``W = α I + U Vᵀ`` of a square weight matrix.
-
-    Attributes
-    ----------
-    alpha : flint.fmpq
-        The scalar ``α``.
-    U, V : flint.fmpq_mat
-        Factors of shape ``(n, k)``; ``k`` is the rank of ``W - α I``.
-
-    Examples
-    --------
-    >>> from symtrunc.exact.matrix import qmatrix
-    >>> s = LayerStructure(flint.fmpq(2), qmatrix([[1], [1]]), qmatrix([["1/2"], [3]]))
-    >>> s.rank, s.matrix()
-    (1, [5/2, 3]
-    [1/2, 5])
-    """
-
-    alpha: flint.fmpq
-    U: flint.fmpq_mat
-    V: flint.fmpq_mat
-
-    @property
-    def rank(self) -> int:
-        """``k``, the number of columns of ``U`` and ``V``."""
-        return self.U.ncols()
-
-    @property
-    def size(self) -> int:
-        """``n``, the order of ``W``."""
-        return self.U.nrows()
-
-    def matrix(self) -> flint.fmpq_mat:
-        """The exact matrix ``α I + U Vᵀ``."""
-        A = self.alpha * identity(self.size)
-        return A + self.U * self.V.transpose() if self.rank else A
-
-
-def _sub(e: list, n: int, rows: list[int] | range, cols: list[int] | range) -> flint.fmpq_mat:
-    """Submatrix of the row-major entries ``e`` of an ``n``-column matrix."""
-    return flint.fmpq_mat(len(rows), len(cols), [e[i * n + j] for i in rows for j in cols])
-
-
-def _pivots(R: flint.fmpq_mat, r: int) -> list[int]:
-    """Pivot columns of the first ``r`` rows of a reduced row echelon form."""
-    n = R.ncols()
-    out, j = [], 0
-    for i in range(r):
-        while R[i, j] == 0:
-            j += 1
-        out.append(j)
-    assert all(p < n for p in out)
-    return out
-
-
-def _u_structure(e: list, n: int) -> LayerStructure | None:
-    """``W = α I + u gᵀ`` (``u`` all ones): off-diagonal entries constant down each column."""
-    g = [e[(1 if j == 0 else 0) * n + j] for j in range(n)]
-    for i in range(n):
-        row = i * n
-        for j in range(n):
-            if i != j and e[row + j] != g[j]:
-                return None
-    alpha = e[0] - g[0]
-    if any(e[j * n + j] - g[j] != alpha for j in range(1, n)):
-        return None
-    if all(v == 0 for v in g):
-        return LayerStructure(alpha, flint.fmpq_mat(n, 0), flint.fmpq_mat(n, 0))
-    return LayerStructure(alpha, flint.fmpq_mat(n, 1, [1] * n), flint.fmpq_mat(n, 1, g))
-
-
-def _schur_alphas(e: list, n: int, first: range, second: range, r: int, limit: int = 3) -> list:
-    """Candidates ``α = W_jj - W[j,T] W[S,T]^{-1} W[S,j]`` from an off-diagonal block of rank ``r``.
-
-    If ``rank(W - α I) = r`` then every ``(r+1) x (r+1)`` submatrix of ``W - α I`` is singular;
-    with ``S ⊂ first``, ``T ⊂ second`` (so ``W[S,T]`` is off-diagonal) and ``j ∈ first \\ S``
-    the Schur complement of the invertible block ``W[S,T]`` gives ``α``.
-    """
-    if r == 0:
-        return [e[j * n + j] for j in list(first)[:limit]]
-    blk = _sub(e, n, first, second)
-    Rc, _ = blk.rref()
-    T = [second[c] for c in _pivots(Rc, r)]
-    Rr, _ = blk.transpose().rref()
-    S = [first[c] for c in _pivots(Rr, r)]
-    inv = _sub(e, n, S, T).inv()
-    out = []
-    for j in (j for j in first if j not in S):
-        val = (_sub(e, n, [j], T) * inv * _sub(e, n, S, [j]))[0, 0]
-        out.append(e[j * n + j] - val)
-        if len(out) >= limit:
-            break
-    return out
-
-
-def detect_structure(W: flint.fmpq_mat, *, max_rank: int = 4) -> LayerStructure | None:
-    """Find ``W = α I + U Vᵀ`` exactly, with ``rank(U Vᵀ) ≤ max_rank`` as small as possible.
-
-    Parameters
-    ----------
-    W : flint.fmpq_mat
-        A square exact matrix (non-square matrices have no structure here).
-    max_rank : int
-        Largest rank of ``W - α I`` that counts as structure (also capped at ``n - 1``).
-
-    Returns
-    -------
-    LayerStructure or None
-        The decomposition, checked by exact equality ``α I + U Vᵀ == W``, or ``None``.
-
-    Notes
-    -----
-    Floats only choose ranks, blocks and pivots; every conclusion is exact.
-
-    1. ``W = α I + u gᵀ`` with ``u`` all ones (every hidden layer of a rational-cone network) is
-       recognized directly: off-diagonal entries constant down each column.
-    2. The off-diagonal blocks ``W[:h, h:]`` and ``W[h:, :h]`` (``h = n // 2``) equal those of
-       ``W - α I`` for every ``α``. A nonsingular ``(max_rank+1)``-minor in one of them proves
-       that there is no structure (a dense random matrix is rejected this way).
-    3. Otherwise, for ``r`` = the block's rank: with an exactly nonsingular ``r x r`` block
-       ``W[S, T]`` and ``j ∉ S ∪ T``, ``rank(W - α I) = r`` forces the Schur complement
-       ``W_jj - α - W[j, T] W[S, T]^{-1} W[S, j]`` to vanish, which gives ``α``. Then
-       ``B = W - α I`` is factored in skeleton form ``B = B[:, P] B[S', P]^{-1} B[S', :]``
-       (``U = B[:, P]``, ``Vᵀ = B[S', P]^{-1} B[S', :]``), with ``S'``, ``P`` chosen by
-       pivoted Gram–Schmidt on a float copy so that ``|V| ≲ 1`` (mild cancellation in floats),
-       and accepted only if ``U Vᵀ == B`` exactly. Ranks ``r`` and ``k = rank(B)`` are tried in
-       increasing order, because the float ranks of badly scaled terms (paper cone) are
-       unreliable.
-    4. If the float guide is inconclusive, exact elimination takes over: block ranks, Schur
-       candidates from the reduced row echelon form, ``α = 0`` and (``n ≤ 64``) the rational
-       eigenvalues of multiplicity ``≥ n - max_rank`` of the exact characteristic polynomial;
-       the ``α`` with the smallest ``rank(W - α I)`` wins.
-
-    Examples
-    --------
-    >>> from symtrunc.exact.matrix import qmatrix
-    >>> W = qmatrix([[4, 2, 5], [1, 5, 5], [1, 2, 8]])        # 3 I + u (1, 2, 5)
-    >>> s = detect_structure(W)
-    >>> s.alpha, s.V.transpose(), s.matrix() == W
-    (3, [1, 2, 5], True)
-    >>> detect_structure(qmatrix([[1, 2, 3], [4, 5, 6], [7, 8, 10]])) is None
-    True
-    """
-    n = W.nrows()
-    if W.ncols() != n or n < 2:
-        return None
-    max_rank = min(max_rank, n - 1)
-    e = list(W.entries())
-    found = _u_structure(e, n)
-    if found is not None:
-        return found
-    fast = _guided_structure(W, e, n, max_rank)
-    if fast is not None:
-        return fast if isinstance(fast, LayerStructure) else None
-    h = n // 2
-    first, second = range(h), range(h, n)
-    r1 = _sub(e, n, first, second).rank()
-    r2 = _sub(e, n, second, first).rank()
-    if max(r1, r2) > max_rank:
-        return None
-    cands: list = []
-    if h > r1:
-        cands += _schur_alphas(e, n, first, second, r1)
-    if n - h > r2:
-        cands += _schur_alphas(e, n, second, first, r2)
-    ordered = [a for a, _ in Counter(cands).most_common()] + [flint.fmpq(0)]
-    best = _best_alpha(W, n, ordered, max_rank)
-    if best is None and n <= 64:
-        p = W.charpoly()
-        _, factors = p.factor()
-        roots = [-f.coeffs()[0] / f.coeffs()[1] for f, m in factors if f.degree() == 1 and m >= n - max_rank]
-        best = _best_alpha(W, n, roots, max_rank)
-    if best is None:
-        return None
-    alpha, r, B = best
-    if r == 0:
-        out = LayerStructure(alpha, flint.fmpq_mat(n, 0), flint.fmpq_mat(n, 0))
-    else:
-        U, V = _factor(B, n, r)
-        out = LayerStructure(alpha, U, V)
-    return out if out.matrix() == W else None
-
-
-_NO_STRUCTURE = "no structure"  # proved by a nonsingular off-diagonal minor
-
-
-def _greedy_pivots(A: np.ndarray, steps: int) -> tuple[list[int], list[float]]:
-    """First ``steps`` column pivots of a pivoted Gram–Schmidt (QR with column pivoting) on a
-    float copy and the norms ``|R_ii|``: a guide for choosing blocks, all checks are exact."""
-    A = np.array(A, dtype=np.float64)
-    piv: list[int] = []
-    diag: list[float] = []
-    norms = np.einsum("ij,ij->j", A, A)
-    for _ in range(min(steps, *A.shape)):
-        j = int(np.argmax(norms))
-        d = math.sqrt(norms[j])
-        if not d > 0:
-            break
-        piv.append(j)
-        diag.append(d)
-        q = A[:, j] / d
-        A -= np.outer(q, q @ A)
-        norms = np.einsum("ij,ij->j", A, A)
-        norms[piv] = 0
-    return piv, diag
-
-
-def _skeleton(A: np.ndarray, r: int) -> tuple[list[int], list[int]]:
-    """Rows ``S`` and columns ``P`` (``r`` each) of a well-conditioned ``r x r`` block of ``A``."""
-    P = sorted(_greedy_pivots(A, r)[0])
-    S = sorted(_greedy_pivots(A[:, P].T, r)[0])
-    return S, P
-
-
-def _float_rank(A: np.ndarray, rtol: float, at_most: int) -> int:
-    """Numerical rank of ``A``, counted up to ``at_most``."""
-    d = _greedy_pivots(A, at_most)[1]
-    return sum(1 for v in d if v > rtol * d[0]) if d else 0
-
-
-def _guided_structure(W: flint.fmpq_mat, e: list, n: int, max_rank: int):
-    """Fast path: choose ranks, blocks and pivots on a float copy, then prove everything exactly.
-
-    Returns a :class:`LayerStructure` (verified by ``U Vᵀ == W - α I``), ``_NO_STRUCTURE`` (an
-    off-diagonal ``(max_rank+1)``-minor is nonsingular, so ``rank(W - α I) > max_rank`` for every
-    ``α``), or ``None`` when the float guide was inconclusive (the caller falls back to exact
-    elimination). Costs a few small exact solves and one ``n x n`` exact comparison.
-    """
-    num, den = W.numer_denom()
-    d = int(den)
-    try:
-        Wf = np.array([int(v) / d for v in num.entries()], dtype=np.float64).reshape(n, n)
-    except OverflowError:
-        return None
-    if not np.all(np.isfinite(Wf)) or not np.any(Wf):
-        return None
-    h = n // 2
-    first, second = list(range(h)), list(range(h, n))
-    lows = []
-    for rows, cols in ((first, second), (second, first)):
-        blk = Wf[np.ix_(rows, cols)]
-        if _float_rank(blk, 1e-10, max_rank + 1) > max_rank:  # prove it with a nonsingular (max_rank+1)-minor
-            S, P = _skeleton(blk, max_rank + 1)
-            minor = _sub(e, n, [rows[i] for i in S], [cols[j] for j in P])
-            return _NO_STRUCTURE if minor.rank() == max_rank + 1 else None
-        lows.append(_float_rank(blk, 1e-6, max_rank))
-    # the float ranks of badly scaled low-rank parts are unreliable (singular values 1, 1e-6,
-    # 1e-12 occur in paper-cone layers): try increasing ranks, each one checked exactly
-    blk = Wf[np.ix_(first, second)]
-    for r in range(max(lows), min(max_rank, h - 1) + 1):
-        alpha = _guided_alpha(e, n, blk, first, second, r)
-        if alpha is None:
-            continue
-        B = W - alpha * identity(n)
-        Bf = Wf - float(alpha) * np.eye(n)
-        if r == 0 and B == flint.fmpq_mat(n, n):
-            return LayerStructure(alpha, flint.fmpq_mat(n, 0), flint.fmpq_mat(n, 0))
-        b = list(B.entries())
-        for k in range(max(r, 1), max_rank + 1):
-            S, P = _skeleton(Bf, k)
-            core = _sub(b, n, S, P)
-            if core.rank() != k:
-                continue
-            U = _sub(b, n, range(n), P)
-            Vt = core.solve(_sub(b, n, S, range(n)))
-            if not _spot_check(b, n, U, Vt, k):  # cheap rejection of a wrong α or rank
-                continue
-            if U * Vt == B:  # any nonsingular k x k block of a rank-k matrix gives B exactly
-                return LayerStructure(alpha, U, Vt.transpose())
-    return None
-
-
-def _spot_check(b: list, n: int, U: flint.fmpq_mat, Vt: flint.fmpq_mat, k: int, samples: int = 24) -> bool:
-    """``B_ij == (U Vt)_ij`` at a few fixed pseudo-random positions (exact)."""
-    rng = np.random.default_rng(n)
-    for i, j in zip(rng.integers(0, n, samples).tolist(), rng.integers(0, n, samples).tolist()):
-        if sum((U[i, t] * Vt[t, j] for t in range(k)), flint.fmpq(0)) != b[i * n + j]:
-            return False
-    return True
-
-
-def _guided_alpha(e: list, n: int, blk: np.ndarray, first: list[int], second: list[int], r: int):
-    """``α`` from the Schur complement of an exactly nonsingular ``r x r`` block ``W[S, T]``
-    (``S ⊂ first``, ``T ⊂ second``, chosen on the float block ``blk``); ``None`` if two
-    diagonal positions disagree."""
-    if r == 0:
-        alphas = {e[j * n + j] for j in first[:2]}
-    else:
-        Si, Pi = _skeleton(blk, r)
-        S, T = [first[i] for i in Si], [second[j] for j in Pi]
-        core = _sub(e, n, S, T)
-        if core.rank() != r:
-            return None
-        js = [j for j in first if j not in S][:2]
-        alphas = {e[j * n + j] - (_sub(e, n, [j], T) * core.solve(_sub(e, n, S, [j])))[0, 0] for j in js}
-    return alphas.pop() if len(alphas) == 1 else None
-
-
-def _factor(B: flint.fmpq_mat, n: int, r: int) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
-    """Exact ``B = U Vᵀ`` for ``rank(B) = r``, with well-scaled factors for floats.
-
-    Skeleton form ``B = B[:, P] B[S, P]^{-1} B[S, :]``: ``U = B[:, P]`` and
-    ``Vᵀ = B[S, P]^{-1} B[S, :]``, exact whenever ``B[S, P]`` is invertible. ``P`` and ``S`` are
-    picked by pivoted QR on a float copy (close to a maximum-volume block, so the entries of
-    ``Vᵀ`` are about ``≤ 1`` and the float products ``(x V) Uᵀ`` do not cancel badly); if the
-    float choice fails (checked exactly), the pivots of the reduced row echelon form are used.
-    """
-    b = list(B.entries())
-    try:
-        Bf = np.array([float(v) for v in b], dtype=np.float64).reshape(n, n)
-        if not np.all(np.isfinite(Bf)):
-            raise OverflowError
-        S, P = _skeleton(Bf, r)
-        core = _sub(b, n, S, P)
-        if core.rank() == r:
-            U = _sub(b, n, range(n), P)
-            Vt = core.solve(_sub(b, n, S, range(n)))
-            if U * Vt == B:
-                return U, Vt.transpose()
-    except (OverflowError, ValueError, ZeroDivisionError):
-        pass
-    R, _ = B.rref()
-    piv = _pivots(R, r)
-    U = _sub(b, n, range(n), piv)
-    V = flint.fmpq_mat(r, n, [R[i, j] for i in range(r) for j in range(n)]).transpose()
-    return U, V
-
-
-def _best_alpha(W: flint.fmpq_mat, n: int, cands: list, max_rank: int):
-    best = None
-    seen = set()
-    for alpha in cands:
-        if alpha in seen:
-            continue
-        seen.add(alpha)
-        B = W - alpha * identity(n)
-        r = B.rank()
-        if r <= max_rank and (best is None or r < best[1]):
-            best = (alpha, r, B)
-            if r <= 1:
-                break
-    return best
-
-
-# ============================================================================ rounding
-def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise DataError(f"unsupported dtype {dtype!r}; use 'float64' or 'float32'") from None
-    if dt.name not in DTYPES:
-        raise DataError(f"unsupported dtype {dtype!r}; use 'float64' or 'float32'")
-    return dt
-
-
-# ============================================================================ float network
 @dataclass(frozen=True, eq=False)
 class FloatStructure:
     """Float factors of a structured layer ``W ≈ α I + U Vᵀ`` (each factor correctly rounded).
@@ -532,6 +165,9 @@ class FloatNetwork:
     targets : np.ndarray or None
         Label matrix ``Y`` (column ``j`` the target of class ``j``) when it is not the identity;
         :meth:`predict` then decodes by nearest target instead of argmax.
+    certificate : FloatCertificate or None
+        What :meth:`certify` proved on the data given to :func:`lower` (``None``: nothing was
+        certified; floats are then a filter, never a proof).
     """
 
     weights: tuple[np.ndarray, ...]
@@ -542,6 +178,7 @@ class FloatNetwork:
     max_weight_error: float
     layer_structures: tuple[FloatStructure | None, ...] = ()
     targets: np.ndarray | None = None
+    certificate: FloatCertificate | None = field(default=None, compare=False)
     structured: bool = field(init=False)
     _plan: tuple = field(init=False, repr=False, compare=False)
     _packed: tuple | None = field(init=False, repr=False, compare=False)
@@ -639,7 +276,8 @@ class FloatNetwork:
             Where to write the outputs (may be a memmap).
         engine : {"auto", "numba", "numpy"}
             ``"numba"``: the compiled fused kernel of :mod:`symtrunc.lowering.kernels` (needs the
-            ``numba`` package, ``pip install symtrunc[fast]``; the first call on a machine
+            ``numba`` package, ``pip install "symtrunc[fast]"``, else a
+            :class:`~symtrunc.errors.MissingDependencyError`; the first call on a machine
             compiles it, a few seconds, then it is cached on disk); ``"numpy"``: chunked BLAS
             calls (the structured layers as two skinny products); ``"auto"``: ``"numba"`` when
             numba is installed, the network is :attr:`structured` and there are at least
@@ -687,7 +325,7 @@ class FloatNetwork:
         gemm = _gemm(dt) if kmax >= 0 else None
         direct = out.dtype == dt and out.flags.c_contiguous and isinstance(self._plan[-1], _DenseOp)
         programs: dict[int, tuple] = {}
-        with _limit_threads(threads):
+        with blas_threads(threads):
             for s in range(0, N, rows):
                 e = min(N, s + rows)
                 n = e - s
@@ -727,20 +365,20 @@ class FloatNetwork:
         if engine == "numpy" or (engine == "auto" and (not self.structured or n_rows < AUTO_NUMBA_MIN_ROWS)):
             return None
         try:
-            from symtrunc.lowering.kernels import compiled_forward
+            from symtrunc.lowering.kernels import compiled_forward  # lazy: numba is optional
         except ImportError:  # symtrunc.lowering.kernels blocked (tests simulate a missing numba this way)
             kernel = None
         else:
             kernel = compiled_forward()
         if kernel is None and engine == "numba":
-            raise DataError("engine='numba' needs the 'numba' package: pip install 'symtrunc[fast]'")
+            raise MissingDependencyError("numba", "fast", "engine='numba'")
         return kernel
 
     def _forward_compiled(self, kernel, X: np.ndarray, out: np.ndarray, chunk: int | None, threads: int | None) -> np.ndarray:
         """Chunks of ``X`` through the compiled kernel, on ``threads`` worker threads."""
-        from symtrunc.lowering.kernels import pack
+        from symtrunc.lowering.kernels import pack  # lazy: numba is optional
 
-        _check_threads(threads)
+        check_threads(threads)
         if self._packed is None:
             ops = [("dense", a == "relu", W, b) if s is None else ("structured", a == "relu", s.alpha, s.U, s.V, b)
                    for W, b, a, s in zip(self.weights, self.biases, self.activations, self.layer_structures)]
@@ -772,7 +410,7 @@ class FloatNetwork:
                 list(pool.map(run, starts))
         return out
 
-    def _program(self, n: int, mem: "_Buffers", direct: bool) -> tuple:
+    def _program(self, n: int, mem: _Buffers, direct: bool) -> tuple:
         """Views and operands of every step for chunks of ``n`` rows (built once per size)."""
         widths = self.widths
         cur_i = 0
@@ -795,6 +433,20 @@ class FloatNetwork:
                 steps.append((False, cur, op.Wt, z, op.b, zero))
                 cur = z
         return inp, tuple(steps), cur
+
+    def certify(self, data: Any, labels: Any = None, *, label_matrix: Any = None) -> FloatCertificate:
+        """Prove that every IEEE evaluation of this network in :attr:`dtype` classifies ``data`` right.
+
+        See :func:`~symtrunc.lowering.float_certificate.certify_floats` (the evaluation model
+        covers both engines of :meth:`forward`, ONNX ``Gemm``, ``nn.Linear`` and any other
+        summation order, with or without FMA).
+
+        >>> import symtrunc
+        >>> data = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], list("aabb"))
+        >>> lower(symtrunc.construct(data), "float32").certify(data).certified
+        True
+        """
+        return certify_floats(self, data, labels, label_matrix=label_matrix)
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         """Class labels: argmax of the outputs mapped to :attr:`classes` (index when none).
@@ -841,40 +493,17 @@ def _gemm(dt: np.dtype):
     return get_blas_funcs("gemm", dtype=dt)
 
 
-def _check_threads(threads: int | None) -> int | None:
-    if threads is not None and (not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1):
-        raise DataError(f"threads must be a positive integer or None, got {threads!r}")
-    return threads
-
-
-_CONTROLLER: list = []
-
-
-def _limit_threads(threads: int | None) -> AbstractContextManager:
-    """``threadpoolctl`` BLAS limit, or a no-op when ``threads`` is None or it is not installed."""
-    if _check_threads(threads) is None:
-        return nullcontext()
-    if not _CONTROLLER:
-        try:
-            import scipy.linalg.blas  # noqa: F401  (load scipy's BLAS before inspecting the libraries)
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _CONTROLLER.append(None)
-        else:
-            _CONTROLLER.append(ThreadpoolController())
-    ctl = _CONTROLLER[0]
-    return nullcontext() if ctl is None else ctl.limit(limits=int(threads), user_api="blas")
-
-
-# ============================================================================ lower
 def lower(
     network: ReLUNetwork,
     dtype: Any = "float64",
     *,
     structure: str = "auto",
     max_rank: int = 4,
+    data: Any = None,
+    labels: Any = None,
+    force: bool = False,
 ) -> FloatNetwork:
-    """Round an exact network to floats for fast evaluation.
+    """Round an exact network to floats for fast evaluation; with ``data``, certify what runs.
 
     Parameters
     ----------
@@ -887,6 +516,15 @@ def lower(
         if no hidden layer has structure.
     max_rank : int
         Largest rank of ``U Vᵀ`` that counts as structure.
+    data : LabeledData, path or array, optional
+        Training data: the returned network is certified on them in its own precision
+        (:meth:`FloatNetwork.certify`: every point in its class under any IEEE evaluation order,
+        with the certified margin) and carries the :attr:`~FloatNetwork.certificate`.
+    labels : sequence, optional
+        Labels for an array ``data``.
+    force : bool
+        Return the network even when ``data`` are given and it cannot be certified (its
+        ``certificate`` then says what failed).
 
     Returns
     -------
@@ -898,6 +536,8 @@ def lower(
         ``structure="structured"`` and no hidden layer is structured.
     DataError
         Unknown ``dtype`` or ``structure``, or a parameter overflows ``dtype``.
+    UncertifiedError
+        ``data`` given, the float network cannot be certified on them and ``force`` is False.
 
     Examples
     --------
@@ -909,34 +549,33 @@ def lower(
     (False, True)
     >>> lower(net, "float32").weights[0].dtype
     dtype('float32')
+    >>> import symtrunc
+    >>> data = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], list("aabb"))
+    >>> f = lower(symtrunc.construct(data), "float32", data=data)
+    >>> f.certificate.certified, f.certificate.n_points
+    (True, 4)
     """
-    dt = _check_dtype(dtype)
+    dt = float_dtype(dtype)
     if structure not in STRUCTURES:
         raise DataError(f"unknown structure {structure!r}; use one of {', '.join(STRUCTURES)}")
-    worst = flint.fmpq(0)
-    weights, biases, structs = [], [], []
+    arrays, worst = float_layers(network, dt)
+    structs: list[FloatStructure | None] = []
     for k, layer in enumerate(network.layers, 1):
-        W, eW = round_matrix(layer.W, dt, f"layer {k} weights")
-        b, eb = round_matrix(layer.b, dt, f"layer {k} bias")
-        worst = max(worst, eW, eb)
-        weights.append(W)
-        biases.append(b.reshape(-1))
-        s = None
-        if structure != "dense":
-            exact = detect_structure(layer.W, max_rank=max_rank)
-            if exact is not None:
-                a, ea = round_matrix(flint.fmpq_mat(1, 1, [exact.alpha]), dt, f"layer {k} alpha")
-                U, eU = round_matrix(exact.U, dt, f"layer {k} U")
-                V, eV = round_matrix(exact.V, dt, f"layer {k} V")
-                worst = max(worst, ea, eU, eV)
-                s = FloatStructure(float(a[0, 0]), U, V)
-        structs.append(s)
+        exact = None if structure == "dense" else detect_structure(layer.W, max_rank=max_rank)
+        if exact is None:
+            structs.append(None)
+            continue
+        a, ea = round_matrix(flint.fmpq_mat(1, 1, [exact.alpha]), dt, f"layer {k} alpha")
+        U, eU = round_matrix(exact.U, dt, f"layer {k} U")
+        V, eV = round_matrix(exact.V, dt, f"layer {k} V")
+        worst = max(worst, ea, eU, eV)
+        structs.append(FloatStructure(float(a[0, 0]), U, V))
     hidden = [s for s, layer in zip(structs, network.layers) if layer.activation == "relu"]
     if structure == "structured" and not any(s is not None for s in hidden):
-        raise FormatError("no hidden layer has the structure α I + U Vᵀ (rank ≤ %d)" % max_rank)
-    return FloatNetwork(
-        weights=tuple(weights),
-        biases=tuple(biases),
+        raise FormatError(f"no hidden layer has the structure α I + U Vᵀ (rank ≤ {max_rank})")
+    fnet = FloatNetwork(
+        weights=tuple(W for W, _ in arrays),
+        biases=tuple(b for _, b in arrays),
         activations=tuple(layer.activation for layer in network.layers),
         classes=tuple(network.classes),
         dtype=dt,
@@ -944,11 +583,132 @@ def lower(
         layer_structures=tuple(structs),
         targets=_targets(network, dt),
     )
+    if data is None:
+        return fnet
+    cert = fnet.certify(data, labels)
+    if not cert.certified and not force:
+        raise UncertifiedError(f"{cert.summary()} (force=True returns it anyway)")
+    object.__setattr__(fnet, "certificate", cert)  # set once, before anyone else holds fnet
+    return fnet
+
+
+@dataclass(frozen=True, eq=False)
+class ExportLayers:
+    """The dense float layers a file holds: plain roundings of the exact layers, or *factored*.
+
+    Factored: every hidden layer with exact structure ``W = α I + U Vᵀ`` (rank ``k ≥ 1``) is
+    written as two layers, ``h -> [h; Ṽᵀ h]`` (weights ``[I; Ṽᵀ]``, no bias, no activation) and
+    ``relu([α̃ I, Ũ] [h; t] + b̃)``. Their product is the exact factorization rounded factor by factor,
+    so the file computes the same function up to rounding, and a float evaluation costs the
+    rounding of a short sum ``α̃ h_i + Ũ_i t + b̃_i`` per neuron instead of a long dot product whose
+    large common part cancels (what makes float32 exports of the constructed networks fail).
+
+    Attributes
+    ----------
+    layers : tuple of (W, b, activation)
+        ``W`` of shape ``(out, in)``, ``b`` of shape ``(out,)``, in ``dtype``.
+    dtype : np.dtype
+    max_weight_error : flint.fmpq
+        The exact largest rounding error over every stored parameter (``α``, ``U``, ``V`` included).
+    factors : tuple of int
+        Per exact layer, the rank ``k`` of its split (``0``: written as one layer).
+    """
+
+    layers: tuple[tuple[np.ndarray, np.ndarray, str], ...]
+    dtype: np.dtype
+    max_weight_error: flint.fmpq
+    factors: tuple[int, ...]
+
+    @property
+    def factored(self) -> bool:
+        """Whether some layer is split."""
+        return any(self.factors)
+
+    def network(self, classes: tuple = ()) -> FloatNetwork:
+        """The dense :class:`FloatNetwork` of these layers (what a runtime evaluates)."""
+        return FloatNetwork(tuple(W for W, _, _ in self.layers), tuple(b for _, b, _ in self.layers),
+                            tuple(a for _, _, a in self.layers), tuple(classes), self.dtype,
+                            round_up(self.max_weight_error))
+
+
+def export_layers(network: ReLUNetwork, dtype: Any = "float64", *, factored: bool = False,
+                  max_rank: int = 4) -> ExportLayers:
+    """The dense float layers of ``network`` for a file, plain or factored (:class:`ExportLayers`).
+
+    Examples
+    --------
+    >>> from symtrunc.network import ReLUNetwork
+    >>> net = ReLUNetwork.from_rows([([[4, 2, 5], [1, 5, 5], [1, 2, 8]], [0, 0, "1/3"], "relu"),
+    ...                              ([[1, 1, 1]], [0], "identity")])
+    >>> plain = export_layers(net)
+    >>> [W.shape for W, _, _ in plain.layers], plain.factors
+    ([(3, 3), (1, 3)], (0, 0))
+    >>> split = export_layers(net, factored=True)            # W = 3 I + u (1, 2, 5), detected exactly
+    >>> [(W.shape, a) for W, _, a in split.layers], split.factors
+    ([((4, 3), 'identity'), ((3, 4), 'relu'), ((1, 3), 'identity')], (1, 0))
+    >>> x = np.array([[1.0, -2.0, 0.5]])
+    >>> bool(np.allclose(split.network().forward(x), plain.network().forward(x)))
+    True
+    """
+    dt = float_dtype(dtype)
+    layers: list[tuple[np.ndarray, np.ndarray, str]] = []
+    factors: list[int] = []
+    worst = flint.fmpq(0)
+    for k, layer in enumerate(network.layers, 1):
+        b, eb = round_matrix(layer.b, dt, f"layer {k} bias")
+        b = b.reshape(-1)
+        s = detect_structure(layer.W, max_rank=max_rank) if factored and layer.activation == "relu" else None
+        if s is None or s.rank == 0:
+            W, eW = round_matrix(layer.W, dt, f"layer {k} weights")
+            layers.append((W, b, layer.activation))
+            factors.append(0)
+            worst = max(worst, eW, eb)
+            continue
+        a, ea = round_matrix(flint.fmpq_mat(1, 1, [s.alpha]), dt, f"layer {k} alpha")
+        U, eU = round_matrix(s.U, dt, f"layer {k} U")
+        V, eV = round_matrix(s.V, dt, f"layer {k} V")
+        n = s.size
+        layers.append((np.vstack([np.eye(n, dtype=dt), V.T]), np.zeros(n + s.rank, dtype=dt), "identity"))
+        layers.append((np.hstack([a[0, 0] * np.eye(n, dtype=dt), U]), b, layer.activation))
+        factors.append(s.rank)
+        worst = max(worst, ea, eU, eV, eb)
+    for W, b, _ in layers:
+        W.setflags(write=False)
+        b.setflags(write=False)
+    return ExportLayers(tuple(layers), dt, worst, tuple(factors))
+
+
+def float_layers(network: ReLUNetwork, dtype: Any = "float64") -> tuple[list[tuple[np.ndarray, np.ndarray]], flint.fmpq]:
+    """Correctly rounded ``(W, b)`` arrays (``W`` of shape ``(out, in)``, ``b`` of shape ``(out,)``).
+
+    Returns the arrays and the exact maximal rounding error over all entries.
+
+    Raises
+    ------
+    DataError
+        Unknown ``dtype``, or a parameter overflows it.
+
+    Examples
+    --------
+    >>> from symtrunc.network import ReLUNetwork
+    >>> net = ReLUNetwork.from_rows([([["1/4", 1]], ["1/10"], "identity")])
+    >>> arrays, err = float_layers(net)
+    >>> arrays[0][0], err
+    (array([[0.25, 1.  ]]), 1/180143985094819840)
+    """
+    dt = float_dtype(dtype)
+    out, worst = [], flint.fmpq(0)
+    for k, layer in enumerate(network.layers, 1):
+        W, eW = round_matrix(layer.W, dt, f"layer {k} weights")
+        b, eb = round_matrix(layer.b, dt, f"layer {k} bias")
+        out.append((W, b.reshape(-1)))
+        worst = max(worst, eW, eb)
+    return out, worst
 
 
 def _targets(network: ReLUNetwork, dt: np.dtype) -> np.ndarray | None:
     """The label matrix from the construction metadata when it is not the identity."""
-    rows = network.construction.get("label_matrix") if network.construction else None
+    rows = network.construction.label_matrix if network.construction is not None else None
     if not rows:
         return None
     try:

@@ -1,4 +1,4 @@
-"""Compiled forward pass of a lowered network (optional, needs ``numba``: ``pip install symtrunc[fast]``).
+"""Compiled forward pass of a lowered network (optional, needs ``numba``: ``pip install "symtrunc[fast]"``).
 
 :func:`forward_blocks` is compiled with ``numba`` when it is installed (``cache=True``: the
 first call on a machine compiles it, 5-10 s per pair of input and network dtypes, later calls
@@ -56,7 +56,8 @@ array([[3.5],
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

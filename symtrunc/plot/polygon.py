@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import flint
@@ -41,10 +41,11 @@ import numpy as np
 
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError
-from symtrunc.exact.matrix import column, columns_matrix, identity, qvector, zeros
+from symtrunc.exact.matrix import column, columns_matrix, identity, zeros
 from symtrunc.exact.rational import to_q
+from symtrunc.explanation import LayerExplanation, explain
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.explanation import explain
+from symtrunc.records import CollapseRecord
 
 __all__ = [
     "Polygon",
@@ -52,8 +53,13 @@ __all__ = [
     "TruncationStep",
     "LinearRegion",
     "DecisionRegion",
+    "DecisionSection",
     "bounding_box",
+    "step_plane",
     "truncation_steps",
+    "means_plane",
+    "decision_section",
+    "sections",
     "linear_regions",
     "decision_regions",
 ]
@@ -98,7 +104,7 @@ class Polygon:
     vertices: tuple[Point, ...]
 
     @classmethod
-    def box(cls, xmin: Any, xmax: Any, ymin: Any, ymax: Any) -> "Polygon":
+    def box(cls, xmin: Any, xmax: Any, ymin: Any, ymax: Any) -> Polygon:
         """The rectangle ``[xmin, xmax] × [ymin, ymax]`` (numbers are read exactly).
 
         >>> Polygon.box(0, "1/2", 0, 1).vertices
@@ -125,7 +131,7 @@ class Polygon:
         """``a·point + c`` exactly."""
         return to_q(a[0]) * point[0] + to_q(a[1]) * point[1] + to_q(c)
 
-    def clip(self, a: Sequence[Any], c: Any) -> "Polygon":
+    def clip(self, a: Sequence[Any], c: Any) -> Polygon:
         """The part where ``a[0] x + a[1] y + c ≥ 0``.
 
         >>> Polygon.box(0, 1, 0, 1).clip([-1, 0], "1/3").vertices
@@ -153,7 +159,7 @@ class Polygon:
                 out.append((P[0] + t * (Q[0] - P[0]), P[1] + t * (Q[1] - P[1])))
         return Polygon(_normalize(out))
 
-    def clip_all(self, A: flint.fmpq_mat, c: flint.fmpq_mat, sign: int = 1) -> "Polygon":
+    def clip_all(self, A: flint.fmpq_mat, c: flint.fmpq_mat, sign: int = 1) -> Polygon:
         """The part where every row satisfies ``sign · (A s + c) ≥ 0`` (``A`` is ``k x 2``)."""
         poly = self
         for i in range(A.nrows()):
@@ -199,7 +205,7 @@ class Plane:
     """An affine plane ``{origin + E s : s ∈ R^2}`` of ``R^M`` with orthogonal exact columns ``E``.
 
     Plane coordinates ``s`` are exact; drawing uses ``s_k · |e_k|`` (:attr:`scales`), so angles
-    and lengths are shown undistorted.
+    and lengths are shown undistorted (with an equal aspect ratio).
 
     Attributes
     ----------
@@ -209,19 +215,67 @@ class Plane:
         ``M x 2``, orthogonal columns.
     axes : tuple of str
         Axis labels.
+    name : str
+        What the plane is, for titles (``""`` for ``R^2`` itself).
+    marks : tuple of (str, point)
+        The named points the plane was built through, in exact plane coordinates.
     """
 
     origin: flint.fmpq_mat
     basis: flint.fmpq_mat
     axes: tuple[str, str] = ("$x_1$", "$x_2$")
+    name: str = ""
+    marks: tuple[tuple[str, Point], ...] = ()
 
     @classmethod
-    def standard(cls) -> "Plane":
+    def standard(cls) -> Plane:
         """``R^2`` itself."""
         return cls(zeros(2, 1), identity(2))
 
     @classmethod
-    def through_means(cls, data: LabeledData, i: Any, j: Any) -> "Plane":
+    def through(cls, candidates: Sequence[tuple[str, flint.fmpq_mat]]) -> Plane:
+        """The plane through the first three affinely independent named points of ``candidates``.
+
+        The origin is the first point, the first axis points to the next point different from
+        it, the second axis to the next point off that line (made orthogonal to the first axis
+        by exact Gram–Schmidt, without normalization).
+
+        >>> from symtrunc.exact.matrix import qvector
+        >>> P = Plane.through([("A", qvector([0, 0, 1])), ("B", qvector([2, 0, 1])),
+        ...                    ("C", qvector([4, 0, 1])), ("D", qvector([1, 1, 1]))])
+        >>> P.name, P.marks
+        ('plane through A, B and D', (('A', (0, 0)), ('B', (1, 0)), ('D', (1/2, 1))))
+        >>> P.contains(qvector([5, 7, 1])), P.contains(qvector([0, 0, 0]))
+        (True, False)
+        """
+        named = list(candidates)
+        if not named:
+            raise DataError("no points to span a plane")
+        name_a, a = named[0]
+        chosen: list[tuple[str, flint.fmpq_mat]] = [(name_a, a)]
+        u = v = None
+        for label, x in named[1:]:
+            d = x - a
+            if u is None:
+                if any(e != 0 for e in d.entries()):
+                    u = d
+                    chosen.append((label, x))
+                continue
+            w = d - ((u.transpose() * d)[0, 0] / (u.transpose() * u)[0, 0]) * u
+            if any(e != 0 for e in w.entries()):
+                v = w
+                chosen.append((label, x))
+                break
+        if u is None or v is None:
+            raise DataError(f"the points {', '.join(n for n, _ in named)} do not span a plane")
+        names = [n for n, _ in chosen]
+        plane = cls(a, columns_matrix([u, v]), (f"{names[0]} → {names[1]}", f"{names[0]} → {names[2]} (orthogonalized)"),
+                    f"plane through {names[0]}, {names[1]} and {names[2]}")
+        S = plane.coordinates(columns_matrix([x for _, x in chosen]))
+        return replace(plane, marks=tuple((n, (S[0, k], S[1, k])) for k, n in enumerate(names)))
+
+    @classmethod
+    def through_means(cls, data: LabeledData, i: Any, j: Any) -> Plane:
         """The plane through ``x̄``, ``x̄_i`` and ``x̄_j`` (classes given by label).
 
         The first axis points from ``x̄`` to ``x̄_i``; the second is ``x̄_j - x̄`` made orthogonal
@@ -236,6 +290,8 @@ class Plane:
         >>> P.coordinates(d.X.transpose())
         [1, -1/2, -1/2]
         [0,    1,   -1]
+        >>> P.name
+        'plane through x̄, the mean of a and the mean of b'
         """
         index = {c: k for k, c in enumerate(data.classes)}
         for c in (i, j):
@@ -250,7 +306,8 @@ class Plane:
         v = w - ((u.transpose() * w)[0, 0] / uu) * u
         if all(x == 0 for x in v.entries()):
             raise DataError(f"x̄, the means of {i!r} and {j!r} are collinear: they do not span a plane")
-        return cls(xbar, columns_matrix([u, v]), (f"x̄ → mean of {i}", f"x̄ → mean of {j} (orthogonalized)"))
+        return cls.through([("x̄", xbar), (f"the mean of {i}", data.mean(index[i])),
+                            (f"the mean of {j}", data.mean(index[j]))])
 
     @property
     def dim(self) -> int:
@@ -270,6 +327,50 @@ class Plane:
         G = self.basis.transpose() * D
         n = [(self.basis.transpose() * self.basis)[k, k] for k in range(2)]
         return flint.fmpq_mat(2, X.ncols(), [G[k, c] / n[k] for k in range(2) for c in range(X.ncols())])
+
+    def point(self, s: Sequence[Any]) -> flint.fmpq_mat:
+        """The point ``origin + E s`` of ``R^M`` (``M x 1``) with plane coordinates ``s``."""
+        return self.origin + self.basis * flint.fmpq_mat(2, 1, [to_q(s[0]), to_q(s[1])])
+
+    def contains(self, x: flint.fmpq_mat) -> bool:
+        """Whether the point ``x`` (``M x 1``) lies in the plane, exactly."""
+        if x.ncols() != 1:
+            raise DataError(f"expected one point (an M x 1 column), got {x.nrows()} x {x.ncols()}")
+        return self.contains_columns(x)[0]
+
+    def contains_columns(self, X: flint.fmpq_mat) -> tuple[bool, ...]:
+        """For every column of ``X`` (``M x N``): whether it lies in the plane, exactly."""
+        if not X.ncols():
+            return ()
+        D = X - columns_matrix([self.origin] * X.ncols())
+        R = D - self.basis * self.coordinates(X)          # the component orthogonal to the plane
+        rows_ = R.tolist()
+        return tuple(all(r[c] == 0 for r in rows_) for c in range(X.ncols()))
+
+    def coincides(self, other: Plane) -> bool:
+        """Whether ``other`` is the same affine plane (possibly in another frame), exactly."""
+        if other.dim != self.dim:
+            return False
+        corners = columns_matrix([other.origin, other.origin + column(other.basis, 0),
+                                  other.origin + column(other.basis, 1)])
+        return all(self.contains_columns(corners))
+
+    def in_frame_of(self, other: Plane) -> Plane:
+        """The same plane in the frame (origin, axes) of the coinciding plane ``other``, keeping
+        this plane's name and marks (re-expressed in the new coordinates).
+
+        >>> from symtrunc.exact.matrix import qvector
+        >>> A = Plane.through([("O", qvector([0, 0, 1])), ("X", qvector([1, 0, 1])), ("Y", qvector([0, 1, 1]))])
+        >>> B = Plane.through([("P", qvector([2, 2, 1])), ("Q", qvector([2, 3, 1])), ("R", qvector([0, 0, 1]))])
+        >>> B.in_frame_of(A).marks
+        (('P', (2, 2)), ('Q', (2, 3)), ('R', (0, 0)))
+        """
+        if not self.coincides(other):
+            raise DataError(f"{self.name or 'the plane'} and {other.name or 'the plane'} are different planes")
+        points = [self.point(xy) for _, xy in self.marks]
+        S = other.coordinates(columns_matrix(points)) if points else zeros(2, 0)
+        marks = tuple((n, (S[0, k], S[1, k])) for k, (n, _) in enumerate(self.marks))
+        return replace(other, name=self.name, marks=marks)
 
     def restrict(self, W: flint.fmpq_mat, b: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
         """The affine map ``x ↦ W x + b`` in plane coordinates: ``(W E, W origin + b)``."""
@@ -292,9 +393,39 @@ def bounding_box(points: flint.fmpq_mat, margin: Any = "1/6") -> Polygon:
     return Polygon.box(min(xs) - pads[0], max(xs) + pads[0], min(ys) - pads[1], max(ys) + pads[1])
 
 
+def _balanced(box: Polygon, scales: Sequence[float], ratio: int = 3) -> Polygon:
+    """``box`` with its shorter side (as drawn, lengths times ``scales``) widened about its middle
+    until the drawn sides differ by at most a factor ``ratio`` (a drawing window: rational, not
+    minimal)."""
+    (x0, y0), (x1, y1) = box.vertices[0], box.vertices[2]
+    w, h = float(x1 - x0) * scales[0], float(y1 - y0) * scales[1]
+    if w > ratio * h:
+        pad = to_q((w / ratio - h) / scales[1] / 2)
+        return Polygon.box(x0, x1, y0 - pad, y1 + pad)
+    if h > ratio * w:
+        pad = to_q((h / ratio - w) / scales[0] / 2)
+        return Polygon.box(x0 - pad, x1 + pad, y0, y1)
+    return box
+
+
+def _panel_box(plane: Plane, points: flint.fmpq_mat) -> Polygon:
+    """The default drawing window: the plane coordinates of ``points`` (``M x N``) and of the
+    plane's marks, with a margin, at most 3 times longer than wide as drawn."""
+    S = plane.coordinates(points)
+    xs, ys = S.tolist()
+    xs += [m[1][0] for m in plane.marks]
+    ys += [m[1][1] for m in plane.marks]
+    return _balanced(bounding_box(flint.fmpq_mat(2, len(xs), xs + ys)), plane.scales)
+
+
 @dataclass(frozen=True)
 class TruncationStep:
     """What one ReLU layer's truncation map does, drawn in a plane (exact plane coordinates).
+
+    For ``M > 2`` the plane is a section of ``R^M``: the polygons are the exact intersections of
+    the cones with it; points off the plane are represented by their orthogonal projections
+    (``in_plane`` says which points lie in it), while their ``regions`` are those of the points
+    themselves.
 
     Attributes
     ----------
@@ -305,18 +436,25 @@ class TruncationStep:
         order).
     forward, backward : Polygon
         ``{W^(l) x + b^(l) ≥ 0}`` and ``{W^(l) x + b^(l) ≤ 0}`` inside the box: the forward cone
-        (kept) and the backward cone (collapsed to the apex); cut by the plane when ``M > 2``.
+        (kept) and the backward cone (collapsed to the apex), cut by the plane.
     apex : tuple of fmpq
         Plane coordinates of (the projection of) ``p = -W^+ b``.
     hyperplane : tuple of points
-        Endpoints of the construction's separating hyperplane ``⟨h_l, x - p_l⟩ = 0`` in the box,
+        Endpoints of the construction's separating hyperplane ``⟨h_l, x⟩ = c_l`` in the box,
         or ``()`` when the network carries no such metadata.
     before, after : flint.fmpq_mat
-        Plane coordinates (``2 x N``) of the truncated points ``x^(τ,l-1)`` and ``x^(τ,l)``.
+        Plane coordinates (``2 x N``) of (the projections of) the truncated points
+        ``x^(τ,l-1)`` and ``x^(τ,l)``.
     regions : tuple of str
         ``"forward"``, ``"backward"`` or ``"face"`` for each point (exact, in ``R^M``).
     box : Polygon
         The box the polygons were clipped to.
+    plane : Plane
+        The plane of the picture.
+    in_plane : tuple of bool
+        For each point: whether ``x^(τ,l-1)`` lies in the plane (exact).
+    apex_in_plane : bool
+        Whether ``p`` lies in the plane.
     """
 
     layer: int
@@ -329,16 +467,54 @@ class TruncationStep:
     after: flint.fmpq_mat = field(repr=False)
     regions: tuple[str, ...] = field(default=(), repr=False)
     box: Polygon | None = field(default=None, repr=False)
+    plane: Plane = field(default_factory=Plane.standard, repr=False)
+    in_plane: tuple[bool, ...] = field(default=(), repr=False)
+    apex_in_plane: bool = field(default=True, repr=False)
 
 
-def _default_plane(data: LabeledData, plane: Plane | None) -> Plane:
-    if plane is not None:
-        if plane.dim != data.M:
-            raise DataError(f"the plane lives in R^{plane.dim} but the data in R^{data.M}")
-        return plane
-    if data.M == 2:
-        return Plane.standard()
-    return Plane.through_means(data, data.classes[0], data.classes[1])
+def _mean(X: flint.fmpq_mat, idx: Sequence[int]) -> flint.fmpq_mat:
+    cols = [column(X, i) for i in idx]
+    total = cols[0]
+    for c in cols[1:]:
+        total = total + c
+    return total / len(cols)
+
+
+def step_plane(layer: LayerExplanation, data: LabeledData, X: flint.fmpq_mat,
+               earlier: Sequence[Any] = ()) -> Plane:
+    """The plane a truncation step is drawn in for ``M > 2``: through the apex ``p_l`` and the
+    means of the truncated points ``X = x^(τ,l-1)`` (``M x N``) of the relevant classes.
+
+    The candidates, in order: ``p_l``; the means of the classes the layer collapses; of the
+    classes not collapsed by an ``earlier`` layer; of the earlier ones; the mean of all points;
+    ``p_l + e_k``. The first three affinely independent ones span the plane
+    (:meth:`Plane.through`), so it contains the apex and, wherever the data allow, the means of
+    the collapsing class and of the next classes; the cones are cut by it exactly.
+
+    >>> import symtrunc
+    >>> from symtrunc.explanation import explain
+    >>> d = symtrunc.LabeledData.from_arrays(
+    ...     [[6, 0, 0], [7, 0, 1], [0, 6, 0], [0, 7, 1], [0, 0, 6], [1, 0, 7]], list("aabbcc"))
+    >>> net = symtrunc.construct(d)
+    >>> layer = explain(net, d).layers[0]
+    >>> step_plane(layer, d, d.X.transpose()).name
+    'plane through $p_{1}$, the mean of a and the mean of b'
+    """
+    X_cols = X.ncols()
+    labels = [data.classes[data.y[i]] for i in range(X_cols)]
+    collapsed = [c.label for c in layer.classes if c.collapsed]
+    order = collapsed + [c for c in data.classes if c not in collapsed and c not in earlier] + \
+        [c for c in data.classes if c not in collapsed and c in earlier]
+    cands: list[tuple[str, flint.fmpq_mat]] = [(f"$p_{{{layer.index}}}$", layer.apex)]
+    for c in order:
+        idx = [i for i in range(X_cols) if labels[i] == c]
+        if idx:
+            cands.append((f"the mean of {c}", _mean(X, idx)))
+    cands.append(("x̄", _mean(X, range(X_cols))))
+    for k in range(X.nrows()):
+        e = flint.fmpq_mat(X.nrows(), 1, [int(r == k) for r in range(X.nrows())])
+        cands.append((f"$p_{{{layer.index}}} + e_{{{k + 1}}}$", layer.apex + e))
+    return Plane.through(cands)
 
 
 def truncation_steps(
@@ -351,10 +527,12 @@ def truncation_steps(
     net : ReLUNetwork
     data : LabeledData or path
     plane : Plane, optional
-        Default: ``R^2`` for 2-D data, else :meth:`Plane.through_means` of the first two classes.
+        One plane for every step. Default: ``R^2`` for 2-D data; for ``M > 2`` each step gets
+        its own :func:`step_plane` (through the apex and the relevant class means).
     box : Polygon, optional
-        Region drawn, in plane coordinates; default: :func:`bounding_box` of the points, means,
-        barycenter and base points.
+        Region drawn, in plane coordinates. Default: with one plane, one box around the points,
+        class means, barycenter and apexes; else, per step, around the (projected) points, the
+        apex and the plane's marks.
 
     Returns
     -------
@@ -378,40 +556,186 @@ def truncation_steps(
     """
 
     data = load_data(data)
-    plane = _default_plane(data, plane)
+    if plane is not None and plane.dim != data.M:
+        raise DataError(f"the plane lives in R^{plane.dim} but the data in R^{data.M}")
+    fixed = plane if plane is not None else Plane.standard() if data.M == 2 else None
     ex = explain(net, data)
-    if box is None:
-        extra = [data.barycenter] + [data.mean(j) for j in range(data.Q)]
-        extra += [layer.apex for layer in ex.layers if not layer.lifted]
-        pts = columns_matrix([column(data.X.transpose(), i) for i in range(data.N)] + extra)
-        box = bounding_box(plane.coordinates(pts))
-    steps_meta = (net.construction or {}).get("steps") or []
-    before = plane.coordinates(data.X.transpose())
-    out = []
-    for k, layer in enumerate(ex.layers):
+    record = net.construction
+    recorded = record.steps if isinstance(record, CollapseRecord) else ()
+    X = data.X.transpose()
+    for layer in ex.layers:
         if layer.lifted:
             raise DataError(
                 f"layer {layer.index} widens the space to R^{layer.dim} (Lemma 2.2); its cones cannot be "
                 "drawn in the input plane"
             )
-        A, c = plane.restrict(layer.W, layer.b)
-        forward = box.clip_all(A, c, 1)
-        backward = box.clip_all(A, c, -1)
-        apex_s = plane.coordinates(layer.apex)
+    inputs = [X] + [layer.truncated for layer in ex.layers[:-1]]     # x^(τ,l-1) of each layer
+    planes = [fixed] * len(ex.layers) if fixed is not None else _step_planes(ex.layers, data, inputs)
+    if box is None and planes and all(_same_frame(P, planes[0]) for P in planes):   # one box for every step
+        extra = [data.barycenter] + [data.mean(j) for j in range(data.Q)] + [layer.apex for layer in ex.layers]
+        box = _panel_box(planes[0], columns_matrix([column(X, i) for i in range(data.N)] + extra))
+    out = []
+    for k, layer in enumerate(ex.layers):
+        P, X = planes[k], inputs[k]
+        panel = box or _panel_box(P, columns_matrix([column(X, i) for i in range(data.N)] + [layer.apex]))
+        A, c = P.restrict(layer.W, layer.b)
+        forward = panel.clip_all(A, c, 1)
+        backward = panel.clip_all(A, c, -1)
+        apex_s = P.coordinates(layer.apex)
         hyper: tuple[Point, ...] = ()
-        meta = steps_meta[k] if k < len(steps_meta) else {}
-        if "normal" in meta and "base_point" in meta:
-            h, p = qvector(meta["normal"]), qvector(meta["base_point"])
-            if h.nrows() == data.M:
-                a = (h.transpose() * plane.basis)
-                if a[0, 0] != 0 or a[0, 1] != 0:
-                    hyper = box.section([a[0, 0], a[0, 1]], (h.transpose() * (plane.origin - p))[0, 0])
-        after = plane.coordinates(layer.truncated)
+        if k < len(recorded) and recorded[k].h.nrows() == data.M:
+            h = recorded[k].h
+            a = h.transpose() * P.basis
+            if a[0, 0] != 0 or a[0, 1] != 0:
+                offset = (h.transpose() * P.origin)[0, 0] - recorded[k].hyperplane_offset
+                hyper = panel.section([a[0, 0], a[0, 1]], offset)
         collapsed = tuple(c.label for c in layer.classes if c.collapsed)
-        out.append(TruncationStep(layer.index, collapsed, forward, backward,
-                                  (apex_s[0, 0], apex_s[1, 0]), hyper, before, after, layer.regions, box))
-        before = after
+        out.append(TruncationStep(layer.index, collapsed, forward, backward, (apex_s[0, 0], apex_s[1, 0]), hyper,
+                                  P.coordinates(X), P.coordinates(layer.truncated), layer.regions, panel, P,
+                                  P.contains_columns(X), P.contains(layer.apex)))
     return tuple(out)
+
+
+def _same_frame(P: Plane, Q: Plane) -> bool:
+    return P.origin == Q.origin and P.basis == Q.basis
+
+
+def _step_planes(layers: Sequence[LayerExplanation], data: LabeledData,
+                 inputs: Sequence[flint.fmpq_mat]) -> list[Plane]:
+    """:func:`step_plane` of every layer; a plane that coincides with an earlier one is drawn in the
+    earlier one's frame (the same axes, so panels of one plane line up)."""
+    planes: list[Plane] = []
+    earlier: list[Any] = []
+    for layer, X in zip(layers, inputs):
+        P = step_plane(layer, data, X, earlier)
+        same = next((Q for Q in planes if Q.coincides(P)), None)
+        planes.append(P.in_frame_of(same) if same is not None else P)
+        earlier += [c.label for c in layer.classes if c.collapsed]
+    return planes
+
+
+@dataclass(frozen=True)
+class DecisionSection:
+    """The exact decision regions of a network in a plane, and the data drawn on them.
+
+    Attributes
+    ----------
+    plane : Plane
+    box : Polygon
+    regions : tuple of DecisionRegion
+        The argmax regions cut by the plane (exact).
+    points : flint.fmpq_mat
+        Plane coordinates (``2 x N``) of (the projections of) the data points.
+    in_plane : tuple of bool
+        For each point: whether it lies in the plane (exact).
+    labels : tuple
+        Each point's class.
+    winners : tuple of tuple
+        Each point's largest outputs (labels), computed exactly at the point itself (not at its
+        projection).
+    """
+
+    plane: Plane
+    box: Polygon
+    regions: tuple[DecisionRegion, ...] = field(repr=False)
+    points: flint.fmpq_mat = field(repr=False)
+    in_plane: tuple[bool, ...] = field(repr=False)
+    labels: tuple[Any, ...] = field(repr=False)
+    winners: tuple[tuple[Any, ...], ...] = field(repr=False)
+
+    @property
+    def misclassified(self) -> tuple[int, ...]:
+        """Indices of the points whose class is not the unique largest output (exact)."""
+        return tuple(i for i, (c, w) in enumerate(zip(self.labels, self.winners)) if w != (c,))
+
+
+def means_plane(data: LabeledData) -> Plane:
+    """The plane through the first three affinely independent class means (for two classes, or
+    collinear means: then ``x̄``, then the first data point off their line).
+
+    >>> import symtrunc
+    >>> d = symtrunc.LabeledData.from_arrays([[6, 0, 0], [0, 6, 0], [0, 0, 6], [1, 1, 1]], list("abbc"),
+    ...                                      check=False)
+    >>> means_plane(d).name
+    'plane through the mean of a, the mean of b and the mean of c'
+    """
+    cands = [(f"the mean of {c}", data.mean(j)) for j, c in enumerate(data.classes)]
+    cands.append(("x̄", data.barycenter))
+    X = data.X.transpose()
+    cands += [(f"the point $x_{{{i + 1}}}$ (class {data.classes[data.y[i]]})", column(X, i)) for i in range(data.N)]
+    return Plane.through(cands)
+
+
+def decision_section(net: ReLUNetwork, data: Any, plane: Plane | None = None,
+                     box: Polygon | None = None) -> DecisionSection:
+    """The exact decision regions of ``net`` in a plane, with the data.
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+    data : LabeledData or path
+    plane : Plane, optional
+        Default: ``R^2`` for 2-D data, else :func:`means_plane`.
+    box : Polygon, optional
+        In plane coordinates; default around the (projected) points and the plane's marks.
+
+    Examples
+    --------
+    >>> import symtrunc
+    >>> d = symtrunc.LabeledData.from_arrays(
+    ...     [[6, 0, 0], [7, 0, 1], [0, 6, 0], [0, 7, 1], [0, 0, 6], [1, 0, 7]], list("aabbcc"))
+    >>> sec = decision_section(symtrunc.construct(d), d)
+    >>> sec.plane.name, sec.in_plane, sec.misclassified
+    ('plane through the mean of a, the mean of b and the mean of c', (False, False, False, False, False, False), ())
+    """
+    data = load_data(data)
+    if data.M != net.input_dim:
+        raise DataError(f"the data have dimension {data.M} but the network expects {net.input_dim}")
+    if plane is None:
+        plane = Plane.standard() if data.M == 2 else means_plane(data)
+    X = data.X.transpose()
+    if box is None:
+        box = _panel_box(plane, X)
+    outputs = tuple(net.classes or range(net.output_dim))
+    values = net.forward(data.X).tolist()
+    winners = tuple(tuple(outputs[k] for k, v in enumerate(row) if v == max(row)) for row in values)
+    return DecisionSection(plane, box, decision_regions(net, box, plane, outputs), plane.coordinates(X),
+                           plane.contains_columns(X), tuple(data.classes[j] for j in data.y), winners)
+
+
+def sections(net: ReLUNetwork, data: Any, plane: Plane | None = None,
+             box: Polygon | None = None) -> tuple[tuple[TruncationStep, ...], DecisionSection]:
+    """The exact content of every panel of :func:`symtrunc.plot.plot_steps`: the truncation steps
+    and the decision regions.
+
+    With a ``plane`` (or 2-D data) every panel lives in that plane and, without a ``box``, in one
+    window. Otherwise the steps get their :func:`step_plane` and the decision regions the
+    :func:`means_plane`; panels whose planes coincide share one frame (and, when all do, one
+    window).
+
+    >>> import symtrunc
+    >>> d = symtrunc.LabeledData.from_arrays(
+    ...     [[6, 0, 1], [7, 0, 1], [0, 6, 1], [0, 7, 1], [-5, -5, 1], [-5, -6, 1]], list("aabbcc"))
+    >>> steps, regions = sections(symtrunc.construct(d), d)
+    >>> [s.plane.name for s in steps][1]
+    'plane through $p_{2}$, the mean of b and the mean of c'
+    >>> all(s.plane.origin == regions.plane.origin and s.box == regions.box for s in steps)
+    True
+    >>> all(all(s.in_plane) for s in steps), all(regions.in_plane)     # every point lies in z = 1
+    (True, True)
+    """
+    data = load_data(data)
+    steps = truncation_steps(net, data, plane, box)
+    if plane is None and data.M > 2:
+        plane = means_plane(data)
+        same = next((s.plane for s in steps if s.plane.coincides(plane)), None)
+        if same is not None:
+            plane = plane.in_frame_of(same)
+            if box is None and all(_same_frame(s.plane, plane) for s in steps):
+                box = steps[0].box
+    elif box is None and steps:
+        box = steps[0].box
+    return steps, decision_section(net, data, plane, box)
 
 
 @dataclass(frozen=True)
@@ -475,7 +799,9 @@ def linear_regions(net: ReLUNetwork, box: Polygon, plane: Plane | None = None) -
     [(((0, 0), (1, 0), (1, 1), (0, 1)), ((True,),)), (((-1, 0), (0, 0), (0, 1), (-1, 1)), ((False,),))]
     """
     layers = _restricted_layers(net, plane)
-    pieces = [(box, (), identity(2), zeros(2, 1))]   # (polygon, pattern, A, c): current value A s + c
+    # (polygon, pattern, A, c): the current value is A s + c on the polygon
+    pieces: list[tuple[Polygon, tuple[tuple[bool, ...], ...], flint.fmpq_mat, flint.fmpq_mat]] = [
+        (box, (), identity(2), zeros(2, 1))]
     for layer in layers:
         new = []
         for poly, pattern, A, c in pieces:
@@ -483,7 +809,7 @@ def linear_regions(net: ReLUNetwork, box: Polygon, plane: Plane | None = None) -
             if layer.activation != "relu":
                 new.append((poly, pattern, Z, z))
                 continue
-            parts = [(poly, ())]
+            parts: list[tuple[Polygon, tuple[bool, ...]]] = [(poly, ())]
             for i in range(Z.nrows()):
                 split = []
                 constant = Z[i, 0] == 0 and Z[i, 1] == 0

@@ -9,13 +9,23 @@ A proof script states its claim and discharges *obligations* with a :class:`Prov
   known sign, settled when the numerator and denominator are polynomials with coefficients
   of one sign in nonnegative variables (a *sign argument on an explicit piece*);
 * :meth:`Prover.sum_of_squares` – a quadratic form is positive semidefinite, settled by an
-  exact symmetric elimination ``Q = Σ d_k ℓ_k²`` with ``d_k ≥ 0`` (checked as an identity).
+  exact symmetric elimination ``Q = Σ d_k ℓ_k²`` with ``d_k ≥ 0`` (checked as an identity);
+* :meth:`Prover.identity` on :class:`~symtrunc.proofs.free_algebra.Elt` – an identity between
+  matrix symbols of *symbolic size*, settled when both sides have the same normal form in the
+  free algebra modulo the stated relations (so it holds in every dimension).
+
+Every obligation has a *scope*: it holds for all dimensions (symbolic sizes, or a scalar
+statement about a generic component), or it was checked at stated sizes only (``at="n = 2"``;
+required for an explicit matrix). A claim whose obligations all hold for all dimensions is
+``"proved"``; one with an obligation checked only at fixed sizes is ``"verified"`` at those
+sizes (:class:`Scope`). Hypotheses a proof takes as given without proving them (standard facts
+about determinants, say) are listed in its scope as *assumes*.
 
 An obligation that is not settled symbolically is never "checked numerically" instead.
 The prover then looks for an exact *counterexample*: rational parameter values inside the
 hypotheses at which the claim is false. If it finds one the obligation (and the claim) is
 ``"failed"``; otherwise it is ``"not settled"``. A claim is ``"proved"`` only when every
-obligation is settled symbolically.
+obligation is settled symbolically for all dimensions.
 
 Examples
 --------
@@ -41,16 +51,20 @@ from typing import Any
 
 import sympy
 from sympy.core.function import Application
-from sympy.polys.matrices import DomainMatrix
 
-from symtrunc.latex.printer import Fragment, SymtruncLatexPrinter, tex_escape
+from symtrunc.latex.document import Fragment, tex_escape
+from symtrunc.latex.printer import SymtruncLatexPrinter
+from symtrunc.proofs.algebra import Rat
+from symtrunc.proofs.free_algebra import Elt
 
-__all__ = ["STATUSES", "Algebra", "Domain", "ProofResult", "Prover", "Step", "latex", "symbolic_matrix",
-           "symbolic_vector", "run_proof"]
+__all__ = ["STATUSES", "Domain", "ProofResult", "Prover", "Scope", "Step", "latex", "psd_decomposition", "run_proof"]
 
-STATUSES = ("proved", "failed", "not settled")
+STATUSES = ("proved", "verified", "failed", "not settled")
+ALL_DIMENSIONS = "all dimensions"
 METHODS = {
     "identity": "rational-function identity, settled over a common denominator with the numerator expanded",
+    "matrix identity": "identity of matrix symbols of symbolic size: both sides have the same normal form "
+    "modulo the stated relations",
     "sign": "sign argument: one-signed coefficients in variables of known sign",
     "certificate": "exact certificate (hypotheses times nonnegative multipliers plus a sum of squares)",
     "sum of squares": "exact decomposition into weighted squares",
@@ -67,14 +81,30 @@ def latex(expr: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- domains
-_KINDS = ("real", "positive", "nonnegative", "negative", "nonzero")
+_KINDS = ("real", "positive", "nonnegative", "negative", "nonzero", "dimension")
 _POOLS = {
-    "real": [0, 1, -1, 2, -2, sympy.Rational(1, 2), sympy.Rational(-1, 2), 3, -3, sympy.Rational(1, 3),
-             sympy.Rational(-2, 3), 5, sympy.Rational(3, 2), -4, sympy.Rational(5, 7)],
+    "real": [
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        sympy.Rational(1, 2),
+        sympy.Rational(-1, 2),
+        3,
+        -3,
+        sympy.Rational(1, 3),
+        sympy.Rational(-2, 3),
+        5,
+        sympy.Rational(3, 2),
+        -4,
+        sympy.Rational(5, 7),
+    ],
     "positive": [1, 2, sympy.Rational(1, 2), 3, sympy.Rational(1, 3), sympy.Rational(3, 2), 5, sympy.Rational(2, 7), 7],
     "nonnegative": [0, 1, 2, sympy.Rational(1, 2), 0, 3, sympy.Rational(1, 3), sympy.Rational(3, 2), 5],
     "negative": [-1, -2, sympy.Rational(-1, 2), -3, sympy.Rational(-1, 3), sympy.Rational(-3, 2)],
     "nonzero": [1, -1, 2, -2, sympy.Rational(1, 2), sympy.Rational(-1, 3), 3, -3],
+    "dimension": [2, 1, 3, 2, 4, 3],
 }
 
 
@@ -85,13 +115,15 @@ class Domain:
     Attributes
     ----------
     kinds : dict
-        ``{symbol: "real" | "positive" | "nonnegative" | "negative" | "nonzero"}``.
+        ``{symbol: "real" | "positive" | "nonnegative" | "negative" | "nonzero" | "dimension"}``
+        (a dimension is a positive integer).
     conditions : sequence of sympy expressions
         Each must be ``≥ 0`` at a counterexample (hypotheses such as ``1 - λ²T² ≥ 0``).
     nonzero : sequence of sympy expressions
         Each must be ``≠ 0`` at a counterexample (e.g. determinants).
     samples : callable, optional
-        ``rng -> iterable of {symbol: value}``: extra candidate points (tried first).
+        ``rng -> iterable of {symbol: value}``: extra candidate points (tried first). For
+        matrix identities a point may also fix matrix symbols by name (``{"u": Matrix}``).
     """
 
     kinds: Mapping[Any, str]
@@ -110,8 +142,13 @@ class Domain:
             v = point.get(s)
             if v is None or not v.is_Rational:
                 return False
-            if (kind == "positive" and v <= 0) or (kind == "nonnegative" and v < 0) or \
-               (kind == "negative" and v >= 0) or (kind == "nonzero" and v == 0):
+            if (
+                (kind == "positive" and v <= 0)
+                or (kind == "nonnegative" and v < 0)
+                or (kind == "negative" and v >= 0)
+                or (kind == "nonzero" and v == 0)
+                or (kind == "dimension" and (not v.is_Integer or v < 1))
+            ):
                 return False
         for c in self.conditions:
             val = _exact_value(c, point)
@@ -130,6 +167,7 @@ class Domain:
         if self.samples is not None:
             for point in self.samples(rng):
                 full = {s: sympy.sympify(point.get(s, _POOLS[self.kinds[s]][0])) for s in symbols}
+                full.update({k: v for k, v in point.items() if isinstance(k, str)})
                 yield full
         for _ in range(tries):
             yield {s: sympy.Integer(0) + rng.choice(_POOLS[self.kinds[s]]) for s in symbols}
@@ -165,12 +203,50 @@ class Step:
         How it was settled (``"rational identity"``, ``"sign argument"``, ...).
     detail : str
         LaTeX: the identity or certificate, or the counterexample.
+    at : str
+        ``""`` if the obligation holds for all dimensions, else the sizes it was checked at
+        (plain text such as ``"n = 2"``).
     """
 
     description: str
     status: str
     method: str
     detail: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a proof covers: all dimensions, or only the sizes it was checked at; and what it assumes.
+
+    Attributes
+    ----------
+    sizes : tuple of str
+        Empty when every obligation holds for all dimensions; else the sizes of the
+        obligations that were checked at fixed sizes only (plain text, e.g. ``"n = 2"``).
+    assumes : tuple of str
+        Hypotheses taken as given, not proved (plain text).
+
+    >>> str(Scope()), str(Scope(("n = 2", "n = 3")))
+    ('all dimensions', 'verified at sizes n = 2; n = 3')
+    >>> Scope(assumes=("det(AB) = det(A) det(B)",)).describe()
+    'all dimensions; assumes det(AB) = det(A) det(B)'
+    """
+
+    sizes: tuple[str, ...] = ()
+    assumes: tuple[str, ...] = ()
+
+    @property
+    def all_dimensions(self) -> bool:
+        """Whether every obligation holds for all dimensions."""
+        return not self.sizes
+
+    def __str__(self) -> str:
+        return ALL_DIMENSIONS if self.all_dimensions else "verified at sizes " + "; ".join(self.sizes)
+
+    def describe(self) -> str:
+        """The scope with the assumptions (plain text)."""
+        return str(self) + ("; assumes " + "; ".join(self.assumes) if self.assumes else "")
 
 
 @dataclass(frozen=True)
@@ -186,7 +262,8 @@ class ProofResult:
     claim : str
         The statement (LaTeX text with inline math).
     status : str
-        ``"proved"``, ``"failed"`` or ``"not settled"``.
+        ``"proved"`` (every obligation holds for all dimensions), ``"verified"`` (every
+        obligation holds, some only at the sizes of :attr:`scope`), ``"failed"`` or ``"not settled"``.
     latex : str
         The LaTeX proof sketch (text mode, needs ``amsmath``).
     steps : tuple of Step
@@ -207,15 +284,22 @@ class ProofResult:
     variant: str | None = None
     counterexample: dict[str, Any] | None = None
     markdown: str = field(default="", repr=False)
+    scope: Scope = field(default_factory=Scope)
 
     @property
     def proved(self) -> bool:
-        """``status == "proved"``."""
+        """``status == "proved"`` (for all dimensions)."""
         return self.status == "proved"
 
-    def fragment(self) -> Fragment:
-        """The proof as a renderer-neutral :class:`~symtrunc.latex.Fragment`."""
-        return _result_fragment(self)
+    @property
+    def holds(self) -> bool:
+        """Every obligation settled: ``"proved"`` or ``"verified"`` (at the sizes of the scope)."""
+        return self.status in ("proved", "verified")
+
+    def fragment(self, *, timing: bool = True, heading: bool = True) -> Fragment:
+        """The proof as a renderer-neutral :class:`~symtrunc.latex.Fragment` (``timing=False``:
+        without the running time, for reproducible documents; ``heading=False``: without the title)."""
+        return _result_fragment(self, timing, heading)
 
     def __symtrunc_latex__(self, options: Any) -> Fragment:
         """The printer protocol of :func:`symtrunc.latex.to_latex` (options do not apply)."""
@@ -226,16 +310,40 @@ class ProofResult:
         return f"{self.name}: {self.status}{v} ({self.seconds:.2f} s)"
 
 
-_MARK = {"proved": r"\textbf{proved}", "failed": r"\textbf{FAILED}", "not settled": r"\textbf{not settled}"}
+_MARK = {
+    "proved": r"\textbf{proved}",
+    "verified": r"\textbf{verified}",
+    "failed": r"\textbf{FAILED}",
+    "not settled": r"\textbf{not settled}",
+}
 
 
-def _result_fragment(r: ProofResult) -> Fragment:
+def _result_fragment(r: ProofResult, timing: bool = True, heading: bool = True) -> Fragment:
     frag = Fragment()
-    head = tex_escape(r.title) + (f" (false variant: {tex_escape(r.variant)})" if r.variant else "")
-    frag.heading(2, head)
+    if heading:
+        frag.heading(2, tex_escape(r.title) + (f" (false variant: {tex_escape(r.variant)})" if r.variant else ""))
     frag.text(rf"\textbf{{Claim.}} {r.claim}")
-    frag.text(rf"\textbf{{Status:}} {_MARK[r.status]} (script \texttt{{{tex_escape(r.name)}}}, "
-              f"{len(r.steps)} obligations, {r.seconds:.2f} s).")
+    took = f", {r.seconds:.2f} s" if timing else ""
+    frag.text(
+        rf"\textbf{{Status:}} {_MARK[r.status]} (script \texttt{{{tex_escape(r.name)}}}, "
+        f"{len(r.steps)} obligations{took})."
+    )
+    if r.variant is None:
+        what = "every obligation is settled for symbolic sizes or for a generic component"
+        if r.scope.all_dimensions:
+            frag.text(rf"\textbf{{Scope:}} \textbf{{all dimensions}}: {what}.")
+        else:
+            sizes = "; ".join(r.scope.sizes)
+            frag.raw(
+                rf"\par \textbf{{Scope:}} \textbf{{verified at sizes}} {tex_escape(sizes)} only.",
+                f"**Scope:** **verified at sizes** {sizes} only.",
+            )
+        if r.scope.assumes:
+            head = "(taken as given, not proved here): "
+            frag.raw(
+                r"\par \textbf{Assumes} " + head + "; ".join(tex_escape(a) for a in r.scope.assumes) + ".",
+                "**Assumes** " + head + "; ".join(r.scope.assumes) + ".",
+            )
     frag.raw(r"\par " + r.latex, r.markdown)
     return frag
 
@@ -308,10 +416,14 @@ def _poly_sign(expr: Any, kinds: Mapping[Any, str]) -> str | None:
     if sn == "zero":
         return "nonnegative"
     table = {
-        ("positive", "positive"): "positive", ("negative", "negative"): "positive",
-        ("positive", "negative"): "negative", ("negative", "positive"): "negative",
-        ("nonnegative", "positive"): "nonnegative", ("nonpositive", "negative"): "nonnegative",
-        ("nonnegative", "negative"): "nonpositive", ("nonpositive", "positive"): "nonpositive",
+        ("positive", "positive"): "positive",
+        ("negative", "negative"): "positive",
+        ("positive", "negative"): "negative",
+        ("negative", "positive"): "negative",
+        ("nonnegative", "positive"): "nonnegative",
+        ("nonpositive", "negative"): "nonnegative",
+        ("nonnegative", "negative"): "nonpositive",
+        ("nonpositive", "positive"): "nonpositive",
     }
     return table.get((sn, sd))
 
@@ -320,7 +432,7 @@ def _poly_sign_num(p: Any, kinds: Mapping[Any, str], flip: Mapping[Any, Any]) ->
     if p == 0:
         return "zero"
     gens = sorted(p.free_symbols, key=str)
-    pos = {s for s, k in kinds.items() if k == "positive"} | {-d for d in flip.values()}
+    pos = {s for s, k in kinds.items() if k in ("positive", "dimension")} | {-d for d in flip.values()}
     nonneg = {s for s, k in kinds.items() if k == "nonnegative"}
     if any(g not in pos and g not in nonneg for g in gens):
         return None
@@ -415,25 +527,37 @@ class Prover:
         Pseudo-random candidate points per unsettled obligation.
     """
 
-    def __init__(self, name: str, title: str, claim: str, variant: str | None = None, *,
-                 seed: int = 0, tries: int = 60) -> None:
+    def __init__(
+        self, name: str, title: str, claim: str, variant: str | None = None, *, seed: int = 0, tries: int = 60
+    ) -> None:
         self.name, self.title, self.claim, self.variant = name, title, claim, variant
         self.seed, self.tries = seed, tries
         self.fail_fast = variant is not None
         self.steps: list[Step] = []
         self.counterexample: dict[str, Any] | None = None
         self.sketch = Fragment()
+        self.assumes: tuple[str, ...] = ()
+        self._at = ""
         self._t0 = time.perf_counter()
 
     # ------------------------------------------------------------------ obligations
-    def identity(self, description: str, lhs: Any, rhs: Any, domain: Domain, *,
-                 show: str | None = None) -> bool:
-        """Prove ``lhs = rhs`` identically (scalars or matrices) over ``domain``."""
+    def identity(
+        self, description: str, lhs: Any, rhs: Any, domain: Domain, *, show: str | None = None, at: str = ""
+    ) -> bool:
+        """Prove ``lhs = rhs`` identically over ``domain``: scalars, explicit matrices (checked at
+        the sizes ``at``, which is then required) or matrix symbols of symbolic size
+        (:class:`~symtrunc.proofs.free_algebra.Elt`, all dimensions)."""
+        if isinstance(lhs, Elt) or isinstance(rhs, Elt):
+            if at:
+                raise ValueError(f"{description}: a matrix identity of symbolic size holds for all dimensions")
+            return self._matrix_identity(description, lhs, rhs, domain, show)
+        _check_scope(description, at, lhs, rhs)
+        self._at = at
         if isinstance(lhs, Rat) and isinstance(rhs, Rat):
             if lhs.shape != rhs.shape:
                 raise ValueError(f"{description}: shapes differ ({lhs.shape} vs {rhs.shape})")
-            bad = [] if lhs.equals(rhs) else [None]
-            if bad:
+            bad: list[int] = []
+            if not lhs.equals(rhs):
                 L, R = _as_list(lhs.sym()), _as_list(rhs.sym())
                 bad = [k for k, (a, b) in enumerate(zip(L, R)) if not _numerator_zero(a - b)]
         else:
@@ -452,11 +576,20 @@ class Prover:
         rel = sympy.sympify(L[k] - R[k]).free_symbols
         return self._refute(description, domain, refutes, "identity", show, rel)
 
-    def sign(self, description: str, expr: Any, relation: str, domain: Domain, *, show: str | None = None) -> bool:
-        """Prove ``expr relation 0`` (``relation`` one of ``">=", ">", "<=", "<"``) on ``domain``."""
+    def sign(
+        self, description: str, expr: Any, relation: str, domain: Domain, *, show: str | None = None, at: str = ""
+    ) -> bool:
+        """Prove ``expr relation 0`` (``relation`` one of ``">=", ">", "<=", "<"``) on ``domain``
+        (an explicit matrix needs the sizes ``at``)."""
+        _check_scope(description, at, expr)
+        self._at = at
         exprs = _as_list(expr)
-        want = {">=": ("positive", "nonnegative"), ">": ("positive",),
-                "<=": ("negative", "nonpositive"), "<": ("negative",)}[relation]
+        want = {
+            ">=": ("positive", "nonnegative"),
+            ">": ("positive",),
+            "<=": ("negative", "nonpositive"),
+            "<": ("negative",),
+        }[relation]
         bad = None
         for k, e in enumerate(exprs):
             s = _poly_sign(e, domain.kinds)
@@ -474,8 +607,16 @@ class Prover:
 
         return self._refute(description, domain, refutes, "sign", show, sympy.sympify(target).free_symbols)
 
-    def implied_sign(self, description: str, expr: Any, relation: str, domain: Domain,
-                     certificate: Callable[[], str | None]) -> bool:
+    def implied_sign(
+        self,
+        description: str,
+        expr: Any,
+        relation: str,
+        domain: Domain,
+        certificate: Callable[[], str | None],
+        *,
+        at: str = "",
+    ) -> bool:
         """Prove ``expr relation 0`` under the side conditions of ``domain`` by an exact certificate.
 
         ``certificate()`` verifies an identity (e.g. a Positivstellensatz-style decomposition into
@@ -483,6 +624,8 @@ class Prover:
         returns its LaTeX, or ``None``. Without a certificate the prover searches for an exact
         counterexample satisfying every condition of ``domain``.
         """
+        _check_scope(description, at, expr)
+        self._at = at
         detail = certificate()
         if detail is not None:
             return self._record(description, "proved", "certificate", detail)
@@ -494,15 +637,22 @@ class Prover:
 
         return self._refute(description, domain, refutes, "sign", None, None)
 
-    def sum_of_squares(self, description: str, form: Any, variables: Sequence[Any], domain: Domain) -> bool:
-        """Prove that a rational quadratic form is ``≥ 0`` by an exact ``Σ d_k ℓ_k²`` decomposition."""
+    def sum_of_squares(
+        self, description: str, form: Any, variables: Sequence[Any], domain: Domain, *, at: str = ""
+    ) -> bool:
+        """Prove that a rational quadratic form is ``≥ 0`` by an exact ``Σ d_k ℓ_k²`` decomposition
+        (in a fixed number of variables: give their count as ``at``, e.g. ``"M = 3"``)."""
+        if not at:
+            raise ValueError(f"{description}: a quadratic form in explicit variables has a fixed size; give at=")
+        self._at = at
         dec = psd_decomposition(form, variables)
         if dec is not None:
             sos = sum((d * l**2 for d, l in dec), sympy.S.Zero)
             if _numerator_zero(form - sos):
                 shown = " + ".join(rf"{latex(d)}\left({latex(l)}\right)^2" for d, l in dec) or "0"
-                return self._record(description, "proved", "sum of squares",
-                                    rf"$${latex(form)} = {shown}$$" if len(shown) < 400 else "")
+                return self._record(
+                    description, "proved", "sum of squares", rf"$${latex(form)} = {shown}$$" if len(shown) < 400 else ""
+                )
 
         def refutes(point: Mapping[Any, Any]) -> Any:
             v = _exact_value(form, point)
@@ -510,13 +660,61 @@ class Prover:
 
         return self._refute(description, domain, refutes, "sign", None, sympy.sympify(form).free_symbols)
 
-    def fact(self, description: str, holds: bool, detail: str = "") -> bool:
+    def fact(self, description: str, holds: bool, detail: str = "", *, at: str = "") -> bool:
         """Record an exactly decided finite fact (e.g. an exact evaluation at given numbers)."""
+        self._at = at
         return self._record(description, "proved" if holds else "failed", "fact", detail)
+
+    # ------------------------------------------------------------------ matrices of symbolic size
+    def _matrix_identity(self, description: str, lhs: Any, rhs: Any, domain: Domain, show: str | None) -> bool:
+        self._at = ""
+        alg = (lhs if isinstance(lhs, Elt) else rhs).alg
+        if not isinstance(lhs, Elt) or not isinstance(rhs, Elt):
+            raise ValueError(f"{description}: both sides must be matrix symbols of symbolic size")
+        diff = (lhs - rhs).normal()
+        if all(_numerator_zero(c) for c in diff.terms.values()):
+            nf = lhs.normal()
+            detail = show or (rf"both sides reduce to ${nf.latex()}$" if len(nf.latex()) < 160 else "")
+            return self._record(description, "proved", "matrix identity", detail)
+        atoms = lhs.atoms() | rhs.atoms()
+        rng = random.Random(self.seed + len(self.steps))
+        dims = [s for s, k in domain.kinds.items() if k == "dimension"]
+        for point in domain.candidates(self.seed + len(self.steps), self.tries):
+            if not domain.admits(point):
+                continue
+            sizes = {s: int(point[s]) for s in dims}
+            fixed = {k: v for k, v in point.items() if isinstance(k, str)}
+            try:
+                values = alg.random_values(rng, sizes, fixed)
+            except (TypeError, ValueError):
+                continue
+            values.update({s: v for s, v in point.items() if not isinstance(s, str)})
+            if not alg.relations_hold(values, atoms):
+                continue
+            try:
+                a, b = alg.evaluate(lhs, values), alg.evaluate(rhs, values)
+            except (ValueError, KeyError, TypeError):
+                continue
+            if a != b:
+                shown = {str(s): str(point[s]) for s in domain.kinds}
+                shown.update({a_.name: str(values[a_.name].tolist()) for a_ in sorted(atoms, key=lambda x: x.name)})
+                self.counterexample = self.counterexample or {
+                    "obligation": description,
+                    "values": shown,
+                    "found": [str(a.tolist()), str(b.tolist())],
+                    "kind": "matrix identity",
+                }
+                vals = ", ".join(
+                    [rf"{latex(s)} = {latex(point[s])}" for s in domain.kinds]
+                    + [rf"{a_.name} = {latex(values[a_.name])}" for a_ in sorted(atoms, key=lambda x: x.name)]
+                )
+                detail = rf"Counterexample: ${vals}$ gives ${latex(a)}$ on the left and ${latex(b)}$ on the right."
+                return self._record(description, "failed", "counterexample", detail)
+        return self._record(description, "not settled", "unsettled", show or "")
 
     # ------------------------------------------------------------------ internals
     def _record(self, description: str, status: str, method: str, detail: str) -> bool:
-        self.steps.append(Step(description, status, method, detail))
+        self.steps.append(Step(description, status, method, detail, self._at))
         if status == "failed" and self.fail_fast:
             raise StopProof(description)
         return status == "proved"
@@ -525,49 +723,84 @@ class Prover:
         """Context manager around a proof body: a failure stops the run when ``fail_fast``."""
         return _Guard()
 
-    def _refute(self, description: str, domain: Domain, refutes: Callable, kind: str, show: str | None,
-                relevant: set | None = None) -> bool:
+    def _refute(
+        self,
+        description: str,
+        domain: Domain,
+        refutes: Callable,
+        kind: str,
+        show: str | None,
+        relevant: set | None = None,
+    ) -> bool:
         for point in domain.candidates(self.seed + len(self.steps), self.tries):
             if not domain.admits(point):
                 continue
             found = refutes(point)
             if found is not None:
+                point = {s: v for s, v in point.items() if not isinstance(s, str)}
                 values = {str(s): str(v) for s, v in point.items() if relevant is None or s in relevant}
                 self.counterexample = self.counterexample or {
-                    "obligation": description, "values": values,
-                    "found": [str(x) for x in found], "kind": kind,
+                    "obligation": description,
+                    "values": values,
+                    "found": [str(x) for x in found],
+                    "kind": kind,
                 }
-                shown = ", ".join(rf"{latex(s)} = {latex(v)}" for s, v in point.items()
-                                  if relevant is None or s in relevant)
+                shown = ", ".join(
+                    rf"{latex(s)} = {latex(v)}" for s, v in point.items() if relevant is None or s in relevant
+                )
                 detail = rf"Counterexample: ${shown}$ gives ${latex(found[0])}$, not ${_show_target(found[1])}$."
                 return self._record(description, "failed", "counterexample", detail)
-        return self._record(description, "not settled", "unsettled",
-                            show or "")
+        return self._record(description, "not settled", "unsettled", show or "")
 
     # ------------------------------------------------------------------ result
     def finish(self, sketch: Fragment | None = None) -> ProofResult:
-        """Aggregate: ``failed`` if any obligation failed, else ``not settled`` if any is, else ``proved``."""
+        """Aggregate: ``failed`` if any obligation failed, else ``not settled`` if any is, else
+        ``verified`` if some obligation holds only at fixed sizes, else ``proved``."""
         statuses = {s.status for s in self.steps}
-        status = "failed" if "failed" in statuses else "not settled" if "not settled" in statuses or not self.steps \
+        sizes = tuple(dict.fromkeys(s.at for s in self.steps if s.at))
+        status = (
+            "failed"
+            if "failed" in statuses
+            else "not settled"
+            if "not settled" in statuses or not self.steps
+            else "verified"
+            if sizes
             else "proved"
+        )
         frag = Fragment()
         if sketch is not None:
             frag.extend(sketch)
         frag.extend(self.sketch)
-        rows = [[str(k), s.description, _MARK[s.status], tex_escape(s.method)] for k, s in enumerate(self.steps, 1)]
+        rows = [
+            [str(k), s.description, _MARK[s.status], tex_escape(s.method), tex_escape(s.at or "all")]
+            for k, s in enumerate(self.steps, 1)
+        ]
         used = [m for m in METHODS if any(s.method == m for s in self.steps)]
         legend = "; ".join(rf"\emph{{{m}}}: {METHODS[m]}" for m in used)
-        frag.text(rf"\textbf{{Machine-checked obligations}} (sympy, exact; {legend}):")
-        frag.table(["", "obligation", "status", "how"], rows,
-                   r"r>{\raggedright\arraybackslash}p{0.62\linewidth}ll")
+        frag.text(
+            rf"\textbf{{Machine-checked obligations}} (sympy, exact; {legend}; \emph{{sizes}}: "
+            r"\emph{all} when the obligation holds in every dimension):"
+        )
+        frag.table(
+            ["", "obligation", "status", "how", "sizes"],
+            rows,
+            r"r>{\raggedright\arraybackslash}p{0.5\linewidth}l>{\raggedright\arraybackslash}p{0.12\linewidth}l",
+        )
         for k, s in enumerate(self.steps, 1):
             if s.detail and (s.status != "proved" or s.method in ("certificate", "sum of squares", "fact")):
                 frag.text(f"Obligation {k} ({s.method}): {s.detail}")
         return ProofResult(
-            name=self.name, title=self.title, claim=self.claim, status=status,
-            latex=frag.render("latex"), steps=tuple(self.steps),
-            seconds=time.perf_counter() - self._t0, variant=self.variant,
-            counterexample=self.counterexample, markdown=frag.render("markdown"),
+            name=self.name,
+            title=self.title,
+            claim=self.claim,
+            status=status,
+            latex=frag.render("latex"),
+            steps=tuple(self.steps),
+            seconds=time.perf_counter() - self._t0,
+            variant=self.variant,
+            counterexample=self.counterexample,
+            markdown=frag.render("markdown"),
+            scope=Scope(sizes, tuple(self.assumes)),
         )
 
 
@@ -585,167 +818,13 @@ def _show_target(x: Any) -> str:
     return latex(x)
 
 
-class Algebra:
-    """Exact, fraction-free matrix algebra over ``QQ[symbols]`` (sympy ``DomainMatrix``).
-
-    A :class:`Rat` is ``N / d`` with ``N`` a polynomial matrix and ``d`` a polynomial;
-    products and sums never compute a gcd, inverses use the adjugate and determinant, and
-    :meth:`Rat.exact` divides by ``d`` exactly when it can. Equality is decided by
-    cross-multiplication, so it is exact and fast.
-
-    >>> x, y = sympy.symbols("x y")
-    >>> A = Algebra([x, y])
-    >>> M = A.mat([[x, 1], [0, y]])
-    >>> (M.inv() * M).exact().sym()
-    Matrix([
-    [1, 0],
-    [0, 1]])
-    """
-
-    def __init__(self, symbols: Sequence[Any]) -> None:
-        self.symbols = list(symbols)
-        self.R = sympy.QQ[tuple(self.symbols)]
-
-    def mat(self, rows: Any) -> Rat:
-        """A polynomial matrix (denominator 1) from a sympy Matrix or nested lists."""
-        M = sympy.Matrix(rows)
-        N = DomainMatrix([[self.R.from_sympy(sympy.sympify(e)) for e in M.row(i)] for i in range(M.rows)],
-                         M.shape, self.R)
-        return Rat(self, N, self.R.one)
-
-    def eye(self, n: int) -> Rat:
-        """The identity matrix."""
-        return Rat(self, DomainMatrix.eye(n, self.R), self.R.one)
-
-    def apply(self, M: Rat, func: Callable[[Any], Any]) -> Rat | sympy.Matrix:
-        """Apply a sympy function entrywise to ``M`` (made exact first), e.g. ``σ`` on a sign piece.
-
-        Returns a :class:`Rat` when the result is polynomial again (``σ`` evaluated on the
-        piece), else the sympy Matrix (with the unevaluated atoms).
-        """
-        out = M.exact().sym().applyfunc(func)
-        try:
-            return self.mat(out)
-        except (sympy.polys.polyerrors.CoercionFailed, sympy.polys.polyerrors.PolynomialError, ValueError):
-            return out
-
-    def combine(self, func: Callable[..., Any], *args: Any) -> Rat | Any:
-        """``func(*args)`` on :class:`Rat` values; falls back to sympy when an argument is not a Rat."""
-        if all(isinstance(a, Rat) for a in args):
-            return func(*args)
-        return func(*[a.sym() if isinstance(a, Rat) else a for a in args])
-
-
-def _divides(a: Any, b: Any) -> Any:
-    """``b / a`` if the polynomial ``a`` divides ``b`` exactly, else ``None``."""
-    if a == a.ring.one:
-        return b
-    try:
-        return b.exquo(a)
-    except sympy.polys.polyerrors.ExactQuotientFailed:
-        return None
-
-
-class Rat:
-    """A matrix ``N / d`` of rational functions (see :class:`Algebra`)."""
-
-    __slots__ = ("N", "alg", "d")
-
-    def __init__(self, alg: Algebra, N: DomainMatrix, d: Any) -> None:
-        self.alg, self.N, self.d = alg, N, d
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """Matrix shape."""
-        return self.N.shape
-
-    def _coerce(self, other: Any) -> Rat:
-        return other if isinstance(other, Rat) else self.alg.mat(other)
-
-    def __add__(self, other: Any) -> Rat:
-        o = self._coerce(other)
-        if self.d == o.d:
-            return Rat(self.alg, self.N + o.N, self.d)
-        q = _divides(self.d, o.d)          # o.d = q · self.d
-        if q is not None:
-            return Rat(self.alg, self.N * q + o.N, o.d)
-        q = _divides(o.d, self.d)
-        if q is not None:
-            return Rat(self.alg, self.N + o.N * q, self.d)
-        return Rat(self.alg, self.N * o.d + o.N * self.d, self.d * o.d)
-
-    def __neg__(self) -> Rat:
-        return Rat(self.alg, -self.N, self.d)
-
-    def __sub__(self, other: Any) -> Rat:
-        return self + (-self._coerce(other))
-
-    def __mul__(self, other: Any) -> Rat:
-        if isinstance(other, (int, sympy.Expr)) and not isinstance(other, sympy.MatrixBase):
-            return Rat(self.alg, self.N * self.alg.R.from_sympy(sympy.sympify(other)), self.d)
-        o = self._coerce(other)
-        return Rat(self.alg, self.N * o.N, self.d * o.d)
-
-    def __rmul__(self, other: Any) -> Rat:
-        return self * other
-
-    def inv(self) -> Rat:
-        """``(N/d)^{-1} = d · adj(N) / det(N)``."""
-        adj, det = self.N.adj_det()
-        return Rat(self.alg, adj * self.d, det)
-
-    def trace(self) -> Rat:
-        """The trace, as a ``1 x 1`` Rat."""
-        n = self.N.shape[0]
-        tr = sum((self.N[i, i].element for i in range(n)), self.alg.R.zero)
-        return Rat(self.alg, DomainMatrix([[tr]], (1, 1), self.alg.R), self.d)
-
-    def T(self) -> Rat:
-        """Transpose."""
-        return Rat(self.alg, self.N.transpose(), self.d)
-
-    def det(self) -> Any:
-        """Determinant as a sympy expression."""
-        n = self.N.shape[0]
-        return self.alg.R.to_sympy(self.N.det()) / self.alg.R.to_sympy(self.d) ** n
-
-    def exact(self) -> Rat:
-        """Divide numerator and denominator by ``d`` when ``d`` divides every entry."""
-        if self.d == self.alg.R.one:
-            return self
-        rows = self.N.to_list()
-        try:
-            new = [[e.exquo(self.d) for e in r] for r in rows]
-        except sympy.polys.polyerrors.ExactQuotientFailed:
-            return self
-        return Rat(self.alg, DomainMatrix(new, self.N.shape, self.alg.R), self.alg.R.one)
-
-    def equals(self, other: Rat) -> bool:
-        """Exact equality by cross-multiplication."""
-        return (self - other).N.is_zero_matrix
-
-    def sym(self) -> sympy.Matrix:
-        """As a sympy Matrix (entries ``N_ij / d``)."""
-        d = self.alg.R.to_sympy(self.d)
-        return self.N.to_Matrix() / d if d != 1 else self.N.to_Matrix()
-
-
-def symbolic_matrix(name: str, m: int, n: int) -> sympy.Matrix:
-    """An ``m x n`` matrix of real symbols ``name_ij`` (1-based).
-
-    >>> symbolic_matrix("a", 1, 2)
-    Matrix([[a_11, a_12]])
-    """
-    return sympy.Matrix(m, n, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
-
-
-def symbolic_vector(name: str, m: int) -> sympy.Matrix:
-    """An ``m x 1`` column of real symbols ``name_i`` (1-based).
-
-    >>> symbolic_vector("p", 2).T
-    Matrix([[p_1, p_2]])
-    """
-    return sympy.Matrix(m, 1, lambda i, j: sympy.Symbol(f"{name}_{i + 1}", real=True))
+def _check_scope(description: str, at: str, *exprs: Any) -> None:
+    """An explicit matrix (more than one entry) is a check at a fixed size: ``at`` must say which."""
+    if at:
+        return
+    for e in exprs:
+        if isinstance(e, Rat) or (isinstance(e, sympy.MatrixBase) and len(e) > 1):
+            raise ValueError(f"{description}: an explicit matrix has a fixed size; give at=")
 
 
 def run_proof(
@@ -753,12 +832,15 @@ def run_proof(
     title: str,
     claim: str,
     variant: str | None,
-    obligations: Callable[["Prover", str | None], None],
+    obligations: Callable[[Prover, str | None], None],
     sketch: Callable[[], Fragment],
+    assumes: Sequence[str] = (),
 ) -> ProofResult:
-    """The protocol every proof script follows: collect ``obligations`` under a guard (an
-    unexpected exception becomes "not settled"), then attach the LaTeX ``sketch``."""
+    """The protocol every proof script follows: collect ``obligations`` under a guard (a
+    failure of a false variant stops it), then attach the LaTeX ``sketch``; ``assumes`` lists
+    the hypotheses the proof takes as given (plain text)."""
     P = Prover(name, title, claim, variant)
+    P.assumes = tuple(assumes)
     with P.guard():
         obligations(P, variant)
     return P.finish(sketch())

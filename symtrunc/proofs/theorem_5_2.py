@@ -1,13 +1,14 @@
-r"""Theorem 5.2: the induction over layers, for symbolic data under the strict sign hypotheses.
+r"""Theorem 5.2: sequential linear separability gives a zero-loss network, in every dimension.
 
-Cumulative parameters ``W^(ℓ) = C_ℓ`` (generic invertible), ``b^(ℓ) = -C_ℓ p_ℓ``; layers recovered
-by ``W_ℓ = C_ℓ C_{ℓ-1}^{-1}``, ``b_ℓ = b^(ℓ) - W_ℓ b^(ℓ-1)``; output ``W^(Q+1) = Y P^+``,
-``b^(Q+1) = 0`` with ``P = [p_1 … p_Q]``. Everything (``C_ℓ``, ``p_ℓ``, ``Y``, the data point ``ξ``)
-is symbolic; the sign hypotheses ``C_ℓ(ξ - p_ℓ) ≤ 0`` (class ``ℓ``) and ``≥ 0`` (the rest) are
-what the cone lemma provides.
+The geometric core (strict separation ⇒ the sign pattern of every layer) is proved for the
+rational-cone recipe of :func:`symtrunc.geometry.cones.rational_cone`,
+``W^(ℓ) = C_ℓ = c(ε I + u h_ℓᵀ)`` with ``0 < ε ≤ ε*_ℓ``; the layer induction and the output
+layer ``Y P^+ p_j = y_j`` are identities of matrix symbols of symbolic sizes ``M`` and ``Q``
+(:mod:`~symtrunc.proofs.free_algebra`) for a generic layer ``ℓ``; the sign arguments are about a
+generic component of a generic point.
 
->>> prove().status
-'proved'
+>>> prove().status, str(prove().scope)
+('proved', 'all dimensions')
 >>> prove("bias_sign").status
 'failed'
 """
@@ -16,110 +17,243 @@ from __future__ import annotations
 
 import sympy
 
-from symtrunc.latex.printer import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, symbolic_matrix, symbolic_vector, run_proof
+from symtrunc.latex.document import Fragment
+from symtrunc.proofs._core import Domain, ProofResult, Prover, run_proof
+from symtrunc.proofs.determinants import DETERMINANT_FACTS, determinant_lemma
+from symtrunc.proofs.free_algebra import FreeAlgebra
 
 NAME = "theorem_5_2"
 ORDER = 5
-TITLE = "Theorem 5.2: the layer induction and zero loss for symbolic data"
-CLAIM = (r"Let $C_1,\dots,C_Q \in \mathbb{R}^{M\times M}$ be invertible, $p_1,\dots,p_Q \in \mathbb{R}^M$ with "
-         r"$P = [p_1\cdots p_Q]$ of rank $Q$, $Y \in \mathbb{R}^{Q\times Q}$, and take the cumulative parameters "
-         r"$W^{(\ell)} = C_\ell$, $b^{(\ell)} = -C_\ell p_\ell$ ($\ell \le Q$), $W^{(Q+1)} = YP^+$, $b^{(Q+1)} = 0$, "
-         r"with the layers of Proposition 3.2. Suppose the strict sign hypotheses: for each layer $\ell$, "
-         r"$C_\ell(\xi - p_\ell) \le 0$ for the current representative $\xi$ of every point of class $\ell$ and "
-         r"$\ge 0$ for every other current representative. Then after layer $\ell$ the hidden activation of a "
-         r"point is $C_\ell(\xi_\ell - p_\ell)$ with $\xi_\ell = p_j$ for classes $j \le \ell$ and $\xi_\ell = x$ "
-         r"otherwise, and the network maps every point of class $j$ to $y_j$ (zero loss). Checked for symbolic "
-         r"data, parameters and labels with $M = Q = 2$, $M = Q = 3$ and $M = 3, Q = 2$.")
+TITLE = "Theorem 5.2: the layer induction, the sign pattern of every layer, and zero loss"
+CLAIM = (
+    r"Let $1 \le Q \le M$ and let the data be sequentially linearly separable (Definition 5.1) in the order "
+    r"$1,\dots,Q$ with base points $p_\ell$ and normals $h_\ell$: $\langle h_\ell, x - p_\ell\rangle < 0$ for "
+    r"$x \in X_{0,\ell}$ and $> 0$ for $x \in F_\ell = \{p_i\}_{i<\ell}\cup\bigcup_{i>\ell}X_{0,i}$. Let "
+    r"$P = [p_1\cdots p_Q]$ have rank $Q$ (true for base points on the open segments, \texttt{base\_points}) "
+    r"and $Y \in \mathbb{R}^{Q\times Q}$. \emph{Rational-cone recipe:} $C_\ell = c_\ell(\varepsilon_\ell I + "
+    r"uh_\ell^\top)$ with $c_\ell > 0$, $\varepsilon_\ell \ne -\langle h_\ell, u\rangle$ and "
+    r"$0 < \varepsilon_\ell \le \varepsilon^*_\ell = \min\{\lvert\langle h_\ell, x - p_\ell\rangle\rvert/m_\ell(x) : "
+    r"x \in F_\ell\cup X_{0,\ell},\ m_\ell(x) > 0\}$, where $m_\ell(x) = \max_i \mp(x - p_\ell)_i$ (upper sign on "
+    r"$F_\ell$); cumulative parameters $W^{(\ell)} = C_\ell$, $b^{(\ell)} = -C_\ell p_\ell$ ($\ell \le Q$), "
+    r"$W^{(Q+1)} = YP^+$, $b^{(Q+1)} = 0$, with the layers of Proposition 3.2. Then "
+    r"(a) \emph{geometric core:} $\varepsilon^*_\ell > 0$, $C_\ell$ is invertible, $C_\ell(x - p_\ell) \ge 0$ for "
+    r"$x \in F_\ell$ and $\le 0$ for $x \in X_{0,\ell}$; (b) after layer $\ell$ the hidden activation of a point "
+    r"is $C_\ell(\xi_\ell - p_\ell)$ with $\xi_\ell = p_j$ for classes $j \le \ell$ and $\xi_\ell = x$ otherwise; "
+    r"(c) the network maps every point of class $j$ to $y_j$ (zero loss). For every $M$ and $Q$. (For the paper's "
+    r"recipe $W^{(\ell)} = W_\theta R_\ell$, $R_\ell$ maps $p_\ell + C_\theta[\pm h_\ell]$ onto "
+    r"$C_\theta[\pm u]$ and Lemma 3.4, \texttt{cone\_lemma}, gives the same sign pattern.)"
+)
 VARIANTS = {
     "bias_sign": "the cumulative biases are b^(l) = +W^(l) p_l",
     "transposed_labels": "the output layer is W^(Q+1) = Y^T P^+",
+    "epsilon_doubled": "the sign pattern holds already for eps <= 2 eps* (twice the rational-cone bound)",
 }
+ASSUMES = (DETERMINANT_FACTS,)
 
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch, ASSUMES)
 
 
 def _obligations(P: Prover, variant: str | None) -> None:
+    if variant in (None, "epsilon_doubled"):
+        _geometric_core(P, variant)
+    if variant == "epsilon_doubled":
+        return
     _relu_on_signs(P)
-    for M, Q in ((2, 2), (3, 3), (3, 2)):
-        _network(P, M, Q, variant)
+    _induction(P, variant)
+    if variant is None:
+        _paper_rotation(P)
+
+
+def _geometric_core(P: Prover, variant: str | None) -> None:
+    """Strict separation ⇒ the sign pattern of layer ℓ, for the rational-cone recipe."""
+    M = sympy.Symbol("M", positive=True, integer=True)
+    c, eps = sympy.Symbol("c", positive=True), sympy.Symbol("epsilon", positive=True)
+    A = FreeAlgebra()
+    u, h, d, e = (A.matrix(s, M, 1) for s in ("u", r"h_{\ell}", "d", "e_i"))
+    A.relation(e.T * u, A.eye(1))
+    C = c * (eps * A.eye(M) + u * h.T)
+    if variant is None:
+        P.identity(
+            r"(a) component $i$ of $C_\ell d$, $d = x - p_\ell$: $e_i^\top C_\ell d = c(\varepsilon d_i + g)$, "
+            r"$g = \langle h_\ell, d\rangle$",
+            e.T * C * d,
+            c * (eps * (e.T * d) + h.T * d),
+            Domain({M: "dimension", c: "positive", eps: "positive"}),
+        )
+        factor = determinant_lemma(P, c * eps * A.eye(M), c * u, h, M, names=(r"c\varepsilon I", "cu", r"h_\ell"))
+        s = sympy.Symbol("s", real=True)  # s = ⟨h_ℓ, u⟩
+        P.identity(
+            r"(a) $\det C_\ell = (c\varepsilon)^M(1 + s/\varepsilon) = c^M\varepsilon^{M-1}(\varepsilon + s)$, "
+            r"$s = \langle h_\ell, u\rangle$: nonzero for $\varepsilon \ne -s$ ($C_\ell$ invertible)",
+            (c * eps) ** M * factor.subs((h.T * u).scalar(), s),
+            c**M * eps ** (M - 1) * (eps + s),
+            Domain({M: "dimension", c: "positive", eps: "positive", s: "real"}),
+        )
+    # the bound: each point with m > 0 contributes |g|/m > 0 (strict separation); a minimum of finitely many
+    G, m = sympy.Symbol("G", positive=True), sympy.Symbol("m", positive=True)  # G = |g| > 0
+    P.sign(
+        r"(a) strict separation: every term $\lvert g\rvert/m$ of $\varepsilon^*_\ell$ is $> 0$ "
+        r"($\lvert g\rvert > 0$, $m > 0$; a minimum of finitely many positive numbers)",
+        G / m,
+        ">",
+        Domain({G: "positive", m: "positive"}),
+    )
+    a, k, mu = sympy.symbols("a k mu", nonnegative=True)
+    kinds = {c: "positive", G: "positive", m: "positive", a: "nonnegative", k: "nonnegative", mu: "nonnegative"}
+    dom = Domain(kinds)
+    top = 2 if variant == "epsilon_doubled" else 1
+    eps_b = top * (G / m) / (1 + k)  # 0 < ε ≤ (top·) |g|/m
+    bound = r"2\lvert g\rvert/m" if top == 2 else r"\lvert g\rvert/m"
+    # forward point x ∈ F_ℓ: g = G > 0, m = max_i(-d_i)
+    P.sign(
+        rf"(a) $x \in F_\ell$, $m > 0$: $d_i = -m + a$, $a \ge 0$, $\varepsilon = {bound}/(1+k)$ "
+        r"$\Rightarrow c(\varepsilon d_i + g) \ge 0$",
+        c * (eps_b * (-m + a) + G),
+        ">=",
+        dom,
+    )
+    P.sign(
+        r"(a) $x \in F_\ell$, $m \le 0$: $d_i = \mu + a$ with $\mu = -m \ge 0$, $a \ge 0$ "
+        r"$\Rightarrow c(\varepsilon d_i + g) > 0$ for every $\varepsilon > 0$",
+        c * (eps * (mu + a) + G),
+        ">",
+        Domain({**kinds, eps: "positive"}),
+    )
+    # backward point x ∈ X_{0,ℓ}: g = -G < 0, m = max_i d_i
+    P.sign(
+        rf"(a) $x \in X_{{0,\ell}}$, $m > 0$: $d_i = m - a$, $a \ge 0$, $\varepsilon = {bound}/(1+k)$ "
+        r"$\Rightarrow c(\varepsilon d_i + g) \le 0$",
+        c * (eps_b * (m - a) - G),
+        "<=",
+        dom,
+    )
+    P.sign(
+        r"(a) $x \in X_{0,\ell}$, $m \le 0$: $d_i = -(\mu + a)$ $\Rightarrow c(\varepsilon d_i + g) < 0$ "
+        r"for every $\varepsilon > 0$",
+        c * (-eps * (mu + a) - G),
+        "<",
+        Domain({**kinds, eps: "positive"}),
+    )
 
 
 def _relu_on_signs(P: Prover) -> None:
-    """``σ(s) = s`` for ``s ≥ 0`` and ``σ(s) = 0`` for ``s ≤ 0`` (what the sign hypotheses feed in)."""
-    s_pos = sympy.Symbol("s", nonnegative=True)
-    s_neg = sympy.Symbol("s", nonpositive=True)
-    P.fact(r"$\sigma(s) = s$ if $s \ge 0$ and $\sigma(s) = 0$ if $s \le 0$",
-           sympy.Max(0, s_pos) == s_pos and sympy.Max(0, s_neg) == 0,
-           "sympy evaluates $\\max(0, s)$ on sign-definite symbols")
+    """``σ(s) = s`` for ``s ≥ 0`` and ``σ(s) = 0`` for ``s ≤ 0`` (what the sign pattern feeds in)."""
+    s = sympy.Symbol("s", nonnegative=True)
+    dom = Domain({s: "nonnegative"})
+    P.identity(r"(b) a component $s \ge 0$ of the pre-activation: $\sigma(s) = s$", sympy.Max(0, s), s, dom)
+    P.identity(r"(b) a component $-s \le 0$: $\sigma(-s) = 0$", sympy.Max(0, -s), 0, dom)
 
 
-def _network(P: Prover, M: int, Q: int, variant: str | None) -> None:
-    letters = "abc"[:Q]
-    pletters = "pqr"[:Q]
-    Cs = [symbolic_matrix(c, M, M) for c in letters]                 # C_l = W^(l) has entries a_ij, b_ij, c_ij
-    ps = [symbolic_vector(c, M) for c in pletters]                   # p_1, p_2, p_3 have entries p_i, q_i, r_i
-    Y = symbolic_matrix("y", Q, Q)
-    xi = symbolic_vector("x", M)
-    syms = [s for Mx in Cs + ps + [Y, xi] for s in Mx]
-    A = Algebra(syms)
-    Pm = sympy.Matrix.hstack(*ps)
-    dom = Domain({s: "real" for s in syms}, nonzero=[C.det() for C in Cs] + [(Pm.T * Pm).det()])
-    dC = [A.mat(C) for C in Cs]
-    dp = [A.mat(p) for p in ps]
-    dx = A.mat(xi)
+def _induction(P: Prover, variant: str | None) -> None:
+    M = sympy.Symbol("M", positive=True, integer=True)
+    Q = sympy.Symbol("Q", positive=True, integer=True)
+    A = FreeAlgebra()
+    C1, Cp, Cl = (A.matrix(s, M, M, invertible=True) for s in ("C_1", r"C_{\ell-1}", r"C_{\ell}"))
+    p1, pp, pl = (A.matrix(s, M, 1) for s in ("p_1", r"p_{\ell-1}", r"p_{\ell}"))
+    x, xi = A.matrix("x", M, 1), A.matrix(r"\xi", M, 1)
+    dom = Domain({M: "dimension", Q: "dimension"})
     sgn = 1 if variant == "bias_sign" else -1
-    cb = [dC[k] * dp[k] * sgn for k in range(Q)]          # b^(l) = -C_l p_l
-    # layers (Proposition 3.2)
-    Ws, bs = [dC[0]], [cb[0]]
-    for k in range(1, Q):
-        Wk = dC[k] * dC[k - 1].inv()
-        Ws.append(Wk)
-        bs.append(cb[k] - Wk * cb[k - 1])
-    tag = f"$M = {M}, Q = {Q}$"
-    # layer 1 and the induction step ℓ-1 → ℓ, for a generic representative ξ
-    P.identity(rf"{tag}, $\ell = 1$: $W_1 x + b_1 = C_1(x - p_1)$", Ws[0] * dx + bs[0], dC[0] * (dx - dp[0]), dom)
-    for k in range(1, Q):
-        prev = dC[k - 1] * (dx - dp[k - 1])              # x^(ℓ-1) = C_{ℓ-1}(ξ - p_{ℓ-1})
-        P.identity(rf"{tag}, $\ell = {k + 1}$: $W_\ell\, C_{{\ell-1}}(\xi - p_{{\ell-1}}) + b_\ell = C_\ell(\xi - p_\ell)$",
-                   Ws[k] * prev + bs[k], dC[k] * (dx - dp[k]), dom)
-    # a collapsed class has activation 0 = C_ℓ(p_ℓ - p_ℓ), i.e. its representative becomes p_ℓ
-    for k in range(Q):
-        P.identity(rf"{tag}, $\ell = {k + 1}$: the zero activation equals $C_\ell(p_\ell - p_\ell)$",
-                   dC[k] * (dp[k] - dp[k]), A.mat(sympy.zeros(M, 1)), dom)
-    # output layer: W^(Q+1) = Y P^+ ; W_{Q+1} = W^(Q+1) C_Q^{-1}, b_{Q+1} = -W_{Q+1} b^(Q)
-    dP = A.mat(Pm)
-    dY = A.mat(Y.T if variant == "transposed_labels" else Y)
-    Pplus = dP.inv() if M == Q else (dP.T() * dP).inv() * dP.T()
-    Wout = dY * Pplus
-    WL = Wout * dC[-1].inv()
-    bL = -(WL * cb[-1])
-    last = dC[-1] * (dx - dp[-1])
-    P.identity(rf"{tag}: output $W_{{Q+1}}\, C_Q(\xi - p_Q) + b_{{Q+1}} = W^{{(Q+1)}}\xi$",
-               WL * last + bL, Wout * dx, dom)
-    for j in range(Q):
-        P.identity(rf"{tag}: $W^{{(Q+1)}} p_{j + 1} = y_{j + 1}$ (class {j + 1} is mapped to its label)",
-                   Wout * dp[j], A.mat(Y[:, j]), dom)
+    # layer 1: W_1 = C_1, b_1 = b^(1) = ∓C_1 p_1
+    P.identity(r"(b) layer $1$: $W_1x + b_1 = C_1(x - p_1)$", C1 * x + sgn * (C1 * p1), C1 * (x - p1), dom)
+    # step ℓ-1 → ℓ: W_ℓ = C_ℓ C_{ℓ-1}^{-1}, b_ℓ = b^(ℓ) - W_ℓ b^(ℓ-1)
+    cbp, cbl = sgn * (Cp * pp), sgn * (Cl * pl)
+    Wl = Cl * Cp.inv()
+    bl = cbl - Wl * cbp
+    P.identity(
+        r"(b) step $\ell-1 \to \ell$: $W_\ell\,C_{\ell-1}(\xi - p_{\ell-1}) + b_\ell = C_\ell(\xi - p_\ell)$ "
+        r"($W_\ell = C_\ell C_{\ell-1}^{-1}$, $b_\ell = b^{(\ell)} - W_\ell b^{(\ell-1)}$)",
+        Wl * (Cp * (xi - pp)) + bl,
+        Cl * (xi - pl),
+        dom,
+    )
+    P.identity(
+        r"(b) a collapsed point: the zero activation is $C_\ell(p_\ell - p_\ell)$ (representative $p_\ell$)",
+        Cl * (pl - pl),
+        A.zero(M, 1),
+        dom,
+    )
+    # output layer: W^(Q+1) = Y P^+, P^+ = (PᵀP)^{-1}Pᵀ; p_j = P e_j, y_j = Y e_j
+    Pm, Y = A.matrix("P", M, Q), A.matrix("Y", Q, Q)
+    CQ, pQ = A.matrix("C_Q", M, M, invertible=True), A.matrix("p_Q", M, 1)
+    ej = A.matrix("e_j", Q, 1)
+    Pplus = (Pm.T * Pm).inv() * Pm.T
+    Wout = (Y.T if variant == "transposed_labels" else Y) * Pplus
+    WL = Wout * CQ.inv()
+    bL = -(WL * (sgn * (CQ * pQ)))  # b_{Q+1} = 0 - W_{Q+1} b^(Q)
+    P.identity(
+        r"(c) output layer: $W_{Q+1}\,C_Q(\xi - p_Q) + b_{Q+1} = W^{(Q+1)}\xi$ "
+        r"($W_{Q+1} = W^{(Q+1)}C_Q^{-1}$, $b_{Q+1} = -W_{Q+1}b^{(Q)}$)",
+        WL * (CQ * (xi - pQ)) + bL,
+        Wout * xi,
+        dom,
+    )
+    P.identity(
+        r"(c) $W^{(Q+1)}p_j = YP^+Pe_j = Ye_j = y_j$ for $P^+ = (P^\top P)^{-1}P^\top$ (rank $P = Q$)",
+        Wout * (Pm * ej),
+        Y * ej,
+        dom,
+    )
+
+
+def _paper_rotation(P: Prover) -> None:
+    """The paper's recipe: an orthogonal ``R`` with ``R h = u/√M`` maps the cones about ``h`` onto those about ``u``."""
+    M = sympy.Symbol("M", positive=True, integer=True)
+    A = FreeAlgebra()
+    R = A.matrix("R", M, M)
+    h, u, d = A.matrix("h", M, 1), A.matrix("u", M, 1), A.matrix("d", M, 1)
+    A.relation(R.T * R, A.eye(M))
+    A.relation(R * h, u / sympy.sqrt(M))
+    dom = Domain({M: "dimension"})
+    P.identity(
+        r"paper's recipe: $R^\top u = R^\top(\sqrt M\,Rh) = \sqrt M\,h$ for $R^\top R = I$, $Rh = u/\sqrt M$",
+        R.T * (sympy.sqrt(M) * (R * h)),
+        sympy.sqrt(M) * h,
+        dom,
+    )
+    A.relation(R.T * u, sympy.sqrt(M) * h)
+    P.identity(
+        r"paper's recipe: $\langle Rd, u/\sqrt M\rangle = d^\top R^\top u/\sqrt M = \langle d, h\rangle$",
+        (R * d).T * (u / sympy.sqrt(M)),
+        d.T * h,
+        dom,
+    )
+    P.identity(
+        r"paper's recipe: $\lvert Rd\rvert^2 = \lvert d\rvert^2$ (so $\angle(Rd, u) = \angle(d, h)$ for unit $h$)",
+        (R * d).T * (R * d),
+        d.T * d,
+        dom,
+    )
 
 
 def _sketch() -> Fragment:
     f = Fragment()
-    f.text(r"\textbf{Proof sketch.} By Proposition 3.2 the pre-activation of layer $\ell$ is "
-           r"$W_\ell x^{(\ell-1)} + b_\ell$. \emph{Induction hypothesis:} $x^{(\ell-1)} = C_{\ell-1}(\xi - p_{\ell-1})$, "
-           r"where $\xi$ is the point's representative after $\ell-1$ truncations. The script checks the "
-           r"rational identity")
+    f.text(
+        r"\textbf{Proof sketch.} \emph{(a) Geometric core.} Component $i$ of $C_\ell(x - p_\ell)$ is "
+        r"$c(\varepsilon d_i + g)$ with $d = x - p_\ell$ and $g = \langle h_\ell, d\rangle$. Strict separation makes "
+        r"$\lvert g\rvert > 0$ at every one of the finitely many points, so $\varepsilon^*_\ell > 0$. For "
+        r"$x \in F_\ell$ ($g > 0$, $m = \max_i(-d_i)$) write $d_i = -m + a$, $a \ge 0$, and $\varepsilon = "
+        r"(g/m)/(1+k)$, $k \ge 0$: then $c(\varepsilon d_i + g) = c\bigl(g\tfrac{k}{1+k} + \tfrac{g}{m}\tfrac{a}{1+k}\bigr)"
+        r" \ge 0$; if $m \le 0$ every $d_i \ge 0$ and the component is positive. The backward class is the mirror "
+        r"image. The matrix determinant lemma gives $\det C_\ell = c^M\varepsilon^{M-1}(\varepsilon + \langle h_\ell, u"
+        r"\rangle) \ne 0$. This is exactly what \texttt{symtrunc.geometry.cones.rational\_cone} computes."
+    )
+    f.text(
+        r"\emph{(b) Layer induction.} By Proposition 3.2 the pre-activation of layer $\ell$ is "
+        r"$W_\ell x^{(\ell-1)} + b_\ell$. \emph{Induction hypothesis:} $x^{(\ell-1)} = C_{\ell-1}(\xi - p_{\ell-1})$, "
+        r"where $\xi$ is the point's representative after $\ell-1$ truncations: $p_j$ for classes $j < \ell$, the "
+        r"point itself for classes $j \ge \ell$; these are exactly the sets $F_\ell$ and $X_{0,\ell}$ of step $\ell$ of "
+        r"Definition 5.1. The identity"
+    )
     f.math(r"W_\ell\,C_{\ell-1}(\xi - p_{\ell-1}) + b_\ell = C_\ell(\xi - p_\ell)")
-    f.text(r"for symbolic $C_\ell$, $p_\ell$ and $\xi$. By the sign hypothesis this vector is $\le 0$ for "
-           r"class $\ell$, so $\sigma$ returns $0 = C_\ell(p_\ell - p_\ell)$: the representative becomes $p_\ell$; "
-           r"for every other point (later classes and the collapsed points $p_j$, $j < \ell$) it is $\ge 0$ and "
-           r"$\sigma$ acts as the identity: the representative is unchanged. After $Q$ layers every point of "
-           r"class $j$ is represented by $p_j$, and the output layer gives "
-           r"$W_{Q+1}C_Q(p_j - p_Q) + b_{Q+1} = W^{(Q+1)}p_j = YP^+p_j = y_j$ since $P^+P = I$ "
-           r"(rank $P = Q$; see \texttt{base\_points}). The sign hypotheses are exactly what the cone lemma "
-           r"(\texttt{cone\_lemma}, \texttt{rational\_cone}) delivers for sequentially linearly separable data: "
-           r"the forward cone of layer $\ell$ contains $\{p_i\}_{i<\ell} \cup \bigcup_{i>\ell} X_{0,i}$ and the "
-           r"backward cone contains $X_{0,\ell}$.")
+    f.text(
+        r"holds for matrix symbols of symbolic size $M$ and a generic layer $\ell$. By (a) this vector is "
+        r"$\le 0$ for class $\ell$, so $\sigma$ returns $0 = C_\ell(p_\ell - p_\ell)$: the representative becomes "
+        r"$p_\ell$; on $F_\ell$ it is $\ge 0$ and $\sigma$ acts as the identity: the representative is unchanged. "
+        r"\emph{(c)} After $Q$ layers every point of class $j$ is represented by $p_j$, and the output layer gives "
+        r"$W_{Q+1}C_Q(p_j - p_Q) + b_{Q+1} = W^{(Q+1)}p_j = YP^+Pe_j = y_j$ since $P^+P = I$ "
+        r"(rank $P = Q$; \texttt{base\_points})."
+    )
     return f

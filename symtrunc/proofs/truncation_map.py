@@ -1,67 +1,49 @@
 r"""Truncation maps: ``τ∘τ = τ``, identity on the forward cone, constant on the backward cone,
-and scaling invariance ``τ_{DW,Db} = τ_{W,b}``.
+and scaling invariance ``τ_{DW,Db} = τ_{W,b}``, in every dimension.
 
 Polyhedral form (Ewa25 Lemma 2.1): for invertible ``V`` (edges) and apex ``p`` put
-``W = V^{-1}``, ``b = -W p``. Every ``x`` is ``p + V a`` for exactly one ``a ∈ R^n``. The proof
-computes ``τ(x)`` from the definition for symbolic ``p``, ``V`` and ``a`` (``n = 2, 3``) on each
-of the ``2^n`` sign pieces ``a_i = α_i ≥ 0`` or ``a_i = -β_i < 0``, where ``σ`` evaluates exactly.
+``W = V^{-1}``, ``b = -W p``. Every ``x`` is ``p + V a`` for exactly one ``a``. The matrix
+identities are proved for matrix symbols ``V, p, a`` of symbolic size ``n``
+(:mod:`~symtrunc.proofs.free_algebra`); the activation enters only through the vector
+``σ(a)``, and its componentwise facts (``σ(a_i) = a_i`` for ``a_i ≥ 0``, ...) are scalar
+statements about a generic component ``i``, so the proof covers every ``n``.
 
->>> prove().status
-'proved'
+>>> prove().status, str(prove().scope)
+('proved', 'all dimensions')
 >>> prove("backward_identity").status
 'failed'
 """
 
 from __future__ import annotations
 
-import itertools
-
 import sympy
 
-from symtrunc.latex.printer import Fragment
-from symtrunc.proofs._core import Algebra, Domain, ProofResult, Prover, latex, run_proof
+from symtrunc.latex.document import Fragment
+from symtrunc.proofs._core import Domain, ProofResult, Prover, run_proof
+from symtrunc.proofs.free_algebra import FreeAlgebra
 
 NAME = "truncation_map"
 ORDER = 1
 TITLE = "Truncation maps: idempotence, forward and backward cones, scaling invariance"
-CLAIM = (r"Let $V \in \mathbb{R}^{n\times n}$ be invertible, $p \in \mathbb{R}^n$, $W = V^{-1}$, $b = -Wp$ and "
-         r"$\tau(x) = W^{-1}(\sigma(Wx + b) - b)$. Then $\tau\circ\tau = \tau$; $\tau(x) = x$ on the forward "
-         r"cone $S_+ = \{p + Va : a \ge 0\}$; $\tau(x) = p$ on the backward cone $S_- = \{p + Va : a \le 0\}$; "
-         r"$\tau(\mathbb{R}^n) \subset S_+$. For every invertible $W$, $b$ and positive diagonal $D$, "
-         r"$\tau_{DW,Db} = \tau_{W,b}$. Checked for symbolic $p$, $V$, $W$, $b$, $D$ and $n = 2, 3$.")
+CLAIM = (
+    r"Let $n \ge 1$, $V \in \mathbb{R}^{n\times n}$ be invertible, $p \in \mathbb{R}^n$, $W = V^{-1}$, "
+    r"$b = -Wp$ and $\tau(x) = W^{-1}(\sigma(Wx + b) - b)$ with $\sigma$ the rectifier. Then "
+    r"$\tau(p + Va) = p + V\sigma(a)$; $\tau\circ\tau = \tau$; $\tau(x) = x$ on the forward "
+    r"cone $S_+ = \{p + Va : a \ge 0\}$; $\tau(x) = p$ on the backward cone $S_- = \{p + Va : a \le 0\}$; "
+    r"$\tau(\mathbb{R}^n) \subset S_+$. For every invertible $W$, every $b$ and every positive diagonal $D$, "
+    r"$\tau_{DW,Db} = \tau_{W,b}$. For every dimension $n$."
+)
 VARIANTS = {
     "backward_identity": "tau is the identity on the backward cone (instead of constant p)",
     "leaky_idempotent": "tau o tau = tau also for the leaky rectifier max(z, z/2)",
-    "signed_scaling": "tau_{DW,Db} = tau_{W,b} for every invertible diagonal D (d_1 of any sign)",
+    "signed_scaling": "tau_{DW,Db} = tau_{W,b} for every invertible diagonal D (d_i of any sign)",
 }
-
-
-def _matrix(name: str, n: int, m: int | None = None) -> sympy.Matrix:
-    m = n if m is None else m
-    return sympy.Matrix(n, m, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
-
-
-def _vector(name: str, n: int, **assumptions) -> sympy.Matrix:
-    return sympy.Matrix(n, 1, lambda i, j: sympy.Symbol(f"{name}_{i + 1}", **assumptions))
-
-
-def _piece(pattern: tuple[int, ...]) -> sympy.Matrix:
-    """``a_i = α_i ≥ 0`` (sign ``+``) or ``a_i = -β_i < 0`` (sign ``-``)."""
-    return sympy.Matrix([sympy.Symbol(f"alpha_{i + 1}", nonnegative=True) if s > 0 else
-                         -sympy.Symbol(f"beta_{i + 1}", positive=True) for i, s in enumerate(pattern)])
-
-
-def _piece_kinds(a: sympy.Matrix) -> dict:
-    return {s: ("nonnegative" if s.name.startswith("alpha") else "positive") for s in a.free_symbols}
-
-
-def _label(pattern: tuple[int, ...]) -> str:
-    return "(" + ", ".join("+" if s > 0 else "-" for s in pattern) + ")"
+ASSUMES: tuple[str, ...] = ()
 
 
 def prove(variant: str | None = None) -> ProofResult:
     """Run the proof (or a deliberately false variant)."""
-    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch)
+    return run_proof(NAME, TITLE, CLAIM, variant, _obligations, _sketch, ASSUMES)
 
 
 def _obligations(P: Prover, variant: str | None) -> None:
@@ -70,84 +52,129 @@ def _obligations(P: Prover, variant: str | None) -> None:
     def sigma(z):
         return sympy.Max(z, z / 2) if leaky else sympy.Max(0, z)
 
-    cones = variant in (None, "backward_identity", "leaky_idempotent")
-    for n in ((2, 3) if cones else ()):
-        V, p = _matrix("v", n), _vector("p", n, real=True)
-        alphas = [sympy.Symbol(f"alpha_{i + 1}", nonnegative=True) for i in range(n)]
-        betas = [sympy.Symbol(f"beta_{i + 1}", positive=True) for i in range(n)]
-        A = Algebra(list(V) + list(p) + alphas + betas)
-        dV, dp = A.mat(V), A.mat(p)
-        dW = dV.inv()
-        db = -(dW * dp)
-        base_kinds = {s: "real" for s in list(V) + list(p)}
+    if variant != "signed_scaling":
+        _componentwise(P, sigma, variant)
+        _cones(P, variant)
+    if variant in (None, "signed_scaling"):
+        _scaling(P, sigma, variant)
 
-        def tau(x, A=A, dV=dV, dW=dW, db=db):
-            z = dW * x + db
-            return dV * (A.apply(z, sigma) - db), z
 
-        for pattern in itertools.product((1, -1), repeat=n):
-            a = _piece(pattern)
-            da = A.mat(a)
-            dom = Domain({**base_kinds, **_piece_kinds(a)}, nonzero=[V.det()])
-            piece = _label(pattern)
-            x = dp + dV * da
-            tx, z = tau(x)
-            P.identity(rf"$n = {n}$, piece {piece}: edge coordinates $Wx + b = a$ for $x = p + Va$", z, da, dom)
-            P.identity(rf"$n = {n}$, piece {piece}: $\tau(p + Va) = p + V\sigma(a)$", tx,
-                       dp + dV * A.apply(da, sigma), dom)
-            if all(s > 0 for s in pattern):
-                P.identity(rf"$n = {n}$: $\tau = \mathrm{{id}}$ on $S_+$", tx, x, dom)
-            if all(s < 0 for s in pattern):
-                target = x if variant == "backward_identity" else dp
-                what = r"\tau = \mathrm{id}" if variant == "backward_identity" else r"\tau \equiv p"
-                P.identity(rf"$n = {n}$: ${what}$ on $S_-$", tx, target, dom)
-            if not leaky:
-                P.sign(rf"$n = {n}$, piece {piece}: $W(\tau(x) - p) \ge 0$, i.e. $\tau(x) \in S_+$",
-                       (dW * (tx - dp)).exact().sym(), ">=", dom)
-            ttx, _ = tau(tx)
-            P.identity(rf"$n = {n}$, piece {piece}: $\tau(\tau(x)) = \tau(x)$", ttx, tx, dom)
+def _componentwise(P: Prover, sigma, variant: str | None) -> None:
+    """The rectifier on the two sign pieces of a generic component ``a_i``."""
+    alpha = sympy.Symbol("alpha", nonnegative=True)  # a_i = α ≥ 0
+    beta = sympy.Symbol("beta", positive=True)  # a_i = -β < 0
+    dom = Domain({alpha: "nonnegative", beta: "positive"})
+    pieces = ((r"a_i = \alpha \ge 0", alpha), (r"a_i = -\beta < 0", -beta))
+    if variant == "leaky_idempotent":  # that variant claims idempotence only
+        for piece, a in pieces:
+            P.identity(rf"component ${piece}$: $\sigma(\sigma(a_i)) = \sigma(a_i)$", sigma(sigma(a)), sigma(a), dom)
+        return
+    P.identity(
+        r"component $a_i = \alpha \ge 0$: $\sigma(a_i) = a_i$ (so $\sigma(a) = a$ on $S_+$)", sigma(alpha), alpha, dom
+    )
+    if variant == "backward_identity":
+        P.identity(
+            r"component $a_i = -\beta < 0$: $\sigma(a_i) = a_i$ (so $\tau = \mathrm{id}$ on $S_-$)",
+            sigma(-beta),
+            -beta,
+            dom,
+        )
+    else:
+        P.identity(
+            r"component $a_i = -\beta < 0$, or $a_i = 0$: $\sigma(a_i) = 0$ (so $\sigma(a) = 0$ on $S_-$)",
+            sigma(-beta),
+            0,
+            dom,
+        )
+    for piece, a in pieces:
+        P.identity(rf"component ${piece}$: $\sigma(\sigma(a_i)) = \sigma(a_i)$", sigma(sigma(a)), sigma(a), dom)
+        P.sign(rf"component ${piece}$: $\sigma(a_i) \ge 0$", sigma(a), ">=", dom)
 
-    # scaling invariance: parametrize x by z = Wx + b (a bijection for invertible W)
-    for n in ((2, 3) if variant in (None, "signed_scaling") else ()):
-        Wg, bg = _matrix("w", n), _vector("b", n, real=True)
-        d = [sympy.Symbol(f"d_{i + 1}", positive=True) for i in range(n)]
-        if variant == "signed_scaling":
-            d[0] = sympy.Symbol("d_1", real=True, nonzero=True)
-        alphas = [sympy.Symbol(f"alpha_{i + 1}", nonnegative=True) for i in range(n)]
-        betas = [sympy.Symbol(f"beta_{i + 1}", positive=True) for i in range(n)]
-        A = Algebra(list(Wg) + list(bg) + d + alphas + betas)
-        dW, db, dD = A.mat(Wg), A.mat(bg), A.mat(sympy.diag(*d))
-        dWinv = dW.inv()
-        dDW = dD * dW
-        dDWinv = dDW.inv()
-        for pattern in itertools.product((1, -1), repeat=n):
-            zv = _piece(pattern)
-            kinds = {s: "real" for s in list(Wg) + list(bg)}
-            kinds.update({s: ("positive" if s.is_positive else "nonzero") for s in d})
-            kinds.update(_piece_kinds(zv))
-            dom = Domain(kinds, nonzero=[Wg.det()])
-            x = dWinv * (A.mat(zv) - db)
-            # σ is applied in sympy; with d_i > 0 it evaluates, otherwise max(0, ·) atoms remain
-            lhs = A.combine(lambda M, s, c: M * (s - c), dDWinv, A.apply(dDW * x + dD * db, sigma), dD * db)
-            rhs = dWinv * (A.apply(dW * x + db, sigma) - db)
-            P.identity(rf"$n = {n}$, piece {_label(pattern)} of $z = Wx + b$: "
-                       r"$\tau_{DW,Db}(x) = \tau_{W,b}(x)$", lhs, rhs, dom)
+
+def _cones(P: Prover, variant: str | None) -> None:
+    n = sympy.Symbol("n", positive=True, integer=True)
+    A = FreeAlgebra()
+    V = A.matrix("V", n, n, invertible=True)
+    p, a = A.matrix("p", n, 1), A.matrix("a", n, 1)
+    sa = A.matrix(r"\sigma(a)", n, 1)  # the rectifier applied to a (uninterpreted vector)
+    dom = Domain({n: "dimension"})
+    W = V.inv()
+    b = -(W * p)
+
+    def tau(x_sigma):
+        """``τ`` at a point whose edge coordinates are rectified to ``x_sigma``."""
+        return W.inv() * (x_sigma - b)
+
+    x = p + V * a
+    P.identity(r"edge coordinates: $Wx + b = a$ for $x = p + Va$", W * x + b, a, dom)
+    P.identity(r"$\tau(p + Va) = W^{-1}(\sigma(a) - b) = p + V\sigma(a)$", tau(sa), p + V * sa, dom)
+    P.identity(r"on $S_+$ ($\sigma(a) = a$): $\tau(x) = x$", tau(a), x, dom)
+    if variant != "backward_identity":
+        P.identity(r"on $S_-$ ($\sigma(a) = 0$): $\tau(x) = p$", tau(A.zero(n, 1)), p, dom)
+    if variant != "leaky_idempotent":
+        P.identity(r"$W(\tau(x) - p) = \sigma(a)$, which is $\ge 0$: $\tau(x) \in S_+$", W * (tau(sa) - p), sa, dom)
+    P.identity(
+        r"edge coordinates of $\tau(x)$: $W\tau(x) + b = \sigma(a)$, so "
+        r"$\tau(\tau(x)) = p + V\sigma(\sigma(a)) = p + V\sigma(a) = \tau(x)$",
+        W * tau(sa) + b,
+        sa,
+        dom,
+    )
+
+
+def _scaling(P: Prover, sigma, variant: str | None) -> None:
+    d = sympy.Symbol("d", real=True, nonzero=True) if variant == "signed_scaling" else sympy.Symbol("d", positive=True)
+    alpha = sympy.Symbol("alpha", nonnegative=True)
+    beta = sympy.Symbol("beta", positive=True)
+    dom = Domain({d: "nonzero" if variant == "signed_scaling" else "positive", alpha: "nonnegative", beta: "positive"})
+    rel = r"\ne" if variant == "signed_scaling" else ">"
+    for piece, z in ((r"z_i = \alpha \ge 0", alpha), (r"z_i = -\beta < 0", -beta)):
+        P.identity(
+            rf"component ${piece}$, $d_i {rel} 0$: "
+            r"$\sigma(d_iz_i) = d_i\sigma(z_i)$ (so $\sigma(Dz) = D\sigma(z)$)",
+            sigma(d * z),
+            d * sigma(z),
+            dom,
+        )
+    n = sympy.Symbol("n", positive=True, integer=True)
+    A = FreeAlgebra()
+    W = A.matrix("W", n, n, invertible=True)
+    D = A.matrix("D", n, n, invertible=True)
+    b, x = A.matrix("b", n, 1), A.matrix("x", n, 1)
+    sz = A.matrix(r"\sigma(z)", n, 1)  # σ(z) for z = Wx + b
+    ndom = Domain({n: "dimension"})
+    z = W * x + b
+    P.identity(r"$(DW)x + Db = Dz$ with $z = Wx + b$", (D * W) * x + D * b, D * z, ndom)
+    P.identity(
+        r"$\tau_{DW,Db}(x) = (DW)^{-1}(D\sigma(z) - Db) = W^{-1}(\sigma(z) - b) = \tau_{W,b}(x)$",
+        (D * W).inv() * (D * sz - D * b),
+        W.inv() * (sz - b),
+        ndom,
+    )
 
 
 def _sketch() -> Fragment:
-    sketch = Fragment()
-    sketch.text(r"\textbf{Proof sketch.} Since $V$ is invertible, $x \mapsto a = W(x - p)$ is a bijection "
-                r"$\mathbb{R}^n \to \mathbb{R}^n$ and $Wx + b = W(x - p) = a$. Hence "
-                r"$\tau(x) = V(\sigma(a) + Wp) = p + V\sigma(a)$: in the edge coordinates $a$ the truncation map "
-                r"is the rectifier itself. On the piece where every $a_i \ge 0$, $\sigma(a) = a$ and $\tau(x) = x$; "
-                r"where every $a_i \le 0$, $\sigma(a) = 0$ and $\tau(x) = p$; in general $\sigma(a) \ge 0$, so "
-                r"$\tau(x) \in S_+$, and $\sigma\circ\sigma = \sigma$ gives $\tau\circ\tau = \tau$. The script "
-                r"computes $\tau$ from its definition with $W = \operatorname{adj}(V)/\det V$ for fully symbolic "
-                r"$p$ and $V$ ($n = 2, 3$) on each of the $2^n$ sign pieces $a_i = \alpha_i \ge 0$ or "
-                r"$a_i = -\beta_i < 0$, where $\sigma$ evaluates exactly; together the pieces cover $\mathbb{R}^n$.")
-    sketch.text(r"Scaling: with $z = Wx + b$ (a bijection for invertible $W$) and $D = \operatorname{diag}(d_i)$, "
-                r"$d_i > 0$, one has $\sigma(d_i z_i) = d_i\sigma(z_i)$ (positive homogeneity, checked on each "
-                r"sign piece of $z$), so $\tau_{DW,Db}(x) = W^{-1}D^{-1}(D\sigma(z) - Db) = \tau_{W,b}(x)$.")
-    sketch.math(r"\tau(p + Va) = p + V\sigma(a), \qquad " + latex(sympy.Symbol("sigma")) +
-                r"(d z) = d\,\sigma(z)\ (d > 0)")
-    return sketch
+    f = Fragment()
+    f.text(
+        r"\textbf{Proof sketch.} Since $V$ is invertible, $x \mapsto a = W(x - p)$ is a bijection of "
+        r"$\mathbb{R}^n$ and $Wx + b = W(x - p) = a$. Hence"
+    )
+    f.math(r"\tau(p + Va) = V\bigl(\sigma(a) + Wp\bigr) = p + V\sigma(a):")
+    f.text(
+        r"in the edge coordinates $a$ the truncation map is the rectifier itself. The script checks these "
+        r"identities for matrix symbols $V$, $p$, $a$ of symbolic size $n$, with the vector $\sigma(a)$ "
+        r"kept as an uninterpreted symbol, using only $VV^{-1} = V^{-1}V = I$. The rectifier acts "
+        r"componentwise, so its properties are scalar statements about a generic component $a_i$, checked on "
+        r"the two pieces $a_i = \alpha \ge 0$ and $a_i = -\beta < 0$: $\sigma(a_i) = a_i$ on the first, "
+        r"$\sigma(a_i) = 0$ on the second, $\sigma(a_i) \ge 0$ and $\sigma(\sigma(a_i)) = \sigma(a_i)$ on both. "
+        r"Therefore $\tau = \mathrm{id}$ on $S_+$ ($\sigma(a) = a$), $\tau \equiv p$ on $S_-$ ($\sigma(a) = 0$), "
+        r"$W(\tau(x) - p) = \sigma(a) \ge 0$, and since the edge coordinates of $\tau(x)$ are $\sigma(a)$, "
+        r"$\tau(\tau(x)) = p + V\sigma(\sigma(a)) = \tau(x)$."
+    )
+    f.text(
+        r"Scaling: with $z = Wx + b$ and $D = \operatorname{diag}(d_i)$, $d_i > 0$, one has "
+        r"$(DW)x + Db = Dz$ and $\sigma(d_iz_i) = d_i\sigma(z_i)$ (positive homogeneity, on both sign pieces of "
+        r"$z_i$), so $\tau_{DW,Db}(x) = (DW)^{-1}(D\sigma(z) - Db) = W^{-1}D^{-1}D(\sigma(z) - b) = "
+        r"\tau_{W,b}(x)$ for every $n$."
+    )
+    return f

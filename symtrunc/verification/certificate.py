@@ -1,11 +1,32 @@
-"""Exact zero-loss certificates and counterexamples."""
+"""Exact zero-loss certificates and counterexamples.
+
+A :class:`Certificate` is returned only when every check passed (a failed check raises
+:class:`~symtrunc.errors.VerificationError` with a :class:`Counterexample`), and it names what it
+speaks about: the SHA-256 of the network's function and of the exact data
+(:mod:`symtrunc.verification.digest`) and the target of every class. Its JSON form
+(:meth:`Certificate.to_dict`, format ``symtrunc.certificate``) reads back with
+:meth:`Certificate.from_dict`, so a saved certificate can be re-checked against files
+(:func:`symtrunc.verification.recheck.recheck_certificate`, ``symtrunc verify-certificate``).
+
+>>> c = Certificate(True, 8, 2, 2, (2, 2, 2, 2), True,
+...                 (LayerCheck(1, "truncation", "a", 4, 4),), {"half_squared": "0"},
+...                 network_sha256="ab" * 32, data_sha256="cd" * 32, targets=(("a", ("1", "0")),))
+>>> Certificate.from_dict(c.to_dict()) == c
+True
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["LayerCheck", "Certificate", "Counterexample"]
+from symtrunc.errors import FormatError
+
+__all__ = ["LayerCheck", "Certificate", "Counterexample", "CERTIFICATE_FORMAT", "CERTIFICATE_VERSION"]
+
+CERTIFICATE_FORMAT = "symtrunc.certificate"
+CERTIFICATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -15,7 +36,7 @@ class Counterexample:
     Attributes
     ----------
     check : str
-        ``"zero loss"``, ``"collapse sign"``, ``"identity sign"``, ``"collapse point"``, ...
+        ``"zero loss"``, ``"collapse sign"`` or ``"identity sign"``.
     point : int
         Row index of the point in the data.
     label : Any
@@ -54,16 +75,16 @@ class LayerCheck:
     layer : int
         1-based layer index.
     kind : str
-        ``"truncation"`` (hidden) or ``"output"``.
+        ``"truncation"`` (hidden ReLU layer), ``"affine"`` (hidden identity layer) or ``"output"``.
     collapses : Any
-        Label of the class collapsed by this layer (``None`` if none is expected).
+        Label of the class collapsed by this layer (``None`` if none).
     collapsed_points : int
         Points whose pre-activations were checked ``≤ 0`` (collapsed to the base point).
     identity_points : int
         Points whose pre-activations were checked ``≥ 0`` (ReLU acts as the identity).
     fixed_base_points : tuple
         Labels of earlier classes whose truncated representative was checked to equal their
-        base point after this layer.
+        base point after this layer (:func:`~symtrunc.verification.collapse.fixed_base_points`).
     """
 
     layer: int
@@ -78,22 +99,37 @@ class LayerCheck:
 class Certificate:
     """An exact proof that a network interpolates labeled data.
 
+    A returned certificate *is* the success: every check it lists passed in exact arithmetic
+    (failures raise :class:`~symtrunc.errors.VerificationError` instead of returning).
+
     Attributes
     ----------
     zero_loss : bool
-        Always ``True`` (a failed check raises instead).
+        Always ``True``; kept for API compatibility. Asserting it tests nothing: that a
+        certificate was returned at all is the statement.
     n_points, input_dim, n_classes : int
     widths : tuple of int
     invariants_checked : bool
-        Whether the layer invariants of the construction (order, base points) were checked.
+        Whether the collapse structure was proved: the layers collapse one class per hidden
+        layer (read off the layers, :mod:`symtrunc.verification.collapse`), every point of that
+        class has pre-activations ``≤ 0`` there and every remaining point ``≥ 0``.
     layers : tuple of LayerCheck
     costs : dict
         Exact costs (strings ``"p/q"``): ``half_squared`` (½‖X^(L) − Y^ext‖²),
         ``class_weighted`` (C_N), ``class_weighted_sqrt`` (√C_N), ``mean_squared``.
     theorem : str
-        The theorem the network was built by (from its metadata), if any.
+        Informational label a caller may set (how the network was built); verification never
+        sets it, and it is no part of the proof.
     method : str
-        ``"exact"``.
+        ``"exact"`` or ``"certified"``.
+    extra : dict
+        Statistics of the method (certified: points certified by floats, patterns, chunks, ...).
+    network_sha256 : str
+        SHA-256 of the network's layers and classes (:func:`~symtrunc.verification.digest.network_sha256`).
+    data_sha256 : str
+        SHA-256 of the exact points and labels (:func:`~symtrunc.verification.digest.data_sha256`).
+    targets : tuple of (label, tuple of str)
+        The target vector each class was checked against (exact strings), in class order.
     """
 
     zero_loss: bool
@@ -107,6 +143,9 @@ class Certificate:
     theorem: str = ""
     method: str = "exact"
     extra: dict[str, Any] = field(default_factory=dict)
+    network_sha256: str = ""
+    data_sha256: str = ""
+    targets: tuple[tuple[Any, tuple[str, ...]], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (format ``symtrunc.certificate``, version 1)."""
@@ -115,7 +154,46 @@ class Certificate:
         d["widths"] = list(self.widths)
         for layer in d["layers"]:
             layer["fixed_base_points"] = list(layer["fixed_base_points"])
-        return {"format": "symtrunc.certificate", "version": 1, **d}
+        d["targets"] = [[label, list(t)] for label, t in self.targets]
+        return {"format": CERTIFICATE_FORMAT, "version": CERTIFICATE_VERSION, **d}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Certificate:
+        """Read :meth:`to_dict` output back (JSON lists become tuples).
+
+        Raises
+        ------
+        FormatError
+            If ``d`` is not a symtrunc certificate of a known version, or a field is malformed.
+        """
+        if not isinstance(d, Mapping) or d.get("format") != CERTIFICATE_FORMAT:
+            got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
+            raise FormatError(f"not a symtrunc certificate (format is {got!r}, expected {CERTIFICATE_FORMAT!r})")
+        if d.get("version") != CERTIFICATE_VERSION:
+            raise FormatError(f"unsupported certificate version {d.get('version')!r} (this symtrunc reads "
+                              f"version {CERTIFICATE_VERSION})")
+        try:
+            layers = tuple(LayerCheck(**dict(r, collapses=_hashable(r.get("collapses")),
+                                             fixed_base_points=tuple(map(_hashable, r.get("fixed_base_points", ())))))
+                           for r in d["layers"])
+            return cls(
+                zero_loss=bool(d["zero_loss"]),
+                n_points=int(d["n_points"]),
+                input_dim=int(d["input_dim"]),
+                n_classes=int(d["n_classes"]),
+                widths=tuple(int(w) for w in d["widths"]),
+                invariants_checked=bool(d["invariants_checked"]),
+                layers=layers,
+                costs=dict(d["costs"]),
+                theorem=str(d.get("theorem", "")),
+                method=str(d.get("method", "exact")),
+                extra=dict(d.get("extra", {})),
+                network_sha256=str(d.get("network_sha256", "")),
+                data_sha256=str(d.get("data_sha256", "")),
+                targets=tuple((_hashable(label), tuple(str(v) for v in t)) for label, t in d.get("targets", ())),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"malformed certificate: {type(e).__name__} {e}") from None
 
     def table(self) -> str:
         """A plain-text per-layer table.
@@ -135,3 +213,8 @@ class Certificate:
                 f"{r.identity_points:8d}  {fixed}"
             )
         return "\n".join(lines)
+
+
+def _hashable(label: Any) -> Any:
+    """JSON lists back to tuples (labels must be hashable)."""
+    return tuple(_hashable(v) for v in label) if isinstance(label, list) else label

@@ -1,35 +1,55 @@
-"""The exact checker: zero loss and the layer invariants of the constructions.
+"""The exact checker: zero loss, and the collapse structure when the layers have it.
 
-For a network built by Theorem 5.2 or Proposition 4.1 (its metadata gives the collapse order
-and the base points ``p_l``), :func:`verify` proves in exact integer arithmetic that
+:func:`verify` proves in exact integer arithmetic that every training point is mapped exactly to
+its target (zero loss). It trusts nothing in the network but the layers it computes with (and the
+class list naming the outputs): the targets come from the data or the user
+(:mod:`symtrunc.verification.targets`, one-hot by default, checked invertible), never from
+metadata stored with the network.
 
-* at hidden layer ``l`` every pre-activation of class ``l`` is ``≤ 0`` (the class collapses:
-  its activation is the zero vector and its truncated representative is ``p_l``),
-* every pre-activation of every other point is ``≥ 0`` (ReLU is the identity: later classes are
-  unchanged and earlier base points stay fixed),
-* after each layer the truncated representative ``(W^(l))^+ (x^(l) - b^(l))`` of each collapsed
-  class equals its base point (for networks whose widths shrink, where the paper's argument
-  has a gap, only the signs and zero loss are certified),
-* every training point is mapped exactly to its label (zero loss).
+**The structured shortcut.** When the layers themselves have the collapse structure of Theorem 5.2
+and Proposition 4.1 (:func:`~symtrunc.verification.collapse.collapse_order`: hidden layers
+``1..Q`` are ReLU layers and the zero vector after layer ``l`` is mapped exactly to the target
+of one class ``j_l``), :func:`verify` proves, in that order,
 
-Any network can be checked for zero loss; the invariants are checked when the metadata allow.
+* at hidden layer ``l`` every pre-activation of class ``j_l`` is ``≤ 0``, so the class collapses:
+  its activation is the zero vector, whose output is the target of ``j_l``,
+* every pre-activation of every other remaining point is ``≥ 0`` (ReLU is the identity, so the
+  point's pre-activation at the next layer is given by the cumulative affine map), and the
+  zero vectors of the classes collapsed earlier stay ``≥ 0`` as well,
+
+which together give zero loss. It also reports which base points (truncated representatives of
+the collapsed classes) stay fixed. A network without the structure gets a plain exact forward
+pass of every point; so does every network with ``invariants=False``, and a network whose
+layers have the structure while the data do not follow it (then the certificate says
+``invariants_checked=False`` and ``extra["invariants_failed"]`` names the first sign that breaks
+it). Only zero loss decides between success and failure.
 
 Examples
 --------
 >>> from symtrunc.data.labeled import LabeledData
->>> from symtrunc.network import ReLUNetwork
+>>> from symtrunc.network import Layer, ReLUNetwork
 >>> d = LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], ["a", "a", "b", "b"])
 >>> net = ReLUNetwork.from_rows([
 ...     ([[0, 1], [-1, 2]], ["-5/4", "-3/4"], "relu"),
 ...     ([[3, -2], [2, -1]], ["3/2", "1/2"], "relu"),
 ...     ([["5/6", "-1/2"], ["-7/6", "3/2"]], [0, 1], "identity")], classes=("a", "b"))
->>> verify(net, d).zero_loss
-True
->>> bad = net.with_layer(2, net.layers[2].__class__(net.layers[2].W, net.layers[2].b * 2, "identity"))
+>>> cert = verify(net, d)  # a returned certificate is the proof; failures raise
+>>> cert.invariants_checked, [r.collapses for r in cert.layers]
+(True, ['a', 'b', None])
+>>> bad = net.with_layer(2, Layer(net.layers[2].W, net.layers[2].b * 2, "identity"))
 >>> verify(bad, d)
 Traceback (most recent call last):
 ...
 symtrunc.errors.VerificationError: zero loss fails at point 0 (class 'a'), layer 3, neuron 1: value 1, expected 0
+
+An identity activation where the structure needs a ReLU is no shortcut: the forward pass finds
+that class ``a`` no longer collapses.
+
+>>> L1 = net.layers[0]
+>>> verify(net.with_layer(0, Layer(L1.W, L1.b, "identity")), d)
+Traceback (most recent call last):
+...
+symtrunc.errors.VerificationError: zero loss fails at point 0 (class 'a'), layer 3, neuron 0: value 7/3, expected 1
 """
 
 from __future__ import annotations
@@ -41,41 +61,15 @@ import flint
 import numpy as np
 
 from symtrunc.data.labeled import LabeledData, load_data
-from symtrunc.errors import DataError, FormatError, VerificationError
-from symtrunc.exact.matrix import qvector
+from symtrunc.errors import DataError, VerificationError
+from symtrunc.loss import cost_table
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.geometry.truncation import relu
 from symtrunc.verification.certificate import Certificate, Counterexample, LayerCheck
-from symtrunc.loss import cost_table, targets_for
+from symtrunc.verification.collapse import collapse_order, fixed_base_points
+from symtrunc.verification.digest import data_sha256, network_sha256
+from symtrunc.verification.targets import class_targets
 
-__all__ = ["verify", "collapse_plan"]
-
-
-def collapse_plan(network: ReLUNetwork, data: LabeledData) -> list[tuple[int, flint.fmpq_mat]] | None:
-    """``[(data class index, base point), ...]`` in collapse order, from the network's metadata.
-
-    Returns ``None`` when the metadata do not describe a collapse order for these data.
-    """
-    info = network.construction or {}
-    order, steps = info.get("order"), info.get("steps")
-    if not order or not steps or len(order) != len(steps):
-        return None
-    index = {c: j for j, c in enumerate(data.classes)}
-    if sorted(map(repr, order)) != sorted(map(repr, data.classes)) or any(c not in index for c in order):
-        return None
-    if len(order) > network.depth - 1:
-        return None
-    plan = []
-    for k, (c, step) in enumerate(zip(order, steps), 1):
-        try:
-            p = qvector(step["base_point"])
-        except (KeyError, TypeError, DataError) as e:
-            raise FormatError(f"construction metadata, step {k}: no valid base point ({e})") from None
-        if p.nrows() != data.M:
-            raise FormatError(f"construction metadata, step {k}: base point has {p.nrows()} "
-                              f"coordinates, expected {data.M}")
-        plan.append((index[c], p))
-    return plan
+__all__ = ["verify"]
 
 
 def _gather(idx: tuple[int, ...]):
@@ -89,33 +83,29 @@ def verify(
     *,
     invariants: bool = True,
     label_matrix: Any = None,
-    method: str = "exact",
-    **options: Any,
 ) -> Certificate:
-    """Prove exactly that ``network`` maps every training point to its label.
+    """Prove exactly that ``network`` maps every training point to its target.
+
+    Exact integer arithmetic on every point; :func:`symtrunc.verify`
+    (:mod:`symtrunc.verification.api`) also offers the certified float filter.
 
     Parameters
     ----------
     network : ReLUNetwork
+        Its layers and class list are used; metadata (``construction``) are never read.
     data : LabeledData or path
-        With ``method="certified"``: anything :func:`symtrunc.data.stream.open_source` accepts
-        (arrays with ``labels=``, ``.npy``/``.npz``/``.csv`` files, shard patterns, dask arrays).
     invariants : bool
-        Also check the layer invariants of the construction (when its metadata give them).
-    label_matrix : array-like, optional
-        Targets to check against instead of the network's own: column ``j`` is the target of
-        the data's class ``j``.
-    method : {"exact", "certified"}
-        ``"exact"``: exact integer arithmetic on every point. ``"certified"``: a float64 filter
-        with rigorous error bounds and exact fallback, streamed in chunks
-        (:func:`symtrunc.verification.certified.verify_certified`; same guarantee, much faster on
-        many points).
-    **options
-        For ``method="certified"``: ``labels``, ``chunk_size``, ``client``, ``progress``, ``tuning``.
+        Also prove the collapse structure when the layers have it (see the module docstring);
+        ``False``: zero loss only, by a plain forward pass.
+    label_matrix : array-like or mapping, optional
+        The targets (:func:`~symtrunc.verification.targets.class_targets`): column ``j`` for the
+        data's class ``j``, or ``{label: vector}``. Default: the data's label matrix ``Y``
+        (one-hot unless the data were built with another). Must be invertible.
 
     Returns
     -------
     Certificate
+        Returned only on success; it names the SHA-256 of the network and of the data.
 
     Raises
     ------
@@ -123,41 +113,42 @@ def verify(
         With ``.counterexample`` (:class:`Counterexample`): the first failing point, layer,
         neuron and exact value.
     DataError
-        If the data do not fit the network (dimension, unknown labels).
+        If the data do not fit the network (dimension, unknown labels), or the label matrix
+        has the wrong shape or is singular.
     FormatError
-        If the network's construction metadata are malformed.
+        If the network lists a class twice or a wrong number of classes.
     """
-    if method == "certified":
-        from symtrunc.verification.certified import verify_certified
-
-        return verify_certified(network, data, invariants=invariants, label_matrix=label_matrix, **options)
-    if method != "exact":
-        raise DataError(f"unknown verification method {method!r}; use 'exact' or 'certified'")
-    if options:
-        raise TypeError(f"verify() got unexpected keyword argument(s) for method='exact': "
-                        f"{', '.join(sorted(options))}")
     data = load_data(data)
-    targets = targets_for(network, data, label_matrix)
-    plan = collapse_plan(network, data) if invariants else None
-    if plan is None:
+    if network.input_dim != data.M:
+        raise DataError(
+            f"the network expects inputs of dimension {network.input_dim}, the data have dimension {data.M}"
+        )
+    targets = class_targets(network, data.classes, label_matrix=label_matrix, Y=data.Y)
+    order = collapse_order(network, targets) if invariants else None
+    checks, broken = None, ""
+    if order is not None:
+        try:
+            checks = _verify_structured(network, data, order)
+        except VerificationError as e:  # the data do not follow the layers' collapse order
+            order, broken = None, str(e)
+    if checks is None:
         checks = _verify_full(network, data, targets)
-    else:
-        projected = bool((network.construction or {}).get("widths_shrink"))
-        checks = _verify_structured(network, data, targets, plan, check_points=not projected)
     N = data.N
-    outputs = flint.fmpq_mat(N, data.Q, [t for j in data.y for t in targets[j]])
+    outputs = flint.fmpq_mat(N, network.output_dim, [t for j in data.y for t in targets[j]])
     return Certificate(
         zero_loss=True,
         n_points=N,
         input_dim=data.M,
         n_classes=data.Q,
         widths=network.widths,
-        invariants_checked=plan is not None,
+        invariants_checked=order is not None,
         layers=tuple(checks),
-        costs=cost_table(outputs, data, targets),
-        theorem=str((network.construction or {}).get("theorem", "")),
+        costs=cost_table(outputs, data, [list(t) for t in targets]),
+        extra={"invariants_failed": broken} if broken else {},
+        network_sha256=network_sha256(network),
+        data_sha256=data_sha256(data),
+        targets=tuple((c, tuple(str(v) for v in t)) for c, t in zip(data.classes, targets)),
     )
-
 
 
 def _counterexample(check, data, cls, point, layer, neuron, value, expected) -> VerificationError:
@@ -210,47 +201,33 @@ class _Inputs:
         return np.array([list(map(int, r)) for r in H.tolist()], dtype=object)
 
 
-def _verify_structured(network, data, targets, plan, *, check_points: bool) -> list[LayerCheck]:
-    """Zero loss and the layer invariants, proved by induction over the layers.
+def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int, ...]) -> list[LayerCheck]:
+    """The collapse structure, proved by induction over the layers (it implies zero loss).
 
     If ReLU acted as the identity on a point in layers ``1..l-1`` (checked: pre-activations
     ``≥ 0``), its pre-activation at layer ``l`` is exactly ``W^(l) x + b^(l)`` (cumulative
-    parameters computed from the layers). So the uncollapsed points are checked with the small
-    cumulative maps applied to the raw integer inputs. A class whose pre-activations are all
-    ``≤ 0`` has the zero activation vector at that layer, so from then on one exact
-    representative stands for every point of the class.
+    parameters computed from the layers). So the remaining points are checked with the small
+    cumulative maps applied to the raw integer inputs. A class whose pre-activations at a ReLU
+    layer are all ``≤ 0`` has the zero activation vector there, so from then on one exact
+    representative stands for every point of the class; :func:`collapse_order` chose the order
+    so that this representative leaves the network exactly at the class's target.
     """
     inputs = _Inputs(data)
     idx = [np.array(ix, dtype=np.intp) for ix in data.class_indices]
     cumulative = network.cumulative()
     reps: dict[int, flint.fmpq_mat] = {}  # collapsed class -> exact activation after the layer
-    order: list[int] = []
     checks: list[LayerCheck] = []
-    for k, layer in enumerate(network.layers):
-        out = layer.shape[0]
-        for jj in order:  # collapsed classes: one exact representative each
+    fixed = fixed_base_points(network, order)
+    for k, jc in enumerate(order):
+        layer = network.layers[k]  # a ReLU layer (collapse_order checked it)
+        for jj in reps:  # collapsed classes: one exact representative each, kept by ReLU
             z = layer.W * reps[jj] + layer.b
-            if layer.activation == "relu":
-                neg = next((r for r in range(out) if z[r, 0] < 0), None)
-                if neg is not None and k < len(plan):
-                    raise _counterexample("identity sign", data, jj, data.class_indices[jj][0], k + 1,
-                                          neg, z[neg, 0], ">= 0")
-                z = relu(z)
+            neg = next((r for r in range(z.nrows()) if z[r, 0] < 0), None)
+            if neg is not None:
+                raise _counterexample("identity sign", data, jj, data.class_indices[jj][0], k + 1,
+                                      neg, z[neg, 0], ">= 0")
             reps[jj] = z
-        if k >= len(plan):
-            if k == network.depth - 1:
-                for jj in order:
-                    for r in range(out):
-                        if reps[jj][r, 0] != targets[jj][r]:
-                            raise _counterexample("zero loss", data, jj, data.class_indices[jj][0], k + 1,
-                                                  r, reps[jj][r, 0], str(targets[jj][r]))
-                checks.append(LayerCheck(k + 1, "output"))
-            else:
-                checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
-            continue
-        jc, _ = plan[k]
-        Wc, bc = cumulative[k]
-        G, de = Layer(Wc, bc).integer_form
+        G, de = Layer(*cumulative[k]).integer_form
         scale = de * inputs.s
         H = inputs.affine(G)
         for j in [jc] + [j for j in range(data.Q) if j != jc and j not in reps]:
@@ -265,18 +242,12 @@ def _verify_structured(network, data, targets, plan, *, check_points: bool) -> l
                 r, i = int(pos[0][0]), int(pos[0][1])
                 raise _counterexample(check, data, j, data.class_indices[j][i], k + 1, r,
                                       flint.fmpq(int(sub[r, i]), scale), expected)
-        reps[jc] = flint.fmpq_mat(out, 1)
-        order.append(jc)
-        fixed = []
-        if check_points:  # truncated representatives equal the base points: x^(l) = W^(l) p + b^(l)
-            for jj, p in plan[: k + 1]:
-                want = Wc * p + bc
-                if reps[jj] != want:
-                    r = next(i for i in range(out) if reps[jj][i, 0] != want[i, 0])
-                    raise _counterexample("collapse point", data, jj, data.class_indices[jj][0], k + 1, r,
-                                          reps[jj][r, 0], f"{want[r, 0]} (image of the base point)")
-                if jj != jc:
-                    fixed.append(data.classes[jj])
+        reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
         checks.append(LayerCheck(k + 1, "truncation", data.classes[jc], data.counts[jc],
-                                 sum(data.counts[j] for j in range(data.Q) if j != jc), tuple(fixed)))
+                                 sum(data.counts[j] for j in range(data.Q) if j != jc),
+                                 tuple(data.classes[j] for j in fixed[k])))
+    for k in range(len(order), network.depth):
+        kind = "output" if k == network.depth - 1 else (
+            "truncation" if network.layers[k].activation == "relu" else "affine")
+        checks.append(LayerCheck(k + 1, kind))
     return checks
