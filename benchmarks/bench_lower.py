@@ -157,7 +157,7 @@ def run_table(net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int
     for N in sizes:
         X = X_all[:N]
         best = {name: [float("inf"), float("inf"), None] for name, _ in routes}
-        for name, fn in routes:
+        for _, fn in routes:
             fn(X[: min(N, 2000)])  # warm-up (BLAS threads, buffers, loading the compiled kernel)
         for rnd in range(reps if N <= 10**5 else max(2, reps - 1)):
             for name, fn in routes:

@@ -1,11 +1,22 @@
-"""Sphinx configuration: API reference generated from the numpydoc docstrings.
+"""Sphinx configuration: tutorial, CLI reference, executed notebooks and the API reference.
 
-Build (warnings are errors)::
+Build (warnings are errors; needs the ``docs`` extra)::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+The API reference is generated from the numpydoc docstrings (autosummary). ``_ext/symtrunc_docs.py``
+writes the generated pages first: the CLI reference from the argparse parser, the README's example
+and a CLI walk-through run on the Wine data for the tutorial, and the notebooks, executed and
+rendered as MyST Markdown (myst-parser reads them).
 """
 
+import re
+import sys
+from pathlib import Path
+
 import symtrunc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "symtrunc"
 author = "symtrunc developers"
@@ -18,7 +29,11 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "myst_parser",
+    "symtrunc_docs",
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_enable_extensions = ["dollarmath", "amsmath"]
 autosummary_generate = True
 autosummary_imported_members = False
 autodoc_default_options: dict[str, bool] = {}   # members: see _templates/module.rst
@@ -28,7 +43,7 @@ napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
 templates_path = ["_templates"]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_generated", "_ext"]
 html_theme = "alabaster"
 html_static_path: list[str] = []
 # python-flint, numpy and matplotlib types appear in docstrings without their own inventories
@@ -40,7 +55,7 @@ suppress_warnings = ["autosummary.import_cycle", "ref.python"]
 
 def _escape_bars(app, what, name, obj, options, lines):
     """Docstrings write absolute values and norms as ``|x|``; reST would read ``|x|`` as a
-    substitution. Escape bars in prose lines (not inside inline literals or doctest blocks)."""
+    substitution. Escape bars in prose (not inside inline literals, roles or doctest blocks)."""
     in_doctest = False
     for k, line in enumerate(lines):
         stripped = line.strip()
@@ -48,9 +63,10 @@ def _escape_bars(app, what, name, obj, options, lines):
             in_doctest = True
         elif not stripped:
             in_doctest = False
-        if in_doctest or "|" not in line or "`" in line:
+        if in_doctest or "|" not in line:
             continue
-        lines[k] = line.replace("|", r"\|")
+        parts = re.split(r"(``.*?``|`[^`]*`)", line)       # odd parts are literals and role targets
+        lines[k] = "".join(p if i % 2 else p.replace("|", r"\|") for i, p in enumerate(parts))
 
 
 _FIELD_SECTIONS = {"Parameters", "Returns", "Yields", "Raises", "Attributes", "Other Parameters"}

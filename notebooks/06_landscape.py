@@ -21,6 +21,10 @@
 # Every number below is an exact fraction; every verdict comes with an exact certificate.
 
 # %%
+# %matplotlib inline
+from IPython.display import display
+from matplotlib.figure import Figure
+
 from symtrunc.landscape import (
     Activation,
     Interval,
@@ -91,6 +95,52 @@ for name, p in examples.items():
     r = classify(p, g, iv)
     print(f"{name:34s} N={p.width}  L={r.loss!s:10s} {r.verdict:11s} certificate: {r.certificate['kind']}")
 print("α²(hi-lo)²/(12(k+1)⁴) for k = 0, 2, 4:", [str(sawtooth_loss(g, k, iv)) for k in (0, 2, 4)])
+
+# %% [markdown]
+# ## The loss along the certificates
+# Each saddle's certificate is a ray $\varphi + \varepsilon u$ with an exact polynomial
+# $L(\varphi + \varepsilon u) - L(\varphi)$ for $0 \le \varepsilon \le \varepsilon_0$ whose lowest
+# coefficient is negative, and a rational step (the star) with a lower loss. The dots are an
+# independent exact re-evaluation of the loss at rational $\varepsilon$ (also at negative
+# $\varepsilon$, where the certificate says nothing); the line is the certificate's polynomial. The
+# global minimum is shown along a random rational direction: the loss only grows.
+
+# %%
+import random
+
+from symtrunc.exact.rational import to_q
+
+panels = {"sawtooth k = 2 on [0, 1]": (saddle, f, Interval(0, 1))}
+panels.update({name: (p, g, iv) for name, p in examples.items() if name != "all-dead local minimum"})
+fig = Figure(figsize=(11, 5.2), layout="constrained")
+axes = fig.subplots(2, 3).ravel()
+for ax, (name, (p, target, interval)) in zip(axes, panels.items()):
+    r = classify(p, target, interval)
+    cert = r.certificate
+    if cert["kind"] == "descent_ray":
+        u, step, eps0 = cert["direction"], to_q(cert["step"]), to_q(cert["epsilon0"])
+        poly = [to_q(c) for c in cert["polynomial"]]
+    else:                                   # the global minimum: a random rational direction
+        rnd = random.Random(1)
+        u, step, eps0, poly = [f"{rnd.randint(-4, 4)}/4" for _ in p.vector()], to_q("1/4"), None, None
+    base = loss(p, target, interval)
+    grid = [step * k / 8 for k in range(-8, 17)]
+    ax.plot([float(e) for e in grid], [float(loss(p.shifted(u, e), target, interval) - base) for e in grid], ".",
+            color="#1f77b4", label="exact $L(\\varphi+\\varepsilon u) - L(\\varphi)$")
+    if poly is not None:
+        top = min(eps0, grid[-1])
+        fine = [top * k / 200 for k in range(201)]
+        ax.plot([float(e) for e in fine], [float(sum(c * e**i for i, c in enumerate(poly))) for e in fine], "-",
+                color="#ff7f0e", lw=1.2, label="certificate polynomial, $0 \\leq \\varepsilon \\leq \\varepsilon_0$")
+        ax.plot(float(step), float(to_q(cert["loss_at_step"]) - base), "*", ms=13, color="#d62728",
+                label="certified step")
+    ax.axhline(0, color="#7f7f7f", lw=0.8, ls="--")
+    ax.set_title(f"{name}\n{r.verdict}, L = {r.loss}", fontsize=9)
+    ax.set_xlabel("ε", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.ticklabel_format(style="sci", scilimits=(-3, 3))
+axes[0].legend(fontsize=7, frameon=False)
+display(fig)
 
 # %% [markdown]
 # Where the loss is not differentiable (a neuron with $w = b = 0$), the tool says so and uses

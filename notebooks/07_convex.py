@@ -23,12 +23,29 @@
 # (scnn, the authors' library, uses $\lambda_{\text{scnn}} = \lambda / n$.)
 
 # %%
+# %matplotlib inline
 import numpy as np
+from IPython.display import display
+from matplotlib.figure import Figure
 
-from symtrunc.convex import (ConvexProgram, RegressionData, certify, certify_network, cover_count,
-                             enumerate_patterns, exact_optimal_set, float_optimal_set, lambda_max, plant,
-                             prune_exact, prune_float, regularization_path, solve_conic, solve_fista,
-                             to_network)
+from symtrunc.convex import (
+    ConvexProgram,
+    RegressionData,
+    certify,
+    certify_network,
+    cover_count,
+    enumerate_patterns,
+    exact_optimal_set,
+    float_optimal_set,
+    lambda_max,
+    plant,
+    prune_exact,
+    prune_float,
+    regularization_path,
+    solve_conic,
+    solve_fista,
+    to_network,
+)
 
 data = RegressionData.from_arrays([[1, 0], [0, 1], [1, 1], [2, -1], [-1, 2], [3, 1]],
                                   [1, 2, 2, 0, "0.5", -1], bias=True)   # explicit ones column
@@ -102,10 +119,48 @@ print("optimal set of the fitted model (floats): dim", float_optimal_set(sol).di
 
 # %%
 print("lambda_max^2 =", lambda_max(prog)[0])
-path = regularization_path(prog, n_lams=6, min_norm=True)
+path = regularization_path(prog, n_lams=12, min_norm=True)
 path.check()
 print(path.table())
 print("min-norm ||W||_F:", [round(float(np.linalg.norm(p.min_norm)), 4) for p in path.points])
+
+# %% [markdown]
+# The path as pictures: $p^*(\lambda)$ with short tangents of slope $\sum_b\|w_b\|$ (concave: the
+# tangents lie above the curve); the block norms $\|w_b\|$ of the min-norm optimal solution, which
+# is unique (the solver's own solution need not be, see the optimal set above), showing which
+# neurons are active at which $\lambda$ below $\lambda_{\max}$; and the fit $\|\hat y - y\|$, Lipschitz
+# in $\lambda$. The solver values are floats; the exact statement at one $\lambda$ is the
+# certificate above.
+
+# %%
+lams = np.array([p.lam for p in path.points])
+norms = np.array([np.linalg.norm(p.min_norm, axis=1) for p in path.points])    # rows: λ, columns: blocks
+fig = Figure(figsize=(12, 3.8), layout="constrained")
+ax1, ax2, ax3 = fig.subplots(1, 3)
+ax1.plot(lams, [p.objective for p in path.points], "o-", color="#1f77b4", ms=4, label="$p^*(\\lambda)$")
+for p in path.points:
+    h = 0.2 * p.lam
+    ax1.plot([p.lam - h, p.lam + h], [p.objective - h * p.derivative, p.objective + h * p.derivative], color="#ff7f0e",
+             lw=1.5, label="slope $\\sum_b \\|w_b\\|$" if p is path.points[0] else None)
+ax1.axvline(path.lam_max, color="#7f7f7f", ls="--", lw=0.8, label="$\\lambda_{\\max}$")
+ax1.set_xlabel("$\\lambda$")
+ax1.set_title("optimal value and its derivative")
+ax1.legend(fontsize=8, frameon=False)
+for b in np.flatnonzero(norms.max(axis=0) > 1e-6):
+    ax2.plot(lams, norms[:, b], ".-", lw=1, ms=4, label=f"block {b}")
+ax2.axvline(path.lam_max, color="#7f7f7f", ls="--", lw=0.8)
+ax2.set_xscale("log")
+ax2.set_xlabel("$\\lambda$ (log scale)")
+ax2.set_title("min-norm solution: block norms $\\|w_b\\|$")
+ax2.legend(fontsize=6, frameon=False, ncols=2)
+ax3.plot(lams, [np.linalg.norm(p.fit - path.y) for p in path.points], "o-", color="#2ca02c", ms=4)
+ax3.axvline(path.lam_max, color="#7f7f7f", ls="--", lw=0.8)
+ax3.set_xlabel("$\\lambda$")
+ax3.set_ylabel("$\\|\\hat y - y\\|$")
+ax3.set_title("the fit along the path")
+display(fig)
+
+# %%
 gated = ConvexProgram(prog.data, prog.patterns, prog.lam_sq, gated=True)
 warm = regularization_path(gated, n_lams=6, method="fista", tol=1e-9)
 cold = regularization_path(gated, n_lams=6, method="fista", tol=1e-9, warm_start=False)

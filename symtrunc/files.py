@@ -3,13 +3,15 @@
 A file is written whole or not at all. Its bytes go to a temporary file in the target's
 directory, are flushed to disk (``fsync``), and the temporary file is then renamed over the
 target, so a reader (or a crash, or ``kill -9``) sees the previous file or the new one, never
-a truncated one. Where the file system supports it (Linux ``O_TMPFILE``) the temporary file has
-no name until the moment of the rename, so a killed process leaves nothing behind; elsewhere it
-is a hidden ``.NAME.<pid>.<random>.tmp`` file, removed on every error and on ``KeyboardInterrupt``.
+a truncated one. Where the file system supports it (Linux ``O_TMPFILE``) the temporary file
+gets a name (``.NAME.<pid>.<random>.tmp``) only immediately before the rename, so a process
+killed while writing leaves nothing behind; elsewhere it has that name from the start and is
+removed on every error and on ``KeyboardInterrupt`` (not on ``kill -9``).
 
 :func:`write_files` writes several files as one step: every target is checked and every
 temporary file written before the first rename, and if a later rename fails the files already
-renamed are put back as they were. Errors name the target, never the temporary file.
+renamed are put back as they were (from ``.NAME.<pid>.<random>.old`` links, removed afterwards).
+Errors name the target, never the temporary file.
 
 Examples
 --------
@@ -33,6 +35,7 @@ import ctypes
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -91,7 +94,14 @@ class _Staged:
         self.fd = -1            # an open O_TMPFILE file holding the data (no name), or -1
         self.tmp: Path | None = None  # a named temporary file holding the data, or None
         try:
-            self.fd = os.open(target.parent, os.O_TMPFILE | os.O_WRONLY, 0o666)  # honours the umask
+            self._write()
+        except BaseException:
+            self.discard()
+            raise
+
+    def _write(self) -> None:
+        try:
+            self.fd = os.open(self.target.parent, os.O_TMPFILE | os.O_WRONLY, 0o666)  # honours the umask
         except AttributeError:  # no O_TMPFILE on this platform
             self._write_named()
             return
@@ -100,7 +110,17 @@ class _Staged:
                 raise
             self._write_named()
             return
-        _write_all(self.fd, data)
+        self._keep_mode(self.fd)
+        _write_all(self.fd, self.data)
+
+    def _keep_mode(self, fd: int) -> None:
+        """Give the new file the permissions of the file it replaces (if any)."""
+        try:
+            mode = stat.S_IMODE(os.stat(self.target).st_mode)
+        except FileNotFoundError:
+            return
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
 
     def _tmp_name(self) -> Path:
         return self.target.parent / f".{self.target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -110,6 +130,7 @@ class _Staged:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         self.tmp = tmp
         try:
+            self._keep_mode(fd)
             _write_all(fd, self.data)
         finally:
             os.close(fd)
@@ -206,6 +227,7 @@ def write_files(outputs: Mapping[str | Path, bytes | str]) -> list[Path]:
     Every target is checked (:func:`check_writable`) and every new content written to disk
     before the first target is replaced; if replacing a later target fails, the targets
     already replaced get their previous content back (or are removed if they did not exist).
+    A target that is a symbolic link keeps the link: the file it points to is replaced.
 
     Returns
     -------
@@ -219,7 +241,7 @@ def write_files(outputs: Mapping[str | Path, bytes | str]) -> list[Path]:
     DataError
         Two outputs name the same file.
     """
-    targets = [check_writable(p) for p in outputs]
+    targets = [check_writable(p.resolve() if p.is_symlink() else p) for p in map(Path, outputs)]
     for i, a in enumerate(targets):
         for b in targets[:i]:
             if same_file(a, b):

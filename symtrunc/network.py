@@ -134,9 +134,9 @@ class Layer:
         >>> Layer(qmatrix([["1/2", 1]]), qmatrix([["1/3"]])).integer_form
         ([3, 6, 2], 6)
         """
-        A, d = self.W.numer_denom()
-        c, e = self.b.numer_denom()
-        d, e = int(d), int(e)
+        A, dz = self.W.numer_denom()
+        c, ez = self.b.numer_denom()
+        d, e = int(dz), int(ez)
         out, inp = self.shape
         Ar, cr = A.tolist(), c.tolist()
         rows = [[v * e for v in Ar[i]] + [cr[i][0] * d] for i in range(out)]
@@ -207,7 +207,7 @@ class ReLUNetwork:
 
     # -------------------------------------------------------------- building
     @classmethod
-    def from_rows(cls, spec: Sequence[tuple[Any, Any, str]], **kwargs: Any) -> "ReLUNetwork":
+    def from_rows(cls, spec: Sequence[tuple[Any, Any, str]], **kwargs: Any) -> ReLUNetwork:
         """Build from ``[(W rows, b entries, activation), ...]`` with exact-convertible numbers."""
         layers = tuple(Layer(qmatrix(W, name="W"), qvector(b), act) for W, b, act in spec)
         return cls(layers, **kwargs)
@@ -217,7 +217,7 @@ class ReLUNetwork:
         cls,
         cumulative: Sequence[tuple[flint.fmpq_mat, flint.fmpq_mat]],
         **kwargs: Any,
-    ) -> "ReLUNetwork":
+    ) -> ReLUNetwork:
         """Recover layers from cumulative parameters ``(W^(l), b^(l))``, ``l = 1..L``.
 
         The last pair is the output layer (identity activation), the others are ReLU
@@ -233,18 +233,19 @@ class ReLUNetwork:
         [2, -1], [3/2, 1/2])
         """
         layers = []
-        prev_W = prev_b = None
+        prev: tuple[flint.fmpq_mat, flint.fmpq_mat] | None = None  # (W^(l-1), b^(l-1))
         for k, (Wc, bc) in enumerate(cumulative):
             act = "identity" if k == len(cumulative) - 1 else "relu"
-            if prev_W is None:
+            if prev is None:
                 W, b = Wc, bc
             else:
+                prev_W, prev_b = prev
                 square = prev_W.nrows() == prev_W.ncols() and prev_W.rank() == prev_W.nrows()
                 # W_l = W^(l) (W^(l-1))^{-1}: solve (W^(l-1))^T W_l^T = W^(l)^T when invertible
                 W = prev_W.transpose().solve(Wc.transpose()).transpose() if square else Wc * pinv(prev_W)
                 b = bc - W * prev_b
             layers.append(Layer(W, b, act))
-            prev_W, prev_b = Wc, bc
+            prev = Wc, bc
         return cls(tuple(layers), **kwargs)
 
     # ------------------------------------------------------------ structure
@@ -281,17 +282,17 @@ class ReLUNetwork:
 
     def cumulative(self) -> list[tuple[flint.fmpq_mat, flint.fmpq_mat]]:
         """Cumulative parameters ``(W^(l), b^(l))`` for ``l = 1..L`` (eqs. 3.4–3.5)."""
-        out = []
-        W = b = None
+        out: list[tuple[flint.fmpq_mat, flint.fmpq_mat]] = []
         for layer in self.layers:
-            if W is None:
+            if not out:
                 W, b = layer.W, layer.b
             else:
-                W, b = layer.W * W, layer.W * b + layer.b
+                W_prev, b_prev = out[-1]
+                W, b = layer.W * W_prev, layer.W * b_prev + layer.b
             out.append((W, b))
         return out
 
-    def with_layer(self, k: int, layer: Layer) -> "ReLUNetwork":
+    def with_layer(self, k: int, layer: Layer) -> ReLUNetwork:
         """A copy with layer ``k`` (0-based) replaced."""
         layers = list(self.layers)
         layers[k] = layer

@@ -488,7 +488,7 @@ def test_subcommand_help_loads_its_module_only(capsys):
     code, out, _ = run(capsys, "construct", "--help")
     assert code == 0 and "--method" in out and "--widths" in out
     code, out, _ = run(capsys, "info", "--help")
-    assert code == 0 and "network JSON file" in out
+    assert code == 0 and "network file" in out
 
 
 # --------------------------------------------------------------------------- paper parameter counts

@@ -390,7 +390,7 @@ class TestCsvErrors:
         with raises_data_error("unknown data format") as e:
             load_data(p)
         _assert_data_error(e)
-        assert "use a .csv, .npz or .npy file" in str(e.value)
+        assert "use a .csv, .tsv, .npz or .npy file" in str(e.value)
 
     def test_npy_last_column_label(self, tmp_path):
         p = tmp_path / "d.npy"

@@ -72,7 +72,7 @@ def invertible_networks(draw):
     n = draw(st.integers(1, 3))
     depth = draw(st.integers(1, 3))
     layers = []
-    for k in range(depth):
+    for _ in range(depth):
         W = draw(square_invertible(n))
         layers.append(Layer(W, draw(matrices(n, 1)), "relu"))
     layers.append(Layer(draw(matrices(2, n)), draw(matrices(2, 1)), "identity"))

@@ -29,7 +29,7 @@ def _regions_from_preactivations(net, data):
     """Regions read off the network's own exact pre-activations (Lemma 2.1: a = W x^(τ) + b)."""
     A, s = data.integer_points
     out = []
-    for k, values, scale in net.integer_pass(A, s):
+    for k, values, _scale in net.integer_pass(A, s):
         if net.layers[k].activation != "relu":
             continue
         m = net.layers[k].W.nrows()

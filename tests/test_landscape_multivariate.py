@@ -289,14 +289,14 @@ def test_d3_loss_and_gradient_agree_with_sympy_piecewise(W, b, v, act):
         - sum(sp.Rational(a) * x for a, x in zip(alpha, xs)) - sp.Rational(beta)
     vol = 4
 
-    def I(f):
+    def integral(f):
         for x, a, c in zip(xs, lo, hi):
             f = sp.integrate(sp.piecewise_fold(f), (x, sp.Rational(a), sp.Rational(c)))
         assert f.is_Rational, f
         return f
 
-    grad = [2 * I(r * sp.Rational(vj) * d * x) / vol for vj, d in zip(v, dsig) for x in xs]
-    grad += [2 * I(r * sp.Rational(vj) * d) / vol for vj, d in zip(v, dsig)] + [2 * I(r * g) / vol for g in sig]
-    grad.append(2 * I(r) / vol)
-    assert str(box_loss(phi, alpha, beta, lo, hi)) == str(I(r * r) / vol)
+    grad = [2 * integral(r * sp.Rational(vj) * d * x) / vol for vj, d in zip(v, dsig) for x in xs]
+    grad += [2 * integral(r * sp.Rational(vj) * d) / vol for vj, d in zip(v, dsig)] + [2 * integral(r * g) / vol for g in sig]
+    grad.append(2 * integral(r) / vol)
+    assert str(box_loss(phi, alpha, beta, lo, hi)) == str(integral(r * r) / vol)
     assert [str(x) for x in box_gradient(phi, alpha, beta, lo, hi)] == [str(x) for x in grad]

@@ -21,6 +21,8 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("*.py"))
 LONE_IPYNB = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if not p.with_suffix(".py").exists())
+#: Notebooks whose point is (also) a picture: executing them must display at least one figure.
+DRAWS = {"01_quickstart", "02_sls_step_by_step", "03_clustered", "05_l2_claims", "06_landscape", "07_convex"}
 
 jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
@@ -45,6 +47,9 @@ def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    if path.stem in DRAWS:
+        assert any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", [])), f"{path.name} displays no figure"
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)

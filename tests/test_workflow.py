@@ -92,6 +92,9 @@ def test_dataframe_and_series_in_from_arrays():
         == Fraction(0.1)
     assert LabeledData.from_arrays(frame, labels, feature_names=["p", "q", "r"]).feature_names == ("p", "q", "r")
     assert LabeledData.from_arrays(pd.DataFrame([[1, 0], [0, 1]]), [0, 1]).feature_names is None
+    # each column keeps its own values: an int64 column next to a float column is not rounded to float64
+    mixed = LabeledData.from_arrays(pd.DataFrame({"big": [2**60 + 1, 0], "half": [0.5, 1.0]}), [0, 1])
+    assert fractions_of(mixed.X) == [[2**60 + 1, Fraction(1, 2)], [0, 1]]
     with pytest.raises(DataError, match="NaN"):
         LabeledData.from_arrays(pd.DataFrame({"u": [1.0, np.nan], "v": [0, 1]}), [0, 1])
 

@@ -8,7 +8,8 @@ registry alone, so it starts without sympy, the constructions or matplotlib.
 Exit codes (:data:`EXIT_CODES`): 0 success; 1 the data do not meet a theorem's hypotheses or
 verification failed; 2 usage or input error (also a file that cannot be written, or a lost Dask
 cluster); 3 internal error, a bug in symtrunc (the one-line message asks to report it; set
-``SYMTRUNC_TRACEBACK=1`` to see the traceback); 130 interrupted. Errors are one line on
+``SYMTRUNC_TRACEBACK=1`` to see the traceback); 4 undecided, a user-set search limit was hit
+(``construct --max-nodes``; not a proof either way); 130 interrupted. Errors are one line on
 standard error.
 
 Examples
@@ -39,6 +40,7 @@ EXIT_CODES = {
     1: "hypotheses not met or verification failed",
     2: "usage or input error",
     3: "internal error (a bug in symtrunc: please report it)",
+    4: "undecided: a user-set search limit was hit (not a proof either way)",
     130: "interrupted",
 }
 

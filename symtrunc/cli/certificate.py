@@ -18,10 +18,15 @@ Examples
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 from symtrunc.cli.app import add_command
-from symtrunc.io.json import load_network
+from symtrunc.data.labeled import load_data
+from symtrunc.errors import DataError, FormatError, VerificationError
+from symtrunc.geometry.separability import NotSLSCertificate
+from symtrunc.io.network_files import read_network
 from symtrunc.verification.recheck import recheck_certificate
 
 __all__ = ["cmd_verify_certificate", "register"]
@@ -34,8 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "speaks about NETWORK and DATA (their SHA-256 digests) and that its proof holds: the "
                     "statement is proved again, with the certificate's method and targets, and compared.")
     c.add_argument("certificate", help="certificate JSON file")
-    c.add_argument("network", help="network JSON file")
-    c.add_argument("data", help="data file the certificate was written for (.csv, .npz; .npy for --certified ones)")
+    c.add_argument("network", help="network file, .json, .onnx, .safetensors, .pt or .npz (omit it for a not-SLS refusal certificate: then give "
+                   "only CERT DATA)")
+    c.add_argument("data", nargs="?", help="data file the certificate was written for (.csv, .npz; .npy for "
+                   "--certified ones)")
     c.add_argument("--labels", help="labels (.npy) for a DATA .npy file without a label column (certified)")
     c.add_argument("--chunk-size", type=int, default=65536, help="points per chunk for certified certificates")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -44,7 +51,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_verify_certificate(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc verify-certificate``."""
-    net = load_network(args.network)
+    refusal = _refusal(args.certificate)
+    if refusal is not None:  # written by 'construct --certificate' for data proved not SLS
+        if args.data is not None:
+            raise DataError("a not-SLS certificate is checked against DATA alone: symtrunc verify-certificate CERT DATA")
+        data = load_data(args.network)
+        if not refusal.check(data):
+            raise VerificationError(f"{args.certificate}: the not-SLS certificate does not hold for {args.network}")
+        if not args.quiet:
+            print(f"verified:  exactly, the data are not sequentially linearly separable "
+                  f"({refusal.to_dict()['statement']}): {refusal.reason(data)}")
+        return 0
+    if args.data is None:
+        raise DataError("give CERT NETWORK DATA (or CERT DATA for a not-SLS certificate)")
+    net = read_network(args.network)
     t0 = time.perf_counter()
     cert = recheck_certificate(args.certificate, net, args.data, labels=args.labels, chunk_size=args.chunk_size,
                                progress=False if args.quiet else None)
@@ -55,3 +75,17 @@ def cmd_verify_certificate(args: argparse.Namespace) -> int:
         print(f"verified:  again, zero loss {inv}({cert.method}, {time.perf_counter() - t0:.2f} s): "
               "the certificate holds")
     return 0
+
+
+def _refusal(path: str) -> NotSLSCertificate | None:
+    """The not-SLS certificate in ``path``, or ``None`` if the file holds another kind."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(d, dict) or d.get("kind") != "symtrunc/not-sls":
+        return None
+    try:
+        return NotSLSCertificate.from_dict(d)
+    except FormatError as e:
+        raise FormatError(f"{path}: {e}") from None

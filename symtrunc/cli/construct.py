@@ -14,6 +14,8 @@ Examples
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
 
 from symtrunc.cli.app import add_command
@@ -23,9 +25,12 @@ from symtrunc.constructions import METHODS, construct
 from symtrunc.constructions.common import CONES
 from symtrunc.data.labeled import load_data
 from symtrunc.datasets import load_wine, wine_path
-from symtrunc.errors import DataError
+from symtrunc.errors import DataError, HypothesisError
 from symtrunc.files import write_files
-from symtrunc.io.json import dumps_certificate, dumps_network
+from symtrunc.geometry.separability import NotSLSCertificate, SLSUndecidedError
+from symtrunc.io.json import dumps_certificate
+from symtrunc.io.network_files import check_network_output, write_network
+from symtrunc.progress import reporting
 from symtrunc.records import CollapseRecord
 from symtrunc.verification import verify
 
@@ -36,11 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``construct`` and ``demo`` subcommands."""
     c = add_command(subparsers, "construct",
                     description="Build a zero-loss network for DATA (.csv: features then label; .npz: "
-                    "arrays X, y), verify it exactly and save it as exact JSON. Methods: sls (Theorem 5.2 of "
+                    "arrays X, y), verify it exactly and save it (the extension of -o picks the format: .json exact, "
+                    ".onnx, .safetensors, .pt or .npz floats certified on DATA, with the exact rationals in the "
+                    "metadata). Methods: sls (Theorem 5.2 of "
                     "arXiv 2405.07098), clustered (Proposition 4.1), deep_l2 (Theorem 2.3 of arXiv 2309.10639, "
                     "M = Q) and nonseparable (Theorem 3.3 of arXiv 2504.18710, binary data).")
     c.add_argument("data", help="data file (.csv or .npz)")
-    c.add_argument("-o", "--output", required=True, help="network JSON file to write")
+    c.add_argument("-o", "--output", required=True, help="network file to write (.json, .onnx, .safetensors, .pt, .npz)")
     c.add_argument("--method", choices=METHODS, default="sls", help="theorem to use (default: sls)")
     c.add_argument("--cone", choices=CONES, default="rational",
                    help="cone recipe: rational εI+uhᵀ (default) or the paper's W_θ R")
@@ -50,14 +57,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--widths", help="hidden widths d_1,...,d_Q (clustered only; shrinking widths are "
                    "accepted only after an exact run-time check)")
     c.add_argument("--label-matrix", help="CSV with an invertible Q x Q label matrix (column j: target of class j)")
-    c.add_argument("--certificate", help="also write the verification certificate (JSON)")
-    c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c.add_argument("--certificate", help="also write the verification certificate (JSON); for sls data proved "
+                   "not SLS, the exact refusal certificate (check it with 'symtrunc verify-certificate FILE DATA')")
+    c.add_argument("--max-nodes", type=int, metavar="N", help="limit the exact SLS decision to N order prefixes "
+                   "(sls only; when hit, exit code 4: undecided, not a proof)")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success (no progress bar)")
+    c.add_argument("-v", "--verbose", action="store_true", help="one line per construction step with its time "
+                   "(standard error)")
     c.set_defaults(func=cmd_construct)
 
     d = add_command(subparsers, "demo",
                     description="The main job on the embedded UCI Wine data: find an SLS order, build the "
                     "Theorem 5.2 network exactly, verify it, print everything.")
-    d.add_argument("-o", "--output", help="also save the network JSON here")
+    d.add_argument("-o", "--output", help="also save the network here (.json, .onnx, .safetensors, .pt, .npz)")
+    d.add_argument("-v", "--verbose", action="store_true", help="one line per construction step with its time")
     d.add_argument("--cone", choices=CONES, default="rational", help="cone recipe (default: rational)")
     d.set_defaults(func=cmd_demo)
 
@@ -88,6 +101,10 @@ def construct_options(args: argparse.Namespace) -> dict:
         if args.method != "sls":
             raise DataError("--order applies to --method sls (Proposition 4.1 uses the data order)")
         opts["order"] = [_parse_label(s.strip()) for s in args.order.split(",")]
+    if getattr(args, "max_nodes", None) is not None:
+        if args.method != "sls":
+            raise DataError("--max-nodes applies to --method sls")
+        opts["max_nodes"] = args.max_nodes
     if args.widths:
         if args.method != "clustered":
             raise DataError("--widths applies to --method clustered")
@@ -105,16 +122,25 @@ def construct_options(args: argparse.Namespace) -> dict:
 def cmd_construct(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc construct``: nothing is written unless everything succeeds."""
     check_outputs({"-o": args.output, "--certificate": args.certificate}, [args.data, args.label_matrix])
+    check_network_output(args.output)  # unknown extension or missing extra: one line before any work
     kwargs = {"Y": read_label_matrix(args.label_matrix)} if args.label_matrix else {}
     # concentric data have dependent class means: no standing-assumption check for Cor. 3.2
     data = load_data(args.data, check=args.method != "nonseparable", **kwargs)
     t0 = time.perf_counter()
-    net = construct(data, args.method, **construct_options(args))  # verified exactly inside
+    try:
+        with reporting(bar=False if args.quiet else None, verbose=args.verbose):
+            net = construct(data, args.method, **construct_options(args))  # verified exactly inside
+    except SLSUndecidedError as e:
+        print(f"symtrunc: {e}", file=sys.stderr)
+        return 4
+    except HypothesisError as e:  # proved not SLS: the refusal certificate is written, then exit 1
+        if args.certificate and isinstance(e.certificate, NotSLSCertificate):
+            write_files({args.certificate: json.dumps(e.certificate.to_dict(), indent=1) + "\n"})
+        raise
     elapsed = time.perf_counter() - t0
-    outputs = {args.output: dumps_network(net) + "\n"}
-    if args.certificate:
-        outputs[args.certificate] = dumps_certificate(verify(net, data)) + "\n"
-    write_files(outputs)
+    with reporting(bar=False if args.quiet else None, verbose=args.verbose):
+        also = {args.certificate: dumps_certificate(verify(net, data)) + "\n"} if args.certificate else {}
+        written = write_network(net, args.output, data=data, also=also)
     if not args.quiet:
         record = net.construction
         print(f"data:      {data.summary()}")
@@ -124,6 +150,8 @@ def cmd_construct(args: argparse.Namespace) -> int:
             print(line)
         checked = "zero loss" if args.method == "nonseparable" else "zero loss and all layer invariants"
         print(f"verified:  {checked}, exactly ({elapsed:.2f} s)")
+        if written.dtype != "exact":
+            print(f"floats:    {written.floats}")
         print(f"saved:     {args.output}")
     return 0
 
@@ -131,12 +159,15 @@ def cmd_construct(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc demo``."""
     check_outputs({"-o": args.output}, [wine_path()])
+    if args.output:
+        check_network_output(args.output)
     data = load_wine()
     print("symtrunc demo: Theorem 5.2 of Chen & Muñoz Ewald (arXiv 2405.07098) on the embedded")
     print(f"UCI Wine data ({wine_path().name}): {data.summary()}")
     print("decimals are read exactly, e.g. alcohol of the first wine =", data.X[0, 0])
     t0 = time.perf_counter()
-    net = construct(data, "sls", cone=args.cone)
+    with reporting(verbose=args.verbose):
+        net = construct(data, "sls", cone=args.cone)
     t1 = time.perf_counter()
     cert = verify(net, data)
     t2 = time.perf_counter()
@@ -151,6 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("   " + cert.table().replace("\n", "\n   "))
     print("   costs: " + ", ".join(f"{k} = {v}" for k, v in cert.costs.items()))
     if args.output:
-        write_files({args.output: dumps_network(net) + "\n"})
-        print(f"\nsaved the exact network to {args.output}; check it with: symtrunc verify {args.output} {wine_path()}")
+        with reporting(verbose=args.verbose):
+            write_network(net, args.output, data=data)
+        print(f"\nsaved the network to {args.output}; check it with: symtrunc verify {args.output} {wine_path()}")
     return 0

@@ -40,8 +40,17 @@ def read_label_matrix(path: str) -> flint.fmpq_mat:
     p = Path(path)
     if not p.exists():
         raise DataError(f"no such file: {p}")
-    with p.open(encoding="utf-8") as f:
-        rows = [r for r in csv.reader(f) if r]
+    try:
+        with p.open(encoding="utf-8", newline="") as f:
+            rows = [r for r in csv.reader(f) if r]
+    except UnicodeDecodeError:
+        raise DataError(f"label matrix {p} is not a UTF-8 text CSV file") from None
+    except csv.Error as e:
+        raise DataError(f"label matrix {p}: not a valid CSV file ({e})") from None
+    except OSError as e:
+        raise DataError(f"cannot read the label matrix {p}: {e.strerror or e}") from None
+    if not rows:
+        raise DataError(f"label matrix {p} is empty")
     return qmatrix(rows, name=f"label matrix {p.name}")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from symtrunc.cli.app import add_command
-from symtrunc.io.json import load_network
+from symtrunc.io.network_files import read_network
 from symtrunc.network import ReLUNetwork
 
 __all__ = ["cmd_info", "describe_network", "field_lines", "register"]
@@ -24,16 +24,16 @@ __all__ = ["cmd_info", "describe_network", "field_lines", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``info`` subcommand."""
-    i = add_command(subparsers, "info", description="Describe a network JSON file: the recorded construction "
+    i = add_command(subparsers, "info", description="Describe a network file: the recorded construction "
                     "(theorem, recipe, collapse steps), widths, parameter counts (with the paper's counts) "
                     "and every layer.")
-    i.add_argument("network", help="network JSON file")
+    i.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz: the exact network it holds)")
     i.set_defaults(func=cmd_info)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc info``."""
-    print(describe_network(load_network(args.network)))
+    print(describe_network(read_network(args.network)))
     return 0
 
 

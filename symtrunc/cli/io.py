@@ -2,7 +2,7 @@
 
 :func:`register` adds them to the sub-parsers of :func:`symtrunc.cli.app.build_parser`::
 
-    symtrunc export net.json --to onnx -o net.onnx [--dtype float64|float32]
+    symtrunc export net.json --to onnx -o net.onnx [--dtype float64|float32] [--data DATA [--force]]
     symtrunc import trained.onnx -o net.json [--format onnx] [--floats]
     symtrunc explain net.json wine.csv [--json explanation.json]
 
@@ -20,8 +20,9 @@ from symtrunc.cli.app import add_command
 from symtrunc.cli.files import check_outputs
 from symtrunc.data.labeled import load_data
 from symtrunc.explanation import explain
-from symtrunc.io.export import DTYPES, FORMATS, atomic_write, export
-from symtrunc.io.trained import IMPORT_FORMATS, import_network
+from symtrunc.io.export import DTYPES, FORMATS, LAYOUTS, atomic_write, export
+from symtrunc.io.network_files import check_network_output, read_network, write_network
+from symtrunc.io.trained import IMPORT_FORMATS
 from symtrunc.records import ImportedRecord
 
 __all__ = ["register"]
@@ -29,9 +30,9 @@ __all__ = ["register"]
 
 def _cmd_export(args: argparse.Namespace) -> int:
     check_outputs({"-o": args.output}, [args.network])
-    net = import_network(args.network)
+    net = read_network(args.network)
     data = load_data(args.data, check=False) if args.data else None
-    report = export(net, args.output, to=args.to, dtype=args.dtype, data=data, force=args.force)
+    report = export(net, args.output, to=args.to, dtype=args.dtype, data=data, force=args.force, layers=args.layers)
     if not args.quiet:
         print(f"exported:  {report}")
         print(f"floats:    {report.floats}")
@@ -40,9 +41,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     check_outputs({"-o": args.output}, [args.file])
+    check_network_output(args.output)
     exact = False if args.floats else None
-    net = import_network(args.file, format=args.format, exact=exact)
-    report = export(net, args.output, to="json")
+    net = read_network(args.file, format=args.format, exact=exact)
+    report = write_network(net, args.output)
     if not args.quiet:
         record = net.construction
         how = (f"rationalized {record.dtype} weights exactly" if isinstance(record, ImportedRecord)
@@ -56,7 +58,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     check_outputs({"--json": args.json}, [args.network, args.data])
-    net = import_network(args.network)
+    net = read_network(args.network)
     data = load_data(args.data)
     ex = explain(net, data)
     if args.json:
@@ -95,6 +97,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--data", help="training data (.csv or .npz) to certify the float network on before writing")
     e.add_argument("--force", action="store_true", help="with --data: write the file even if it cannot be "
                    "certified (reported as uncertified)")
+    e.add_argument("--layers", choices=LAYOUTS, default="auto",
+                   help="plain: one Linear per layer; factored: each hidden layer αI + UVᵀ as two Linear layers "
+                   "[I; Vᵀ] and [αI, U] (same function, far smaller float errors; not for npz); auto (default): "
+                   "plain unless --data shows that only the factored floats can be certified")
     e.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     e.set_defaults(func=_cmd_export)
 
@@ -105,8 +111,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "weights become the exact binary fractions they store; files written by 'symtrunc export' "
         "give back the exact rationals.")
     i.add_argument("file", help="network file to read")
-    i.add_argument("-o", "--output", required=True, help="network JSON file to write")
-    i.add_argument("--format", choices=IMPORT_FORMATS, help="file format (default: from the suffix and contents)")
+    i.add_argument("-o", "--output", required=True, help="network file to write (.json exact; .onnx, .safetensors, "
+                   ".pt, .npz floats with the exact rationals in the metadata)")
+    i.add_argument("--format", choices=IMPORT_FORMATS, help="file format (default: from the extension, which "
+                   "must then be .json, .onnx, .safetensors, .pt/.pth or .npz)")
     i.add_argument("--floats", action="store_true",
                    help="ignore exact rationals stored in the file and rationalize its float weights")
     i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")

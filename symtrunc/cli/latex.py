@@ -32,7 +32,7 @@ from symtrunc.cli.files import check_outputs
 from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError
 from symtrunc.files import atomic_write
-from symtrunc.io.json import load_network
+from symtrunc.io.network_files import read_network
 from symtrunc.latex.report import build_report
 
 __all__ = ["cmd_latex", "cmd_prove", "register"]
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "re-checked exactly on DATA, the theorem instantiated, every layer's cumulative and layerwise "
         "parameters and truncation map, the output layer and the exact zero-loss certificate. "
         "The LaTeX compiles with pdflatex (Debian: texlive-latex-base).")
-    lp.add_argument("network", help="network JSON file")
+    lp.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz)")
     lp.add_argument("data", nargs="?", help="training data (.csv or .npz); without it nothing is re-checked")
     lp.add_argument("-o", "--output", help="file to write (default: standard output)")
     lp.add_argument("--format", choices=("latex", "markdown"), default="latex",
@@ -86,7 +86,7 @@ def _write(text: str, output: str | None) -> None:
 def cmd_latex(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc latex``."""
     check_outputs({"-o": args.output}, [args.network, args.data])
-    net = load_network(args.network)
+    net = read_network(args.network)
     data = load_data(args.data) if args.data else None
     t0 = time.perf_counter()
     rep = build_report(net, data, args.format, full=args.full, relu=args.relu)

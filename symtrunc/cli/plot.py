@@ -25,7 +25,7 @@ from symtrunc.cli.files import check_outputs
 from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError
 from symtrunc.files import atomic_write
-from symtrunc.io.json import load_network
+from symtrunc.io.network_files import read_network
 from symtrunc.plot.figures import _figure_class, plot_steps
 
 __all__ = ["cmd_plot", "register"]
@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "through the class means; --classes picks one plane for all panels); filled markers lie in "
         "the plane, hollow ones are projections of points off it, drawn with the class and region of "
         "the point itself. Needs matplotlib: pip install \"symtrunc[plot]\".")
-    pp.add_argument("network", help="network JSON file")
+    pp.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz)")
     pp.add_argument("data", help="data (.csv, .npz or .npy)")
     pp.add_argument("-o", "--output", required=True, help="image file; the extension picks the format")
     pp.add_argument("--classes", help="for M > 2: draw every panel in the plane through the barycenter "
@@ -65,7 +65,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Run ``symtrunc plot``; returns the exit code."""
     _figure_class()  # one clear line before any work when matplotlib is missing
     check_outputs({"-o": args.output}, [args.network, args.data])
-    net = load_network(args.network)
+    net = read_network(args.network)
     data = load_data(args.data)
     if data.M != net.input_dim:
         raise DataError(f"the data have dimension {data.M} but the network expects {net.input_dim}")

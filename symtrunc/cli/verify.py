@@ -25,8 +25,9 @@ from symtrunc.data.labeled import load_data
 from symtrunc.data.stream import DASK_TIMEOUT, dask_client
 from symtrunc.errors import DataError, UncertifiedError
 from symtrunc.io.export import atomic_write
-from symtrunc.io.json import load_network, save_certificate
-from symtrunc.io.trained import detect_format, load_float_network
+from symtrunc.io.json import save_certificate
+from symtrunc.io.network_files import network_format, read_float_network, read_network
+from symtrunc.progress import reporting
 from symtrunc.verification import verify
 
 __all__ = ["cmd_verify", "register"]
@@ -40,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(ONNX, safetensors, .pt, .npz) is checked as it runs: its float weights, read exactly, are "
                     "certified in their own precision (every point in its class under any IEEE evaluation "
                     "order, with or without FMA), not the exact rationals stored in its metadata.")
-    v.add_argument("network", help="network JSON file, or a float file to certify as it runs")
+    v.add_argument("network", help="network file: exact .json, or a float file (.onnx, .safetensors, .pt, .npz) "
+                   "to certify as it runs")
     v.add_argument("data", help="data file (.csv or .npz)")
     v.add_argument("--label-matrix", help="CSV label matrix to check against (invertible), column j the target "
                    "of class j in sorted label order (default: one-hot in the network's class order; a "
@@ -87,7 +89,7 @@ def _verify_float_file(args: argparse.Namespace) -> int:
     if args.certified or args.labels or args.dask:
         raise DataError("--certified, --labels and --dask apply to exact JSON networks; a float file is "
                         "certified in its own precision")
-    fnet = load_float_network(args.network)
+    fnet = read_float_network(args.network)
     data = load_data(args.data, check=False)
     Y = read_label_matrix(args.label_matrix) if args.label_matrix else None
     cert = fnet.certify(data, label_matrix=Y)
@@ -108,9 +110,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc verify``."""
     check_outputs({"--certificate": args.certificate},
                   [args.network, args.data, args.labels, args.label_matrix])
-    if detect_format(args.network) != "json":
+    if network_format(args.network) != "json":
         return _verify_float_file(args)
-    net = load_network(args.network)
+    net = read_network(args.network)
     Y = read_label_matrix(args.label_matrix) if args.label_matrix else None
     t0 = time.perf_counter()
     if args.certified:
@@ -123,7 +125,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.labels or args.dask:
             raise DataError("--labels and --dask go with --certified")
         data = load_data(args.data, check=False)  # verification needs no standing assumption on the data
-        cert = verify(net, data, invariants=not args.no_invariants, label_matrix=Y)
+        with reporting(bar=False if args.quiet else None):
+            cert = verify(net, data, invariants=not args.no_invariants, label_matrix=Y)
         summary = data.summary()
     elapsed = time.perf_counter() - t0
     if args.certificate:

@@ -67,14 +67,38 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     """
     if method not in METHODS:
         raise DataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    data = load_data(data, check=method != "nonseparable")
+    _check_size(data)
     if method == "nonseparable":
-        return _nonseparable(load_data(data, check=False), **options)
-    data = load_data(data)
+        return _nonseparable(data, **options)
     if method == "sls":
         return construct_sls(data, **options)
     if method == "clustered":
         return construct_clustered(data, **options)
     return deep_l2_network(data, **options)
+
+
+MAX_WEIGHTS = 10_000_000
+"""Largest ``Q·M²`` (about the number of exact weights: ``Q`` hidden layers of ``M x M``) that
+:func:`construct` builds; wider data are refused at once (``M = 1000, Q = 2`` takes about a minute,
+and time grows faster than ``M²``)."""
+
+
+def _check_size(data: Any) -> None:
+    """Refuse data whose network is hopelessly large, before any work.
+
+    >>> from symtrunc.data.labeled import LabeledData
+    >>> _check_size(LabeledData.from_arrays([[1] + [0] * 2999, [0, 1] + [0] * 2998], ["a", "b"]))
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.DataError: data in R^3000 with 2 classes: the network would have about 18,000,000 exact weights (2 hidden layers of 3000 x 3000), more than symtrunc builds (MAX_WEIGHTS = 10,000,000); reduce the dimension first (the 2 points span at most 2 dimensions)
+    """
+    M, Q, N = data.M, data.Q, data.N
+    if Q * M * M > MAX_WEIGHTS:
+        raise DataError(
+            f"data in R^{M} with {Q} classes: the network would have about {Q * M * M:,} exact weights "
+            f"({Q} hidden layers of {M} x {M}), more than symtrunc builds (MAX_WEIGHTS = {MAX_WEIGHTS:,}); "
+            f"reduce the dimension first (the {N} points span at most {min(N, M)} dimensions)")
 
 
 def _nonseparable(data: Any, cone: str | None = None, **options: Any) -> ReLUNetwork:

@@ -38,6 +38,7 @@ from symtrunc.exact.matrix import qmatrix, rows
 from symtrunc.exact.rational import to_q
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.network import ReLUNetwork
+from symtrunc.progress import task
 from symtrunc.records import ClusteredRecord
 
 __all__ = ["ClusteredHypotheses", "check_clustered", "construct_clustered", "THEOREM_CLUSTERED"]
@@ -93,7 +94,7 @@ def check_clustered(data: LabeledData) -> ClusteredHypotheses:
     dist2 = tuple(_dot(v, v) for v in f)
     cond42 = 16 * d2 < min(dist2)
     failing = None
-    thetas = []
+    thetas: list[float | None] = []
     for j in range(data.Q):
         worst = 0.0
         for jj in range(data.Q):
@@ -104,15 +105,16 @@ def check_clustered(data: LabeledData) -> ClusteredHypotheses:
             ok = lhs > 0 and lhs * lhs > 16 * d2 * dist2[j]
             if not ok and failing is None:
                 failing = (j, jj)
-            cn = math.sqrt(float(_dot(c, c)))
-            r = 4 * math.sqrt(float(d2))
-            if cn > r:
-                ang = math.acos(max(-1.0, min(1.0, float(lhs) / (cn * math.sqrt(float(dist2[j]))))))
-                worst = max(worst, 2 * (ang + math.asin(r / cn)))
+            cc = _dot(c, c)
+            if 16 * d2 < cc:  # |c| > 4δ; angles from scale-free exact ratios (any magnitude fits a float)
+                cos = math.sqrt(float(lhs * lhs / (cc * dist2[j])))
+                ang = math.acos(max(-1.0, min(1.0, cos if lhs >= 0 else -cos)))
+                worst = max(worst, 2 * (ang + math.asin(math.sqrt(float(16 * d2 / cc)))))
             else:
-                worst = None  # the 4δ-ball contains the apex: θ_* undefined
+                thetas.append(None)  # the 4δ-ball contains the apex: θ_* undefined
                 break
-        thetas.append(worst)
+        else:
+            thetas.append(worst)
     return ClusteredHypotheses(d2, dist2, cond42, failing is None, failing, tuple(thetas))
 
 
@@ -173,7 +175,7 @@ def construct_clustered(
             "separation; try --method sls)",
             hyp,
         )
-    if check_hypotheses and not hyp.condition_4_6:
+    if check_hypotheses and hyp.failing_pair is not None:  # (4.6) fails exactly when a pair fails it
         j, jj = hyp.failing_pair
         raise HypothesisError(
             f"condition (4.6) fails: the 4δ-ball around the mean of class {data.classes[jj]!r} is not "
@@ -212,9 +214,11 @@ def construct_clustered(
         finite = [v for v in hyp.theta_star if v is not None]
         theta = max(math.pi / 2, (max(finite, default=0.0) + math.pi) / 2)
     layers = []
-    for k in order:
-        fwd, bwd = layer_sets(data, order, k, bases)
-        layers.append(build_cone(cone, bases[k], normals[k], fwd, bwd, angle=theta))
+    with task("clustered: cones", total=len(order)) as progress:
+        for k in order:
+            fwd, bwd = layer_sets(data, order, k, bases)
+            layers.append(build_cone(cone, bases[k], normals[k], fwd, bwd, angle=theta))
+            progress.step(f"layer {k + 1} collapses class {data.classes[k]!r}")
     hypotheses = {
         "delta_squared": str(hyp.delta_squared),
         "distances_squared": [str(v) for v in hyp.distances_squared],

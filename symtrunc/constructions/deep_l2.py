@@ -54,7 +54,7 @@ from symtrunc.constructions.clustered import _dot
 from symtrunc.constructions.common import assemble, build_cone
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError, UncertifiedError
-from symtrunc.exact.lp import simplest_between
+from symtrunc.exact.lp import float_exponent, scaled_floats, simplest_between
 from symtrunc.exact.matrix import columns_matrix, exact_rows, identity, zeros
 from symtrunc.exact.rational import to_q
 from symtrunc.geometry.cones import ConeLayer
@@ -99,11 +99,19 @@ def _interval(x: flint.arb, digits: int = 12) -> tuple[str, str]:
 
     >>> _interval(flint.arb(flint.fmpq(1, 3)))
     ('0.333333333333', '0.333333333334')
+    >>> _interval(flint.arb(flint.fmpq(1, 3 * 10**400)))
+    ('0.333333333333e-400', '0.333333333334e-400')
     """
-    scale = 10 ** digits
-    lo, hi = _lower(x) * scale, _upper(x) * scale
+    lo, hi = _lower(x), _upper(x)
+    big = max(abs(lo), abs(hi))
+    # below 1e-6, keep `digits` significant digits: '0.123456789012e-400' (else tiny D and 2δ√Q
+    # would both round to 0.000000000000 and the interval test would fail for scaled-down data)
+    shift = len(str(big.q // big.p)) - 1 if 0 < big < flint.fmpq(1, 10**6) else 0
+    scale = flint.fmpz(10) ** (digits + shift)
+    lo, hi = lo * scale, hi * scale
     lo_i, hi_i = int(lo.p) // int(lo.q), -(-int(hi.p) // int(hi.q))
-    return _decimal(lo_i, digits), _decimal(hi_i, digits)
+    suffix = f"e-{shift}" if shift else ""
+    return _decimal(lo_i, digits) + suffix, _decimal(hi_i, digits) + suffix
 
 
 def _decimal(n: int, digits: int) -> str:
@@ -168,7 +176,7 @@ class DeepL2Hypotheses:
     def holds(self) -> bool:
         """(2.12), (2.14), (2.52) hold and the admissible interval ``(-D, -2δ√Q)`` is non-empty."""
         return (all(self.spread) and self.condition_2_14 and self.condition_2_52 and self.D is not None
-                and _dec_lt(self.mu_threshold[1], self.D[0]))
+                and self.mu_threshold is not None and _dec_lt(self.mu_threshold[1], self.D[0]))
 
     def to_json(self) -> dict[str, Any]:
         """JSON-friendly summary (exact numbers as strings)."""
@@ -263,9 +271,10 @@ def check_deep_l2(data: Any, *, c0: Any = None, theta_star: Any = None) -> DeepL
             thetas.append(None if worst is None else 2 * worst)
         theta_q = None
         D = threshold = None
-        if failing is None and all(t is not None for t in thetas):
-            tmax = thetas[0]
-            for t in thetas[1:]:
+        defined = [t for t in thetas if t is not None]
+        if failing is None and len(defined) == len(thetas):
+            tmax = defined[0]
+            for t in defined[1:]:
                 tmax = _amax(tmax, t)
             pi = flint.arb.pi()
             if theta_star is None:
@@ -282,7 +291,7 @@ def check_deep_l2(data: Any, *, c0: Any = None, theta_star: Any = None) -> DeepL
                         f"({_interval(tmax)[1]}, π)")
             half = _arb(theta_q) / 2
             sa, ca = half.sin(), half.cos()
-            for (j, jj), (lhs, cc) in pairs.items():
+            for (j, _), (lhs, cc) in pairs.items():
                 h = _arb(lhs) / _arb(dist2[j]).sqrt()
                 rho = _arb((cc * dist2[j] - lhs * lhs) / dist2[j]).sqrt()
                 val = h - (delta + rho * ca) / sa
@@ -331,12 +340,14 @@ def require_deep_l2(data: LabeledData, hyp: DeepL2Hypotheses) -> None:
         raise HypothesisError(
             f"(2.14) fails: δ² = {hyp.delta_squared} is not below {bound} "
             f"(min_j |x̄_j - x̄|² = {min(hyp.distances_squared)}): the data are not clustered enough", hyp)
-    if not hyp.condition_2_52:
+    if hyp.failing_pair is not None:  # (2.52) fails exactly when a pair fails it
         j, jj = hyp.failing_pair
         raise HypothesisError(
             f"(2.52) fails: θ_(*,j) ≥ π for class {data.classes[j]!r} (the 4δ-ball around the mean of "
             f"class {data.classes[jj]!r} is not strictly ahead of it towards the barycenter)", hyp)
     if not hyp.holds:
+        # (2.14) and (2.52) hold, so Q ≥ 2 and every θ_(*,j) is defined: check_deep_l2 enclosed D and 2δ√Q
+        assert hyp.D is not None and hyp.mu_threshold is not None
         raise HypothesisError(
             f"the admissible interval of |μ| is empty: 2δ√Q ∈ [{hyp.mu_threshold[0]}, {hyp.mu_threshold[1]}] "
             f"is not below D ∈ [{hyp.D[0]}, {hyp.D[1]}] (4.26)", hyp)
@@ -355,10 +366,14 @@ def admissible_t(data: LabeledData, hyp: DeepL2Hypotheses, j: int, t: Any = None
     lo2 = 4 * hyp.delta_squared * data.Q  # (2δ√Q)²
     with _precision():
         dist = _arb(dist2).sqrt()
-        D = _arb(to_q(hyp.D[0])) if hyp.D is not None else None
+        D = None  # the upper end of the admissible |μ|, needed for a collapse only
+        if collapse:
+            if hyp.D is None:
+                raise HypothesisError("no admissible |μ| for a collapse: D (4.26) is undefined", hyp)
+            D = _arb(to_q(hyp.D[0]))
         if t is None:
             lo = _upper(_arb(lo2).sqrt() / dist)
-            if collapse:
+            if D is not None:
                 hi = _lower(D / dist)
                 if lo < 1 < hi:
                     hi = flint.fmpq(1)
@@ -370,7 +385,7 @@ def admissible_t(data: LabeledData, hyp: DeepL2Hypotheses, j: int, t: Any = None
         t = to_q(t)
         if not (t > 0 and t * t * dist2 > lo2):
             raise HypothesisError(f"t = {t} gives |μ| = t|x̄ - x̄_j| ≤ 2δ√Q (need |μ| > 2δ√Q, eq. 2.58)")
-        if collapse and not (_arb(t) * dist < D):
+        if D is not None and not (_arb(t) * dist < D):
             raise HypothesisError(f"t = {t} gives |μ| = t|x̄ - x̄_j| not certified below D (eq. 2.58, 4.26)")
     return t
 
@@ -439,7 +454,7 @@ def sphere_axis(direction: flint.fmpq_mat, denominator: int = 32) -> flint.fmpq_
     3
     """
     M = direction.nrows()
-    d = [float(v) for v in direction.entries()]
+    d = scaled_floats(direction, float_exponent(direction))[:, 0].tolist()  # direction only: any scale fits
     norm = sum(v * v for v in d) ** 0.5
     if norm == 0:
         raise DataError("the cone axis must be nonzero")
@@ -473,7 +488,7 @@ def deep_l2_cones(data: LabeledData, hyp: DeepL2Hypotheses, bits: Sequence[int],
         apexes.append(data.mean(j) + sign * t * (data.barycenter - data.mean(j)))
     X = data.X.tolist()
     layers = []
-    collapsed: list[flint.fmpq_mat] = []
+    collapsed: list[tuple[int, flint.fmpq_mat]] = []  # (class, collapsed point)
     for k in order:
         done = {c for c, _ in collapsed}
         # forward: every point not yet collapsed (except cluster k when it collapses) and the collapsed points
@@ -575,6 +590,7 @@ def degeneracy(data: Any, t_a: Sequence[Any] | None = None, t_b: Sequence[Any] |
     first = construct_deep_l2(data, t=t_a, **options)
     if t_b is None:
         hyp = first.hypotheses
+        assert hyp.D is not None  # construct_deep_l2 required hyp.holds, which needs D
         t_b = []
         for j in range(data.Q):
             ta = to_q(first.t[j])

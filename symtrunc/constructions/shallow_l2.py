@@ -37,7 +37,8 @@ import flint
 
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector, to_float
+from symtrunc.exact.lp import float_exponent, scaled_floats
+from symtrunc.exact.matrix import identity, pinv, qmatrix, qvector
 from symtrunc.exact.rational import to_q
 from symtrunc.loss import column_weights, optimal_output_layer
 from symtrunc.network import Layer, ReLUNetwork
@@ -222,7 +223,7 @@ def _top_singular_vector(Y: flint.fmpq_mat) -> flint.fmpq_mat | None:
     import numpy as np
 
 
-    _, _, vt = np.linalg.svd(to_float(Y))
+    _, _, vt = np.linalg.svd(scaled_floats(Y, float_exponent(Y)))  # singular vectors: any scale fits
     v = vt[0]
     if not np.all(np.isfinite(v)):
         return None
@@ -313,7 +314,7 @@ def identity_regime_features(data: LabeledData, *, W1: Any = None, b1: Any = Non
     Z = W * data.X.transpose()
     if b1 is None:
         worst = max(-v for v in Z.entries()) + 1
-        beta = flint.fmpq(max(-((-worst.p) // worst.q), 0))
+        beta = flint.fmpq(max(-(int(-worst.p) // int(worst.q)), 0))
         b = flint.fmpq_mat(M, 1, [beta] * M)
     else:
         b = qvector(b1)

@@ -35,6 +35,7 @@ from symtrunc.exact.matrix import qvector
 from symtrunc.exact.rational import to_q
 from symtrunc.geometry.separability import SLSStep, find_sls
 from symtrunc.network import ReLUNetwork
+from symtrunc.progress import task
 from symtrunc.records import SLSRecord
 
 __all__ = ["construct_sls", "THEOREM_SLS"]
@@ -87,6 +88,7 @@ def construct_sls(
     t: Sequence[Any] | None = None,
     angles: Sequence[Any] | None = None,
     epsilon: Sequence[Any] | None = None,
+    max_nodes: int | None = None,
 ) -> ReLUNetwork:
     """Build the Theorem 5.2 network for SLS data.
 
@@ -105,6 +107,8 @@ def construct_sls(
         Opening angles ``θ_l`` for ``cone="paper"``.
     epsilon : sequence, optional
         ``ε_l`` for ``cone="rational"`` (each checked against its exact bound).
+    max_nodes : int, optional
+        Limit on the order prefixes of the exact SLS decision (default: none).
 
     Returns
     -------
@@ -115,7 +119,10 @@ def construct_sls(
     Raises
     ------
     HypothesisError
-        If the data are not SLS (with the exact certificate), or user parameters are inadmissible.
+        If the data are proved not SLS (in the given order), with the exact
+        :class:`~symtrunc.geometry.separability.NotSLSCertificate`, or user parameters are inadmissible.
+    SLSUndecidedError
+        If ``max_nodes`` was hit before a decision (not a proof).
     """
     index = {c: j for j, c in enumerate(data.classes)}
     order_idx = None
@@ -132,19 +139,21 @@ def construct_sls(
         steps = _user_steps(data, order_idx or list(range(data.Q)), normals, t)
         search = "user"
     else:
-        cert = find_sls(data, order_idx)
+        cert = find_sls(data, order_idx, max_nodes=max_nodes)
         steps = list(cert.steps)
         search = "imposed order" if order_idx is not None else "search"
     order_idx = [s.class_index for s in steps]
     bases = [s.base_point for s in steps]
     layers = []
-    for k, step in enumerate(steps):
-        fwd, bwd = layer_sets(data, order_idx, k, bases)
-        layers.append(build_cone(
-            cone, step.base_point, step.normal, fwd, bwd,
-            epsilon=None if epsilon is None else to_q(epsilon[k]),
-            angle=None if angles is None else angles[k],
-        ))
+    with task("sls: cones", total=len(steps)) as progress:
+        for k, step in enumerate(steps):
+            fwd, bwd = layer_sets(data, order_idx, k, bases)
+            layers.append(build_cone(
+                cone, step.base_point, step.normal, fwd, bwd,
+                epsilon=None if epsilon is None else to_q(epsilon[k]),
+                angle=None if angles is None else angles[k],
+            ))
+            progress.step(f"layer {k + 1} collapses class {data.classes[step.class_index]!r}")
     extras = [{"t": s.t, "offset": s.separator.offset} for s in steps]
     return assemble(data, order_idx, layers, bases, SLSRecord, extras,
                     theorem=THEOREM_SLS, cone=cone, hyperplanes=search)

@@ -67,7 +67,6 @@ def first_layer(data: LabeledData, s: Any = 2, theta: Any = 1) -> tuple[flint.fm
     W1 = flint.fmpq_mat(Q, M, [Wb[r, k] for r in range(Q) for k in range(M)])
     b1 = flint.fmpq_mat(Q, 1, [Wb[r, M] for r in range(Q)])
     Z = W1 * data.X.transpose() + b1 * flint.fmpq_mat(1, data.N, [1] * data.N)
-    low = None
     for i, j in enumerate(data.y):
         for k in range(Q):
             v = Z[k, i]
@@ -78,7 +77,7 @@ def first_layer(data: LabeledData, s: Any = 2, theta: Any = 1) -> tuple[flint.fm
                     f"z_{k + 1} = {v} {rel} 0",
                     {"point": i, "class": data.classes[j], "neuron": k + 1, "value": str(v)},
                 )
-        low = Z[j, i] if low is None or Z[j, i] < low else low
+    low = min(Z[j, i] for i, j in enumerate(data.y))  # LabeledData has at least one point
     return W1, b1, low
 
 

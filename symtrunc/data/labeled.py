@@ -33,9 +33,10 @@ import csv
 import io
 import itertools
 import re
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,9 @@ import numpy as np
 
 from symtrunc.errors import DataError
 from symtrunc.exact.matrix import frozen, identity, qmatrix
-from symtrunc.exact.rational import to_q
+from symtrunc.exact.rational import is_number_syntax, to_q
 
-__all__ = ["LabeledData", "load_data"]
+__all__ = ["LabeledData", "load_data", "MAX_FEATURES", "ARCHIVE_ERRORS"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -182,8 +183,13 @@ class LabeledData:
     def from_csv(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
         """Read a CSV file: feature columns, then the label in the last column.
 
-        A header row is detected when its feature cells are not numbers. Decimal
-        strings are read exactly. Keyword arguments go to :meth:`from_arrays`.
+        The first row is a header when none of its feature cells is written as a number
+        (:func:`~symtrunc.exact.rational.is_number_syntax`), so a data row with one bad cell is
+        reported, not skipped. Decimal strings are read exactly. Labels are compared as the
+        strings they are: one written as a plain integer (``7``, ``-3``; not ``07``, ``+7`` or
+        ``1_0``) is read as that ``int``, any other stays a string. Files with more than
+        :data:`MAX_FEATURES` feature columns are refused after reading the first row. Keyword
+        arguments go to :meth:`from_arrays`.
 
         Fields are separated by tabs in ``.tsv`` and ``.tab`` files; otherwise the separator
         (comma, semicolon or tab) is detected from the first lines. In a semicolon-separated
@@ -198,19 +204,7 @@ class LabeledData:
         (('u', 'v'), ('x', 'y'), 1/10)
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as e:
-            raise DataError(f"cannot read {path}: {e.strerror}") from None
-        except UnicodeDecodeError:
-            raise DataError(f"{path} is not a UTF-8 text CSV file") from None
-        delimiter = _delimiter(path, text)
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows, lines = [], []
-        for r in reader:
-            if r and any(c.strip() for c in r):
-                rows.append(r)
-                lines.append(reader.line_num)
+        delimiter, rows, lines = _csv_rows(path)
         if not rows:
             raise DataError(f"{path} has no data rows")
         if delimiter == ";":
@@ -250,16 +244,20 @@ class LabeledData:
         """
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
+            # our own handle: numpy leaves its file open when the zip directory is damaged
+            with path.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
                 if "X" not in z or "y" not in z:
                     raise DataError(f"{path} must contain arrays 'X' and 'y' (found {sorted(z)})")
                 X, y = z["X"], z["y"]
-        except (OSError, ValueError) as e:
+        except ARCHIVE_ERRORS as e:
             if isinstance(e, DataError):
                 raise
-            raise DataError(f"cannot read {path} as .npz: {e}") from None
+            raise DataError(f"cannot read {path} as .npz: {e or type(e).__name__}") from None
         if X.ndim != 2:
             raise DataError(f"{path}: X must be 2-dimensional, got shape {X.shape}")
+        if X.shape[1] > MAX_FEATURES:
+            raise DataError(f"{path}: X has {X.shape[1]:,} columns, more than symtrunc reads "
+                            f"(MAX_FEATURES = {MAX_FEATURES:,})")
         if y.ndim != 1:
             raise DataError(f"{path}: y must be 1-dimensional, got shape {y.shape}")
         return cls.from_arrays(X, y.tolist(), **kwargs)
@@ -269,11 +267,15 @@ class LabeledData:
         """Read a 2-D ``.npy`` array whose last column is the label (no pickle)."""
         path = Path(path)
         try:
-            arr = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read {path} as .npy: {e}") from None
+            with path.open("rb") as fh:
+                arr = np.load(fh, allow_pickle=False)
+        except ARCHIVE_ERRORS as e:
+            raise DataError(f"cannot read {path} as .npy: {e or type(e).__name__}") from None
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise DataError(f"{path}: expected a 2-D array whose last column is the label")
+        if arr.shape[1] - 1 > MAX_FEATURES:
+            raise DataError(f"{path}: {arr.shape[1] - 1:,} feature columns, more than symtrunc reads "
+                            f"(MAX_FEATURES = {MAX_FEATURES:,})")
         labels = arr[:, -1]
         if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
             labels = labels.astype(np.int64)  # a float column of whole numbers holds integer labels
@@ -511,26 +513,63 @@ def _points_matrix(X: Any) -> flint.fmpq_mat:
 
 
 def _is_header(row: list[str]) -> bool:
-    # A header has a feature cell that is not a number at all; "nan", "inf", "1/0" and
-    # empty cells are bad numbers of a data row and are reported, not taken for names.
-    for cell in row[:-1]:
-        try:
-            to_q(cell.strip())
-        except DataError:
-            try:
-                if cell.strip():
-                    Decimal(cell.strip().replace("/", "", 1))
-            except InvalidOperation:
-                return True
-    return False
+    # A header has no feature cell written as a number ("nan" and "1/0" count as numbers: bad
+    # ones, reported with their line); one number-like cell makes the row data.
+    return not any(is_number_syntax(cell) for cell in row[:-1])
+
+
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,3999})", re.ASCII)
 
 
 def _label(cell: str) -> Any:
+    # distinct strings stay distinct labels: only the canonical spelling of an int becomes one
     s = cell.strip()
+    return int(s) if _CANONICAL_INT.fullmatch(s) and s != "-0" else s
+
+
+MAX_FEATURES = 100_000
+"""Most feature columns a data file may have. Every construction builds layers of width ``M``
+(``M x M`` weights), so wider data are refused up front instead of after minutes of parsing."""
+
+ARCHIVE_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+"""What numpy raises on a damaged or truncated ``.npy``/``.npz`` file."""
+
+_SNIFF_CHARS = 1 << 16  # the delimiter is detected from at most this much of the file's start
+
+
+def _csv_rows(path: Path) -> tuple[str, list[list[str]], list[int]]:
+    """The delimiter, the nonblank rows (cells as strings) and their line numbers, read as a
+    stream; every failure is a one-line :class:`DataError` naming the file."""
+    reader = None
     try:
-        return int(s)
-    except ValueError:
-        return s
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            head = f.read(_SNIFF_CHARS)
+            if len(head) == _SNIFF_CHARS and "\n" in head.rstrip("\r\n"):
+                head = head[: head.rstrip("\r\n").rindex("\n") + 1]  # whole lines only
+            delimiter = _delimiter(path, head)
+            f.seek(0)
+            reader = csv.reader(f, delimiter=delimiter)
+            rows, lines = [], []
+            for r in reader:
+                if r and any(c.strip() for c in r):
+                    if len(r) - 1 > MAX_FEATURES:
+                        raise DataError(
+                            f"{path}, line {reader.line_num}: {len(r) - 1:,} feature columns, more than "
+                            f"symtrunc reads (MAX_FEATURES = {MAX_FEATURES:,}): its networks have width "
+                            "M in every hidden layer")
+                    rows.append(r)
+                    lines.append(reader.line_num)
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not a UTF-8 text CSV file") from None
+    except csv.Error as e:
+        where = f"{path}, line {reader.line_num}" if reader is not None else str(path)
+        if "field larger than field limit" in str(e):
+            raise DataError(f"{where}: a field is longer than {csv.field_size_limit():,} characters, "
+                            "the CSV reader's limit") from None
+        raise DataError(f"{where}: not a valid CSV file ({e})") from None
+    return delimiter, rows, lines
 
 
 def _frame_points(frame: Any) -> tuple[np.ndarray, tuple[str, ...] | None]:

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from symtrunc.data.labeled import LabeledData, load_data
+from symtrunc.data.labeled import ARCHIVE_ERRORS, LabeledData, load_data
 from symtrunc.errors import DataError, SymtruncError, require
 
 __all__ = ["Chunk", "ArraySource", "ShardSource", "DaskSource", "DASK_TIMEOUT", "dask_client", "open_source",
@@ -176,7 +176,7 @@ class DaskSource(_RowSource):
 def _npy_source(path: Path, labels: Any) -> ArraySource:
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except ARCHIVE_ERRORS as e:
         raise DataError(f"cannot read {path} as .npy: {e}") from None
     if labels is None:
         if arr.ndim != 2 or arr.shape[1] < 2:
@@ -215,7 +215,7 @@ def _labels(labels: Any) -> np.ndarray:
     if isinstance(labels, (str, Path)):
         try:
             return np.load(labels, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as e:
+        except ARCHIVE_ERRORS as e:
             raise DataError(f"cannot read labels from {labels}: {e}") from None
     return np.asarray(labels)
 
@@ -259,11 +259,12 @@ def open_source(obj: Any, labels: Any = None):
             return _npy_source(path, labels)
         if path.suffix.lower() == ".npz":
             try:
-                with np.load(path, allow_pickle=False) as z:
+                # our own handle: numpy leaves its file open when the zip directory is damaged
+                with path.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
                     if "X" not in z or "y" not in z:
                         raise DataError(f"{path} must contain arrays 'X' and 'y'")
                     return ArraySource(z["X"], z["y"])
-            except (OSError, ValueError) as e:
+            except ARCHIVE_ERRORS as e:
                 if isinstance(e, DataError):
                     raise
                 raise DataError(f"cannot read {path} as .npz: {e}") from None

@@ -150,10 +150,10 @@ class Scaled:
         ok = np.ones(n, dtype=bool)
         want = []
         for j, t in enumerate(targets):
-            w = flint.fmpq(t) * self.scales[j]
-            if w.q != 1:  # the numerators are integers: no point can match
+            scaled = flint.fmpq(t) * self.scales[j]
+            if scaled.q != 1:  # the numerators are integers: no point can match
                 return np.zeros(n, dtype=bool)
-            want.append(int(w.p))
+            want.append(int(scaled.p))
         N = self.numerators
         if isinstance(N, np.ndarray):
             for j, w in enumerate(want):
@@ -179,9 +179,10 @@ class Scaled:
 
 
 # ----------------------------------------------------------------------------- inputs
-def _float_integer_scaling(X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
+def _float_integer_scaling(X: np.ndarray) -> tuple[np.ndarray | None, int, np.ndarray | None]:
     """``(A, s, big)`` with ``X = A / s`` for a float array: ``s`` a power of two, ``A`` float64
-    integers, or ``big`` an object array of Python integers when ``A`` exceeds ``2^53``."""
+    integers, or ``big`` an object array of Python integers when ``A`` exceeds ``2^53`` (then
+    ``A`` is ``None``); ``(None, 0, None)`` for long doubles, which need exact rationals."""
     X = np.asarray(X)
     if X.dtype.itemsize > 8:  # long double: go through exact rationals
         return None, 0, None
@@ -228,8 +229,8 @@ def integer_points(X: Any) -> tuple[np.ndarray | flint.fmpz_mat, int]:
     if isinstance(X, flint.fmpz_mat):
         return _shrink(X), 1
     if isinstance(X, flint.fmpq_mat):
-        A, s = X.numer_denom()
-        return _shrink(A), int(s)
+        num, den = X.numer_denom()
+        return _shrink(num), int(den)
     X = np.asarray(X)
     if X.ndim != 2:
         raise DataError(f"points must form a 2-dimensional array, got shape {X.shape}")
@@ -257,8 +258,8 @@ def integer_points(X: Any) -> tuple[np.ndarray | flint.fmpz_mat, int]:
     if X.dtype == object or kind in "f":
         n, m = X.shape
         Q = flint.fmpq_mat(n, m, [to_q(v) for v in X.ravel().tolist()])
-        A, s = Q.numer_denom()
-        return _shrink(A), int(s)
+        num, den = Q.numer_denom()
+        return _shrink(num), int(den)
     raise DataError(f"points must be numeric or exact rationals, got dtype {X.dtype}")
 
 
@@ -324,6 +325,8 @@ def _integer_layer(layer: Any, scales: tuple[int, ...]) -> _IntegerLayer:
         beta.append(int((bl[i] * d).p))
         D.append(d)
     amax = max((abs(v) for r in G for v in r), default=0)
+    Gt: np.ndarray | None
+    bf: np.ndarray | None
     if amax <= EXACT_FLOAT_BOUND and max((abs(c) for c in beta), default=0) <= EXACT_FLOAT_BOUND:
         Gt = np.array(G, dtype=np.float64).reshape(m, k).T.copy()
         bf = np.array(beta, dtype=np.float64)
@@ -350,7 +353,7 @@ class _State:
         self.H, self.hom, self.scales, self.bounds, self.n = H, hom, scales, bounds, n
 
     @classmethod
-    def from_points(cls, A: Any, s: int) -> "_State":
+    def from_points(cls, A: Any, s: int) -> _State:
         if isinstance(A, np.ndarray):
             n, k = A.shape
             bounds = [int(v) for v in (np.abs(A).max(axis=0) if n else np.zeros(k))]

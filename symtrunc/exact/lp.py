@@ -23,9 +23,10 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import cast
 
 import flint
 import numpy as np
@@ -240,7 +241,7 @@ def strictly_separate(
     return _exact_phase_one(A, B, _float_basis(Af, Bf))
 
 
-def _overlap_system(A: flint.fmpq_mat, B: flint.fmpq_mat) -> tuple[flint.fmpz_mat, list[int]]:
+def _overlap_system(A: flint.fmpq_mat, B: flint.fmpq_mat) -> tuple[flint.fmpz_mat, list[flint.fmpz]]:
     """Integer form of ``E w = (0, …, 0, 1, 1)``, ``w >= 0``: column ``(a_i, 1, 0)`` for each row
     of ``A`` and ``(-b_k, 0, 1)`` for each row of ``B``, each multiplied by the common denominator
     of its matrix (listed per column: weight ``w_j`` is ``scale_j`` times the integer system's)."""
@@ -291,7 +292,7 @@ _BLAND_AFTER = 50  # degenerate pivots in a row before switching to Bland's rule
 
 
 def _exact_phase_one(
-    A: flint.fmpq_mat, B: flint.fmpq_mat, start: list[int] = ()
+    A: flint.fmpq_mat, B: flint.fmpq_mat, start: Sequence[int] = ()
 ) -> Separator | OverlapCertificate:
     """Decide ``conv(A) ∩ conv(B) ≠ ∅`` exactly: phase-1 revised simplex in rational arithmetic.
 
@@ -324,7 +325,7 @@ def _exact_phase_one(
         Bm, x = basis_matrix(basis), [flint.fmpq(v) for v in e.entries()]
     bland, stalled = False, 0
     while True:
-        y = Bm.transpose().solve(flint.fmpz_mat(m, 1, [int(j >= n) for j in basis]))
+        y = cast(flint.fmpq_mat, Bm.transpose().solve(flint.fmpz_mat(m, 1, [int(j >= n) for j in basis])))
         priced = (y.numer_denom()[0].transpose() * E).entries()  # reduced cost of j: -priced[j]
         in_basis = set(basis)
         entering = [j for j in range(n) if priced[j] > 0 and j not in in_basis]
@@ -339,6 +340,7 @@ def _exact_phase_one(
         x = Bm.solve(e).entries()
         stalled = stalled + 1 if step == 0 else 0
         bland = bland or stalled > _BLAND_AFTER
+    cert: Separator | OverlapCertificate | None
     if all(x[r] == 0 for r in range(m) if basis[r] >= n):
         idx = [j for j in basis if j < n]
         cert = _make_certificate(A, B, idx, [x[r] * scale[basis[r]] for r in range(m) if basis[r] < n])

@@ -29,6 +29,7 @@ symtrunc.errors.DataError: '1e999999999': exponent 999999999 is beyond the limit
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import re
@@ -44,7 +45,16 @@ import flint
 
 from symtrunc.errors import DataError
 
-__all__ = ["to_q", "q_str", "q_to_sympy", "q_to_fraction", "ParseLimits", "parse_limits", "current_parse_limits"]
+__all__ = [
+    "to_q",
+    "q_str",
+    "q_to_sympy",
+    "q_to_fraction",
+    "is_number_syntax",
+    "ParseLimits",
+    "parse_limits",
+    "current_parse_limits",
+]
 
 _DECIMAL_RE = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
 _FRACTION_RE = re.compile(r"([+-]?)(\d+)\s*/\s*(\d+)", re.ASCII)
@@ -59,7 +69,7 @@ class ParseLimits:
     ----------
     max_digits : int
         Most digits in a decimal's mantissa, or in each of a fraction's numerator and
-        denominator.
+        denominator; at least 20 (shorter numbers are read without looking the limits up).
     max_exponent : int
         Largest absolute value of a decimal's exponent (``"1e5"``: 5).
     """
@@ -68,30 +78,34 @@ class ParseLimits:
     max_exponent: int = 10_000
 
     def __post_init__(self) -> None:
-        for name in ("max_digits", "max_exponent"):
+        for name, least in (("max_digits", 20), ("max_exponent", 1)):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise DataError(f"{name} must be a positive integer, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v < least:
+                raise DataError(f"{name} must be an integer >= {least}, got {v!r}")
 
 
 _LIMITS: ContextVar[ParseLimits | None] = ContextVar("symtrunc_parse_limits", default=None)
 
 
 def current_parse_limits() -> ParseLimits:
-    """The limits in force: set by :func:`parse_limits`, else from the environment, else defaults.
+    """The limits in force: set by :func:`parse_limits`, else from the environment variables
+    (read once, when first needed), else the defaults.
 
     >>> current_parse_limits()
     ParseLimits(max_digits=100000, max_exponent=10000)
     """
     limits = _LIMITS.get()
-    if limits is not None:
-        return limits
+    return limits if limits is not None else _environment_limits()
+
+
+@functools.cache
+def _environment_limits() -> ParseLimits:
     env = {}
     for name, var in (("max_digits", "SYMTRUNC_MAX_DIGITS"), ("max_exponent", "SYMTRUNC_MAX_EXPONENT")):
         raw = os.environ.get(var)
         if raw is not None:
             if not raw.strip().isascii() or not raw.strip().isdigit():
-                raise DataError(f"{var} must be a positive integer, got {raw!r}")
+                raise DataError(f"{var} must be a whole number, got {raw!r}")
             env[name] = int(raw)
     return ParseLimits(**env)
 
@@ -128,13 +142,30 @@ def _too_large_exponent(s: str, exponent: str | int, limits: ParseLimits) -> Dat
                      "(raise it with SYMTRUNC_MAX_EXPONENT or symtrunc.exact.rational.parse_limits)")
 
 
-def _fmpz(sign: str, digits: str) -> flint.fmpz:
-    v = flint.fmpz(digits)  # python-flint reads any length, unlike int()
+def _int(sign: str, digits: str) -> int:
+    # int() is fastest but refuses more than 4,300 digits; python-flint reads any length
+    v = int(digits) if len(digits) <= 4000 else int(flint.fmpz(digits))
     return -v if sign == "-" else v
 
 
 def _from_str(s: str) -> flint.fmpq:
     t = s.strip()
+    m = _DECIMAL_RE.fullmatch(t)
+    if m and (m.group(2) or m.group(3)):
+        sign, whole, frac, exp = m.groups()
+        digits = whole + frac if frac else whole
+        e = -len(frac) if frac else 0
+        if exp or len(digits) > 20:  # short plain decimals are within any limits
+            limits = current_parse_limits()
+            if len(digits) > limits.max_digits:
+                raise _too_many_digits(s, len(digits), limits)
+            if exp:
+                body = exp.lstrip("+-").lstrip("0")
+                if len(body) > len(str(limits.max_exponent)) or int(body or "0") > limits.max_exponent:
+                    raise _too_large_exponent(s, exp.lstrip("+") if len(exp) <= 20 else exp[:20] + "...", limits)
+                e += int(exp)
+        mantissa = _int(sign, digits)
+        return flint.fmpq(mantissa * 10**e) if e >= 0 else flint.fmpq(mantissa, 10**-e)
     limits = current_parse_limits()
     m = _FRACTION_RE.fullmatch(t)
     if m:
@@ -142,29 +173,26 @@ def _from_str(s: str) -> flint.fmpq:
         n = max(len(num), len(den))
         if n > limits.max_digits:
             raise _too_many_digits(s, n, limits)
-        q = _fmpz("", den)
+        q = _int("", den)
         if q == 0:
             raise DataError(f"zero denominator in {_show(s)}")
-        return flint.fmpq(_fmpz(sign, num), q)
+        return flint.fmpq(_int(sign, num), q)
+    if t.lower() in _NON_FINITE:
+        raise DataError(f"not a finite number: {_show(s)} (NaN and infinity are not allowed)")
+    raise DataError(f"not a number: {_show(s)}")
+
+
+def is_number_syntax(s: str) -> bool:
+    """Whether ``s`` is written as a number (a decimal, a fraction, NaN or infinity), readable or
+    not: a CSV header is a row none of whose feature cells is (``"1/0"`` and ``"nan"`` are bad
+    numbers of a data row, not column names).
+
+    >>> [is_number_syntax(c) for c in ("x", "0x10", "1_0", "1e999999999", "nan", "1/0", " 2.5 ")]
+    [False, False, False, True, True, True, True]
+    """
+    t = s.strip()
     m = _DECIMAL_RE.fullmatch(t)
-    if not m or not (m.group(2) or m.group(3)):
-        if t.lower() in _NON_FINITE:
-            raise DataError(f"not a finite number: {_show(s)} (NaN and infinity are not allowed)")
-        raise DataError(f"not a number: {_show(s)}")
-    sign, whole, frac, exp = m.groups()
-    frac = frac or ""
-    n = len(whole) + len(frac)
-    if n > limits.max_digits:
-        raise _too_many_digits(s, n, limits)
-    e = 0
-    if exp:
-        body = exp.lstrip("+-").lstrip("0")
-        if len(body) > len(str(limits.max_exponent)) or int(body or "0") > limits.max_exponent:
-            raise _too_large_exponent(s, exp.lstrip("+") if len(exp) <= 20 else exp[:20] + "...", limits)
-        e = int(exp)
-    mantissa = _fmpz(sign, (whole + frac) or "0")
-    e -= len(frac)
-    return flint.fmpq(mantissa * flint.fmpz(10) ** e) if e >= 0 else flint.fmpq(mantissa, flint.fmpz(10) ** -e)
+    return bool(m and (m.group(2) or m.group(3))) or bool(_FRACTION_RE.fullmatch(t)) or t.lower() in _NON_FINITE
 
 
 def _from_decimal(x: Decimal) -> flint.fmpq:
@@ -212,14 +240,14 @@ def to_q(x: Any) -> flint.fmpq:
     ...
     symtrunc.errors.DataError: not a number: 'abc'
     """
+    if isinstance(x, str):
+        return _from_str(x)
     if isinstance(x, flint.fmpq):
         return x
     if isinstance(x, bool):
         raise DataError(f"a boolean is not a number: {x!r}")
     if isinstance(x, (int, flint.fmpz)):
         return flint.fmpq(int(x))
-    if isinstance(x, str):
-        return _from_str(x)
     if isinstance(x, Fraction):
         return flint.fmpq(x.numerator, x.denominator)
     if isinstance(x, Decimal):

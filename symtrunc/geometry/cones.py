@@ -177,8 +177,8 @@ def paper_cone(
 
     Notes
     -----
-    ``θ_min`` (twice the largest angle between ``±h`` and ``x - p``) is evaluated in floats only to
-    choose ``θ``; ``λ`` is a rational lower bound of ``λ(θ, θ_M) = tan(θ_M/2)/tan(θ/2)`` obtained
+    ``θ_min`` (twice the largest angle between ``±h`` and ``x - p``) is evaluated in mpmath floats
+    only to choose ``θ``; ``λ`` is a rational lower bound of ``λ(θ, θ_M) = tan(θ_M/2)/tan(θ/2)`` obtained
     with mpmath interval arithmetic (any ``λ`` in ``(0, λ(θ, θ_M)]`` works). ``R = I - 2vvᵀ/vᵀv``
     with ``v = h - s u`` and ``s`` a rational approximation of ``|h|/√M``; it is exactly
     orthogonal and maps ``h`` to within ``|s√M - |h||`` of the diagonal. Lemma 3.4's
@@ -187,14 +187,17 @@ def paper_cone(
     import mpmath
 
     M = apex.nrows()
-    hf = [float(v) for v in normal.entries()]
-    hn = mpmath.sqrt(sum(mpmath.mpf(v) ** 2 for v in hf))
+    def mp(v: flint.fmpq) -> mpmath.mpf:  # mpmath's exponents are unbounded: data of any magnitude fit
+        return mpmath.mpf(int(v.p)) / int(v.q)
+
+    hf = [mp(v) for v in normal.entries()]
+    hn = mpmath.sqrt(sum(v**2 for v in hf))
     theta_min = mpmath.mpf(0)
     for sign, pts in ((1, forward), (-1, backward)):
         D = _offsets(pts, apex).tolist() if pts.nrows() else []
         for row in D:
-            d = [float(v) for v in row]
-            dn = mpmath.sqrt(sum(mpmath.mpf(v) ** 2 for v in d))
+            d = [mp(v) for v in row]
+            dn = mpmath.sqrt(sum(v**2 for v in d))
             if dn == 0:
                 continue
             c = sign * sum(a * b for a, b in zip(d, hf)) / (dn * hn)
@@ -264,5 +267,8 @@ def _rational_sqrt(x: flint.fmpq, bits: int = 64) -> flint.fmpq:
     """A rational approximation of ``√x`` (relative error about ``2^-bits``)."""
     from math import isqrt
 
-    scale = 1 << (2 * bits)
-    return flint.fmpq(isqrt(int(x.p) * scale // int(x.q)), 1 << bits)
+    p, q = int(x.p), int(x.q)
+    k = bits - (p.bit_length() - q.bit_length()) // 2  # x·4^k ≈ 4^bits whatever the magnitude of x
+    if k >= 0:
+        return flint.fmpq(isqrt((p << (2 * k)) // q), 1 << k)
+    return flint.fmpq(isqrt(p // (q << (-2 * k))) << -k)

@@ -116,8 +116,10 @@ class ExportReport:
             return "exact rationals, nothing rounded"
         cert = self.certificate
         if cert is None:
-            return (f"the {self.dtype} network is NOT certified: no training data given "
-                    "(--data DATA / data= certifies it in its own precision)")
+            return (
+                f"the {self.dtype} network is NOT certified: no training data given "
+                "(--data DATA / data= certifies it in its own precision)"
+            )
         if cert.certified:
             return cert.summary()
         return f"UNCERTIFIED file (written with --force): {cert.summary()}"
@@ -128,10 +130,15 @@ class ExportReport:
         if self.dtype == "exact":
             err_text = "0 (exact rationals)"
         exact = ", exact rationals included" if self.exact and self.dtype != "exact" else ""
-        split = ("; hidden layers α I + U Vᵀ written factored as Linear [I; Vᵀ] then Linear [α I, U] + ReLU"
-                 if self.factored else "")
-        return (f"{self.format} {self.dtype}: {self.parameters} parameters to {self.path}{exact}; "
-                f"max weight rounding error {err_text}{split}")
+        split = (
+            "; hidden layers α I + U Vᵀ written factored as Linear [I; Vᵀ] then Linear [α I, U] + ReLU"
+            if self.factored
+            else ""
+        )
+        return (
+            f"{self.format} {self.dtype}: {self.parameters} parameters to {self.path}{exact}; "
+            f"max weight rounding error {err_text}{split}"
+        )
 
 
 def certificate_json(certificate: Any) -> str:
@@ -165,8 +172,14 @@ def exact_json(network: ReLUNetwork, factors: Sequence[int] = ()) -> str:
     return json.dumps(d, separators=(",", ":"), ensure_ascii=False)
 
 
-def save_arrays(network: ReLUNetwork, path: str | Path, fmt: str, floats: ExportLayers,
-                arrays: dict[str, np.ndarray], certificate: str | None = None) -> ExportReport:
+def save_arrays(
+    network: ReLUNetwork,
+    path: str | Path,
+    fmt: str,
+    floats: ExportLayers,
+    arrays: dict[str, np.ndarray],
+    certificate: str | None = None,
+) -> ExportReport:
     """Write ``arrays`` as an uncompressed ``.npz`` (atomically, no pickle) and report it;
     ``certificate`` (JSON) rides along as the 0-d string array :data:`FLOAT_CERT_KEY`."""
     if certificate is not None:
@@ -180,8 +193,9 @@ def save_arrays(network: ReLUNetwork, path: str | Path, fmt: str, floats: Export
 def report(network: ReLUNetwork, path: str | Path, fmt: str, floats: ExportLayers) -> ExportReport:
     """The :class:`ExportReport` of a float file just written (parameters as stored)."""
     count = sum(W.size + b.size for W, b, _ in floats.layers)
-    return ExportReport(fmt, Path(path), floats.dtype.name, floats.max_weight_error, True, count,
-                        factored=floats.factored)
+    return ExportReport(
+        fmt, Path(path), floats.dtype.name, floats.max_weight_error, True, count, factored=floats.factored
+    )
 
 
 def layer_keys(floats: ExportLayers) -> list[tuple[str, str]]:
@@ -262,8 +276,10 @@ def network_from_arrays(
     for k, (name, W, b, act) in enumerate(layers, 1):
         if isinstance(W, flint.fmpq_mat):  # already exact (e.g. composed ONNX nodes)
             if prev is not None and W.ncols() != prev[1]:
-                raise FormatError(f"wrong shapes: layer {k} ({name!r}) takes {W.ncols()} inputs but layer "
-                                  f"{k - 1} ({prev[0]!r}) has {prev[1]} outputs")
+                raise FormatError(
+                    f"wrong shapes: layer {k} ({name!r}) takes {W.ncols()} inputs but layer "
+                    f"{k - 1} ({prev[0]!r}) has {prev[1]} outputs"
+                )
             out.append(Layer(W, b if b is not None else flint.fmpq_mat(W.nrows(), 1), act))
             prev = (name, W.nrows())
             continue
@@ -271,8 +287,10 @@ def network_from_arrays(
         if Wa.ndim != 2:
             raise FormatError(f"wrong shapes: weight {name!r} has shape {Wa.shape}, expected (out, in)")
         if prev is not None and Wa.shape[1] != prev[1]:
-            raise FormatError(f"wrong shapes: layer {k} ({name!r}) takes {Wa.shape[1]} inputs but layer "
-                              f"{k - 1} ({prev[0]!r}) has {prev[1]} outputs")
+            raise FormatError(
+                f"wrong shapes: layer {k} ({name!r}) takes {Wa.shape[1]} inputs but layer "
+                f"{k - 1} ({prev[0]!r}) has {prev[1]} outputs"
+            )
         Wq = rationalize(Wa, name)
         if b is None:
             bq = flint.fmpq_mat(Wa.shape[0], 1)
@@ -281,8 +299,9 @@ def network_from_arrays(
             if ba.ndim == 2 and 1 in ba.shape:
                 ba = ba.reshape(-1)
             if ba.ndim != 1 or ba.shape[0] != Wa.shape[0]:
-                raise FormatError(f"wrong shapes: bias of layer {k} ({name!r}) has shape {ba.shape}, "
-                                  f"expected ({Wa.shape[0]},)")
+                raise FormatError(
+                    f"wrong shapes: bias of layer {k} ({name!r}) has shape {ba.shape}, expected ({Wa.shape[0]},)"
+                )
             bq = rationalize(ba, bias_name(name))
         out.append(Layer(Wq, bq, act))
         prev = (name, Wa.shape[0])
@@ -311,8 +330,10 @@ def layers_from_state_dict(tensors: Mapping[str, Any]) -> list[tuple[str, Any, A
     for key, value in tensors.items():
         prefix, dot, kind = key.rpartition(".")
         if kind not in ("weight", "bias") or (not dot and prefix):
-            raise FormatError(f"unsupported tensor {key!r}: only Linear layers ('N.weight', 'N.bias') "
-                              "followed by ReLU can be imported")
+            raise FormatError(
+                f"unsupported tensor {key!r}: only Linear layers ('N.weight', 'N.bias') "
+                "followed by ReLU can be imported"
+            )
         groups.setdefault(prefix, {})[kind] = value
     if not groups:
         raise FormatError("no tensors found")
@@ -324,8 +345,10 @@ def layers_from_state_dict(tensors: Mapping[str, Any]) -> list[tuple[str, Any, A
             raise FormatError(f"bias {name + '.bias'!r} has no matching weight {name + '.weight'!r}")
         W = np.asarray(g["weight"])
         if W.ndim != 2:
-            raise FormatError(f"wrong shapes: {name + '.weight'!r} has shape {W.shape}; only Linear "
-                              "layers (2-D weights) can be imported")
+            raise FormatError(
+                f"wrong shapes: {name + '.weight'!r} has shape {W.shape}; only Linear "
+                "layers (2-D weights) can be imported"
+            )
         wname = f"{name}.weight" if name else "weight"  # a single nn.Linear has keys weight, bias
         layers.append((wname, W, g.get("bias"), "relu" if k < len(names) - 1 else "identity"))
     return layers
@@ -354,8 +377,9 @@ def exact_from_json(text: str) -> ReLUNetwork:
         raise FormatError(f"the exact metadata {EXACT_KEY!r} is damaged ({e})") from None
 
 
-def check_exact_matches(exact: ReLUNetwork, arrays: Sequence[tuple[Any, Any]], dtype: str,
-                        factors: Sequence[int] = ()) -> None:
+def check_exact_matches(
+    exact: ReLUNetwork, arrays: Sequence[tuple[Any, Any]], dtype: str, factors: Sequence[int] = ()
+) -> None:
     """Check that float ``(W, b)`` arrays are the correct roundings of ``exact``'s weights
     (factored as recorded by ``factors``, see :class:`~symtrunc.lowering.float_network.ExportLayers`).
 
@@ -364,8 +388,10 @@ def check_exact_matches(exact: ReLUNetwork, arrays: Sequence[tuple[Any, Any]], d
     FormatError
         If the file's float weights were changed after export (then its exact copy is stale).
     """
-    hint = ("its float weights differ from the exact rationals stored with them (changed after "
-            "export?); import with exact=False (CLI: --floats) to use the float weights")
+    hint = (
+        "its float weights differ from the exact rationals stored with them (changed after "
+        "export?); import with exact=False (CLI: --floats) to use the float weights"
+    )
     expected = export_layers(exact, dtype, factored=any(factors))
     if tuple(factors or (0,) * exact.depth) != expected.factors:
         raise FormatError(f"{hint} (the recorded factorization does not fit the exact layers)")
@@ -377,9 +403,13 @@ def check_exact_matches(exact: ReLUNetwork, arrays: Sequence[tuple[Any, Any]], d
             raise FormatError(f"layer {k}: {hint}")
         W = np.asarray(W)
         b = np.zeros(W.shape[0]) if b is None else np.asarray(b).reshape(-1)
-        if W.shape != Wr.shape or b.shape != br.shape or not (
-            np.array_equal(W.astype(np.float64), Wr.astype(np.float64))
-            and np.array_equal(b.astype(np.float64), br.astype(np.float64))
+        if (
+            W.shape != Wr.shape
+            or b.shape != br.shape
+            or not (
+                np.array_equal(W.astype(np.float64), Wr.astype(np.float64))
+                and np.array_equal(b.astype(np.float64), br.astype(np.float64))
+            )
         ):
             raise FormatError(f"layer {k}: {hint}")
 
@@ -404,12 +434,15 @@ def imported_info(path: Path, fmt: str, dtype: str) -> dict[str, Any]:
     }
 
 
-def finish(exact_text: str | None, arrays: list[tuple[str, Any, Any, str]], *, exact: bool | None,
-           path: Path, fmt: str) -> ReLUNetwork:
+def finish(
+    exact_text: str | None, arrays: list[tuple[str, Any, Any, str]], *, exact: bool | None, path: Path, fmt: str
+) -> ReLUNetwork:
     """Shared tail of the loaders: exact copy (checked against the floats) or rationalized floats."""
     if exact is True and exact_text is None:
-        raise FormatError("the file carries no exact rationals (it was not written by symtrunc); "
-                          "import without exact=True to rationalize its float weights")
+        raise FormatError(
+            "the file carries no exact rationals (it was not written by symtrunc); "
+            "import without exact=True to rationalize its float weights"
+        )
     if exact_text is not None and exact is not False:
         net = exact_from_json(exact_text)
         dtype = stored_dtype([W for _, W, _, _ in arrays])

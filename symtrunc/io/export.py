@@ -17,6 +17,10 @@ npz           ``.npz``                    ``W0, b0, ...`` (out, in) floats      
 json          ``.json``                   :mod:`symtrunc.io.json`                     itself
 ============  ==========================  =========================================  ============
 
+``factored`` files (``layers="factored"``, or ``"auto"`` when only they can be certified) write
+each hidden layer ``α I + U Vᵀ`` as two layers, see
+:class:`~symtrunc.lowering.float_network.ExportLayers`; not for ``npz``.
+
 Every file written here also carries the exact rationals (last column), so
 :func:`symtrunc.io.trained.import_network` recovers the exact network from the file alone; other
 tools simply ignore them.
@@ -88,10 +92,15 @@ __all__ = [
 FORMATS = ("onnx", "safetensors", "torch", "jax", "npz", "json")
 #: how the float layers are laid out in a file (see :func:`export`)
 LAYOUTS = ("auto", "plain", "factored")
-_SUFFIXES = {".onnx": "onnx", ".safetensors": "safetensors", ".pt": "torch", ".pth": "torch",
-             ".npz": "npz", ".json": "json"}
-_WRITERS = {"onnx": onnx.save, "safetensors": safetensors.save, "torch": torch.save, "jax": jax.save,
-            "npz": npz.save}
+_SUFFIXES = {
+    ".onnx": "onnx",
+    ".safetensors": "safetensors",
+    ".pt": "torch",
+    ".pth": "torch",
+    ".npz": "npz",
+    ".json": "json",
+}
+_WRITERS = {"onnx": onnx.save, "safetensors": safetensors.save, "torch": torch.save, "jax": jax.save, "npz": npz.save}
 
 
 def format_from_suffix(path: str | Path) -> str | None:
@@ -104,9 +113,17 @@ def format_from_suffix(path: str | Path) -> str | None:
 
 
 # ---------------------------------------------------------------------------- dispatcher
-def export(network: ReLUNetwork, path: str | Path, to: str | None = None,
-           dtype: str = "float64", *, data: Any = None, labels: Any = None, force: bool = False,
-           layers: str = "auto") -> ExportReport:
+def export(
+    network: ReLUNetwork,
+    path: str | Path,
+    to: str | None = None,
+    dtype: str = "float64",
+    *,
+    data: Any = None,
+    labels: Any = None,
+    force: bool = False,
+    layers: str = "auto",
+) -> ExportReport:
     """Write ``network`` to ``path`` in format ``to``; with ``data``, certify the floats first.
 
     Parameters
@@ -152,8 +169,10 @@ def export(network: ReLUNetwork, path: str | Path, to: str | None = None,
     if to is None:
         to = format_from_suffix(path)
         if to is None:
-            raise FormatError(f"cannot tell the export format from {Path(path).name!r}; "
-                              f"choose one with to= (CLI: --to): {', '.join(FORMATS)}")
+            raise FormatError(
+                f"cannot tell the export format from {Path(path).name!r}; "
+                f"choose one with to= (CLI: --to): {', '.join(FORMATS)}"
+            )
     to = str(to).lower()
     if to not in FORMATS:
         raise FormatError(f"unknown export format {to!r}; use one of {', '.join(FORMATS)}")
@@ -175,8 +194,8 @@ def export(network: ReLUNetwork, path: str | Path, to: str | None = None,
                 if second.n_certified > cert.n_certified:  # certified, or at least the better file
                     floats, cert = split, second
         if not cert.certified and not force:
-            raise UncertifiedError(f"{path.name} not written: {cert.summary()} (--force / force=True writes it "
-                                   "anyway, marked uncertified)")
-    written = _WRITERS[to](network, path, certificate=None if cert is None else certificate_json(cert),
-                           floats=floats)
+            raise UncertifiedError(
+                f"{path.name} not written: {cert.summary()} (--force / force=True writes it anyway, marked uncertified)"
+            )
+    written = _WRITERS[to](network, path, certificate=None if cert is None else certificate_json(cert), floats=floats)
     return replace(written, certificate=cert)

@@ -67,8 +67,9 @@ _FLAX = re.compile(r"^(?:params/)?Dense_(\d+)/(kernel|bias)$")
 _EQX = re.compile(r"^layers/(\d+)/(weight|bias)$")
 
 
-def arrays(network: ReLUNetwork, dtype: str = "float64", *,
-           floats: ExportLayers | None = None) -> tuple[dict[str, np.ndarray], Any]:
+def arrays(
+    network: ReLUNetwork, dtype: str = "float64", *, floats: ExportLayers | None = None
+) -> tuple[dict[str, np.ndarray], Any]:
     """The arrays of the JAX layout and the exact maximal rounding error (``floats``: the float
     layers, default the plain roundings in ``dtype``).
 
@@ -92,8 +93,14 @@ def arrays(network: ReLUNetwork, dtype: str = "float64", *,
     return out, floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
-         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+def save(
+    network: ReLUNetwork,
+    path: str | Path,
+    dtype: str = "float64",
+    *,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+) -> ExportReport:
     """Write the float layers ``floats`` of ``network`` in the JAX layout as ``.npz`` (atomically, no pickle)."""
     floats = export_layers(network, dtype) if floats is None else floats
     data, _ = arrays(network, floats=floats)
@@ -128,8 +135,7 @@ def load_arrays(z: dict[str, np.ndarray], *, exact: bool | None, path: Path) -> 
     flax = _tree(z, _FLAX, "kernel")
     eqx = _tree(z, _EQX, "weight")
     if eqx:
-        floats = [(f"layers/{k}/weight", np.asarray(eqx[k]["weight"]), eqx[k].get("bias"))
-                  for k in range(len(eqx))]
+        floats = [(f"layers/{k}/weight", np.asarray(eqx[k]["weight"]), eqx[k].get("bias")) for k in range(len(eqx))]
         if flax:
             if len(flax) != len(eqx) or not all(
                 np.asarray(flax[k]["kernel"]).T.shape == W.shape and np.array_equal(np.asarray(flax[k]["kernel"]).T, W)
@@ -170,9 +176,11 @@ def check_x64(dtype: str, x64: bool, path: str | Path = "the file") -> None:
     symtrunc.errors.DataError: net.npz holds float64 weights but JAX runs in float32 (jax_enable_x64 is off) and would round them silently: call jax.config.update("jax_enable_x64", True) first, or export with --dtype float32
     """
     if dtype == "float64" and not x64:
-        raise DataError(f"{path} holds float64 weights but JAX runs in float32 (jax_enable_x64 is off) and would "
-                        'round them silently: call jax.config.update("jax_enable_x64", True) first, or export '
-                        "with --dtype float32")
+        raise DataError(
+            f"{path} holds float64 weights but JAX runs in float32 (jax_enable_x64 is off) and would "
+            'round them silently: call jax.config.update("jax_enable_x64", True) first, or export '
+            "with --dtype float32"
+        )
 
 
 def load_jax(path: str | Path) -> tuple[dict[str, Any], Any]:
@@ -204,12 +212,22 @@ def load_jax(path: str | Path) -> tuple[dict[str, Any], Any]:
     dtype = "float64" if any(K.dtype == np.float64 for K in kernels) else "float32"
     check_x64(dtype, bool(jax.config.read("jax_enable_x64")), p)
     L = len(kernels)
-    acts = ([str(v) for v in np.asarray(data["activations"]).reshape(-1).tolist()] if "activations" in data
-            else ["relu"] * (L - 1) + ["identity"])
-    params = {"params": {f"Dense_{k}": {
-        "kernel": jnp.asarray(kernels[k], dtype=dtype),
-        "bias": jnp.asarray(np.zeros(kernels[k].shape[1]) if "bias" not in flax[k] else flax[k]["bias"], dtype=dtype)}
-        for k in range(L)}}
+    acts = (
+        [str(v) for v in np.asarray(data["activations"]).reshape(-1).tolist()]
+        if "activations" in data
+        else ["relu"] * (L - 1) + ["identity"]
+    )
+    params = {
+        "params": {
+            f"Dense_{k}": {
+                "kernel": jnp.asarray(kernels[k], dtype=dtype),
+                "bias": jnp.asarray(
+                    np.zeros(kernels[k].shape[1]) if "bias" not in flax[k] else flax[k]["bias"], dtype=dtype
+                ),
+            }
+            for k in range(L)
+        }
+    }
 
     def apply(params: dict[str, Any], x: Any) -> Any:
         x = jnp.asarray(x, dtype=dtype)

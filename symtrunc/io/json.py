@@ -83,9 +83,7 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     if not isinstance(d, dict):
         raise FormatError("not a symtrunc network file (the top level is not a JSON object)")
     if d.get("format") != FORMAT_NETWORK:
-        raise FormatError(
-            f"not a symtrunc network file (format is {d.get('format')!r}, expected {FORMAT_NETWORK!r})"
-        )
+        raise FormatError(f"not a symtrunc network file (format is {d.get('format')!r}, expected {FORMAT_NETWORK!r})")
     if d.get("version") != FORMAT_VERSION:
         raise FormatError(
             f"unsupported network format version {d.get('version')!r} (this symtrunc reads version "
@@ -95,8 +93,7 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     if not isinstance(layers_json, list) or not layers_json:
         raise FormatError("the network file has no 'layers' list")
     classes = d.get("classes") or []
-    if not isinstance(classes, list) or not all(isinstance(c, (str, int)) and not isinstance(c, bool)
-                                                for c in classes):
+    if not isinstance(classes, list) or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes):
         raise FormatError("'classes' must be a list of labels (strings or integers)")
     construction = record_from_json(_plain(d.get("construction") or {}))
     layers = []
@@ -104,9 +101,7 @@ def network_from_dict(d: Any) -> ReLUNetwork:
         if not isinstance(L, dict) or "W" not in L or "b" not in L:
             raise FormatError(f"layer {k} needs 'W' and 'b'")
         W_json, b_json = L["W"], L["b"]
-        if not isinstance(b_json, list) or not isinstance(W_json, list) or not all(
-            isinstance(r, list) for r in W_json
-        ):
+        if not isinstance(b_json, list) or not isinstance(W_json, list) or not all(isinstance(r, list) for r in W_json):
             raise FormatError(f"layer {k}: 'W' must be a list of rows and 'b' a list of numbers")
         try:
             W = qmatrix(L["W"], name=f"layer {k} W")
@@ -147,8 +142,9 @@ def loads_network(text: str) -> ReLUNetwork:
         d = json.loads(text, parse_float=Decimal, parse_int=_json_int)
         return network_from_dict(d)
     except json.JSONDecodeError as e:
-        raise FormatError(f"not a symtrunc network file (expected JSON; not valid JSON: {e.msg} at line "
-                          f"{e.lineno})") from None
+        raise FormatError(
+            f"not a symtrunc network file (expected JSON; not valid JSON: {e.msg} at line {e.lineno})"
+        ) from None
     except RecursionError:
         raise FormatError("not a symtrunc network file (JSON nested too deeply)") from None
 

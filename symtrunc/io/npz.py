@@ -8,6 +8,8 @@ Layout written by :func:`save` (layer ``k = 0 .. L-1``, torch ``(out, in)`` orie
     b{k}_num, b{k}_den    the same for b{k}
     symtrunc.meta         0-d unicode string: JSON {"format": "symtrunc.npz", "version": 1,
                           "dtype", "activations", "classes", "construction"}
+    symtrunc.float_certificate   0-d unicode string, when the export was given data: the
+                          certificate of the float network (:mod:`symtrunc.lowering.float_certificate`)
 
 The ``_num``/``_den`` arrays are ``int64`` when every entry fits, else unicode arrays of decimal
 integer strings (``np.load`` reads both with ``allow_pickle=False``); read them with
@@ -84,15 +86,18 @@ def exact_arrays(M: flint.fmpq_mat) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([str(v) for v in nums]).reshape(shape), np.array([str(v) for v in dens]).reshape(shape))
 
 
-def arrays(network: ReLUNetwork, dtype: str = "float64", *,
-           floats: ExportLayers | None = None) -> tuple[dict[str, np.ndarray], Any]:
+def arrays(
+    network: ReLUNetwork, dtype: str = "float64", *, floats: ExportLayers | None = None
+) -> tuple[dict[str, np.ndarray], Any]:
     """The ``.npz`` arrays of ``network`` and the exact maximal rounding error (``floats``: the
     plain float roundings, default in ``dtype``; this layout holds one float array per exact layer,
     so factored layers do not fit it)."""
     floats = export_layers(network, dtype) if floats is None else floats
     if floats.factored:
-        raise FormatError("the npz layout stores one float array per exact layer; factored layers need "
-                          "onnx, safetensors, torch or jax")
+        raise FormatError(
+            "the npz layout stores one float array per exact layer; factored layers need "
+            "onnx, safetensors, torch or jax"
+        )
     dtype = floats.dtype.name
     out: dict[str, np.ndarray] = {}
     for k, ((W, b, _), layer) in enumerate(zip(floats.layers, network.layers)):
@@ -101,15 +106,26 @@ def arrays(network: ReLUNetwork, dtype: str = "float64", *,
         bn, bd = exact_arrays(layer.b)
         out[f"b{k}_num"], out[f"b{k}_den"] = bn.reshape(-1), bd.reshape(-1)
     d = network_to_dict(network)
-    meta = {"format": FORMAT_NPZ, "version": 1, "dtype": dtype,
-            "activations": [layer.activation for layer in network.layers],
-            "classes": d["classes"], "construction": d["construction"]}
+    meta = {
+        "format": FORMAT_NPZ,
+        "version": 1,
+        "dtype": dtype,
+        "activations": [layer.activation for layer in network.layers],
+        "classes": d["classes"],
+        "construction": d["construction"],
+    }
     out[META_KEY] = np.array(json.dumps(meta, ensure_ascii=False))
     return out, floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
-         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+def save(
+    network: ReLUNetwork,
+    path: str | Path,
+    dtype: str = "float64",
+    *,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+) -> ExportReport:
     """Write ``network`` with its float layers ``floats`` as ``.npz`` (atomically, no pickle)."""
     floats = export_layers(network, dtype) if floats is None else floats
     data, _ = arrays(network, floats=floats)
@@ -127,8 +143,9 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
             return {k: z[k] for k in z.files}
     except ValueError as e:
         if "allow_pickle" in str(e):
-            raise FormatError("the .npz holds object arrays, which need pickle; symtrunc reads "
-                              "numeric and string arrays only") from None
+            raise FormatError(
+                "the .npz holds object arrays, which need pickle; symtrunc reads numeric and string arrays only"
+            ) from None
         raise FormatError(f"not a valid .npz file ({first_line(e)})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise FormatError(f"not a valid .npz file (corrupt or truncated: {first_line(e)})") from None
@@ -152,7 +169,7 @@ def _exact_matrix(num: np.ndarray, den: np.ndarray, shape: tuple[int, ...], name
 def _load_ours(z: dict[str, np.ndarray], exact: bool | None, path: Path) -> ReLUNetwork:
     try:
         meta = json.loads(str(z[META_KEY][()]))
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError, RecursionError):  # RecursionError: nested too deeply
         raise FormatError(f"the {META_KEY!r} entry is not valid JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NPZ:
         raise FormatError(f"the {META_KEY!r} entry does not describe a {FORMAT_NPZ} file")
@@ -203,8 +220,7 @@ def _plain_layers(z: dict[str, np.ndarray]) -> list[tuple[str, Any, Any, str]]:
     extra = sorted(set(bs) - set(Ws))
     if extra:
         raise FormatError(f"bias 'b{extra[0]}' has no weight 'W{extra[0]}'")
-    return [(Ws[k], z[Ws[k]], z[bs[k]] if k in bs else None, "relu" if k < L - 1 else "identity")
-            for k in range(L)]
+    return [(Ws[k], z[Ws[k]], z[bs[k]] if k in bs else None, "relu" if k < L - 1 else "identity") for k in range(L)]
 
 
 def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:

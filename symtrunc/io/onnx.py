@@ -66,8 +66,14 @@ def _producer_version() -> str:
         return "unknown"
 
 
-def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True,
-             certificate: str | None = None, floats: ExportLayers | None = None) -> tuple[Any, Any]:
+def to_model(
+    network: ReLUNetwork,
+    dtype: str = "float64",
+    *,
+    exact: bool = True,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+) -> tuple[Any, Any]:
     """The checked ``onnx.ModelProto`` of ``network`` and the exact maximal rounding error
     (``certificate``: JSON of the float certificate, stored under :data:`FLOAT_CERT_KEY`;
     ``floats``: the float layers, default the plain roundings in ``dtype``)."""
@@ -80,8 +86,10 @@ def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True
     nodes, inits, prev = [], [], "x"
     depth = len(floats.layers)
     for k, ((W, b, act), (wk, bk)) in enumerate(zip(floats.layers, layer_keys(floats))):
-        inits += [numpy_helper.from_array(np.ascontiguousarray(W), name=wk),
-                  numpy_helper.from_array(np.ascontiguousarray(b), name=bk)]
+        inits += [
+            numpy_helper.from_array(np.ascontiguousarray(W), name=wk),
+            numpy_helper.from_array(np.ascontiguousarray(b), name=bk),
+        ]
         last = k == depth - 1
         z = "y" if last and act == "identity" else f"z{k}"
         nodes.append(helper.make_node("Gemm", [prev, wk, bk], [z], name=f"linear_{k}", transB=1))
@@ -91,16 +99,23 @@ def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True
             nodes.append(helper.make_node("Relu", [z], [h], name=f"relu_{k}"))
             prev = h
     graph = helper.make_graph(
-        nodes, "symtrunc_relu_network",
+        nodes,
+        "symtrunc_relu_network",
         [helper.make_tensor_value_info("x", elem, ["N", network.input_dim])],
         [helper.make_tensor_value_info("y", elem, ["N", network.output_dim])],
         initializer=inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="symtrunc", producer_version=_producer_version())
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="symtrunc",
+        producer_version=_producer_version(),
+    )
     model.ir_version = IR_VERSION
-    model.doc_string = (f"Exact ReLU network {' -> '.join(map(str, network.widths))} exported by symtrunc "
-                        f"({dtype}); the exact rationals are in metadata_props[{EXACT_KEY!r}].")
+    model.doc_string = (
+        f"Exact ReLU network {' -> '.join(map(str, network.widths))} exported by symtrunc "
+        f"({dtype}); the exact rationals are in metadata_props[{EXACT_KEY!r}]."
+    )
     props = {EXACT_KEY: exact_json(network, floats.factors)} if exact else {}
     if certificate is not None:
         props[FLOAT_CERT_KEY] = certificate
@@ -110,8 +125,14 @@ def to_model(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True
     return model, floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
-         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+def save(
+    network: ReLUNetwork,
+    path: str | Path,
+    dtype: str = "float64",
+    *,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+) -> ExportReport:
     """Write the float layers ``floats`` of ``network`` as an ONNX file (atomically)."""
     floats = export_layers(network, dtype) if floats is None else floats
     model, _ = to_model(network, certificate=certificate, floats=floats)
@@ -148,8 +169,9 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
     except Exception as e:  # onnx.checker.ValidationError
         raise FormatError(f"invalid ONNX model ({first_line(e)})") from None
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer):
-        raise FormatError("weights stored in external data files are not supported; save the model "
-                          "with all tensors inside the file")
+        raise FormatError(
+            "weights stored in external data files are not supported; save the model with all tensors inside the file"
+        )
 
     consts: dict[str, np.ndarray] = {}
     try:
@@ -167,8 +189,10 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
 
     def const(name: str, node: Any) -> np.ndarray:
         if name not in consts:
-            raise FormatError(f"node {node.name or node.op_type!r} ({node.op_type}): input {name!r} is not a "
-                              "constant; only chains with constant weights can be imported")
+            raise FormatError(
+                f"node {node.name or node.op_type!r} ({node.op_type}): input {name!r} is not a "
+                "constant; only chains with constant weights can be imported"
+            )
         return consts[name]
 
     # one layer per Gemm/MatMul node: {"W": (name, W (out, in), alpha), "C": (C, beta), "adds": [...], "act"}
@@ -177,8 +201,9 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
         op = node.op_type
         label = f"{op} node {node.name!r}" if node.name else f"{op} node"
         if node.domain not in ("", "ai.onnx"):
-            raise FormatError(f"unsupported operator {node.domain}.{op} ({label}); symtrunc imports "
-                              "Gemm/MatMul+Add/Relu chains only")
+            raise FormatError(
+                f"unsupported operator {node.domain}.{op} ({label}); symtrunc imports Gemm/MatMul+Add/Relu chains only"
+            )
         if op == "Constant":
             a = _attrs(node)
             if "value" not in a:
@@ -186,12 +211,16 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
             consts[node.output[0]] = numpy_helper.to_array(a["value"])
             continue
         if op not in _AFFINE and op not in _PASS and op != "Relu":
-            raise FormatError(f"unsupported operator {op!r} ({label}); symtrunc imports "
-                              "Gemm/MatMul+Add/Relu chains of fully connected ReLU networks only")
+            raise FormatError(
+                f"unsupported operator {op!r} ({label}); symtrunc imports "
+                "Gemm/MatMul+Add/Relu chains of fully connected ReLU networks only"
+            )
         data_inputs = [i for i in node.input if i and i not in consts]
         if data_inputs != [cur]:
-            raise FormatError(f"{label} does not continue the chain (inputs {list(node.input)}); only "
-                              "sequential Gemm/MatMul+Add/Relu graphs can be imported")
+            raise FormatError(
+                f"{label} does not continue the chain (inputs {list(node.input)}); only "
+                "sequential Gemm/MatMul+Add/Relu graphs can be imported"
+            )
         cur = node.output[0]
         if op in _PASS:
             continue
@@ -203,14 +232,16 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
         a = _attrs(node)
         if op == "Add":
             if not groups or groups[-1]["act"] == "relu":
-                raise FormatError(f"{label} adds a bias where no Gemm/MatMul output is pending "
-                                  "(only x W + b layers can be imported)")
+                raise FormatError(
+                    f"{label} adds a bias where no Gemm/MatMul output is pending (only x W + b layers can be imported)"
+                )
             other = node.input[1] if node.input[0] == data_inputs[0] else node.input[0]
             groups[-1]["adds"].append((other, const(other, node)))
             continue
         if node.input[0] != data_inputs[0]:
-            raise FormatError(f"{label}: only {op}(x, W{', b' if op == 'Gemm' else ''}) with the data first "
-                              "is supported")
+            raise FormatError(
+                f"{label}: only {op}(x, W{', b' if op == 'Gemm' else ''}) with the data first is supported"
+            )
         B = const(node.input[1], node)
         if B.ndim != 2:
             raise FormatError(f"{label}: weight {node.input[1]!r} has shape {B.shape}, expected a matrix")
@@ -219,8 +250,14 @@ def load(path: str | Path, exact: bool | None = None) -> ReLUNetwork:
                 raise FormatError(f"{label}: Gemm with transA=1 is not supported")
             W = B if a.get("transB", 0) else B.T
             C = const(node.input[2], node) if len(node.input) > 2 and node.input[2] else None
-            groups.append({"W": (node.input[1], W, float(a.get("alpha", 1.0))),
-                           "C": (C, float(a.get("beta", 1.0))), "adds": [], "act": "identity"})
+            groups.append(
+                {
+                    "W": (node.input[1], W, float(a.get("alpha", 1.0))),
+                    "C": (C, float(a.get("beta", 1.0))),
+                    "adds": [],
+                    "act": "identity",
+                }
+            )
         else:  # MatMul
             groups.append({"W": (node.input[1], B.T, 1.0), "C": (None, 1.0), "adds": [], "act": "identity"})
     if cur != graph.output[0].name:

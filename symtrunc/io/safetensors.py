@@ -51,8 +51,14 @@ def _numpy_api() -> Any:
     return require("safetensors.numpy", "safetensors", _FEATURE)
 
 
-def to_bytes(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True, certificate: str | None = None,
-             floats: ExportLayers | None = None):
+def to_bytes(
+    network: ReLUNetwork,
+    dtype: str = "float64",
+    *,
+    exact: bool = True,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+):
     """The safetensors file contents and the exact maximal rounding error (``floats``: the float
     layers, default the plain roundings in ``dtype``)."""
     st = _numpy_api()
@@ -60,8 +66,11 @@ def to_bytes(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True
     tensors = {}
     for (W, b, _), (wk, bk) in zip(floats.layers, layer_keys(floats)):
         tensors[wk], tensors[bk] = np.ascontiguousarray(W), np.ascontiguousarray(b)
-    metadata = {"format": "pt", "symtrunc.dtype": floats.dtype.name,
-                "symtrunc.activations": ",".join(a for _, _, a in floats.layers)}
+    metadata = {
+        "format": "pt",
+        "symtrunc.dtype": floats.dtype.name,
+        "symtrunc.activations": ",".join(a for _, _, a in floats.layers),
+    }
     if exact:
         metadata[EXACT_KEY] = exact_json(network, floats.factors)
     if certificate is not None:
@@ -69,8 +78,14 @@ def to_bytes(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True
     return st.save(tensors, metadata=metadata), floats.max_weight_error
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
-         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+def save(
+    network: ReLUNetwork,
+    path: str | Path,
+    dtype: str = "float64",
+    *,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+) -> ExportReport:
     """Write the float layers ``floats`` of ``network`` as a safetensors file (atomically)."""
     floats = export_layers(network, dtype) if floats is None else floats
     data, _ = to_bytes(network, certificate=certificate, floats=floats)

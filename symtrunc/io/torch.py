@@ -68,8 +68,14 @@ def _torch() -> Any:
     return require("torch", "torch", "PyTorch export and import")
 
 
-def state_dict(network: ReLUNetwork, dtype: str = "float64", *, exact: bool = True, certificate: str | None = None,
-               floats: ExportLayers | None = None):
+def state_dict(
+    network: ReLUNetwork,
+    dtype: str = "float64",
+    *,
+    exact: bool = True,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+):
     """The ``nn.Sequential`` state dict (an ``OrderedDict`` of tensors) and the exact maximal
     rounding error (``floats``: the float layers, default the plain roundings in ``dtype``)."""
     torch = _torch()
@@ -108,8 +114,11 @@ def _sequential(layers: Sequence[tuple[Any, Any, str]], dtype: str) -> Any:
             W = np.asarray(W)
             lin = torch.nn.Linear(W.shape[1], W.shape[0], dtype=tdt)
             lin.weight.copy_(torch.from_numpy(np.array(W, dtype=dtype)))
-            lin.bias.copy_(torch.from_numpy(np.zeros(W.shape[0], dtype=dtype) if b is None
-                                            else np.array(b, dtype=dtype).reshape(-1)))
+            lin.bias.copy_(
+                torch.from_numpy(
+                    np.zeros(W.shape[0], dtype=dtype) if b is None else np.array(b, dtype=dtype).reshape(-1)
+                )
+            )
             mods.append(lin)
             if act == "relu":
                 mods.append(torch.nn.ReLU())
@@ -155,8 +164,14 @@ def load_sequential(path: str | Path) -> Any:
     return _sequential([(W, b, a) for _, W, b, a in layers], dtype)
 
 
-def save(network: ReLUNetwork, path: str | Path, dtype: str = "float64", *,
-         certificate: str | None = None, floats: ExportLayers | None = None) -> ExportReport:
+def save(
+    network: ReLUNetwork,
+    path: str | Path,
+    dtype: str = "float64",
+    *,
+    certificate: str | None = None,
+    floats: ExportLayers | None = None,
+) -> ExportReport:
     """Write the float layers ``floats`` of ``network`` as a state dict with :func:`torch.save` (atomically)."""
     floats = export_layers(network, dtype) if floats is None else floats
     torch = _torch()
@@ -175,8 +190,10 @@ def _read_layers(p: Path) -> tuple[list[tuple[str, Any, Any, str]], str | None]:
             obj = torch.load(io.BytesIO(p.read_bytes()), map_location="cpu", weights_only=True)
     except Exception as e:  # RuntimeError (bad zip), UnpicklingError (not a plain state dict), EOFError
         if "weights only" in str(e).lower():
-            raise FormatError("not a plain state dict of tensors: torch.load(weights_only=True) refused it "
-                              "(the file is corrupt, or it pickles whole modules or other objects)") from None
+            raise FormatError(
+                "not a plain state dict of tensors: torch.load(weights_only=True) refused it "
+                "(the file is corrupt, or it pickles whole modules or other objects)"
+            ) from None
         raise FormatError(f"not a readable PyTorch state dict ({first_line(e)})") from None
     if isinstance(obj, dict):
         for key in ("state_dict", "model_state_dict", "model"):

@@ -44,6 +44,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from symtrunc.errors import DataError, FormatError
 from symtrunc.io import npz, onnx, safetensors, torch
 from symtrunc.io._common import (
@@ -83,8 +85,15 @@ def detect_format(path: str | Path) -> str:
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    by_suffix = {".onnx": "onnx", ".safetensors": "safetensors", ".pt": "torch", ".pth": "torch",
-                 ".bin": "torch", ".npz": "npz", ".json": "json"}
+    by_suffix = {
+        ".onnx": "onnx",
+        ".safetensors": "safetensors",
+        ".pt": "torch",
+        ".pth": "torch",
+        ".bin": "torch",
+        ".npz": "npz",
+        ".json": "json",
+    }
     if suffix in by_suffix:
         return by_suffix[suffix]
     try:
@@ -190,15 +199,18 @@ def load_float_network(path: str | Path, format: str | None = None) -> FloatNetw
     p = Path(path)
     fmt = (format or detect_format(p)).lower()
     if fmt == "json":
-        raise FormatError(f"{p}: a JSON network is exact; nothing in it runs in floats (symtrunc.lower makes "
-                          "a float network of it)")
+        raise FormatError(
+            f"{p}: a JSON network is exact; nothing in it runs in floats (symtrunc.lower makes a float network of it)"
+        )
     floats = import_network(p, fmt, exact=False)
     record = floats.construction
     dtype = record.dtype if isinstance(record, ImportedRecord) else "float64"
     arrays, err = float_layers(floats, dtype)
     if err != 0:
-        raise FormatError(f"{p}: its layers are not plain {dtype} affine maps (a scaled Gemm or several added "
-                          f"biases); they cannot be evaluated as written in {dtype}")
+        raise FormatError(
+            f"{p}: its layers are not plain {dtype} affine maps (a scaled Gemm or several added "
+            f"biases); they cannot be evaluated as written in {dtype}"
+        )
     classes: tuple = ()
     try:
         exact = import_network(p, fmt)
@@ -212,6 +224,6 @@ def load_float_network(path: str | Path, format: str | None = None) -> FloatNetw
         biases=tuple(b for _, b in arrays),
         activations=tuple(layer.activation for layer in floats.layers),
         classes=tuple(classes),
-        dtype=dtype,
+        dtype=np.dtype(dtype),
         max_weight_error=0.0,
     )

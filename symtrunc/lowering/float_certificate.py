@@ -84,7 +84,7 @@ Examples
 >>> cert.certified, cert.n_points, cert.decision, 0.99 < cert.margin <= 1, cert.eps < 1e-5
 (True, 8, 'argmax', True, True)
 >>> print(cert.summary())                    # doctest: +ELLIPSIS
-certified float32 (structured evaluation, any summation order, with or without FMA): all 8 points in their class by argmax, margin ≥ 1, outputs within ... of the label vectors
+certified float32 (structured evaluation, any summation order, with or without FMA): all 8 points in their class by argmax, margin ≥ 0.99..., outputs within ... of the label vectors
 """
 
 from __future__ import annotations
@@ -136,9 +136,22 @@ def _gamma(n: int, u: float) -> float:
 
 def _up(a: np.ndarray, n: int) -> np.ndarray:
     """An upper bound of the exact value of a float64 computation of ``n`` roundings on nonnegatives."""
-    a *= 1.0 + 2 * (n + 4) * _U64
-    a += _GUARD
-    return a
+    return a * (1.0 + 2 * (n + 4) * _U64) + _GUARD
+
+
+def _shown(x: float, up: bool) -> str:
+    """``x`` to three significant digits, rounded down (``up=False``) or up, so that a printed
+    bound stays a bound.
+
+    >>> _shown(0.99999, False), _shown(0.012341, True), _shown(1.0, False)
+    ('0.999', '0.0124', '1')
+    """
+    if not math.isfinite(x) or x == 0:
+        return f"{x:g}"
+    k = 2 - math.floor(math.log10(abs(x)))
+    scaled = x * 10.0**k
+    v = (math.ceil(scaled) if up else math.floor(scaled)) / 10.0**k
+    return f"{v:.3g}"
 
 
 # ------------------------------------------------------------------------------ exact maps
@@ -149,10 +162,10 @@ class _Exact:
     A: flint.fmpz_mat
     e: int
 
-    def __matmul__(self, other: "_Exact") -> "_Exact":
+    def __matmul__(self, other: _Exact) -> _Exact:
         return _Exact(self.A * other.A, self.e + other.e)
 
-    def masked(self, keep: np.ndarray) -> "_Exact":
+    def masked(self, keep: np.ndarray) -> _Exact:
         """``A D`` with ``D = diag(keep)`` (columns of dropped neurons set to zero)."""
         if keep.all():
             return self
@@ -170,10 +183,15 @@ class _Exact:
     def upper_abs(self) -> np.ndarray:
         """A float64 array ``≥ |A| 2^e`` entrywise."""
         n, m = self.A.nrows(), self.A.ncols()
-        vals = np.array([float(abs(int(v))) for v in self.A.entries()], dtype=np.float64).reshape(n, m)
+        ints = [abs(int(v)) for v in self.A.entries()]
+        e, shift = self.e, max(0, max((v.bit_length() for v in ints), default=0) - 1000)
+        if shift:  # keep below the float range: round the integers up after the shift
+            ints = [(v >> shift) + 1 for v in ints]
+            e += shift
+        vals = np.array([float(v) for v in ints], dtype=np.float64).reshape(n, m)
         vals *= 1.0 + 4 * _U64  # int -> float rounds to nearest
         with np.errstate(over="ignore", under="ignore"):
-            out = np.ldexp(vals, self.e)
+            out = np.ldexp(vals, e)
         out[(vals > 0) & (out < _GUARD)] = _GUARD  # rounded down below the normal range
         return out
 
@@ -214,28 +232,34 @@ def _structured_exact(alpha: float, U: np.ndarray, V: np.ndarray) -> _Exact:
 
 # ------------------------------------------------------------------------------ layers
 @dataclass(frozen=True, eq=False)
-class _Layer:
-    """One float layer with what its bounds need (float64 copies are exact: floats ≤ 64 bits)."""
+class _Dense:
+    """A dense float layer with what its bounds need (float64 copies are exact: floats ≤ 64 bits)."""
 
     relu: bool
-    b: np.ndarray                 # (out,) in the network's dtype
-    absb: np.ndarray              # |b| float64
-    exact: _Exact                 # the exact linear part A
-    W: np.ndarray | None          # dense: (out, in) in dtype
-    absWt: np.ndarray | None      # |W|ᵀ float64 (in, out)
-    sub_W: np.ndarray | None      # (in, out) λ where a weight is subnormal (denormals-are-zero)
-    gammas: np.ndarray | None     # (out,) γ_n per row, n its number of nonzero terms (0: exact row)
-    tiny: np.ndarray | None       # (out,) underflow allowance per row
-    alpha: float = 0.0            # structured: α̃, Ũ, Ṽ in dtype
-    U: np.ndarray | None = None
-    V: np.ndarray | None = None
-    absUt: np.ndarray | None = None
-    absV: np.ndarray | None = None
-    exact_U: _Exact | None = None
+    b: np.ndarray  # (out,) in the network's dtype
+    absb: np.ndarray  # |b| float64
+    exact: _Exact  # the exact linear part A = W̃
+    W: np.ndarray  # (out, in) in dtype
+    absWt: np.ndarray  # |W|ᵀ float64 (in, out)
+    sub_W: np.ndarray | None  # (in, out) λ where a weight is subnormal (denormals-are-zero)
+    gammas: np.ndarray  # (out,) γ_n per row, n its number of nonzero terms (0: exact row)
+    tiny: np.ndarray  # (out,) underflow allowance per row
 
-    @property
-    def structured(self) -> bool:
-        return self.U is not None
+
+@dataclass(frozen=True, eq=False)
+class _Structured:
+    """A structured layer ``α̃ h + Ũ (Ṽᵀ h) + b̃`` of :func:`~symtrunc.lowering.float_network.lower`."""
+
+    relu: bool
+    b: np.ndarray
+    absb: np.ndarray
+    exact: _Exact  # α̃ I + Ũ Ṽᵀ, exactly
+    alpha: float
+    U: np.ndarray  # (out, r) in dtype
+    V: np.ndarray  # (in, r) in dtype
+    absUt: np.ndarray  # |U|ᵀ float64
+    absV: np.ndarray  # |V| float64
+    exact_U: _Exact
 
 
 def _row_gammas(W: np.ndarray, b: np.ndarray, dt: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -256,26 +280,37 @@ def _row_gammas(W: np.ndarray, b: np.ndarray, dt: np.dtype) -> tuple[np.ndarray,
     return gammas, tiny
 
 
-def _layers(network: FloatNetwork) -> list[_Layer]:
-    out = []
+def _layers(network: FloatNetwork) -> list[_Dense | _Structured]:
+    out: list[_Dense | _Structured] = []
     dt = network.dtype
     _, lam = unit_roundoff(dt)
     for W, b, act, s in zip(network.weights, network.biases, network.activations, network.layer_structures):
         b = np.asarray(b, dtype=dt)
+        absb = np.abs(b.astype(np.float64))
         if s is None:
             W = np.asarray(W, dtype=dt)
             Wt = np.abs(W.astype(np.float64)).T.copy()
             sub = np.where((Wt > 0) & (Wt < lam), lam, 0.0)
-            gammas, tiny = _row_gammas(W, b, network.dtype)
-            out.append(_Layer(act == "relu", b, np.abs(b.astype(np.float64)), _exact(W), W, Wt,
-                              sub if sub.any() else None, gammas, tiny))
+            gammas, tiny = _row_gammas(W, b, dt)
+            out.append(_Dense(act == "relu", b, absb, _exact(W), W, Wt, sub if sub.any() else None, gammas, tiny))
         else:
             U = np.asarray(s.U, dtype=dt)
             V = np.asarray(s.V, dtype=dt)
             alpha = float(dt.type(s.alpha))
-            out.append(_Layer(act == "relu", b, np.abs(b.astype(np.float64)), _structured_exact(alpha, U, V),
-                              None, None, None, None, None, alpha, U, V, np.abs(U.astype(np.float64)).T.copy(),
-                              np.abs(V.astype(np.float64)), _exact(U)))
+            out.append(
+                _Structured(
+                    act == "relu",
+                    b,
+                    absb,
+                    _structured_exact(alpha, U, V),
+                    alpha,
+                    U,
+                    V,
+                    np.abs(U.astype(np.float64)).T.copy(),
+                    np.abs(V.astype(np.float64)),
+                    _exact(U),
+                )
+            )
     return out
 
 
@@ -335,23 +370,38 @@ class FloatCertificate:
         """One line: what was certified, or why not."""
         how = f"{self.dtype} ({self.evaluation} evaluation, any summation order, with or without FMA)"
         if self.certified:
-            return (f"certified {how}: all {self.n_points} points in their class by {self.decision}, "
-                    f"margin ≥ {self.margin:.3g}, outputs within {self.eps:.3g} of the label vectors")
+            return (
+                f"certified {how}: all {self.n_points} points in their class by {self.decision}, "
+                f"margin ≥ {_shown(self.margin, False)}, outputs within {_shown(self.eps, True)} of the "
+                "label vectors"
+            )
         wrong = f", {self.n_wrong} misclassified by an actual {self.dtype} evaluation" if self.n_wrong else ""
         first = f"; first: {self.failures[0]}" if self.failures else ""
-        return (f"NOT certified {how}: {self.n_points - self.n_certified} of {self.n_points} points not proved "
-                f"in their class{wrong}{first}")
+        return (
+            f"NOT certified {how}: {self.n_points - self.n_certified} of {self.n_points} points not proved "
+            f"in their class{wrong}{first}"
+        )
 
     __str__ = summary
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record (floats as decimal strings that round-trip)."""
-        return {"format": "symtrunc.float_certificate", "version": 1, "certified": self.certified,
-                "dtype": self.dtype, "evaluation": self.evaluation, "decision": self.decision,
-                "points": self.n_points, "points_certified": self.n_certified, "points_wrong": self.n_wrong,
-                "margin": repr(self.margin), "eps": repr(self.eps), "data_sha256": self.data_sha256,
-                "model": "IEEE-754 round to nearest in dtype, any summation order, with or without FMA, "
-                         "gradual underflow or flush-to-zero; inputs rounded faithfully to dtype"}
+        return {
+            "format": "symtrunc.float_certificate",
+            "version": 1,
+            "certified": self.certified,
+            "dtype": self.dtype,
+            "evaluation": self.evaluation,
+            "decision": self.decision,
+            "points": self.n_points,
+            "points_certified": self.n_certified,
+            "points_wrong": self.n_wrong,
+            "margin": repr(self.margin),
+            "eps": repr(self.eps),
+            "data_sha256": self.data_sha256,
+            "model": "IEEE-754 round to nearest in dtype, any summation order, with or without FMA, "
+            "gradual underflow or flush-to-zero; inputs rounded faithfully to dtype",
+        }
 
 
 # ------------------------------------------------------------------------------ the bound
@@ -377,7 +427,12 @@ class _Bounds:
             return self._chain[key]
         m, kind = inj
         if not masks:
-            C: Any = {"input": self.layers[0].exact, "t": self.layers[m].exact_U, "z": _IDENTITY}[kind]
+            own = self.layers[m]
+            C: Any = {
+                "input": self.layers[0].exact,
+                "z": _IDENTITY,
+                "t": own.exact_U if isinstance(own, _Structured) else None,
+            }[kind]
         else:
             merge = len(masks) >= 2 and not self.layers[l - 1].relu  # skip an affine layer: A_l A_{l-1}
             keep = np.frombuffer(masks[-2 if merge else -1], dtype=bool)
@@ -453,12 +508,12 @@ class _Bounds:
             pattern, masks = new_pattern, new_masks
         return H.astype(np.float64), E, ok
 
-    def _layer(self, layer: _Layer, H: np.ndarray, absH: np.ndarray, E: np.ndarray):
+    def _layer(self, layer: _Dense | _Structured, H: np.ndarray, absH: np.ndarray, E: np.ndarray):
         """One layer: reference pre-activations ``Z``, the bound of its local error (z level),
         the bound of ``δt`` (structured, else ``None``) and ``|Ũ| δt``, the running propagation
         ``|A| E`` and a bound of every partial sum."""
         u, lam = self.u, self.lam
-        if not layer.structured:
+        if isinstance(layer, _Dense):
             k = layer.W.shape[1]
             Z = H @ layer.W.T
             Z += layer.b
@@ -483,18 +538,35 @@ class _Bounds:
         partial = np.maximum(S, T.max(axis=1, initial=0.0)[:, None])
         return Z, local, dt, extra, lin, partial
 
-    def _composed(self, l: int, F: np.ndarray, own: np.ndarray, pattern: np.ndarray,
-                  masks: list[tuple[bytes, ...]], injections: list[tuple[int, str, np.ndarray]]) -> np.ndarray:
+    def _composed(
+        self,
+        l: int,
+        F: np.ndarray,
+        own: np.ndarray,
+        pattern: np.ndarray,
+        masks: list[tuple[bytes, ...]],
+        injections: list[tuple[int, str, np.ndarray]],
+    ) -> np.ndarray:
         """``min(F, own + Σ_inj |P_{l,m} B| bound)`` for the points whose signs are all certified
-        on the earlier layers (the largest :data:`MAX_PATTERNS` patterns)."""
+        on the earlier layers (the largest :data:`MAX_PATTERNS` patterns): one product per pattern
+        of the stacked bounds with the stacked ``|P_{l,m} B|ᵀ``."""
         ids, counts = np.unique(pattern[pattern >= 0], return_counts=True)
+        if not ids.size or not injections:
+            return F
+        bounds = np.hstack([bound for _, _, bound in injections])
+        starts = np.cumsum([0] + [bound.shape[1] for _, _, bound in injections])
         for pid in ids[np.argsort(-counts)[:MAX_PATTERNS]].tolist():
             rows = np.nonzero(pattern == pid)[0]
-            total = own[rows]
-            for m, kind, bound in injections:
+            cols, mats = [], []
+            for (m, kind, _), a, b in zip(injections, starts[:-1], starts[1:]):
                 absC = self._chain_abs(l, (m, kind), masks[pid][m:])
                 if absC is not None:
-                    total = total + _up(bound[rows] @ absC.T, absC.shape[1])
+                    cols.append(np.arange(a, b))
+                    mats.append(absC.T)
+            total = own[rows]
+            if mats:
+                Ct = np.vstack(mats)
+                total = total + _up(bounds[np.ix_(rows, np.concatenate(cols))] @ Ct, Ct.shape[0])
             F[rows] = np.minimum(F[rows], total)
         return F
 
@@ -550,8 +622,9 @@ def _argmax_decisions(Y: np.ndarray, E: np.ndarray, r: np.ndarray) -> tuple[np.n
     return margin, dev, right
 
 
-def _nearest_decisions(Y: np.ndarray, E: np.ndarray, cls: np.ndarray,
-                       targets: Sequence[tuple[flint.fmpq, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _nearest_decisions(
+    Y: np.ndarray, E: np.ndarray, cls: np.ndarray, targets: Sequence[tuple[flint.fmpq, ...]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The same for nearest-label-vector decisions, computed exactly (rationals)."""
     n, dl = Y.shape
     margin = np.full(n, np.inf)
@@ -582,8 +655,9 @@ def _nearest_decisions(Y: np.ndarray, E: np.ndarray, cls: np.ndarray,
     return margin, dev, right
 
 
-def certify_floats(network: FloatNetwork, data: Any, labels: Any = None, *, label_matrix: Any = None,
-                   block: int = BLOCK) -> FloatCertificate:
+def certify_floats(
+    network: FloatNetwork, data: Any, labels: Any = None, *, label_matrix: Any = None, block: int = BLOCK
+) -> FloatCertificate:
     """Prove that every IEEE evaluation of ``network`` in its own precision classifies ``data`` right.
 
     Parameters
@@ -640,7 +714,9 @@ def certify_floats(network: FloatNetwork, data: Any, labels: Any = None, *, labe
     rt, ok = np.concatenate(right), np.concatenate(oks)
     good = margin > 0
     failures = []
-    for p in np.nonzero(~good)[0][:_MAX_FAILURES].tolist():
+    bad = np.nonzero(~good)[0]
+    bad = np.concatenate([bad[~rt[bad]], bad[rt[bad]]])  # actual misclassifications first
+    for p in bad[:_MAX_FAILURES].tolist():
         label = d.classes[int(cls[p])]
         if not ok[p]:
             why = f"a partial sum or bound may overflow {network.dtype.name}"

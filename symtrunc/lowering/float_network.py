@@ -77,9 +77,9 @@ from symtrunc.exact.rounding import float_dtype, round_matrix, round_up
 from symtrunc.exact.threads import blas_threads, check_threads
 from symtrunc.lowering.float_certificate import FloatCertificate, certify_floats
 from symtrunc.lowering.structure import detect_structure
-from symtrunc.network import ReLUNetwork
+from symtrunc.network import Layer, ReLUNetwork
 
-__all__ = ["ExportLayers", "FloatNetwork", "FloatStructure", "export_layers", "float_layers", "lower"]
+__all__ = ["ExportLayers", "FloatNetwork", "FloatStructure", "balanced", "export_layers", "float_layers", "lower"]
 
 STRUCTURES = ("auto", "dense", "structured")
 ENGINES = ("auto", "numba", "numpy")
@@ -374,14 +374,18 @@ class FloatNetwork:
             raise MissingDependencyError("numba", "fast", "engine='numba'")
         return kernel
 
-    def _forward_compiled(self, kernel, X: np.ndarray, out: np.ndarray, chunk: int | None, threads: int | None) -> np.ndarray:
+    def _forward_compiled(
+        self, kernel, X: np.ndarray, out: np.ndarray, chunk: int | None, threads: int | None
+    ) -> np.ndarray:
         """Chunks of ``X`` through the compiled kernel, on ``threads`` worker threads."""
         from symtrunc.lowering.kernels import pack  # lazy: numba is optional
 
         check_threads(threads)
         if self._packed is None:
-            ops = [("dense", a == "relu", W, b) if s is None else ("structured", a == "relu", s.alpha, s.U, s.V, b)
-                   for W, b, a, s in zip(self.weights, self.biases, self.activations, self.layer_structures)]
+            ops = [
+                ("dense", a == "relu", W, b) if s is None else ("structured", a == "relu", s.alpha, s.U, s.V, b)
+                for W, b, a, s in zip(self.weights, self.biases, self.activations, self.layer_structures)
+            ]
             object.__setattr__(self, "_packed", (*pack(ops, self.dtype), np.zeros(1, dtype=self.dtype)))
         meta, alphas, params, zero = self._packed
         N, dt = X.shape[0], self.dtype
@@ -558,6 +562,7 @@ def lower(
     dt = float_dtype(dtype)
     if structure not in STRUCTURES:
         raise DataError(f"unknown structure {structure!r}; use one of {', '.join(STRUCTURES)}")
+    network = balanced(network)
     arrays, worst = float_layers(network, dt)
     structs: list[FloatStructure | None] = []
     for k, layer in enumerate(network.layers, 1):
@@ -626,13 +631,19 @@ class ExportLayers:
 
     def network(self, classes: tuple = ()) -> FloatNetwork:
         """The dense :class:`FloatNetwork` of these layers (what a runtime evaluates)."""
-        return FloatNetwork(tuple(W for W, _, _ in self.layers), tuple(b for _, b, _ in self.layers),
-                            tuple(a for _, _, a in self.layers), tuple(classes), self.dtype,
-                            round_up(self.max_weight_error))
+        return FloatNetwork(
+            tuple(W for W, _, _ in self.layers),
+            tuple(b for _, b, _ in self.layers),
+            tuple(a for _, _, a in self.layers),
+            tuple(classes),
+            self.dtype,
+            round_up(self.max_weight_error),
+        )
 
 
-def export_layers(network: ReLUNetwork, dtype: Any = "float64", *, factored: bool = False,
-                  max_rank: int = 4) -> ExportLayers:
+def export_layers(
+    network: ReLUNetwork, dtype: Any = "float64", *, factored: bool = False, max_rank: int = 4
+) -> ExportLayers:
     """The dense float layers of ``network`` for a file, plain or factored (:class:`ExportLayers`).
 
     Examples
@@ -651,6 +662,7 @@ def export_layers(network: ReLUNetwork, dtype: Any = "float64", *, factored: boo
     True
     """
     dt = float_dtype(dtype)
+    network = balanced(network)
     layers: list[tuple[np.ndarray, np.ndarray, str]] = []
     factors: list[int] = []
     worst = flint.fmpq(0)
@@ -678,7 +690,55 @@ def export_layers(network: ReLUNetwork, dtype: Any = "float64", *, factored: boo
     return ExportLayers(tuple(layers), dt, worst, tuple(factors))
 
 
-def float_layers(network: ReLUNetwork, dtype: Any = "float64") -> tuple[list[tuple[np.ndarray, np.ndarray]], flint.fmpq]:
+def _log2_max(W: flint.fmpq_mat, b: flint.fmpq_mat) -> int | None:
+    """``⌊log2 max |entry|⌋`` up to one (``None`` when every entry is zero)."""
+    sizes = [abs(int(v.p)).bit_length() - int(v.q).bit_length() for v in (*W.entries(), *b.entries()) if v != 0]
+    return max(sizes) if sizes else None
+
+
+def balanced(network: ReLUNetwork, *, limit: int = 64) -> ReLUNetwork:
+    """The same function with each hidden layer scaled by a power of two when its weights are out of range.
+
+    A hidden layer whose largest weight or bias is above ``2^limit`` or below ``2^-limit`` gets
+    its rows multiplied by ``2^s`` so that it lies in ``(1/2, 2)``, and the next layer's columns by
+    ``2^-s``; ReLU commutes with positive scaling, so the network computes exactly the same
+    function (a construction may scale a cone layer by a huge integer, which no float type
+    holds). Powers of two round like the numbers they scale, so nothing else changes in floats.
+    Layers already in range are left alone, and the output layer is never scaled.
+
+    Examples
+    --------
+    >>> net = ReLUNetwork.from_rows([([[2**200, 0], [0, 2**201]], [2**199, 0], "relu"),
+    ...                              ([[2**-200, 2**-201]], [0], "identity")])
+    >>> b = balanced(net)
+    >>> b.layers[0].W, b.layers[1].W
+    ([1/2, 0]
+    [  0, 1], [2, 1])
+    >>> b.forward([[3, 1]]) == net.forward([[3, 1]])
+    True
+    >>> balanced(b) is b
+    True
+    """
+    layers = list(network.layers)
+    changed = False
+    for k in range(len(layers) - 1):
+        layer = layers[k]
+        if layer.activation != "relu":
+            continue
+        e = _log2_max(layer.W, layer.b)
+        if e is None or -limit <= e <= limit:
+            continue
+        scale = flint.fmpq(2) ** -e
+        nxt = layers[k + 1]
+        layers[k] = Layer(layer.W * scale, layer.b * scale, layer.activation)
+        layers[k + 1] = Layer(nxt.W / scale, nxt.b, nxt.activation)
+        changed = True
+    return ReLUNetwork(tuple(layers), network.classes, network.construction) if changed else network
+
+
+def float_layers(
+    network: ReLUNetwork, dtype: Any = "float64"
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], flint.fmpq]:
     """Correctly rounded ``(W, b)`` arrays (``W`` of shape ``(out, in)``, ``b`` of shape ``(out,)``).
 
     Returns the arrays and the exact maximal rounding error over all entries.

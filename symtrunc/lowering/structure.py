@@ -381,4 +381,3 @@ def _best_alpha(W: flint.fmpq_mat, n: int, cands: list, max_rank: int):
             if r <= 1:
                 break
     return best
-

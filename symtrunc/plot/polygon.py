@@ -6,16 +6,22 @@ built from these objects.
 
 * :class:`Polygon` is a convex polygon with rational vertices, cut by half-planes
   ``a·s + c ≥ 0`` (Sutherland–Hodgman clipping for one convex polygon and one half-plane).
-* :class:`Plane` is the affine plane the pictures live in: ``R^2`` itself, or for ``M > 2`` the
-  plane through the barycenter ``x̄`` and two class means ``x̄_i``, ``x̄_j`` (points are projected
-  orthogonally onto it, cones are cut by it).
+* :class:`Plane` is the affine plane a picture lives in: ``R^2`` itself, or for ``M > 2`` a plane
+  through named points (:meth:`Plane.through`, :meth:`Plane.through_means`), with an exact
+  membership test. For ``M > 2`` a picture is an exact *section*: cones and regions are cut by
+  the plane exactly; points are represented by their orthogonal projections, and every object
+  records which points really lie in the plane.
 * :func:`truncation_steps` gives, for every ReLU layer ``l``, the forward region
   ``{W^(l) x + b^(l) ≥ 0}`` and backward region ``{W^(l) x + b^(l) ≤ 0}`` of its truncation
   map (the cones ``S_+`` and ``S_-`` with apex ``p = -W^+ b`` when ``W^(l)`` is square;
-  Lemma 2.1 of arXiv 2504.18710), the separating hyperplane of the construction, and the
-  truncated points before and after the step (Proposition 3.2 of arXiv 2405.07098).
+  Lemma 2.1 of arXiv 2504.18710), the separating hyperplane of the construction, the
+  truncated points before and after the step (Proposition 3.2 of arXiv 2405.07098) and their
+  exact regions; for ``M > 2`` in the plane through the apex and the relevant class means
+  (:func:`step_plane`).
 * :func:`linear_regions` and :func:`decision_regions` subdivide a box of the plane exactly into
-  the activation regions of a network and the regions where each output is largest.
+  the activation regions of a network and the regions where each output is largest;
+  :func:`decision_section` adds the data and the network's exact prediction at each point;
+  :func:`sections` is everything :func:`symtrunc.plot.plot_steps` draws.
 
 Examples
 --------
@@ -569,7 +575,8 @@ def truncation_steps(
                 f"layer {layer.index} widens the space to R^{layer.dim} (Lemma 2.2); its cones cannot be "
                 "drawn in the input plane"
             )
-    inputs = [X] + [layer.truncated for layer in ex.layers[:-1]]     # x^(τ,l-1) of each layer
+    images = [layer.truncated for layer in ex.layers if layer.truncated is not None]   # x^(τ,l)
+    inputs = [X] + images[:-1]                                                          # x^(τ,l-1)
     planes = [fixed] * len(ex.layers) if fixed is not None else _step_planes(ex.layers, data, inputs)
     if box is None and planes and all(_same_frame(P, planes[0]) for P in planes):   # one box for every step
         extra = [data.barycenter] + [data.mean(j) for j in range(data.Q)] + [layer.apex for layer in ex.layers]
@@ -591,7 +598,7 @@ def truncation_steps(
                 hyper = panel.section([a[0, 0], a[0, 1]], offset)
         collapsed = tuple(c.label for c in layer.classes if c.collapsed)
         out.append(TruncationStep(layer.index, collapsed, forward, backward, (apex_s[0, 0], apex_s[1, 0]), hyper,
-                                  P.coordinates(X), P.coordinates(layer.truncated), layer.regions, panel, P,
+                                  P.coordinates(X), P.coordinates(images[k]), layer.regions, panel, P,
                                   P.contains_columns(X), P.contains(layer.apex)))
     return tuple(out)
 

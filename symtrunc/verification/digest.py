@@ -101,10 +101,14 @@ def network_sha256(network: Any) -> str:
 
 def _value_bytes(q: flint.fmpq) -> bytes:
     p, d = int(q.p), int(q.q)
-    if d & (d - 1) == 0 and p.bit_length() <= 1100:  # dyadic and not beyond the float range
-        f = p / d  # correctly rounded; exact when a float represents q
-        if f.as_integer_ratio() == (p, d):
-            return struct.pack("<cd", b"F", f + 0.0)
+    if d & (d - 1) == 0 and p.bit_length() <= 1100:  # dyadic and not far beyond the float range
+        try:
+            f = p / d  # correctly rounded; exact when a float represents q
+        except OverflowError:  # |q| rounds to 2^1024 or more: no float represents q
+            pass
+        else:
+            if f.as_integer_ratio() == (p, d):
+                return struct.pack("<cd", b"F", f + 0.0)
     text = f"{p}/{d}".encode("ascii")
     return b"R" + struct.pack("<I", len(text)) + text
 

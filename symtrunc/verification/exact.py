@@ -64,6 +64,7 @@ from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, VerificationError
 from symtrunc.loss import cost_table
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.progress import task
 from symtrunc.verification.certificate import Certificate, Counterexample, LayerCheck
 from symtrunc.verification.collapse import collapse_order, fixed_base_points
 from symtrunc.verification.digest import data_sha256, network_sha256
@@ -163,20 +164,22 @@ def _verify_full(network: ReLUNetwork, data: LabeledData, targets) -> list[Layer
     idx = data.class_indices
     gathers = [_gather(ix) for ix in idx]
     checks = []
-    for k, values, scale in network.integer_pass(A, s):
-        layer = network.layers[k]
-        if k < network.depth - 1:
-            checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
-            continue
-        for j in range(data.Q):
-            for r in range(layer.shape[0]):
-                want = targets[j][r] * scale
-                got = gathers[j](values[r * N:(r + 1) * N])
-                if min(got) != want or max(got) != want:
-                    bad = next(v for v in got if v != want)
-                    raise _counterexample("zero loss", data, j, idx[j][got.index(bad)], k + 1, r,
-                                          flint.fmpq(bad) / scale, str(targets[j][r]))
-        checks.append(LayerCheck(k + 1, "output"))
+    with task("verify: exact forward pass", total=network.depth) as progress:
+        for k, values, scale in network.integer_pass(A, s):
+            layer = network.layers[k]
+            progress.step(f"layer {k + 1}")
+            if k < network.depth - 1:
+                checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
+                continue
+            for j in range(data.Q):
+                for r in range(layer.shape[0]):
+                    want = targets[j][r] * scale
+                    got = gathers[j](values[r * N:(r + 1) * N])
+                    if min(got) != want or max(got) != want:
+                        bad = next(v for v in got if v != want)
+                        raise _counterexample("zero loss", data, j, idx[j][got.index(bad)], k + 1, r,
+                                              flint.fmpq(bad) / scale, str(targets[j][r]))
+            checks.append(LayerCheck(k + 1, "output"))
     return checks
 
 
@@ -218,34 +221,36 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
     reps: dict[int, flint.fmpq_mat] = {}  # collapsed class -> exact activation after the layer
     checks: list[LayerCheck] = []
     fixed = fixed_base_points(network, order)
-    for k, jc in enumerate(order):
-        layer = network.layers[k]  # a ReLU layer (collapse_order checked it)
-        for jj in reps:  # collapsed classes: one exact representative each, kept by ReLU
-            z = layer.W * reps[jj] + layer.b
-            neg = next((r for r in range(z.nrows()) if z[r, 0] < 0), None)
-            if neg is not None:
-                raise _counterexample("identity sign", data, jj, data.class_indices[jj][0], k + 1,
-                                      neg, z[neg, 0], ">= 0")
-            reps[jj] = z
-        G, de = Layer(*cumulative[k]).integer_form
-        scale = de * inputs.s
-        H = inputs.affine(G)
-        for j in [jc] + [j for j in range(data.Q) if j != jc and j not in reps]:
-            sub = H[:, idx[j]]
-            if j == jc:
-                pos = np.argwhere(sub > 0)
-                check, expected = "collapse sign", "<= 0"
-            else:
-                pos = np.argwhere(sub < 0)
-                check, expected = "identity sign", ">= 0"
-            if len(pos):
-                r, i = int(pos[0][0]), int(pos[0][1])
-                raise _counterexample(check, data, j, data.class_indices[j][i], k + 1, r,
-                                      flint.fmpq(int(sub[r, i]), scale), expected)
-        reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
-        checks.append(LayerCheck(k + 1, "truncation", data.classes[jc], data.counts[jc],
-                                 sum(data.counts[j] for j in range(data.Q) if j != jc),
-                                 tuple(data.classes[j] for j in fixed[k])))
+    with task("verify: exact collapse checks", total=len(order)) as progress:
+        for k, jc in enumerate(order):
+            layer = network.layers[k]  # a ReLU layer (collapse_order checked it)
+            for jj in reps:  # collapsed classes: one exact representative each, kept by ReLU
+                z = layer.W * reps[jj] + layer.b
+                neg = next((r for r in range(z.nrows()) if z[r, 0] < 0), None)
+                if neg is not None:
+                    raise _counterexample("identity sign", data, jj, data.class_indices[jj][0], k + 1,
+                                          neg, z[neg, 0], ">= 0")
+                reps[jj] = z
+            G, de = Layer(*cumulative[k]).integer_form
+            scale = de * inputs.s
+            H = inputs.affine(G)
+            for j in [jc] + [j for j in range(data.Q) if j != jc and j not in reps]:
+                sub = H[:, idx[j]]
+                if j == jc:
+                    pos = np.argwhere(sub > 0)
+                    check, expected = "collapse sign", "<= 0"
+                else:
+                    pos = np.argwhere(sub < 0)
+                    check, expected = "identity sign", ">= 0"
+                if len(pos):
+                    r, i = int(pos[0][0]), int(pos[0][1])
+                    raise _counterexample(check, data, j, data.class_indices[j][i], k + 1, r,
+                                          flint.fmpq(int(sub[r, i]), scale), expected)
+            reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
+            checks.append(LayerCheck(k + 1, "truncation", data.classes[jc], data.counts[jc],
+                                     sum(data.counts[j] for j in range(data.Q) if j != jc),
+                                     tuple(data.classes[j] for j in fixed[k])))
+            progress.step(f"layer {k + 1} collapses class {data.classes[jc]!r}")
     for k in range(len(order), network.depth):
         kind = "output" if k == network.depth - 1 else (
             "truncation" if network.layers[k].activation == "relu" else "affine")
