@@ -117,7 +117,9 @@ def run_size(N: int, M: int, Q: int, seed: int, sample: int, profile_dir: Path |
     assert cert.zero_loss
 
     X_int, y = (np.array(v) for v in _arrays(data))
-    targets = np.array([[float(v) for v in data.Y.transpose().tolist()[j]] for j in range(Q)])  # row j = target of class j
+    targets = np.array(
+        [[float(v) for v in data.Y.transpose().tolist()[j]] for j in range(Q)]
+    )  # row j = target of class j
 
     # numpy float64 forward pass (weights converted outside the timing)
     flayers = to_float_layers(net)
@@ -203,11 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     profile_dir = Path(args.profile) if args.profile else None
 
     print(environment())
-    print(f"synthetic SLS data: M={args.M}, Q={args.Q}, seed={args.seed}; "
-          f"* = sympy time measured on {args.sample} points and extrapolated linearly to N")
+    print(
+        f"synthetic SLS data: M={args.M}, Q={args.Q}, seed={args.seed}; "
+        f"* = sympy time measured on {args.sample} points and extrapolated linearly to N"
+    )
     t = time.perf_counter()
     import scipy.optimize  # noqa: F401  (one-time import cost kept out of the construct column)
     import sympy  # noqa: F401
+
     print(f"one-time import of scipy.optimize + sympy: {time.perf_counter() - t:.2f} s (not in the table)")
     rows = []
     for N in sizes:
@@ -218,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     print()
     for row in rows:
-        extra = (f"N={row['N']}: data generation {row['data']:.2f} s, construct+verify "
-                 f"{row['construct'] + row['verify']:.2f} s, numpy argmax errors {row['numpy_wrong']}")
+        extra = (
+            f"N={row['N']}: data generation {row['data']:.2f} s, construct+verify "
+            f"{row['construct'] + row['verify']:.2f} s, numpy argmax errors {row['numpy_wrong']}"
+        )
         print(extra)
     if profile_dir is not None:
         for row in rows:

@@ -38,8 +38,17 @@ if __package__ in (None, ""):  # allow ``python benchmarks/bench_convex.py``
 
 import numpy as np
 
-from symtrunc.convex import (ConvexProgram, RegressionData, certify, certify_weights, cover_count, enumerate_patterns,
-                             prune_float, sample_patterns, solve_conic)
+from symtrunc.convex import (
+    ConvexProgram,
+    RegressionData,
+    certify,
+    certify_weights,
+    cover_count,
+    enumerate_patterns,
+    prune_float,
+    sample_patterns,
+    solve_conic,
+)
 from symtrunc.convex.scnn_bridge import scnn_available, solve_with_scnn
 
 
@@ -97,8 +106,21 @@ def main(argv=None) -> int:
     sizes = (50, 200) if args.quick else (50, 200, 1000)
     print(f"# bench_convex  (load average {os.getloadavg()[0]:.2f}, scnn {'yes' if scnn_available() else 'no'})")
     cols = ["n", "d", "patterns", "enum", "p", "solve", "cert", "gap", "prune", "active", "scnn", "dobj", "sgap"]
-    heads = ["n", "d", "patterns", "enum s", "p", "solve s", "cert s", "gap", "prune s", "active", "scnn s", "Δobj",
-             "scnn gap"]
+    heads = [
+        "n",
+        "d",
+        "patterns",
+        "enum s",
+        "p",
+        "solve s",
+        "cert s",
+        "gap",
+        "prune s",
+        "active",
+        "scnn s",
+        "Δobj",
+        "scnn gap",
+    ]
     print("| " + " | ".join(heads) + " |")
     print("|" + "---|" * len(heads))
     for n in sizes:

@@ -25,10 +25,10 @@ import time
 from fractions import Fraction
 
 from symtrunc.claims.configurations import build_configuration
+from symtrunc.claims.minimality import local_minimality
+from symtrunc.claims.testers import check_claims, deep_claims
 from symtrunc.constructions.deep_l2 import construct_deep_l2
 from symtrunc.data.labeled import LabeledData
-from symtrunc.claims.testers import check_claims, deep_claims
-from symtrunc.claims.minimality import local_minimality
 
 
 def clustered(Q: int, per: int, seed: int = 2) -> LabeledData:
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         t_one = _time(lambda: local_minimality(build_configuration(d, s).network, d, probes=args.probes))
         t_deep = _time(lambda: deep_claims(d, probes=args.probes, max_configurations=None))
         t_all = _time(lambda: check_claims(d, probes=args.probes, max_configurations=None))
-        print(f"| {Q} | {d.N} | {2 ** Q} | {t_con:.2f} | {t_one:.2f} | {t_deep:.2f} | {t_all:.2f} |")
+        print(f"| {Q} | {d.N} | {2**Q} | {t_con:.2f} | {t_one:.2f} | {t_deep:.2f} | {t_all:.2f} |")
 
 
 if __name__ == "__main__":

@@ -90,12 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="N = 2, 4, 8 only")
     ap.add_argument("--sizes", help="comma-separated even N (default 2,4,8,16,32)")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--sympy-max", type=int, default=2, help="largest N for the naive sympy route (N = 4 did not finish in 4 min)")
+    ap.add_argument(
+        "--sympy-max", type=int, default=2, help="largest N for the naive sympy route (N = 4 did not finish in 4 min)"
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([2, 4, 8] if args.quick else [2, 4, 8, 16, 32])
     t = Target(1, 0)
-    print(f"# bench_landscape: (B_k) saddles with k = N, f(x) = x on [0, 1]; best of {args.repeat}, ms; "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"# bench_landscape: (B_k) saddles with k = N, f(x) = x on [0, 1]; best of {args.repeat}, ms; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print("| N | loss | gradient | hessian | classify | sympy loss | quad loss | quad grad | float err |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
@@ -121,8 +125,9 @@ def _multivariate(args: argparse.Namespace) -> None:
     rng = random.Random(0)
     for d, n in ((2, 4), (2, 8), (2, 16), (3, 4), (3, 8)) if not args.quick else ((2, 4), (3, 4)):
         W = [[rng.randint(-3, 3) or 1 for _ in range(d)] for _ in range(n)]
-        phi = MultiParams.from_values(W, [f"{rng.randint(-3, 3)}/4" for _ in range(n)],
-                                      [rng.randint(-3, 3) for _ in range(n)], 1)
+        phi = MultiParams.from_values(
+            W, [f"{rng.randint(-3, 3)}/4" for _ in range(n)], [rng.randint(-3, 3) for _ in range(n)], 1
+        )
         lo, hi, al = [0] * d, [1] * d, [1] * d
         ncells = len(cells(box(lo, hi), list(zip(phi.W, phi.b))))
         tl, _ = _ms(lambda: box_loss(phi, al, 0, lo, hi), args.repeat)  # noqa: B023

@@ -42,8 +42,9 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 if __package__ in (None, ""):  # allow ``python benchmarks/bench_lower.py``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -118,8 +119,10 @@ def routes_for(net: symtrunc.ReLUNetwork, full: bool) -> tuple[list[tuple[str, C
     f64s = lower(net, "float64", structure="structured")
     t_lower = time.perf_counter() - t
     ranks = [None if s is None else s.rank for s in f64s.layer_structures]
-    info.append(f"lower(structured): {t_lower:.2f} s; structure ranks per layer {ranks}; "
-                f"max_weight_error {f64s.max_weight_error:.2e}; numpy chunk {f64s.chunk_rows()} rows")
+    info.append(
+        f"lower(structured): {t_lower:.2f} s; structure ranks per layer {ranks}; "
+        f"max_weight_error {f64s.max_weight_error:.2e}; numpy chunk {f64s.chunk_rows()} rows"
+    )
     engines = ["numba", "numpy"] if HAVE_NUMBA else ["numpy"]
     if not HAVE_NUMBA:
         info.append("numba: not installed, the compiled kernel is skipped (pip install symtrunc[fast])")
@@ -145,7 +148,9 @@ def routes_for(net: symtrunc.ReLUNetwork, full: bool) -> tuple[list[tuple[str, C
     return routes, info
 
 
-def run_table(net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int, reps: int) -> tuple[list[dict], list[str]]:
+def run_table(
+    net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int, reps: int
+) -> tuple[list[dict], list[str]]:
     """Every route on the same points, **interleaved** (route after route, ``reps`` rounds), so
     that a busy shared machine slows all of them alike; best wall and best CPU time per route."""
     M = net.input_dim
@@ -172,24 +177,63 @@ def run_table(net: symtrunc.ReLUNetwork, sizes: list[int], full: bool, seed: int
         for name, _ in routes:
             w, c, out = best[name]
             err = float(np.abs(out[:100].astype(np.float64) - exact).max())
-            rows.append({"M": M, "N": N, "route": name, "s": w, "cpu": c, "pts": N / w, "err": err,
-                         "base": base[0], "base_cpu": base[1]})
-            print(f"  M={M} N={N:>8d} {name:30s} {w:8.3f} s (cpu {c:7.3f} s)  {N / w / 1e6:7.3f} M pts/s",
-                  file=sys.stderr, flush=True)
+            rows.append(
+                {
+                    "M": M,
+                    "N": N,
+                    "route": name,
+                    "s": w,
+                    "cpu": c,
+                    "pts": N / w,
+                    "err": err,
+                    "base": base[0],
+                    "base_cpu": base[1],
+                }
+            )
+            print(
+                f"  M={M} N={N:>8d} {name:30s} {w:8.3f} s (cpu {c:7.3f} s)  {N / w / 1e6:7.3f} M pts/s",
+                file=sys.stderr,
+                flush=True,
+            )
     return rows, info
 
 
 def format_table(rows: list[dict]) -> str:
-    head = ["M", "N", "route", "seconds", "cpu s", "points/s", "speedup vs dense f64 (wall)",
-            "speedup (cpu)", "max err vs exact"]
+    head = [
+        "M",
+        "N",
+        "route",
+        "seconds",
+        "cpu s",
+        "points/s",
+        "speedup vs dense f64 (wall)",
+        "speedup (cpu)",
+        "max err vs exact",
+    ]
     cells = []
     for r in rows:
         spd = f"{r['base'] / r['s']:.1f}x"
         spc = f"{r['base_cpu'] / r['cpu']:.1f}x" if r["cpu"] > 0 else "-"
-        cells.append([str(r["M"]), f"{r['N']:,}", r["route"], f"{r['s']:.3f}", f"{r['cpu']:.3f}",
-                      f"{r['pts']:,.0f}", spd, spc, f"{r['err']:.1e}"])
+        cells.append(
+            [
+                str(r["M"]),
+                f"{r['N']:,}",
+                r["route"],
+                f"{r['s']:.3f}",
+                f"{r['cpu']:.3f}",
+                f"{r['pts']:,.0f}",
+                spd,
+                spc,
+                f"{r['err']:.1e}",
+            ]
+        )
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
-    line = lambda vals: "| " + " | ".join(v.ljust(w) if i == 2 else v.rjust(w) for i, (v, w) in enumerate(zip(vals, widths))) + " |"  # noqa: E731
+
+    def line(vals):
+        return (
+            "| " + " | ".join(v.ljust(w) if i == 2 else v.rjust(w) for i, (v, w) in enumerate(zip(vals, widths))) + " |"
+        )
+
     sep = "|" + "|".join(("-" * (w + 2)) if i == 2 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
     return "\n".join([line(head), sep] + [line(c) for c in cells])
 
@@ -207,8 +251,10 @@ def environment() -> str:
         from threadpoolctl import threadpool_info
 
         for lib in threadpool_info():
-            lines.append(f"  {lib.get('internal_api')} {lib.get('version')} {lib.get('architecture', '')} "
-                         f"threads={lib.get('num_threads')} ({Path(lib.get('filepath', '')).name})")
+            lines.append(
+                f"  {lib.get('internal_api')} {lib.get('version')} {lib.get('architecture', '')} "
+                f"threads={lib.get('num_threads')} ({Path(lib.get('filepath', '')).name})"
+            )
     except ImportError:
         lines.append("  threadpoolctl not installed: BLAS threads are not limited")
     try:

@@ -85,7 +85,7 @@ def write_stream_file(path: Path, Xtr: np.ndarray, ytr: np.ndarray, N: int, seed
     step = 1 << 20
     for a in range(0, N, step):
         n = min(step, N - a)
-        out[a:a + n] = table[evaluation_indices(n, len(Xtr), seed, start=a)]
+        out[a : a + n] = table[evaluation_indices(n, len(Xtr), seed, start=a)]
     out.flush()
     del out
 
@@ -138,8 +138,8 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
 
         t = time.perf_counter()
         for a in range(0, N, CHUNK):
-            Z = exact_outputs(net, X[a:a + CHUNK])
-            assert Z.equals([1] + [0] * (Q - 1))[y[a:a + CHUNK] == 0].all()
+            Z = exact_outputs(net, X[a : a + CHUNK])
+            assert Z.equals([1] + [0] * (Q - 1))[y[a : a + CHUNK] == 0].all()
         out["seconds"] = time.perf_counter() - t
     elif route == "exact_verify":
         t = time.perf_counter()
@@ -179,7 +179,7 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
 
         def run():
             for a in range(0, N, CHUNK):
-                buf[a:a + CHUNK] = sess.run(None, {"x": X[a:a + CHUNK].astype(np.float64)})[0]
+                buf[a : a + CHUNK] = sess.run(None, {"x": X[a : a + CHUNK].astype(np.float64)})[0]
 
         run()
         out["seconds"] = best_of(run, 3)[0]
@@ -192,11 +192,11 @@ def child(route: str, N: int, workdir: Path, seed: int) -> dict:
 
 # --------------------------------------------------------------------------- parent side
 def run_child(route: str, N: int, workdir: Path, seed: int, timeout: float) -> dict | None:
-    cmd = [sys.executable, "-m", "benchmarks.bench_scale", "--child", route, str(N), str(workdir),
-           "--seed", str(seed)]
+    cmd = [sys.executable, "-m", "benchmarks.bench_scale", "--child", route, str(N), str(workdir), "--seed", str(seed)]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                             cwd=str(Path(__file__).resolve().parents[1]))
+        res = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, cwd=str(Path(__file__).resolve().parents[1])
+        )
     except subprocess.TimeoutExpired:
         return {"route": route, "N": N, "error": f"timeout after {timeout:.0f} s"}
     if res.returncode != 0:
@@ -235,8 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(route, int(N), Path(workdir), args.seed)))
         return 0
 
-    sizes = ([1000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]) if not args.sizes \
+    sizes = (
+        ([1000, 10_000] if args.quick else [10_000, 100_000, 1_000_000])
+        if not args.sizes
         else [int(s) for s in args.sizes.split(",")]
+    )
     stream_n = args.stream if args.stream is not None else (100_000 if args.quick else 10_000_000)
     exact_max = min(args.exact_max, 10_000) if args.quick else args.exact_max
 
@@ -249,15 +252,18 @@ def main(argv: list[str] | None = None) -> int:
         blas = [(i["internal_api"], i["version"], i["num_threads"]) for i in threadpoolctl.threadpool_info()]
     except ImportError:  # pragma: no cover
         blas = "threadpoolctl not installed"
-    print(f"# bench_scale  python {platform.python_version()}, numpy {np.__version__}, "
-          f"symtrunc {symtrunc.__version__}, {os.cpu_count()} cpus, BLAS {blas}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+    print(
+        f"# bench_scale  python {platform.python_version()}, numpy {np.__version__}, "
+        f"symtrunc {symtrunc.__version__}, {os.cpu_count()} cpus, BLAS {blas}, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}"
+    )
     t = time.perf_counter()
     Xtr, ytr = sls_arrays(N_TRAIN, M, Q, args.seed)
     data = symtrunc.LabeledData.from_arrays(Xtr, ytr.tolist())
     net = symtrunc.construct(data, cone="rational")
-    print(f"# construct (N={N_TRAIN}, M={M}, Q={Q}, cone=rational): {time.perf_counter() - t:.2f} s, "
-          f"widths {net.widths}")
+    print(
+        f"# construct (N={N_TRAIN}, M={M}, Q={Q}, cone=rational): {time.perf_counter() - t:.2f} s, widths {net.widths}"
+    )
 
     workdir = Path(tempfile.mkdtemp(prefix="symtrunc_bench_", dir="/tmp"))
     with open(workdir / "net.pkl", "wb") as f:
@@ -276,22 +282,34 @@ def main(argv: list[str] | None = None) -> int:
             elif route in ("exact_eval", "exact_verify") and N > exact_max:
                 prev = results.get((route, exact_max))
                 if prev and "seconds" in prev:
-                    results[(route, N)] = {**prev, "seconds": prev["seconds"] * N / exact_max,
-                                           "star": True, "peak_mb": None}
+                    results[(route, N)] = {
+                        **prev,
+                        "seconds": prev["seconds"] * N / exact_max,
+                        "star": True,
+                        "peak_mb": None,
+                    }
                 continue
             r = run_child(route, n_run, workdir, args.seed, args.timeout)
             if r and "seconds" in r and star:
                 r = {**r, "seconds": r["seconds"] * N / n_run, "star": True, "peak_mb": None}
             results[(route, N)] = r
-            msg = r.get("error") or (f"{r['seconds']:.3f} s" + (f", peak {r['peak_mb']:.0f} MB"
-                                                               if r.get("peak_mb") else " (extrapolated)"))
+            msg = r.get("error") or (
+                f"{r['seconds']:.3f} s" + (f", peak {r['peak_mb']:.0f} MB" if r.get("peak_mb") else " (extrapolated)")
+            )
             print(f"#   N={N:>8} {route:<13} {msg}", flush=True)
 
     # ------------------------------------------------------------------ tables
-    cols = [("sympy", "sympy*"), ("exact_eval", "exact eval"), ("exact_verify", "exact verify"),
-            ("certified", "certified cold"), ("certified_warm", "certified warm"),
-            ("dense", "dense f64"), ("structured", "struct f64"), ("structured_numpy", "struct f64 numpy"),
-            ("onnxruntime", "onnxruntime")]
+    cols = [
+        ("sympy", "sympy*"),
+        ("exact_eval", "exact eval"),
+        ("exact_verify", "exact verify"),
+        ("certified", "certified cold"),
+        ("certified_warm", "certified warm"),
+        ("dense", "dense f64"),
+        ("structured", "struct f64"),
+        ("structured_numpy", "struct f64 numpy"),
+        ("onnxruntime", "onnxruntime"),
+    ]
 
     def get(route, N):
         if route == "certified_warm":
@@ -303,8 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Seconds (* extrapolated linearly)")
     print()
-    print("| N | " + " | ".join(c[1] for c in cols if c[0] != "onnxruntime" or "onnxruntime" in routes)
-          + " | certified / dense | exact eval / certified | dense / struct |")
+    print(
+        "| N | "
+        + " | ".join(c[1] for c in cols if c[0] != "onnxruntime" or "onnxruntime" in routes)
+        + " | certified / dense | exact eval / certified | dense / struct |"
+    )
     print("|---:|" + "---:|" * (len(cols) - (0 if "onnxruntime" in routes else 1) + 3))
     for N in sizes:
         cells = []
@@ -354,9 +375,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             ok_t = "ok" if r["seconds"] <= 60 else "ABOVE TARGET"
             ok_m = "ok" if r["peak_mb"] <= 2048 else "ABOVE TARGET"
-            print(f"# stream N={stream_n:,}: certified {r['seconds']:.1f} s (target <= 60 s: {ok_t}), "
-                  f"peak RSS {r['peak_mb']:.0f} MB (target <= 2048 MB: {ok_m}; before the pass "
-                  f"{r['base_mb']:.0f} MB)")
+            print(
+                f"# stream N={stream_n:,}: certified {r['seconds']:.1f} s (target <= 60 s: {ok_t}), "
+                f"peak RSS {r['peak_mb']:.0f} MB (target <= 2048 MB: {ok_m}; before the pass "
+                f"{r['base_mb']:.0f} MB)"
+            )
             print(f"# stream extra: {r['extra']}")
     if not args.keep:
         for f in workdir.iterdir():

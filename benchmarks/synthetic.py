@@ -24,7 +24,7 @@ import symtrunc
 
 __all__ = ["sls_data", "sls_arrays"]
 
-LOW, HIGH = 0, 16          # feature range
+LOW, HIGH = 0, 16  # feature range
 CENTER_LOW, CENTER_HIGH = 3, 13
 
 

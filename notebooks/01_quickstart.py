@@ -61,6 +61,7 @@ print(W.nrows(), "x", W.ncols(), "first row, first entries:", W.tolist()[0][:3])
 
 # %%
 import numpy as np
+
 from symtrunc.classifier import TruncationClassifier
 
 X = np.array([[float(v) for v in row] for row in data.X.tolist()])

@@ -75,8 +75,9 @@ def _also_sklearn(cls: type) -> type:
         from sklearn import exceptions  # lazy: optional dependency, slow to import
     except ImportError:
         return cls
-    return type(cls.__name__, (cls, getattr(exceptions, cls.__name__)),
-                {"__module__": __name__, "__doc__": cls.__doc__})
+    return type(
+        cls.__name__, (cls, getattr(exceptions, cls.__name__)), {"__module__": __name__, "__doc__": cls.__doc__}
+    )
 
 
 def _not_fitted(*args: Any) -> NotFittedError:
@@ -123,8 +124,9 @@ class TruncationClassifier:
         ``predict`` then checks that its ``DataFrame`` has the same columns in the same order.
     """
 
-    def __init__(self, method: str = "sls", cone: str = "rational", order: Any = None,
-                 options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, method: str = "sls", cone: str = "rational", order: Any = None, options: Mapping[str, Any] | None = None
+    ) -> None:
         self.method = method
         self.cone = cone
         self.order = order
@@ -157,8 +159,9 @@ class TruncationClassifier:
         return self
 
     def __repr__(self) -> str:
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-                    if p.name != "self"}
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values() if p.name != "self"
+        }
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k]]
         return f"TruncationClassifier({', '.join(changed)})"
 
@@ -166,8 +169,11 @@ class TruncationClassifier:
         """Tags for scikit-learn (only called by scikit-learn, which is then installed)."""
         from sklearn.utils import ClassifierTags, Tags, TargetTags
 
-        tags = Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags(poor_score=True))
+        tags = Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(poor_score=True),
+        )
         tags.input_tags.allow_nan = False
         return tags
 
@@ -204,15 +210,19 @@ class TruncationClassifier:
             options["order"] = list(self.order)
         known = set(inspect.signature(recipes[self.method]).parameters) - {"data", "cone"}
         if set(options) - known:
-            raise DataError(f"unknown option(s) {', '.join(sorted(map(str, set(options) - known)))} for "
-                            f"method {self.method!r}; its options are {', '.join(sorted(known))}")
+            raise DataError(
+                f"unknown option(s) {', '.join(sorted(map(str, set(options) - known)))} for "
+                f"method {self.method!r}; its options are {', '.join(sorted(known))}"
+            )
         names = _feature_names(X)
         X = self._check_X(X)
         labels = self._check_y(y, X.shape[0])
         n_classes = len(set(labels))
         if n_classes > X.shape[1]:
-            raise DataError(f"{n_classes} classes but n_features = {X.shape[1]}: the constructions need at "
-                            "most as many classes as features (linearly independent class means)")
+            raise DataError(
+                f"{n_classes} classes but n_features = {X.shape[1]}: the constructions need at "
+                "most as many classes as features (linearly independent class means)"
+            )
         data = LabeledData.from_arrays(X, labels)
         network = recipes[self.method](data, cone=self.cone, **options)
         self.network_ = network
@@ -256,8 +266,10 @@ class TruncationClassifier:
         self._check_feature_names(X)
         X = self._check_X(X, fitting=False)
         if X.shape[1] != self.n_features_in_:
-            raise DataError(f"X has {X.shape[1]} features, but TruncationClassifier is expecting "
-                            f"{self.n_features_in_} features as input")
+            raise DataError(
+                f"X has {X.shape[1]} features, but TruncationClassifier is expecting "
+                f"{self.n_features_in_} features as input"
+            )
         return self.network_.forward(X)
 
     def _check_feature_names(self, X: Any) -> None:
@@ -265,18 +277,25 @@ class TruncationClassifier:
         names, fitted = _feature_names(X), getattr(self, "feature_names_in_", None)
         kind = type(self).__name__
         if names is None and fitted is not None:
-            warnings.warn(f"X does not have valid feature names, but {kind} was fitted with feature names",
-                          UserWarning, stacklevel=4)
+            warnings.warn(
+                f"X does not have valid feature names, but {kind} was fitted with feature names",
+                UserWarning,
+                stacklevel=4,
+            )
         elif names is not None and fitted is None:
-            warnings.warn(f"X has feature names, but {kind} was fitted without feature names",
-                          UserWarning, stacklevel=4)
+            warnings.warn(
+                f"X has feature names, but {kind} was fitted without feature names", UserWarning, stacklevel=4
+            )
         elif names is not None and fitted is not None and names.tolist() != fitted.tolist():
             unseen = [n for n in names.tolist() if n not in set(fitted.tolist())]
             missing = [n for n in fitted.tolist() if n not in set(names.tolist())]
-            parts = ([f"unseen at fit time: {', '.join(unseen)}"] if unseen else []) + \
-                    ([f"seen at fit time, yet now missing: {', '.join(missing)}"] if missing else [])
-            raise DataError("The feature names should match those that were passed during fit: "
-                            + ("; ".join(parts) or "they must be in the same order as they were in fit"))
+            parts = ([f"unseen at fit time: {', '.join(unseen)}"] if unseen else []) + (
+                [f"seen at fit time, yet now missing: {', '.join(missing)}"] if missing else []
+            )
+            raise DataError(
+                "The feature names should match those that were passed during fit: "
+                + ("; ".join(parts) or "they must be in the same order as they were in fit")
+            )
 
     @staticmethod
     def _check_X(X: Any, fitting: bool = True) -> np.ndarray:
@@ -287,8 +306,10 @@ class TruncationClassifier:
         if hasattr(X, "toarray") or arr.dtype == object and arr.ndim == 0:
             raise DataError("sparse or non-array input is not supported; pass a dense 2-D array")
         if arr.ndim != 2:
-            raise DataError(f"X must be 2-dimensional (n_samples, n_features), got shape {arr.shape}; "
-                            "reshape a single feature with X.reshape(-1, 1)")
+            raise DataError(
+                f"X must be 2-dimensional (n_samples, n_features), got shape {arr.shape}; "
+                "reshape a single feature with X.reshape(-1, 1)"
+            )
         if arr.dtype.kind == "c":
             raise DataError("Complex data not supported")
         if arr.dtype.kind not in "biuf" and not (arr.dtype.kind in "OU" and arr.size):
@@ -299,7 +320,7 @@ class TruncationClassifier:
             raise DataError(f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise DataError("X contains NaN or infinity")
-        return arr.astype(object) if arr.dtype.kind == "U" else arr   # decimal strings, read exactly
+        return arr.astype(object) if arr.dtype.kind == "U" else arr  # decimal strings, read exactly
 
     @staticmethod
     def _check_y(y: Any, n: int) -> list:
@@ -307,9 +328,12 @@ class TruncationClassifier:
             raise DataError("TruncationClassifier requires y to be passed, but the target y is None")
         arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
-            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape "
-                          "of y to (n_samples, ), for example using ravel().", _also_sklearn(DataConversionWarning),
-                          stacklevel=3)
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the shape "
+                "of y to (n_samples, ), for example using ravel().",
+                _also_sklearn(DataConversionWarning),
+                stacklevel=3,
+            )
             arr = arr.ravel()
         if arr.ndim != 1:
             raise DataError(f"y must be 1-dimensional, got shape {arr.shape}")

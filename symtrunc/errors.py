@@ -105,8 +105,7 @@ class MissingDependencyError(SymtruncError, ImportError):
     """
 
     def __init__(self, package: str, extra: str, feature: str) -> None:
-        super().__init__(f"{feature} needs the {package!r} package: pip install \"symtrunc[{extra}]\"",
-                         name=package)
+        super().__init__(f'{feature} needs the {package!r} package: pip install "symtrunc[{extra}]"', name=package)
         self.extra = extra
         self.feature = feature
 

@@ -63,8 +63,8 @@ import flint
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.matrix import identity, pinv
-from symtrunc.network import ReLUNetwork
 from symtrunc.geometry.truncation import PolyhedralCone
+from symtrunc.network import ReLUNetwork
 
 __all__ = ["ClassRegions", "LayerExplanation", "Explanation", "explain"]
 
@@ -114,9 +114,16 @@ class ClassRegions:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, exact numbers as strings."""
-        return {"class": self.label, "points": self.points, "forward": self.forward,
-                "backward": self.backward, "face": self.face, "reach": str(self.reach),
-                "floor": str(self.floor), "status": self.status}
+        return {
+            "class": self.label,
+            "points": self.points,
+            "forward": self.forward,
+            "backward": self.backward,
+            "face": self.face,
+            "reach": str(self.reach),
+            "floor": str(self.floor),
+            "status": self.status,
+        }
 
 
 @dataclass(frozen=True)
@@ -165,9 +172,14 @@ class LayerExplanation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, exact numbers as strings."""
-        return {"layer": self.index, "width": self.width, "dim": self.dim, "lifted": self.lifted,
-                "apex": [str(v) for v in self.apex.entries()],
-                "classes": [c.to_dict() for c in self.classes]}
+        return {
+            "layer": self.index,
+            "width": self.width,
+            "dim": self.dim,
+            "lifted": self.lifted,
+            "apex": [str(v) for v in self.apex.entries()],
+            "classes": [c.to_dict() for c in self.classes],
+        }
 
 
 @dataclass(frozen=True)
@@ -181,9 +193,14 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, exact numbers as strings."""
-        return {"format": "symtrunc.explanation", "version": 1, "widths": list(self.widths),
-                "points": self.n_points, "classes": list(self.class_labels),
-                "layers": [layer.to_dict() for layer in self.layers]}
+        return {
+            "format": "symtrunc.explanation",
+            "version": 1,
+            "widths": list(self.widths),
+            "points": self.n_points,
+            "classes": list(self.class_labels),
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
 
     def collapse_order(self) -> list[list[Any]]:
         """For each ReLU layer, the labels of the classes it collapses entirely."""
@@ -205,8 +222,10 @@ class Explanation:
             rw = max([7] + [len(r) for r in reach])
             lines.append(f"  {'class':<{lw}}  points  forward  backward  face  {'max a_i':>{rw}}  status")
             for c, r in zip(layer.classes, reach):
-                lines.append(f"  {str(c.label):<{lw}}  {c.points:6d}  {c.forward:7d}  {c.backward:8d}  "
-                             f"{c.face:4d}  {r:>{rw}}  {c.status}")
+                lines.append(
+                    f"  {str(c.label):<{lw}}  {c.points:6d}  {c.forward:7d}  {c.backward:8d}  "
+                    f"{c.face:4d}  {r:>{rw}}  {c.status}"
+                )
         if not self.layers:
             lines.append("(no ReLU layers)")
         return "\n".join(lines)
@@ -279,7 +298,7 @@ def explain(network: ReLUNetwork, data: Any) -> Explanation:
     X = data.X.transpose()  # points as columns, x^(τ,0)
     N = data.N
     dim = network.input_dim
-    Wc: flint.fmpq_mat = identity(dim)   # cumulative W^(l-1) on the current space
+    Wc: flint.fmpq_mat = identity(dim)  # cumulative W^(l-1) on the current space
     bc: flint.fmpq_mat = flint.fmpq_mat(dim, 1)
     out = []
     for l, layer in enumerate(network.layers, 1):
@@ -294,7 +313,7 @@ def explain(network: ReLUNetwork, data: Any) -> Explanation:
         if rank == m:
             Wp = pinv(W)
         elif rank == dim and m > dim:
-            W = _hstack(W, _left_null(W))          # W̃ = [W | N], invertible (Lemma 2.2)
+            W = _hstack(W, _left_null(W))  # W̃ = [W | N], invertible (Lemma 2.2)
             X = _lift(X, m)
             dim, lifted = m, True
             Wp = W.inv()
@@ -306,7 +325,7 @@ def explain(network: ReLUNetwork, data: Any) -> Explanation:
                 "lost information)"
             )
         B = flint.fmpq_mat(m, N, [v for v in b.entries() for _ in range(N)])
-        A = W * X + B                              # cone coordinates a = W x^(τ,l-1) + b
+        A = W * X + B  # cone coordinates a = W x^(τ,l-1) + b
         a_rows = A.tolist()
         regions = []
         per_class: list[list[Any]] = [[0, 0, 0, None, None] for _ in range(data.Q)]
@@ -320,13 +339,19 @@ def explain(network: ReLUNetwork, data: Any) -> Explanation:
             s[3] = hi if s[3] is None or hi > s[3] else s[3]
             s[4] = lo if s[4] is None or lo < s[4] else s[4]
         classes = tuple(
-            ClassRegions(data.classes[j], data.counts[j], s[0], s[1], s[2],
-                         s[3] if s[3] is not None else flint.fmpq(0),
-                         s[4] if s[4] is not None else flint.fmpq(0))
+            ClassRegions(
+                data.classes[j],
+                data.counts[j],
+                s[0],
+                s[1],
+                s[2],
+                s[3] if s[3] is not None else flint.fmpq(0),
+                s[4] if s[4] is not None else flint.fmpq(0),
+            )
             for j, s in enumerate(per_class)
         )
         relu_A = flint.fmpq_mat(m, N, [v if v > 0 else 0 for v in A.entries()])
-        X = Wp * (relu_A - B)                      # x^(τ,l) = W^+ (σ(a) - b)
+        X = Wp * (relu_A - B)  # x^(τ,l) = W^+ (σ(a) - b)
         out.append(LayerExplanation(l, m, dim, lifted, W, b, -(Wp * b), Wp, classes, tuple(regions), X))
         Wc, bc = W, b
     return Explanation(network.widths, N, data.classes, tuple(out))

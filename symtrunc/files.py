@@ -43,8 +43,8 @@ from symtrunc.errors import DataError, FormatError
 
 __all__ = ["atomic_write", "check_writable", "same_file", "write_files"]
 
-_BLOCK = 1 << 20          # bytes per os.write call
-_AT_FDCWD = -100          # linkat(2) constants (Linux)
+_BLOCK = 1 << 20  # bytes per os.write call
+_AT_FDCWD = -100  # linkat(2) constants (Linux)
 _AT_EMPTY_PATH = 0x1000
 #: errors of open(O_TMPFILE) that mean "not supported here" (then a named temporary file is used)
 _NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL}
@@ -91,7 +91,7 @@ class _Staged:
     def __init__(self, target: Path, data: bytes) -> None:
         self.target = target
         self.data = data
-        self.fd = -1            # an open O_TMPFILE file holding the data (no name), or -1
+        self.fd = -1  # an open O_TMPFILE file holding the data (no name), or -1
         self.tmp: Path | None = None  # a named temporary file holding the data, or None
         try:
             self._write()
@@ -181,9 +181,9 @@ class _Staged:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     for a in range(0, len(view), _BLOCK):
-        block = view[a:a + _BLOCK]
+        block = view[a : a + _BLOCK]
         while block:
-            block = block[os.write(fd, block):]
+            block = block[os.write(fd, block) :]
     os.fsync(fd)
 
 

@@ -27,8 +27,16 @@ from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.matrix import identity, pinv, qmatrix
 
-__all__ = ["costs", "cost_table", "targets_for", "OutputFit", "optimal_output_layer", "fitted_objective", "column_weights",
-           "WEIGHTINGS"]
+__all__ = [
+    "costs",
+    "cost_table",
+    "targets_for",
+    "OutputFit",
+    "optimal_output_layer",
+    "fitted_objective",
+    "column_weights",
+    "WEIGHTINGS",
+]
 
 #: Column weightings of the least-squares objective: ``"class"`` weighs a point of class ``j``
 #: by ``1/N_j`` (the paper's C_N², CE23a eq. 2.36); ``"uniform"`` weighs every point by 1

@@ -92,15 +92,15 @@ class Layer:
         if self.activation not in ACTIVATIONS:
             raise FormatError(f"unknown activation {self.activation!r}; use 'relu' or 'identity'")
         if self.b.ncols() != 1 or self.b.nrows() != self.W.nrows():
-            raise FormatError(
-                f"bias has shape {self.b.nrows()}x{self.b.ncols()}, expected {self.W.nrows()}x1"
-            )
+            raise FormatError(f"bias has shape {self.b.nrows()}x{self.b.ncols()}, expected {self.W.nrows()}x1")
 
     def __reduce__(self):
         # python-flint matrices do not pickle; exact strings do (needed by multiprocessing/Dask)
         W, b = self.W, self.b
-        return (_layer_from_strings, (W.nrows(), W.ncols(), [str(v) for v in W.entries()],
-                                      [str(v) for v in b.entries()], self.activation))
+        return (
+            _layer_from_strings,
+            (W.nrows(), W.ncols(), [str(v) for v in W.entries()], [str(v) for v in b.entries()], self.activation),
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -144,8 +144,7 @@ class Layer:
 
 
 def _layer_from_strings(m: int, n: int, W: list[str], b: list[str], activation: str) -> Layer:
-    return Layer(flint.fmpq_mat(m, n, [to_q(v) for v in W]), flint.fmpq_mat(m, 1, [to_q(v) for v in b]),
-                 activation)
+    return Layer(flint.fmpq_mat(m, n, [to_q(v) for v in W]), flint.fmpq_mat(m, 1, [to_q(v) for v in b]), activation)
 
 
 @dataclass(frozen=True)
@@ -339,15 +338,15 @@ class ReLUNetwork:
         lines.append("layer  shape  activation  weights  biases  largest entry (bits)")
         for k, layer in enumerate(self.layers, 1):
             o, i = layer.shape
-            bits = max(max(abs(int(v.p)).bit_length(), int(v.q).bit_length())
-                       for v in list(layer.W.entries()) + list(layer.b.entries()))
+            bits = max(
+                max(abs(int(v.p)).bit_length(), int(v.q).bit_length())
+                for v in list(layer.W.entries()) + list(layer.b.entries())
+            )
             lines.append(f"{k:5d}  {f'{o}x{i}':<5}  {layer.activation:<10}  {o * i:7d}  {o:6d}  {bits}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------ evaluation
-    def integer_pass(
-        self, A: flint.fmpz_mat, s: int
-    ) -> Iterator[tuple[int, list, int]]:
+    def integer_pass(self, A: flint.fmpz_mat, s: int) -> Iterator[tuple[int, list, int]]:
         """Exact forward pass on integer-scaled columns, layer by layer.
 
         ReLU commutes with positive scaling, so with inputs ``X^T = A/s`` every layer is an

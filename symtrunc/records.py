@@ -93,7 +93,7 @@ def as_rows(A: flint.fmpq_mat) -> Matrix:
     """
     n = A.ncols()
     values = A.entries()
-    return tuple(tuple(values[i * n:(i + 1) * n]) for i in range(A.nrows()))
+    return tuple(tuple(values[i * n : (i + 1) * n]) for i in range(A.nrows()))
 
 
 # ----------------------------------------------------------------------------- reading JSON values
@@ -273,11 +273,14 @@ class PaperRecipe:
     def to_json(self) -> dict[str, Any]:
         """The step keys of this recipe, in the order the constructions write them."""
         out: dict[str, Any] = {}
-        for key, value in (("theta", self.theta), ("theta_min", self.theta_min),
-                           ("lambda", None if self.lam is None else str(self.lam)),
-                           ("lambda_halvings", self.lambda_halvings),
-                           ("householder_s", None if self.householder_s is None else str(self.householder_s)),
-                           ("note", self.note)):
+        for key, value in (
+            ("theta", self.theta),
+            ("theta_min", self.theta_min),
+            ("lambda", None if self.lam is None else str(self.lam)),
+            ("lambda_halvings", self.lambda_halvings),
+            ("householder_s", None if self.householder_s is None else str(self.householder_s)),
+            ("note", self.note),
+        ):
             if value is not None:
                 out[key] = value
         return out
@@ -310,9 +313,14 @@ def cone_recipe_from_json(name: Any, parameters: Mapping[str, Any], where: str =
         halvings = parameters.get("lambda_halvings")
         if halvings is not None and (isinstance(halvings, bool) or not isinstance(halvings, int)):
             raise FormatError(f"construction metadata, {where}lambda_halvings: expected an integer")
-        return PaperRecipe(_opt_q(parameters, "lambda", where), _opt_q(parameters, "householder_s", where),
-                           _annotation(parameters.get("theta")), _annotation(parameters.get("theta_min")),
-                           halvings, _opt_text(parameters, "note", where))
+        return PaperRecipe(
+            _opt_q(parameters, "lambda", where),
+            _opt_q(parameters, "householder_s", where),
+            _annotation(parameters.get("theta")),
+            _annotation(parameters.get("theta_min")),
+            halvings,
+            _opt_text(parameters, "note", where),
+        )
     raise FormatError(f"construction metadata, {where}cone: unknown cone recipe {name!r}")
 
 
@@ -373,10 +381,19 @@ class ConeStep:
 
     def to_json(self) -> dict[str, Any]:
         """The step object of the network file."""
-        out: dict[str, Any] = {"class": self.label, "base_point": _strs(self.base_point),
-                               "normal": _strs(self.normal), "cone": self.recipe.name, **self.recipe.to_json()}
-        for key, value in (("t", self.t), ("offset", self.offset), ("mu_over_delta_squared", self.mu_over_delta_squared),
-                           ("mu_over_delta_target", self.mu_over_delta_target)):
+        out: dict[str, Any] = {
+            "class": self.label,
+            "base_point": _strs(self.base_point),
+            "normal": _strs(self.normal),
+            "cone": self.recipe.name,
+            **self.recipe.to_json(),
+        }
+        for key, value in (
+            ("t", self.t),
+            ("offset", self.offset),
+            ("mu_over_delta_squared", self.mu_over_delta_squared),
+            ("mu_over_delta_target", self.mu_over_delta_target),
+        ):
             if value is not None:
                 out[key] = str(value)
         if self.mu is not None:
@@ -395,16 +412,27 @@ class ConeStep:
         p, h = _vector(d["base_point"], where + "base_point"), _vector(d["normal"], where + "normal")
         if len(p) != len(h):
             raise FormatError(f"construction metadata, step {k}: base point and normal have different lengths")
-        return cls(_label(d["class"], where + "class"), p, h, cone_recipe_from_json(d.get("cone", cone), d, where),
-                   _opt_q(d, "t", where), _opt_q(d, "offset", where), _opt_q(d, "mu_over_delta_squared", where),
-                   _opt_q(d, "mu_over_delta_target", where) if "mu_over_delta_target" in d
-                   else _opt_q(d, "mu_over_delta", where),  # the key of files before 0.2: the target
-                   None if d.get("mu") is None else str(d["mu"]))
+        return cls(
+            _label(d["class"], where + "class"),
+            p,
+            h,
+            cone_recipe_from_json(d.get("cone", cone), d, where),
+            _opt_q(d, "t", where),
+            _opt_q(d, "offset", where),
+            _opt_q(d, "mu_over_delta_squared", where),
+            _opt_q(d, "mu_over_delta_target", where)
+            if "mu_over_delta_target" in d
+            else _opt_q(d, "mu_over_delta", where),  # the key of files before 0.2: the target
+            None if d.get("mu") is None else str(d["mu"]),
+        )
 
     def describe(self, k: int) -> str:
         """One line: what step (hidden layer) ``k`` does and with which cone."""
-        extra = "".join(f", {name} = {v}" for name, v in (("t", self.t), ("(mu/delta)^2", self.mu_over_delta_squared),
-                                                          ("mu", self.mu)) if v is not None)
+        extra = "".join(
+            f", {name} = {v}"
+            for name, v in (("t", self.t), ("(mu/delta)^2", self.mu_over_delta_squared), ("mu", self.mu))
+            if v is not None
+        )
         return f"collapses class {self.label} onto p_{k}{extra}; {self.recipe.describe()}"
 
 
@@ -442,8 +470,9 @@ class ConstructionRecord(ABC):
         """
         n = len(self.label_matrix) if self.label_matrix is not None else output_dim
         if n != output_dim:
-            raise FormatError(f"construction metadata: the label matrix is {n} x {n} but the network has "
-                              f"{output_dim} outputs")
+            raise FormatError(
+                f"construction metadata: the label matrix is {n} x {n} but the network has {output_dim} outputs"
+            )
 
     def parameter_counts(self) -> tuple[PaperCount, ...]:
         """The parameter counts the paper states for this construction (none by default)."""
@@ -514,12 +543,21 @@ class CollapseRecord(ConstructionRecord):
         """Also: the base points lie in the input space."""
         super().check_fits(input_dim, output_dim)
         if self.input_dim not in (None, input_dim):
-            raise FormatError(f"construction metadata: the base points have {self.input_dim} coordinates but "
-                              f"the network takes {input_dim} inputs")
+            raise FormatError(
+                f"construction metadata: the base points have {self.input_dim} coordinates but "
+                f"the network takes {input_dim} inputs"
+            )
 
     def to_json(self) -> dict[str, Any]:
-        return {**self._head(), "cone": self.cone, **self._extra_head(), "order": list(self.order),
-                **self._labels_json(), "steps": [s.to_json() for s in self.steps], **self._extra_tail()}
+        return {
+            **self._head(),
+            "cone": self.cone,
+            **self._extra_head(),
+            "order": list(self.order),
+            **self._labels_json(),
+            "steps": [s.to_json() for s in self.steps],
+            **self._extra_tail(),
+        }
 
     def _extra_head(self) -> dict[str, Any]:
         return {}
@@ -579,14 +617,29 @@ class SLSRecord(CollapseRecord):
         M, Q = self.input_dim, len(self.order)
         if M is None:
             return ()
-        return (PaperCount("Q(M+2)", Q * (M + 2), "numbers (theta_l, h_l, t_l) parametrize the minimizer",
-                           "Theorem 5.2", "description"),
-                PaperCount("Q(M+1)^2", Q * (M + 1) ** 2, "weights and biases of the dense network",
-                           "Theorem 5.2's widths, derived in the reference notes", "total"))
+        return (
+            PaperCount(
+                "Q(M+2)",
+                Q * (M + 2),
+                "numbers (theta_l, h_l, t_l) parametrize the minimizer",
+                "Theorem 5.2",
+                "description",
+            ),
+            PaperCount(
+                "Q(M+1)^2",
+                Q * (M + 1) ** 2,
+                "weights and biases of the dense network",
+                "Theorem 5.2's widths, derived in the reference notes",
+                "total",
+            ),
+        )
 
     def _describe_extra(self) -> list[tuple[str, str]]:
-        where = {"search": "found by the exact LP search", "imposed order": "found by the exact LP search in "
-                 "the imposed order", "user": "given by the user, checked exactly against Definition 5.1"}
+        where = {
+            "search": "found by the exact LP search",
+            "imposed order": "found by the exact LP search in the imposed order",
+            "user": "given by the user, checked exactly against Definition 5.1",
+        }
         return [] if self.hyperplanes is None else [("hyperplanes", where.get(self.hyperplanes, self.hyperplanes))]
 
 
@@ -615,11 +668,15 @@ class ClusteredRecord(CollapseRecord):
     def from_json(cls, d: Mapping[str, Any]) -> ClusteredRecord:
         """Read the JSON form."""
         widths = d.get("widths_shrink")
-        if widths is not None and (not isinstance(widths, list) or not all(
-                isinstance(w, int) and not isinstance(w, bool) for w in widths)):
+        if widths is not None and (
+            not isinstance(widths, list) or not all(isinstance(w, int) and not isinstance(w, bool) for w in widths)
+        ):
             raise FormatError("construction metadata, widths_shrink: expected a list of integers")
-        return cls(**cls._collapse_fields(d), hypotheses=d.get("hypotheses") or {},
-                   widths_shrink=None if widths is None else tuple(widths))
+        return cls(
+            **cls._collapse_fields(d),
+            hypotheses=d.get("hypotheses") or {},
+            widths_shrink=None if widths is None else tuple(widths),
+        )
 
     def parameter_counts(self) -> tuple[PaperCount, ...]:
         """Corollary 4.2: ``Q(M+Q²)`` weights when the widths go straight down to ``Q``, and
@@ -627,20 +684,36 @@ class ClusteredRecord(CollapseRecord):
         M, Q = self.input_dim, len(self.order)
         if M is None:
             return ()
-        return (PaperCount("Q(M+Q^2)", Q * (M + Q * Q), "weights with widths straight down to Q",
-                           "Corollary 4.2", "weights"),
-                PaperCount("Q(M+Q^2+Q+1)", Q * (M + Q * Q + Q + 1), "weights and biases with widths straight "
-                           "down to Q", "Corollary 4.2 with biases, derived in the reference notes", "total"))
+        return (
+            PaperCount(
+                "Q(M+Q^2)", Q * (M + Q * Q), "weights with widths straight down to Q", "Corollary 4.2", "weights"
+            ),
+            PaperCount(
+                "Q(M+Q^2+Q+1)",
+                Q * (M + Q * Q + Q + 1),
+                "weights and biases with widths straight down to Q",
+                "Corollary 4.2 with biases, derived in the reference notes",
+                "total",
+            ),
+        )
 
     def _describe_extra(self) -> list[tuple[str, str]]:
         lines = []
         if self.hypotheses:
-            held = [f"({name}) {'holds' if self.hypotheses.get(key) else 'fails'}"
-                    for name, key in (("4.2", "condition_4_2"), ("4.6", "condition_4_6")) if key in self.hypotheses]
+            held = [
+                f"({name}) {'holds' if self.hypotheses.get(key) else 'fails'}"
+                for name, key in (("4.2", "condition_4_2"), ("4.6", "condition_4_6"))
+                if key in self.hypotheses
+            ]
             lines.append(("hypotheses", ", ".join(held) + f", delta^2 = {self.hypotheses.get('delta_squared')}"))
         if self.widths_shrink is not None:
-            lines.append(("widths", f"d_1..d_Q = {', '.join(map(str, self.widths_shrink))} (shrinking; accepted "
-                                    "after the exact run-time check)"))
+            lines.append(
+                (
+                    "widths",
+                    f"d_1..d_Q = {', '.join(map(str, self.widths_shrink))} (shrinking; accepted "
+                    "after the exact run-time check)",
+                )
+            )
         return lines
 
 
@@ -671,8 +744,7 @@ class DeepL2Record(CollapseRecord):
         extra = d.get("extra_identity_layers", 0)
         if isinstance(extra, bool) or not isinstance(extra, int) or extra < 0:
             raise FormatError("construction metadata, extra_identity_layers: expected an integer >= 0")
-        return cls(**cls._collapse_fields(d), hypotheses=d.get("hypotheses") or {},
-                   extra_identity_layers=extra)
+        return cls(**cls._collapse_fields(d), hypotheses=d.get("hypotheses") or {}, extra_identity_layers=extra)
 
     @property
     def hidden_layers(self) -> int:
@@ -683,14 +755,26 @@ class DeepL2Record(CollapseRecord):
         """``K = (L+1)Q(Q+1)`` weights and biases (not stated in the paper; derived in the reference
         notes)."""
         Q, L = len(self.order), self.hidden_layers
-        return (PaperCount("(L+1)Q(Q+1)", (L + 1) * Q * (Q + 1), "weights and biases, L hidden layers of width Q",
-                           "Theorem 2.3's widths, derived in the reference notes", "total"),)
+        return (
+            PaperCount(
+                "(L+1)Q(Q+1)",
+                (L + 1) * Q * (Q + 1),
+                "weights and biases, L hidden layers of width Q",
+                "Theorem 2.3's widths, derived in the reference notes",
+                "total",
+            ),
+        )
 
     def _describe_extra(self) -> list[tuple[str, str]]:
         if not self.extra_identity_layers:
             return []
-        return [("identity", f"{self.extra_identity_layers} more hidden layer(s) (1, 0) after the cone layers, "
-                             f"L = {self.hidden_layers}")]
+        return [
+            (
+                "identity",
+                f"{self.extra_identity_layers} more hidden layer(s) (1, 0) after the cone layers, "
+                f"L = {self.hidden_layers}",
+            )
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -756,18 +840,25 @@ class NonseparableRecord(ConstructionRecord):
         finish = d.get("finish", "cone")
         if finish not in ("cone", "sls"):
             raise FormatError(f"construction metadata, finish: {finish!r} is not 'cone' or 'sls'")
-        return cls(**_common(d), cone=_text(d.get("cone", "rational"), "cone"), finish=finish,
-                   inner_class=_label(d.get("inner_class"), "inner_class"),
-                   simplex=_matrix(d.get("simplex", []), "simplex"), apex=_vector(d.get("apex", []), "apex"),
-                   separating_height=_opt_q(d, "separating_height", ""),
-                   second_apex=None if d.get("second_apex") is None else _vector(d["second_apex"], "second_apex"),
-                   second_cone=None if second is None else cone_recipe_from_json("rational", second, "second_cone "),
-                   sls_on_lifted_data=None if lifted is None else SLSRecord.from_json(lifted))
+        return cls(
+            **_common(d),
+            cone=_text(d.get("cone", "rational"), "cone"),
+            finish=finish,
+            inner_class=_label(d.get("inner_class"), "inner_class"),
+            simplex=_matrix(d.get("simplex", []), "simplex"),
+            apex=_vector(d.get("apex", []), "apex"),
+            separating_height=_opt_q(d, "separating_height", ""),
+            second_apex=None if d.get("second_apex") is None else _vector(d["second_apex"], "second_apex"),
+            second_cone=None if second is None else cone_recipe_from_json("rational", second, "second_cone "),
+            sls_on_lifted_data=None if lifted is None else SLSRecord.from_json(lifted),
+        )
 
     def describe(self) -> tuple[tuple[str, str], ...]:
         simplex = "; ".join("(" + ", ".join(map(str, v)) + ")" for v in self.simplex)
-        lines = [("method", f"nonseparable (finish: {self.finish}, cone recipe: {self.cone})"),
-                 ("inner", f"class {self.inner_class!r} inside the simplex {simplex}")]
+        lines = [
+            ("method", f"nonseparable (finish: {self.finish}, cone recipe: {self.cone})"),
+            ("inner", f"class {self.inner_class!r} inside the simplex {simplex}"),
+        ]
         if self.second_cone is not None:
             lines.append(("second cone", f"{self.second_cone.describe()}, separating height {self.separating_height}"))
         if self.sls_on_lifted_data is not None:
@@ -804,8 +895,12 @@ class ShallowLocalRecord(ConstructionRecord):
     METHOD: ClassVar[str] = "shallow_local"
 
     def to_json(self) -> dict[str, Any]:
-        return {**self._head(), "output_bias": self.output_bias, "min_preactivation": str(self.min_preactivation),
-                **self._labels_json()}
+        return {
+            **self._head(),
+            "output_bias": self.output_bias,
+            "min_preactivation": str(self.min_preactivation),
+            **self._labels_json(),
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ShallowLocalRecord:
@@ -813,14 +908,19 @@ class ShallowLocalRecord(ConstructionRecord):
         bias = d.get("output_bias")
         if not isinstance(bias, bool):
             raise FormatError("construction metadata, output_bias: expected true or false")
-        return cls(**_common(d), output_bias=bias, min_preactivation=_q(d.get("min_preactivation"),
-                                                                         "min_preactivation"))
+        return cls(
+            **_common(d), output_bias=bias, min_preactivation=_q(d.get("min_preactivation"), "min_preactivation")
+        )
 
     def describe(self) -> tuple[tuple[str, str], ...]:
-        bias = ("with a fitted bias (the true minimum V_aff)" if self.output_bias else
-                "with the cumulative output bias fixed to 0 (the paper's V_paper)")
-        return super().describe() + (("output", f"the exact optimal output layer {bias}; smallest pre-activation "
-                                                f"{self.min_preactivation}"),)
+        bias = (
+            "with a fitted bias (the true minimum V_aff)"
+            if self.output_bias
+            else "with the cumulative output bias fixed to 0 (the paper's V_paper)"
+        )
+        return super().describe() + (
+            ("output", f"the exact optimal output layer {bias}; smallest pre-activation {self.min_preactivation}"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -846,8 +946,9 @@ class TwoLayerRecord(ConstructionRecord):
         return cls(**_common(d), s=s, theta=theta, beta=beta, c=c, min_z=min_z)
 
     def describe(self) -> tuple[tuple[str, str], ...]:
-        return super().describe() + (("recipe", f"s = {self.s}, theta = {self.theta}, beta = {self.beta}, "
-                                                f"c = {self.c}, min z_j = {self.min_z}"),)
+        return super().describe() + (
+            ("recipe", f"s = {self.s}, theta = {self.theta}, beta = {self.beta}, c = {self.c}, min z_j = {self.min_z}"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -880,15 +981,23 @@ class ImportedRecord(ConstructionRecord):
     rationalized: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"imported_from": self.imported_from, "format": self.format, "dtype": self.dtype,
-                "rationalized": self.rationalized}
+        return {
+            "imported_from": self.imported_from,
+            "format": self.format,
+            "dtype": self.dtype,
+            "rationalized": self.rationalized,
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ImportedRecord:
         """Read the JSON form."""
-        return cls(**_common(d), imported_from=_text(d.get("imported_from"), "imported_from"),
-                   format=_text(d.get("format"), "format"), dtype=_text(d.get("dtype"), "dtype"),
-                   rationalized=_text(d.get("rationalized"), "rationalized"))
+        return cls(
+            **_common(d),
+            imported_from=_text(d.get("imported_from"), "imported_from"),
+            format=_text(d.get("format"), "format"),
+            dtype=_text(d.get("dtype"), "dtype"),
+            rationalized=_text(d.get("rationalized"), "rationalized"),
+        )
 
     def describe(self) -> tuple[tuple[str, str], ...]:
         return (("imported", f"from {self.imported_from} ({self.format}); {self.rationalized}"),)
@@ -922,8 +1031,17 @@ class UnrecognizedRecord(ConstructionRecord):
 
 
 _BY_METHOD: dict[str, Any] = {
-    cls.METHOD: cls for cls in (SLSRecord, ClusteredRecord, DeepL2Record, NonseparableRecord, ShallowUpperRecord,
-                                ShallowLocalRecord, TwoLayerRecord, ConfigurationRecord)
+    cls.METHOD: cls
+    for cls in (
+        SLSRecord,
+        ClusteredRecord,
+        DeepL2Record,
+        NonseparableRecord,
+        ShallowUpperRecord,
+        ShallowLocalRecord,
+        TwoLayerRecord,
+        ConfigurationRecord,
+    )
 }
 
 

@@ -109,7 +109,7 @@ def test_perturbed_weight_fails_in_both_methods(sls, k):
 def _is_genuine(net, X, c) -> None:
     """The reported value is the exact output at that point and neuron, and not its target."""
     assert c.check == "zero loss" and c.layer == net.depth
-    v = fraction_forward(net, X[c.point:c.point + 1])[0][c.neuron]
+    v = fraction_forward(net, X[c.point : c.point + 1])[0][c.neuron]
     assert str(v) == c.value and c.value != c.expected
 
 
@@ -137,8 +137,7 @@ def test_wine_perturbed_bias_fails_with_exact_value(wine):
         symtrunc.verify(bad, data, method="certified")
     c = info.value.counterexample
     assert c.point == 0 and c.neuron == 1 and c.layer == L + 1
-    assert flint.fmpq(*map(int, c.value.split("/"))) == -flint.fmpq(1, 10**9) + (
-        1 if data.classes[1] == c.label else 0)
+    assert flint.fmpq(*map(int, c.value.split("/"))) == -flint.fmpq(1, 10**9) + (1 if data.classes[1] == c.label else 0)
 
 
 def test_metadata_are_not_read_like_exact(worked_data, worked_net, worked_points, worked_labels):
@@ -169,8 +168,7 @@ def test_unknown_label_and_dimension_errors(sls):
 # --------------------------------------------------------------------------- forged near-ties
 def _tie_network(scale: int = 2**60) -> ReLUNetwork:
     """z = x1 + x2 - 1, then outputs (s relu(z), 1 - s relu(z)): a tiny z decides everything."""
-    return ReLUNetwork.from_rows([([[1, 1]], [-1], "relu"), ([[scale], [-scale]], [0, 1], "identity")],
-                                 classes=(0, 1))
+    return ReLUNetwork.from_rows([([[1, 1]], [-1], "relu"), ([[scale], [-scale]], [0, 1], "identity")], classes=(0, 1))
 
 
 def _naive_float_outputs(net: ReLUNetwork, X: np.ndarray) -> np.ndarray:
@@ -235,9 +233,12 @@ def random_case(draw):
     return net, [x for x, _ in keep]
 
 
-TUNINGS = [None, {"shortcut": False, "composed": "never"}, {"shortcut": False, "composed": "always"},
-           {"shortcut": False, "composed": "auto", "composed_max_groups": 0, "composed_min_group": 3,
-            "block": 5}]
+TUNINGS = [
+    None,
+    {"shortcut": False, "composed": "never"},
+    {"shortcut": False, "composed": "always"},
+    {"shortcut": False, "composed": "auto", "composed_max_groups": 0, "composed_min_group": 3, "block": 5},
+]
 
 
 @pytest.mark.slow
@@ -248,8 +249,10 @@ def test_random_networks_same_verdict_and_counterexample(case, tuning):
     one target moved by 1e-9: both methods fail at the same point and neuron, with the same value."""
     net, X = case
     n = len(X)
-    Xobj = np.array([[flint.fmpq(v.numerator, v.denominator) if isinstance(v, Fraction) else flint.fmpq(v)
-                      for v in r] for r in X], dtype=object)
+    Xobj = np.array(
+        [[flint.fmpq(v.numerator, v.denominator) if isinstance(v, Fraction) else flint.fmpq(v) for v in r] for r in X],
+        dtype=object,
+    )
     out = net.forward(flint.fmpq_mat(Xobj.tolist()))
     Y = out.transpose()
     data = symtrunc.LabeledData.from_arrays(Xobj.tolist(), list(range(n)), check=False)
@@ -266,8 +269,14 @@ def test_random_networks_same_verdict_and_counterexample(case, tuning):
     with pytest.raises(VerificationError) as e_cert:
         verify_certified(net, Xobj, labels=labels, label_matrix=Ybad, tuning=tuning)
     a, b = e_exact.value.counterexample, e_cert.value.counterexample
-    assert (a.check, a.point, a.layer, a.neuron, a.value, a.expected) == \
-        (b.check, b.point, b.layer, b.neuron, b.value, b.expected)
+    assert (a.check, a.point, a.layer, a.neuron, a.value, a.expected) == (
+        b.check,
+        b.point,
+        b.layer,
+        b.neuron,
+        b.value,
+        b.expected,
+    )
 
 
 @pytest.mark.slow
@@ -290,8 +299,9 @@ def test_many_points_certified_by_floats_running_kernel():
     widths = [4, 8, 8, 8, 2]
     for k in range(4):
         W = [[Fraction(int(v), 7) for v in r] for r in rng.integers(-5, 6, size=(widths[k + 1], widths[k]))]
-        spec.append((W, [Fraction(int(v), 3) for v in rng.integers(-5, 6, widths[k + 1])],
-                     "identity" if k == 3 else "relu"))
+        spec.append(
+            (W, [Fraction(int(v), 3) for v in rng.integers(-5, 6, widths[k + 1])], "identity" if k == 3 else "relu")
+        )
     net = ReLUNetwork.from_rows(spec)
     X = rng.normal(size=(3000, 4))
     out = symtrunc.exact.evaluate.exact_outputs(net, X)
@@ -301,8 +311,7 @@ def test_many_points_certified_by_floats_running_kernel():
     head = _constant_head(net)
     assert fraction_forward(head, X[:20]) == [[0, 1]] * 20  # the target, checked independently
     for tuning in ({"shortcut": False, "composed": "never"}, {"shortcut": False}):
-        cert = verify_certified(head, X, labels=np.zeros(3000, dtype=int),
-                                label_matrix=[[0], [1]], tuning=tuning)
+        cert = verify_certified(head, X, labels=np.zeros(3000, dtype=int), label_matrix=[[0], [1]], tuning=tuning)
         assert cert.extra["points_float_certified"] > 2900
         assert cert.extra["patterns"] > 10
         _counts_add_up(cert)
@@ -326,8 +335,10 @@ def test_dask_cluster_gives_the_same_certificate():
     X, y = clustered_sls_arrays(90, 16, 3, seed=1)
     net = symtrunc.construct(symtrunc.LabeledData.from_arrays(X, y.tolist()), cone="rational")
     local = verify_certified(net, X, labels=y, chunk_size=40)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         for src in (da.from_array(X, chunks=(25, X.shape[1])), X):
             cert = verify_certified(net, src, labels=y, chunk_size=40, client=client)
             assert cert.n_points == local.n_points and cert.layers == local.layers
@@ -359,9 +370,11 @@ def _filter_signs(net: ReLUNetwork, X: np.ndarray, tuning: dict):
     return P, amb, prep
 
 
-magnitudes = st.one_of(st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False),
-                       st.integers(-3, 3).map(float),
-                       st.sampled_from([1e-12, -1e-12, 2.0**-60, 1.0 + 2.0**-52, 3.0, 1 / 3]))
+magnitudes = st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False),
+    st.integers(-3, 3).map(float),
+    st.sampled_from([1e-12, -1e-12, 2.0**-60, 1.0 + 2.0**-52, 3.0, 1 / 3]),
+)
 
 
 @pytest.mark.slow
@@ -378,8 +391,9 @@ def test_every_certified_sign_is_the_exact_sign(net, data, tuning):
         if k == net.depth - 1:
             break
         S = Z.signs()
-        bits = np.unpackbits(P[:, prep.offsets[k]:prep.offsets[k] + (prep.widths[k] + 7) // 8], axis=1,
-                             count=prep.widths[k]).astype(bool)
+        bits = np.unpackbits(
+            P[:, prep.offsets[k] : prep.offsets[k] + (prep.widths[k] + 7) // 8], axis=1, count=prep.widths[k]
+        ).astype(bool)
         # certified points: strict signs, equal to the exact ones, until the point collapses
         assert (S[alive] != 0).all()
         assert (bits[alive] == (S[alive] > 0)).all()
@@ -415,7 +429,7 @@ def test_rank_one_kernel_certifies_only_exact_signs(net, data):
         if k == net.depth - 1:
             break
         S = Z.signs()
-        bits = np.unpackbits(P[:, prep.offsets[k]:prep.offsets[k] + 1], axis=1, count=prep.widths[k]).astype(bool)
+        bits = np.unpackbits(P[:, prep.offsets[k] : prep.offsets[k] + 1], axis=1, count=prep.widths[k]).astype(bool)
         assert (S[alive] != 0).all()
         assert (bits[alive] == (S[alive] > 0)).all()
         alive &= bits.any(axis=1)

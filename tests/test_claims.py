@@ -27,8 +27,10 @@ def deep_q2():
 
 def test_deep_verdicts(deep_q2):
     _, claims = deep_q2
-    by = {(c.claim.split(" (")[0] if c.claim.startswith("degenerate local") else c.claim, c.configuration): c
-          for c in claims}
+    by = {
+        (c.claim.split(" (")[0] if c.claim.startswith("degenerate local") else c.claim, c.configuration): c
+        for c in claims
+    }
     assert by[("A Thm 2.3 (2.57): min C_N = 0 for L = Q", "00")].verdict == "holds"
     assert by[("A Thm 2.3: degenerate (two admissible μ both give C_N = 0)", "00")].verdict == "holds"
     assert by[("degenerate local minimum, not global", "11")].verdict == "holds"
@@ -54,7 +56,7 @@ def test_count_claim_counts_a_global_minimum_as_a_local_minimum():
     assert per["11"].verdict == "holds"
     count = claims[-1]
     assert count.claim == "A: 2^Q - 1 non-global degenerate local minima (Thm 2.5)"
-    assert count.verdict == "fails" and count.exact_value == "1"   # one non-global local minimum (s = 11)
+    assert count.verdict == "fails" and count.exact_value == "1"  # one non-global local minimum (s = 11)
     w = count.witness
     assert w["global_minimum"] == ["01", "10"] and w["not_local_minimum"] == []
     assert w["local_minima"] == 3 and w["non_global_local_minima"] == 1 and w["failing"] == ["01", "10"]
@@ -133,8 +135,21 @@ def test_cli_bad_input(tmp_path, capsys):
     assert err.count("\n") == 2 and "probes" in err
 
 
-RING = ["0,0,in", "1,0,in", "0,1,in", "-1,0,in", "0,-1,in", "5,0,out", "0,5,out", "-5,0,out", "0,-5,out",
-        "4,4,out", "-4,4,out", "-4,-4,out", "4,-4,out"]
+RING = [
+    "0,0,in",
+    "1,0,in",
+    "0,1,in",
+    "-1,0,in",
+    "0,-1,in",
+    "5,0,out",
+    "0,5,out",
+    "-5,0,out",
+    "0,-5,out",
+    "4,4,out",
+    "-4,4,out",
+    "-4,-4,out",
+    "4,-4,out",
+]
 
 
 def test_cli_concentric_data_json_format(tmp_path, capsys):
@@ -209,8 +224,14 @@ def test_cli_construct_nonseparable(tmp_path, capsys):
 
 def test_cli_bad_options_are_usage_errors(tmp_path, capsys):
     path = _write_csv(clustered_l2_data(2, 3, seed=4), tmp_path / "d.csv")
-    for bad in (["--c0", "abc"], ["--theta-star", "1/0"], ["--max-configurations", "0"], ["--configurations", ","],
-                ["--configurations", "11,2"], ["--family", "deeep"]):
+    for bad in (
+        ["--c0", "abc"],
+        ["--theta-star", "1/0"],
+        ["--max-configurations", "0"],
+        ["--configurations", ","],
+        ["--configurations", "11,2"],
+        ["--family", "deeep"],
+    ):
         assert main(["claims", path, "-q", *bad]) == 2, bad
     err = capsys.readouterr().err
     assert "--c0: not a number" in err and "Traceback" not in err

@@ -38,9 +38,12 @@ def test_fit_predict_score_and_learned_attributes(worked_points, worked_labels, 
     assert d.shape == (2,) and [(2 if v > 0 else 1) for v in d] == expected
     # decimal strings are read exactly, as everywhere in symtrunc
     strings = TruncationClassifier().fit([["0.1", "0"], ["0", "0.1"], ["0.2", "0"], ["0", "0.2"]], [0, 1, 0, 1])
-    assert strings.network_.construction["steps"][0]["base_point"] == \
-        symtrunc.construct(symtrunc.LabeledData.from_arrays(
-            [["1/10", 0], [0, "1/10"], ["1/5", 0], [0, "1/5"]], [0, 1, 0, 1])).construction["steps"][0]["base_point"]
+    assert (
+        strings.network_.construction["steps"][0]["base_point"]
+        == symtrunc.construct(
+            symtrunc.LabeledData.from_arrays([["1/10", 0], [0, "1/10"], ["1/5", 0], [0, "1/5"]], [0, 1, 0, 1])
+        ).construction["steps"][0]["base_point"]
+    )
 
 
 def test_three_classes_wine_and_clustered():
@@ -77,10 +80,15 @@ def test_errors(worked_points, worked_labels):
     clf = TruncationClassifier().fit(X2, Y2)
     with pytest.raises(DataError, match="X has 3 features"):
         clf.predict([[1, 2, 3]])
-    for X, y, msg in [([1, 2], [0, 1], "2-dimensional"), ([[np.nan, 1], [1, 0]], [0, 1], "NaN"),
-                      (X2, Y2[:3], "8 samples but y has 3"), (X2, None, "target y is None"),
-                      (np.array([[1 + 1j, 0], [0, 1]]), [0, 1], "Complex"),
-                      (X2, [0.5] * 8, "continuous"), ([[1], [2]], [0, 1], "n_features = 1")]:
+    for X, y, msg in [
+        ([1, 2], [0, 1], "2-dimensional"),
+        ([[np.nan, 1], [1, 0]], [0, 1], "NaN"),
+        (X2, Y2[:3], "8 samples but y has 3"),
+        (X2, None, "target y is None"),
+        (np.array([[1 + 1j, 0], [0, 1]]), [0, 1], "Complex"),
+        (X2, [0.5] * 8, "continuous"),
+        ([[1], [2]], [0, 1], "n_features = 1"),
+    ]:
         with pytest.raises(DataError, match=msg):
             TruncationClassifier().fit(X, y)
     with pytest.raises(DataError, match="unknown method 'magic'"):
@@ -100,26 +108,55 @@ def test_errors(worked_points, worked_labels):
 # refusal named below (a pass, or any other failure, fails the test). What these checks test after
 # `fit` is tested on data the theorem accepts in the "conventions" tests further down. Every other
 # check (parameters, cloning, repr, tags, unfitted errors, ...) must pass.
-_NOT_SLS = ("sequentially linearly separable|no SLS order",
-            "the check's seeded random training data are not sequentially linearly separable, so Theorem 5.2 "
-            "does not apply and fit raises HypothesisError")
-_Q_GT_M = ("3 classes but n_features = 2",
-           "3 classes in R^2: the constructions need at most as many classes as features (Q <= M)")
-REFUSED = {name: _NOT_SLS for name in (
-    "check_fit_score_takes_y", "check_dont_overwrite_parameters", "check_n_features_in_after_fitting",
-    "check_estimators_dtypes", "check_dtype_object", "check_estimators_nan_inf", "check_f_contiguous_array_estimator",
-    "check_classifiers_train", "check_supervised_y_2d", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
-    "check_n_features_in", "check_fit2d_predict1d")}
-REFUSED.update({name: _Q_GT_M for name in (
-    "check_estimators_overwrite_params", "check_estimators_fit_returns_self", "check_readonly_memmap_input",
-    "check_classifiers_classes")})
+_NOT_SLS = (
+    "sequentially linearly separable|no SLS order",
+    "the check's seeded random training data are not sequentially linearly separable, so Theorem 5.2 "
+    "does not apply and fit raises HypothesisError",
+)
+_Q_GT_M = (
+    "3 classes but n_features = 2",
+    "3 classes in R^2: the constructions need at most as many classes as features (Q <= M)",
+)
+REFUSED = {
+    name: _NOT_SLS
+    for name in (
+        "check_fit_score_takes_y",
+        "check_dont_overwrite_parameters",
+        "check_n_features_in_after_fitting",
+        "check_estimators_dtypes",
+        "check_dtype_object",
+        "check_estimators_nan_inf",
+        "check_f_contiguous_array_estimator",
+        "check_classifiers_train",
+        "check_supervised_y_2d",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit2d_predict1d",
+    )
+}
+REFUSED.update(
+    {
+        name: _Q_GT_M
+        for name in (
+            "check_estimators_overwrite_params",
+            "check_estimators_fit_returns_self",
+            "check_readonly_memmap_input",
+            "check_classifiers_classes",
+        )
+    }
+)
 REFUSED["check_positive_only_tag_during_fit"] = (
     "sequentially linearly separable|no SLS order",
-    "the iris data: versicolor and virginica are not linearly separable, so Theorem 5.2 does not apply")
+    "the iris data: versicolor and virginica are not linearly separable, so Theorem 5.2 does not apply",
+)
 REFUSED["check_classifier_data_not_an_array"] = (
     "class means are linearly dependent",
-    "its two class means (1, 1) and (13/6, 13/6) are linearly dependent, against the standing assumption")
+    "its two class means (1, 1) and (13/6, 13/6) are linearly dependent, against the standing assumption",
+)
 
 
 def _refusal(e: BaseException | None) -> BaseException | None:
@@ -137,7 +174,7 @@ except ImportError:  # scikit-learn is optional (test extra)
 
 if parametrize_with_checks is not None:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # "does not inherit from BaseEstimator": on purpose
+        warnings.simplefilter("ignore")  # "does not inherit from BaseEstimator": on purpose
         _checks = parametrize_with_checks([TruncationClassifier()])
 
     @_checks
@@ -175,7 +212,7 @@ if parametrize_with_checks is not None:
         with pytest.raises(SkNotFittedError) as e:
             TruncationClassifier().decision_function([[1, 2]])
         assert isinstance(e.value, NotFittedError)
-        back = pickle.loads(pickle.dumps(e.value))   # e.g. from a joblib worker
+        back = pickle.loads(pickle.dumps(e.value))  # e.g. from a joblib worker
         assert isinstance(back, SkNotFittedError) and isinstance(back, NotFittedError) and back.args == e.value.args
         X, y = clustered_sls_arrays(12, 3, 3)
         clf = TruncationClassifier()
@@ -242,11 +279,20 @@ def test_convention_fit_keeps_parameters_and_adds_only_fitted_attributes():
         assert list(inspect.signature(method).parameters)[:2] == ["X", "y"]
 
 
-@pytest.mark.parametrize("convert", [
-    lambda X: X.astype(np.float32), lambda X: X.astype(np.float64), lambda X: X.astype(np.int32),
-    lambda X: X.astype(object), lambda X: X.tolist(), lambda X: [[str(v) for v in r] for r in X.tolist()],
-    np.asfortranarray, lambda X: _read_only(X),
-], ids=["float32", "float64", "int32", "object", "list", "decimal strings", "fortran", "read-only"])
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda X: X.astype(np.float32),
+        lambda X: X.astype(np.float64),
+        lambda X: X.astype(np.int32),
+        lambda X: X.astype(object),
+        lambda X: X.tolist(),
+        lambda X: [[str(v) for v in r] for r in X.tolist()],
+        np.asfortranarray,
+        lambda X: _read_only(X),
+    ],
+    ids=["float32", "float64", "int32", "object", "list", "decimal strings", "fortran", "read-only"],
+)
 def test_convention_input_types_give_the_same_network(convert, fitted):
     # check_estimators_dtypes, check_dtype_object, check_f_contiguous_array_estimator,
     # check_readonly_memmap_input, check_classifier_data_not_an_array: the points are integers, so every
@@ -284,7 +330,9 @@ def test_convention_predictions(fitted):
     assert fitted.classes_.tolist() == [0, 1, 2] and (pred == y).all()
     assert (fitted.classes_[np.argmax(dec, axis=1)] == pred).all()
     perm = np.random.default_rng(1).permutation(30)
-    assert (fitted.predict(X[perm]) == pred[perm]).all() and np.array_equal(fitted.decision_function(X[perm]), dec[perm])
+    assert (fitted.predict(X[perm]) == pred[perm]).all() and np.array_equal(
+        fitted.decision_function(X[perm]), dec[perm]
+    )
     for part in np.array_split(np.arange(30), 4):
         assert (fitted.predict(X[part]) == pred[part]).all()
         assert np.array_equal(fitted.decision_function(X[part]), dec[part])
@@ -322,9 +370,13 @@ def test_convention_errors_after_fit(fitted):
 def test_convention_column_vector_y_warns(fitted):
     # check_supervised_y_2d: the warning and message of scikit-learn's column_or_1d(warn=True)
     X, y = _accepted()
-    with pytest.warns(DataConversionWarning, match=re.escape(
+    with pytest.warns(
+        DataConversionWarning,
+        match=re.escape(
             "A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
-            "(n_samples, ), for example using ravel().")):
+            "(n_samples, ), for example using ravel()."
+        ),
+    ):
         clf = TruncationClassifier().fit(X, y[:, None])
     assert clf.network_ == fitted.network_
     with pytest.raises(DataError, match="1-dimensional"):
@@ -341,13 +393,17 @@ def test_feature_names_from_dataframes(fitted):
     assert clf.feature_names_in_.dtype == object and clf.feature_names_in_.tolist() == names
     assert clf.network_ == fitted.network_ and clf.n_features_in_ == 4
     assert clf.predict(frame).tolist() == y.tolist()
-    with pytest.warns(UserWarning, match="X does not have valid feature names, but TruncationClassifier was "
-                                         "fitted with feature names"):
+    with pytest.warns(
+        UserWarning, match="X does not have valid feature names, but TruncationClassifier was fitted with feature names"
+    ):
         clf.predict(X)
-    for columns, msg in [(names[::-1], ".*same order as they were in fit"),
-                         (["alpha", "beta", "gamma", "epsilon"], "unseen at fit time: epsilon; .*missing: delta")]:
-        with pytest.raises(ValueError, match="The feature names should match those that were passed during fit: "
-                                             + msg):
+    for columns, msg in [
+        (names[::-1], ".*same order as they were in fit"),
+        (["alpha", "beta", "gamma", "epsilon"], "unseen at fit time: epsilon; .*missing: delta"),
+    ]:
+        with pytest.raises(
+            ValueError, match="The feature names should match those that were passed during fit: " + msg
+        ):
             clf.predict(pd.DataFrame(X, columns=columns))
     # a refit without names forgets them; integer column names are no feature names
     assert not hasattr(clf.fit(X, y), "feature_names_in_")

@@ -152,8 +152,7 @@ def test_clustered(tmp_path, clusters, capsys):
 
 def test_clustered_constant_widths(tmp_path, clusters, capsys):
     net = tmp_path / "c.json"
-    code, _, err = run(capsys, "construct", clusters, "-o", net, "--method", "clustered",
-                       "--widths", "3,3,3", "-q")
+    code, _, err = run(capsys, "construct", clusters, "-o", net, "--method", "clustered", "--widths", "3,3,3", "-q")
     assert code == 0, err
     assert load_network(net).widths == (3, 3, 3, 3, 3)
     code, _, err = run(capsys, "verify", net, clusters, "-q")
@@ -359,8 +358,7 @@ def test_singular_label_matrix(tmp_path, squares, capsys):
 
 
 def test_missing_label_matrix(tmp_path, squares, capsys):
-    code, _, err = run(capsys, "construct", squares, "-o", tmp_path / "n.json",
-                       "--label-matrix", tmp_path / "nope.csv")
+    code, _, err = run(capsys, "construct", squares, "-o", tmp_path / "n.json", "--label-matrix", tmp_path / "nope.csv")
     assert_one_line_error(err, code, 2)
 
 
@@ -414,8 +412,9 @@ def test_verify_unknown_class(tmp_path, squares, squares_net, capsys):
 
 
 def test_order_with_clustered(tmp_path, clusters, capsys):
-    code, _, err = run(capsys, "construct", clusters, "-o", tmp_path / "n.json",
-                       "--method", "clustered", "--order", "a,b,c")
+    code, _, err = run(
+        capsys, "construct", clusters, "-o", tmp_path / "n.json", "--method", "clustered", "--order", "a,b,c"
+    )
     line = assert_one_line_error(err, code, 2)
     assert "--order" in line
 
@@ -476,9 +475,11 @@ def test_parser_lists_subcommands():
 
 def test_help_imports_no_command_module_and_no_sympy():
     """``symtrunc --help`` lists the commands from the registry: no sympy, no constructions."""
-    code = ("import sys\nfrom symtrunc.cli.app import main\nassert main(['--help']) == 0\n"
-            "print(sorted(m for m in sys.modules if m == 'sympy' or m.startswith(('symtrunc.cli.', "
-            "'symtrunc.constructions', 'symtrunc.latex', 'matplotlib'))))")
+    code = (
+        "import sys\nfrom symtrunc.cli.app import main\nassert main(['--help']) == 0\n"
+        "print(sorted(m for m in sys.modules if m == 'sympy' or m.startswith(('symtrunc.cli.', "
+        "'symtrunc.constructions', 'symtrunc.latex', 'matplotlib'))))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "['symtrunc.cli.app']"
@@ -503,8 +504,13 @@ def _shape_counts(path: Path) -> tuple[int, int, int, int, int]:
     """``(M, Q, hidden layers, weights, weights + biases)`` from the layers of a network file."""
     layers = json.loads(path.read_text(encoding="utf-8"))["layers"]
     weights = sum(len(L["W"]) * len(L["W"][0]) for L in layers)
-    return len(layers[0]["W"][0]), len(layers[-1]["W"]), len(layers) - 1, weights, weights + sum(
-        len(L["b"]) for L in layers)
+    return (
+        len(layers[0]["W"][0]),
+        len(layers[-1]["W"]),
+        len(layers) - 1,
+        weights,
+        weights + sum(len(L["b"]) for L in layers),
+    )
 
 
 def _paper_line(out: str, formula: str) -> tuple[int, int | None]:
@@ -515,8 +521,11 @@ def _paper_line(out: str, formula: str) -> tuple[int, int | None]:
 
 @pytest.mark.parametrize("case", ["sls", "clustered", "deep_l2"])
 def test_info_prints_the_papers_parameter_counts(tmp_path, capsys, squares, case):
-    text, options = {"sls": (None, []), "clustered": (PAIRS, ["--method", "clustered", "--widths", "2,2"]),
-                     "deep_l2": (DEEP, ["--method", "deep_l2", "--layers", "3"])}[case]
+    text, options = {
+        "sls": (None, []),
+        "clustered": (PAIRS, ["--method", "clustered", "--widths", "2,2"]),
+        "deep_l2": (DEEP, ["--method", "deep_l2", "--layers", "3"]),
+    }[case]
     net = tmp_path / "n.json"
     data = squares if text is None else write(tmp_path, text)
     code, _, err = run(capsys, "construct", data, "-o", net, "-q", *options)
@@ -538,8 +547,7 @@ def test_info_prints_the_papers_parameter_counts(tmp_path, capsys, squares, case
 
 
 def test_python_m_help():
-    r = subprocess.run([sys.executable, "-m", "symtrunc", "--help"], capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run([sys.executable, "-m", "symtrunc", "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "construct" in r.stdout and "verify" in r.stdout
     assert "exit codes" in r.stdout
@@ -587,8 +595,9 @@ def test_regression_malformed_network_traceback(tmp_path, squares, squares_net, 
 
 
 def test_regression_non_integer_widths(tmp_path, clusters, capsys):
-    code, _, err = run(capsys, "construct", clusters, "-o", tmp_path / "n.json", "--method", "clustered",
-                       "--widths", "3,x,3")
+    code, _, err = run(
+        capsys, "construct", clusters, "-o", tmp_path / "n.json", "--method", "clustered", "--widths", "3,x,3"
+    )
     assert_one_line_error(err, code, 2)
 
 
@@ -638,8 +647,11 @@ def test_verify_labels_without_certified_is_a_usage_error(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- deep_l2 layers, non-separable data
 
-RING = "x,y,label\n" + "".join(f"{x},{y},in\n" for x, y in [(1, 0), (-1, 0), (0, 1), (0, -1)]) + "".join(
-    f"{x},{y},out\n" for x, y in [(6, 0), (-6, 0), (0, 6), (0, -6), (5, 5), (-5, -5)])
+RING = (
+    "x,y,label\n"
+    + "".join(f"{x},{y},in\n" for x, y in [(1, 0), (-1, 0), (0, 1), (0, -1)])
+    + "".join(f"{x},{y},out\n" for x, y in [(6, 0), (-6, 0), (0, 6), (0, -6), (5, 5), (-5, -5)])
+)
 
 
 def test_deep_l2_extra_layers_and_option_errors(tmp_path, capsys):

@@ -104,8 +104,7 @@ def test_not_sls_gives_exact_certificate():
     assert sum(overlap.first_weights.values()) == 1 and sum(overlap.second_weights.values()) == 1
 
 
-ORDER_X = [[0, 0, 1, 0], [0, 1, 1, 0], [10, 0, 1, 0], [10, 1, 1, 0],
-           [5, 0, 1, 1], [5, 0, 1, -1], [5, -1, 1, 0]]
+ORDER_X = [[0, 0, 1, 0], [0, 1, 1, 0], [10, 0, 1, 0], [10, 1, 1, 0], [5, 0, 1, 1], [5, 0, 1, -1], [5, -1, 1, 0]]
 ORDER_Y = ["a", "a", "b", "b", "c", "c", "c"]
 
 
@@ -199,6 +198,7 @@ def test_clustered_shrinking_widths_runtime_checked():
     assert [str(s.mu_over_delta_target) for s in steps] == ["21/10", "29/10", "5/2"]
     # the record holds the realised (μ/δ)² (issue 17), recomputed here from the base points with Fractions
     from fractions import Fraction
+
     Xf = [[Fraction(v) for v in row] for row in X]
     means = {}
     for j in set(y):
@@ -221,7 +221,8 @@ def test_wine_sls():
     assert cert.n_points == 178
     assert_interpolates(net, data)
     assert [row.collapsed_points for row in cert.layers[:3]] == [
-        data.counts[data.classes.index(c)] for c in net.construction["order"]]
+        data.counts[data.classes.index(c)] for c in net.construction["order"]
+    ]
 
 
 @pytest.mark.slow

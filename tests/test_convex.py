@@ -44,7 +44,7 @@ from symtrunc.convex.optimal_set import OptimalSet
 from symtrunc.convex.planted import correlation_vectors
 from symtrunc.errors import UncertifiedError, VerificationError
 
-SQUARE = [[1, 0], [0, 1], [-1, 0], [0, -1]]          # planted: optimal set of dimension 1
+SQUARE = [[1, 0], [0, 1], [-1, 0], [0, -1]]  # planted: optimal set of dimension 1
 OCTAGON = [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, 0], [-1, -1], [0, -1], [1, -1]]  # dimension 3
 SMALL = [[1, 0], [0, 1], [1, 1], [2, -1]]
 
@@ -106,8 +106,9 @@ def test_sweep_and_incremental_agree():
     sweep = enumerate_patterns(data)
     assert sweep.method == "sweep"
     # the same arrangement embedded as a 3-column matrix with a zero column is rank 2 in R^3
-    emb = RegressionData.from_arrays([[a, b, a + b] for a, b in [[1, 0], [0, 1], [1, 1], [2, -1], [-1, 3]]] +
-                                     [[0, 0, 1]], [0] * 6)
+    emb = RegressionData.from_arrays(
+        [[a, b, a + b] for a, b in [[1, 0], [0, 1], [1, 1], [2, -1], [-1, 3]]] + [[0, 0, 1]], [0] * 6
+    )
     assert enumerate_patterns(emb).method == "incremental"
     assert sweep.chambers == cover_count(5, 2)
 
@@ -208,6 +209,7 @@ def test_claim06_dual_feasibility_and_alignment(octagon, small_program):
     assert abs(norms.max() - small_program.lam) < 1e-6
     S = small_program.correlations(r)
     from symtrunc.convex.cones import project_float
+
     for b in (b for b in sol.active if np.linalg.norm(sol.weights[b]) > 1e-6):
         v = project_float(small_program.cone_matrix(b), S[b])[0]
         assert np.allclose(sol.weights[b] / np.linalg.norm(sol.weights[b]), v / small_program.lam, atol=1e-5)
@@ -297,7 +299,7 @@ def test_claim13_uniqueness():
     inst = plant([[1, 0, 1], [0, 1, 1], [1, 1, 1], [2, 3, 1], [-1, 2, 1]], [1, -1, 1, -1, 1])
     S = exact_optimal_set(inst.program, inst.weights)
     assert len(S.blocks) > S.n_directions and S.unique  # split neurons merged; then unique
-    assert S.split_directions == 2 and not S.unique_weights   # ... but only up to merge/split
+    assert S.split_directions == 2 and not S.unique_weights  # ... but only up to merge/split
     merged = S.weights(S.vertices()[0])
     assert len(S.vertices()) == 1
     assert prune_exact(inst.program, merged).steps == ()
@@ -364,7 +366,7 @@ def test_claim17_stationary_point_is_optimal_for_its_patterns():
     local = ConvexProgram(data, patterns_from_masks(mask, data), prog.lam_sq)
     assert certify_network(local, net).certified(1e-6)  # optimal for its sub-sampled program
     glob = certify_network(prog, net)
-    assert glob.global_ and not glob.certified(1e-6)       # but not globally: one neuron is too few
+    assert glob.global_ and not glob.certified(1e-6)  # but not globally: one neuron is too few
     best = certify(solve_conic(prog))
     assert best.primal_upper < glob.primal_upper
 
@@ -383,8 +385,9 @@ def test_claim18_planted_recovered(r):
     assert c2.dual.value <= inst.optimal_value <= c2.primal_upper
 
 
-_PATTERNS5 = enumerate_patterns(RegressionData.from_arrays([[1, 0, 1], [0, 1, 1], [1, 1, 1], [2, 3, 1], [-1, 2, 1]],
-                                                          [0] * 5))
+_PATTERNS5 = enumerate_patterns(
+    RegressionData.from_arrays([[1, 0, 1], [0, 1, 1], [1, 1, 1], [2, 3, 1], [-1, 2, 1]], [0] * 5)
+)
 
 
 # ---------------------------------------------------------------- the certificate refuses wrong input
@@ -404,11 +407,13 @@ def test_certificate_refuses_wrong_dual(octagon):
     cert = certify_weights(prog, inst.weights)
     cert.require(prog)
     d = cert.dual
-    bad = [dataclasses.replace(d, theta=d.theta * 2),                       # infeasible dual point
-           dataclasses.replace(d, value=d.value + 1),                       # wrong value
-           dataclasses.replace(d, bound_sq=d.bound_sq / 2),                 # understated bound
-           dataclasses.replace(d, residual=d.residual * 3),                 # another r: bound no longer matches
-           dataclasses.replace(d, multipliers=tuple({0: flint.fmpq(-1)} for _ in d.multipliers))]
+    bad = [
+        dataclasses.replace(d, theta=d.theta * 2),  # infeasible dual point
+        dataclasses.replace(d, value=d.value + 1),  # wrong value
+        dataclasses.replace(d, bound_sq=d.bound_sq / 2),  # understated bound
+        dataclasses.replace(d, residual=d.residual * 3),  # another r: bound no longer matches
+        dataclasses.replace(d, multipliers=tuple({0: flint.fmpq(-1)} for _ in d.multipliers)),
+    ]
     for wrong in bad:
         with pytest.raises(VerificationError):
             dataclasses.replace(cert, dual=wrong).check(prog)
@@ -446,8 +451,10 @@ def test_path_checks_and_warm_starts(small_program):
     assert all(a >= b - 1e-6 for a, b in zip(derivs[1:], derivs))  # Σ‖w‖ grows as λ decreases
     for p in path.points[1:]:
         assert np.linalg.norm(p.min_norm) <= np.linalg.norm(p.weights) + 1e-6
-    broken = dataclasses.replace(path, points=tuple(dataclasses.replace(p, objective=p.objective * (1 + (i % 2)))
-                                                   for i, p in enumerate(path.points)))
+    broken = dataclasses.replace(
+        path,
+        points=tuple(dataclasses.replace(p, objective=p.objective * (1 + (i % 2))) for i, p in enumerate(path.points)),
+    )
     with pytest.raises(VerificationError):
         broken.check()
 
@@ -460,7 +467,8 @@ def test_fista_path_with_warm_starts_matches_conic_path(small_program):
     for a, b in zip(warm.points, cold.points):
         assert a.lam == b.lam and abs(a.objective - b.objective) < 1e-7
     assert sum(p.iterations for p in warm.points) < sum(
-        solve_fista(gated.with_lam(f"{p.lam:.7g}"), tol=1e-10).iterations for p in warm.points)
+        solve_fista(gated.with_lam(f"{p.lam:.7g}"), tol=1e-10).iterations for p in warm.points
+    )
 
 
 @pytest.mark.slow
@@ -490,11 +498,13 @@ def test_sensitivity_matches_finite_differences(small_program):
     fd = (solve_conic(gated.with_lam("0.3001")).weights - solve_conic(gated.with_lam("0.2999")).weights) / (2 * h)
     assert np.abs(fd - dW).max() <= 1e-3 * max(1.0, np.abs(dW).max())
     sol = solve_conic(small_program)
-    with pytest.raises(UncertifiedError):           # split neurons: not minimal, the system is singular
+    with pytest.raises(UncertifiedError):  # split neurons: not minimal, the system is singular
         weight_derivative(sol)
     minimal = ConvexSolution(small_program, prune_float(small_program, sol.weights).weights, "pruned", 0, 0.0)
     dfit = small_program.fit(weight_derivative(minimal))
-    fd_fit = (solve_conic(small_program.with_lam("0.3001")).fit - solve_conic(small_program.with_lam("0.2999")).fit) / (2 * h)
+    fd_fit = (solve_conic(small_program.with_lam("0.3001")).fit - solve_conic(small_program.with_lam("0.2999")).fit) / (
+        2 * h
+    )
     assert np.abs(fd_fit - dfit).max() <= 1e-3 * max(1.0, np.abs(dfit).max())
 
 
@@ -503,11 +513,12 @@ def test_pruning_reports_a_changed_penalty_off_the_optimum(square):
     prog = inst.program
     # a feasible, non-optimal point: each block set to its chamber witness (n = 4, so the fits of
     # 2p > 4 blocks are dependent; the norms are unrelated radicals)
-    W = flint.fmpq_mat(prog.n_blocks, 2, [g for b in range(prog.n_blocks)
-                                          for g in prog.patterns.gates[prog.block(b)[0]]])
+    W = flint.fmpq_mat(
+        prog.n_blocks, 2, [g for b in range(prog.n_blocks) for g in prog.patterns.gates[prog.block(b)[0]]]
+    )
     res = prune_exact(prog, W)
     assert res.fit_preserved and len(res.active) <= 4
-    assert res.penalty_preserved is False            # Σ β_b ‖w_b‖ ≠ 0 away from the optimum
+    assert res.penalty_preserved is False  # Σ β_b ‖w_b‖ ≠ 0 away from the optimum
     assert not S.contains_alpha([flint.fmpq(1)] * (S.n_directions - 1) + [flint.fmpq(5)])
 
 
@@ -568,12 +579,14 @@ def test_certificate_tampering_each_ingredient_is_caught(small_program):
     W = cert.weights
     W2 = flint.fmpq_mat(W.nrows(), W.ncols(), [v * 2 for v in W.entries()])
     less = cert.primal_upper - flint.fmpq(1, 10**15)
-    for name, wrong in {"primal understated": dataclasses.replace(cert, primal_upper=less),
-                        "primal float": dataclasses.replace(cert, primal_upper=float(cert.primal_upper)),
-                        "weights changed": dataclasses.replace(cert, weights=W2),
-                        "weights shape": dataclasses.replace(cert, weights=flint.fmpq_mat(1, W.ncols())),
-                        "weights float": dataclasses.replace(cert, weights=np.zeros((W.nrows(), W.ncols()))),
-                        "no primal point": dataclasses.replace(cert, weights=None)}.items():
+    for name, wrong in {
+        "primal understated": dataclasses.replace(cert, primal_upper=less),
+        "primal float": dataclasses.replace(cert, primal_upper=float(cert.primal_upper)),
+        "weights changed": dataclasses.replace(cert, weights=W2),
+        "weights shape": dataclasses.replace(cert, weights=flint.fmpq_mat(1, W.ncols())),
+        "weights float": dataclasses.replace(cert, weights=np.zeros((W.nrows(), W.ncols()))),
+        "no primal point": dataclasses.replace(cert, weights=None),
+    }.items():
         with pytest.raises(VerificationError):
             wrong.check(prog)
             pytest.fail(f"tampered {name} was accepted")
@@ -587,23 +600,23 @@ def test_global_claim_needs_every_pattern(small_program):
     partial = dataclasses.replace(pats, masks=pats.masks[1:], gates=pats.gates[1:])
     lying = ConvexProgram(prog.data, partial, prog.lam_sq)
     sol = solve_conic(lying)
-    with pytest.raises(VerificationError, match="incomplete") as e:           # refused when built ...
+    with pytest.raises(VerificationError, match="incomplete") as e:  # refused when built ...
         certify(sol)
     assert e.value.counterexample == {"listed": pats.chambers - 1, "chambers": pats.chambers}
     honest = ConvexProgram(prog.data, dataclasses.replace(partial, complete=False), prog.lam_sq)
     forged = certify_weights(honest, sol.weights)
     forged = dataclasses.replace(forged, dual=dataclasses.replace(forged.dual, complete=True))
-    with pytest.raises(VerificationError, match="incomplete"):               # ... and when checked
+    with pytest.raises(VerificationError, match="incomplete"):  # ... and when checked
         forged.check(lying)
     cert = certify(solve_conic(honest))
     cert.check(honest)
     assert not cert.global_ and "sub-sampled" in cert.statement()
-    with pytest.raises(VerificationError, match="global"):               # the flag cannot be forged either
+    with pytest.raises(VerificationError, match="global"):  # the flag cannot be forged either
         dataclasses.replace(cert, dual=dataclasses.replace(cert.dual, complete=True)).check(honest)
-    keep = [i for i, m in enumerate(pats.masks) if not m.all()]        # drop the all-positive chamber
+    keep = [i for i, m in enumerate(pats.masks) if not m.all()]  # drop the all-positive chamber
     no_pos = dataclasses.replace(pats, masks=pats.masks[keep], gates=tuple(pats.gates[i] for i in keep))
     with pytest.raises(VerificationError, match="incomplete") as e:
-        no_pos.verify_complete(prog.data)                             # ... and with it its antipode
+        no_pos.verify_complete(prog.data)  # ... and with it its antipode
     assert e.value.counterexample == {"listed": pats.chambers - 2, "chambers": pats.chambers}
     wrong_witness = dataclasses.replace(pats, gates=(tuple(-g for g in pats.gates[0]),) + pats.gates[1:])
     with pytest.raises(VerificationError, match="witness"):
@@ -632,11 +645,18 @@ def test_enumeration_matches_zaslavsky_on_degenerate_data(d, rows):
         assert count_chambers(data) == cover_count(len(X), d)  # no parallel rows in general position
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.integers(1, 3).flatmap(lambda m: st.tuples(
-    st.lists(st.lists(st.integers(-3, 3), min_size=2, max_size=2), min_size=m, max_size=m),
-    st.lists(st.integers(-3, 3), min_size=m, max_size=m))), st.integers(1, 4))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda m: st.tuples(
+            st.lists(st.lists(st.integers(-3, 3), min_size=2, max_size=2), min_size=m, max_size=m),
+            st.lists(st.integers(-3, 3), min_size=m, max_size=m),
+        )
+    ),
+    st.integers(1, 4),
+)
 @pytest.mark.slow
 def test_global_dual_bound_below_every_network_sympy(small_program, net, scale):
     """The global certificate's dual value is a lower bound on the non-convex objective of every
@@ -649,8 +669,9 @@ def test_global_dual_bound_below_every_network_sympy(small_program, net, scale):
     lam = sympy.Rational(3, 10)
     W1 = [[sympy.Rational(v, scale) for v in row] for row in W1]
     f = [sum(max(sum(X[i, k] * w[k] for k in range(2)), 0) * a for w, a in zip(W1, w2)) for i in range(6)]
-    obj = sum((fi - yi) ** 2 for fi, yi in zip(f, y)) / 2 + lam / 2 * (sum(v * v for w in W1 for v in w) +
-                                                                     sum(a * a for a in w2))
+    obj = sum((fi - yi) ** 2 for fi, yi in zip(f, y)) / 2 + lam / 2 * (
+        sum(v * v for w in W1 for v in w) + sum(a * a for a in w2)
+    )
     assert cert.global_
     assert sympy.Rational(str(cert.dual.value)) <= obj
 

@@ -79,7 +79,7 @@ def test_prune_and_path(capsys, csv_file):
     code, out, _ = _run(capsys, ["convex", "path", str(csv_file), "--lam", "0.5", "--n-lams", "4", "--json"])
     d = json.loads(out)
     assert code == 0 and len(d["points"]) == 4 and d["points"][0]["active_neurons"] == 0
-    assert d["points"][0]["gap"] == 0 and d["points"][0]["lambda"] >= d["lambda_max"]   # w = 0 exactly optimal
+    assert d["points"][0]["gap"] == 0 and d["points"][0]["lambda"] >= d["lambda_max"]  # w = 0 exactly optimal
     assert all(p["certified"] for p in d["points"]) and d["global"] is True
     assert d["points"][-1]["lambda"] == pytest.approx(0.5)
 
@@ -100,27 +100,31 @@ def test_path_min_norm_and_warm_starts(capsys, csv_file):
 
 
 def test_sampled_patterns_are_reported(capsys, csv_file):
-    code, out, _ = _run(capsys, ["convex", "fit", str(csv_file), "--lam", "0.5", "--max-patterns", "3",
-                                 "--gates", "20", "--json"])
+    code, out, _ = _run(
+        capsys, ["convex", "fit", str(csv_file), "--lam", "0.5", "--max-patterns", "3", "--gates", "20", "--json"]
+    )
     d = json.loads(out)
     assert code == 0 and d["pattern_method"] == "sampled" and d["global"] is False
     assert "sub-sampled" in d["statement"]
 
 
-@pytest.mark.parametrize("content, lam, message", [
-    ("x,y\n1,2\n", "0", "--lam must be positive"),
-    ("x,y\n1,2\n", "-1", "--lam must be positive"),
-    ("x,y\n1,2\n", "abc", "not a number"),
-    ("a,b,y\n1,2,3\n2,4,5\n", "1", "rank 1 < d = 2"),
-    ("a,y\n", "1", "empty data"),
-    ("", "1", "empty data"),
-    ("a,y\n1,x\n", "1", "row 2, column 2: not a number"),
-    ("1,2\n3\n", "1", "row 2 has 1 columns"),
-    ("1\n2\n", "1", "at least 2 columns"),
-    ("a,b,y\n1,2,3\n", "1", "only n = 1 rows for d = 2 columns"),       # a single row, two features
-    ("x,y\n1,2\n", "1e999", "outside [1e-100, 1e100]"),
-    ("x,y\n1,nan\n", "1", "not a finite number"),
-])
+@pytest.mark.parametrize(
+    "content, lam, message",
+    [
+        ("x,y\n1,2\n", "0", "--lam must be positive"),
+        ("x,y\n1,2\n", "-1", "--lam must be positive"),
+        ("x,y\n1,2\n", "abc", "not a number"),
+        ("a,b,y\n1,2,3\n2,4,5\n", "1", "rank 1 < d = 2"),
+        ("a,y\n", "1", "empty data"),
+        ("", "1", "empty data"),
+        ("a,y\n1,x\n", "1", "row 2, column 2: not a number"),
+        ("1,2\n3\n", "1", "row 2 has 1 columns"),
+        ("1\n2\n", "1", "at least 2 columns"),
+        ("a,b,y\n1,2,3\n", "1", "only n = 1 rows for d = 2 columns"),  # a single row, two features
+        ("x,y\n1,2\n", "1e999", "outside [1e-100, 1e100]"),
+        ("x,y\n1,nan\n", "1", "not a finite number"),
+    ],
+)
 def test_bad_inputs_one_line_errors(capsys, tmp_path, content, lam, message):
     p = tmp_path / "bad.csv"
     p.write_text(content)
@@ -143,10 +147,16 @@ def test_non_utf8_file(capsys, tmp_path):
     assert code == 2 and "not a UTF-8 CSV" in err and err.count("\n") == 1 and out == ""
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--tol", "-1"], "--tol"), (["--gates", "0"], "--gates"), (["--max-patterns", "-5"], "--max-patterns"),
-    (["--seed", "-1"], "--seed"), (["--gates", "x"], "not an integer"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--tol", "-1"], "--tol"),
+        (["--gates", "0"], "--gates"),
+        (["--max-patterns", "-5"], "--max-patterns"),
+        (["--seed", "-1"], "--seed"),
+        (["--gates", "x"], "not an integer"),
+    ],
+)
 def test_bad_options(capsys, csv_file, extra, message):
     code, out, err = _run(capsys, ["convex", "fit", str(csv_file), "--lam", "1"] + extra)
     assert code == 2 and message in err and out == ""

@@ -51,8 +51,17 @@ def _independent_objective(W, n_patterns: int) -> tuple[Fraction, Fraction]:
     row (``s_b = +1`` for the first ``n_patterns`` rows), in Fractions, with rigorous square roots."""
     X = [[Fraction(v) for v in r] + [Fraction(1)] for r in X7]
     rows = _rows(W)
-    f = [sum(((1 if b < n_patterns else -1) * max(sum(x * w for x, w in zip(xj, wb)), Fraction(0))
-              for b, wb in enumerate(rows) if any(wb)), Fraction(0)) for xj in X]
+    f = [
+        sum(
+            (
+                (1 if b < n_patterns else -1) * max(sum(x * w for x, w in zip(xj, wb)), Fraction(0))
+                for b, wb in enumerate(rows)
+                if any(wb)
+            ),
+            Fraction(0),
+        )
+        for xj in X
+    ]
     loss = sum((fj - yj) ** 2 for fj, yj in zip(f, Y7)) / 2
     lo = hi = loss
     for wb in rows:
@@ -64,10 +73,10 @@ def _independent_objective(W, n_patterns: int) -> tuple[Fraction, Fraction]:
 
 def test_seven_points_prune_to_the_minimal_four(seven):
     prog, sol, res = seven
-    assert len(prune_float(prog, sol.weights).active) > 4          # the old, float-tolerance pruning
+    assert len(prune_float(prog, sol.weights).active) > 4  # the old, float-tolerance pruning
     assert res.neurons == 4 and res.minimality.rank == 4 and res.minimality.independent
     assert res.neurons_before == len(sol.active) and res.directions < res.neurons_before  # split neurons merged
-    res.check(prog)                                                   # the library's own exact re-check
+    res.check(prog)  # the library's own exact re-check
     # independent: exact rank of the activation columns (x_j · w_b)_+ in sympy over Q
     X = [[Fraction(v) for v in r] + [Fraction(1)] for r in X7]
     live = [wb for wb in _rows(res.weights) if any(wb)]
@@ -95,7 +104,7 @@ def test_minimality_check_refuses_dependent_neurons():
     assert (cert.neurons, cert.rank, cert.independent) == (8, 5, False)
     with pytest.raises(VerificationError, match="not minimal") as e:
         cert.check(prog, inst.weights)
-    beta = e.value.counterexample["null_vector"]          # the counterexample: Σ β_b (X w_b)_+ = 0, checked here
+    beta = e.value.counterexample["null_vector"]  # the counterexample: Σ β_b (X w_b)_+ = 0, checked here
     X = [[Fraction(v) for v in r] for r in [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, 0], [-1, -1], [0, -1], [1, -1]]]
     rows = _rows(inst.weights)
     assert beta and all(any(rows[b]) for b in beta)
@@ -125,7 +134,7 @@ def test_cli_prune_reports_the_proof(tmp_path, capsys):
     assert d["network"]["activation_rank"] == len(d["network"]["w2"]) == 4  # the printed network, read exactly
     assert d["objective_not_increased"] is True and d["objective"] <= d["objective_before"]
     assert d["certified"] and d["gap"] < 1e-8 and "exact rank 4" in d["minimality"]
-    assert "fit_preserved" not in d                                       # no float "checks" any more
+    assert "fit_preserved" not in d  # no float "checks" any more
     assert main(["convex", "prune", str(path), "--lam", "3/10", "--bias"]) == 0
     text = capsys.readouterr().out
     assert "activation_rank" in text and "(exact)" in text and "linearly independent" in text

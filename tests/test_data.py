@@ -610,10 +610,7 @@ def test_mean_times_count_is_column_sum(data):
 @given(labeled_points(elements=small_rationals))
 def test_csv_of_fractions_round_trips(data):
     X, y = data
-    text = "".join(
-        ",".join(f"{v.numerator}/{v.denominator}" for v in row) + f",class_{j}\n"
-        for row, j in zip(X, y)
-    )
+    text = "".join(",".join(f"{v.numerator}/{v.denominator}" for v in row) + f",class_{j}\n" for row, j in zip(X, y))
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "d.csv"
         p.write_text(text)

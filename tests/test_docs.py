@@ -58,9 +58,9 @@ def test_cli_reference_documents_every_command_and_option(docs_ext):
         expected |= _options(sub.choices[name], f"symtrunc {name}")
     missing = {o for o in expected - {"-h", "--help"} if o not in text}
     assert not missing
-    assert re.search(r"``--cone \{rational,paper\}``\n   cone recipe", text)      # option, then its help
-    assert "symtrunc convex fit\n" in text and "``130``" in text                  # nested commands, exit codes
-    assert "deep\\_l2 (Theorem 2.3" in text          # reST-special characters in help texts are escaped
+    assert re.search(r"``--cone \{rational,paper\}``\n   cone recipe", text)  # option, then its help
+    assert "symtrunc convex fit\n" in text and "``130``" in text  # nested commands, exit codes
+    assert "deep\\_l2 (Theorem 2.3" in text  # reST-special characters in help texts are escaped
 
 
 def test_readme_example_is_found_and_runs(docs_ext, tmp_path, monkeypatch):
@@ -93,17 +93,30 @@ def test_notebook_markdown_renders_every_output_kind(docs_ext, tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Title\nintro with $x^2$"),
-        nbformat.v4.new_code_cell("print('```')", outputs=[nbformat.v4.new_output("stream", name="stdout", text="```\n")]),
-        nbformat.v4.new_code_cell("fig", outputs=[nbformat.v4.new_output(
-            "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})]),
-        nbformat.v4.new_code_cell("md", outputs=[nbformat.v4.new_output(
-            "display_data", data={"text/markdown": "**bold** $y$", "text/plain": "<Markdown>"})]),
-        nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output(
-            "execute_result", data={"text/plain": "2"}, execution_count=1)]),
+        nbformat.v4.new_code_cell(
+            "print('```')", outputs=[nbformat.v4.new_output("stream", name="stdout", text="```\n")]
+        ),
+        nbformat.v4.new_code_cell(
+            "fig",
+            outputs=[
+                nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "md",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"text/markdown": "**bold** $y$", "text/plain": "<Markdown>"}
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "1 + 1", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
+        ),
     ]
     text = docs_ext.notebook_markdown(nb, "demo", tmp_path)
     assert text.startswith("# Title\n\n*The notebook `notebooks/demo.py`, executed")
-    assert "````text\n```\n````" in text                  # a fence longer than the backticks inside
+    assert "````text\n```\n````" in text  # a fence longer than the backticks inside
     assert "![output 1 of demo](images/demo-1.png)" in text and (tmp_path / "demo-1.png").read_bytes()
     assert "**bold** $y$" in text and "```text\n2\n```" in text
 
@@ -114,26 +127,30 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
     pytest.importorskip("myst_parser")
     pytest.importorskip("nbclient")
     src = tmp_path / "docs"
-    shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "_autosummary", "_generated", "notebooks",
-                                                             "cli.rst"))
+    shutil.copytree(
+        DOCS, src, ignore=shutil.ignore_patterns("_build", "_autosummary", "_generated", "notebooks", "cli.rst")
+    )
     out = tmp_path / "html"
     # a separate process: Sphinx's own deprecation warnings are not this project's warnings
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-                          str(src), str(out)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(src), str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     pages = {p.name for p in (out / "_autosummary").glob("*.html")}
     assert {"symtrunc.plot.html", "symtrunc.plot.polygon.html", "symtrunc.classifier.html"} <= pages
     assert "truncation_steps" in (out / "_autosummary" / "symtrunc.plot.polygon.html").read_text(encoding="utf-8")
     page = (out / "tutorial.html").read_text(encoding="utf-8")
-    tutorial = html.unescape(re.sub(r"<[^>]+>", "", page))                      # the text, without markup
-    assert "TruncationClassifier().fit" in tutorial                             # the README example
+    tutorial = html.unescape(re.sub(r"<[^>]+>", "", page))  # the text, without markup
+    assert "TruncationClassifier().fit" in tutorial  # the README example
     assert "$ symtrunc verify-certificate cert.json net.json wine.csv" in tutorial
-    assert "the certificate holds" in tutorial and 'src="_images/steps.png"' in page   # real outputs
+    assert "the certificate holds" in tutorial and 'src="_images/steps.png"' in page  # real outputs
     cli = (out / "cli.html").read_text(encoding="utf-8")
     assert all(f'id="cli-{name}"' in cli for name in COMMANDS) and "--certificate" in cli
     notebooks = sorted(p.stem for p in (DOCS.parent / "notebooks").glob("*.py"))
     for name in notebooks:
         page = (out / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
         assert "executed when this documentation" in page, name
-    for name in ("05_l2_claims", "06_landscape", "07_convex"):                  # their figures
+    for name in ("05_l2_claims", "06_landscape", "07_convex"):  # their figures
         assert "<img" in (out / "notebooks" / f"{name}.html").read_text(encoding="utf-8"), name

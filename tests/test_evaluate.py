@@ -16,9 +16,18 @@ def reference_forward(net: ReLUNetwork, X) -> flint.fmpq_mat:
     """The definition: x ← σ(W x + b) in exact rationals, one point at a time."""
     rows = []
     for x in X:
-        h = flint.fmpq_mat(len(x), 1, [flint.fmpq(v.numerator, v.denominator) if isinstance(v, Fraction)
-                                       else flint.fmpq(*float(v).as_integer_ratio()) if isinstance(v, float)
-                                       else flint.fmpq(int(v)) for v in x])
+        h = flint.fmpq_mat(
+            len(x),
+            1,
+            [
+                flint.fmpq(v.numerator, v.denominator)
+                if isinstance(v, Fraction)
+                else flint.fmpq(*float(v).as_integer_ratio())
+                if isinstance(v, float)
+                else flint.fmpq(int(v))
+                for v in x
+            ],
+        )
         for layer in net.layers:
             h = layer.W * h + layer.b
             if layer.activation == "relu":
@@ -73,7 +82,7 @@ def test_float_inputs_are_read_exactly(case):
 
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None)
-@given(net_and_points(entries=st.fractions(min_value=-10**12, max_value=10**12, max_denominator=10**9)))
+@given(net_and_points(entries=st.fractions(min_value=-(10**12), max_value=10**12, max_denominator=10**9)))
 def test_big_rationals_take_the_flint_path(case):
     net, X = case
     backends = {Z.backend for _, Z in integer_layers(net, np.array(X, dtype=object))}
@@ -103,14 +112,18 @@ def test_small_networks_stay_in_float64():
     assert layers[-1][1].to_fmpq_mat() == reference_forward(net, [[1, 2], [3, -4]])
 
 
-@pytest.mark.parametrize("X, want_s", [
-    (np.array([[0.5, 0.25], [3.0, -1.0]]), 4),
-    (np.array([[1, 2], [3, 4]], dtype=np.uint8), 1),
-    (np.array([[2.0**-1074, 1e300]]), 2**1074),
-    (np.array([[2**62 + 1, 1]], dtype=np.int64), 1),
-    (np.array([[Fraction(1, 3), Fraction(-2, 7)]], dtype=object), 21),
-    (np.array([["0.1", 2]], dtype=object), 10),
-], ids=["dyadic", "uint8", "subnormal-and-huge", "int64-big", "fractions", "decimal-strings"])
+@pytest.mark.parametrize(
+    "X, want_s",
+    [
+        (np.array([[0.5, 0.25], [3.0, -1.0]]), 4),
+        (np.array([[1, 2], [3, 4]], dtype=np.uint8), 1),
+        (np.array([[2.0**-1074, 1e300]]), 2**1074),
+        (np.array([[2**62 + 1, 1]], dtype=np.int64), 1),
+        (np.array([[Fraction(1, 3), Fraction(-2, 7)]], dtype=object), 21),
+        (np.array([["0.1", 2]], dtype=object), 10),
+    ],
+    ids=["dyadic", "uint8", "subnormal-and-huge", "int64-big", "fractions", "decimal-strings"],
+)
 def test_integer_points_are_exact(X, want_s):
     A, s = integer_points(X)
     assert s == want_s
@@ -123,11 +136,15 @@ def test_integer_points_are_exact(X, want_s):
 
 
 def test_integer_pass_contract_is_kept():
-    net = ReLUNetwork.from_rows([([[1, "1/3"], [-1, 2]], ["1/5", "-1/2"], "relu"),
-                                 ([["2/7", 1]], [0], "identity")])
+    net = ReLUNetwork.from_rows([([[1, "1/3"], [-1, 2]], ["1/5", "-1/2"], "relu"), ([["2/7", 1]], [0], "identity")])
     X = [[1, 2], [Fraction(1, 2), 3], [-4, 1]]
-    A, s = flint.fmpq_mat([[flint.fmpq(v.numerator, v.denominator) if isinstance(v, Fraction) else v
-                            for v in r] for r in X]).transpose().numer_denom()
+    A, s = (
+        flint.fmpq_mat(
+            [[flint.fmpq(v.numerator, v.denominator) if isinstance(v, Fraction) else v for v in r] for r in X]
+        )
+        .transpose()
+        .numer_denom()
+    )
     want = reference_forward(net, X)
     *_, (k, values, scale) = net.integer_pass(A, int(s))
     assert k == 1

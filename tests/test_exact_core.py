@@ -136,7 +136,17 @@ def test_exact_simplex_fallback_with_huge_integers():
 
     from symtrunc.exact.lp import Separator, strictly_separate
 
-    B = flint.fmpq_mat(2, 3, [-452521690558187456, 14411518807585588, 288230376151711744,
-                              334347236335985600, 391993311566328000, -288230376151711744])
+    B = flint.fmpq_mat(
+        2,
+        3,
+        [
+            -452521690558187456,
+            14411518807585588,
+            288230376151711744,
+            334347236335985600,
+            391993311566328000,
+            -288230376151711744,
+        ],
+    )
     res = strictly_separate(flint.fmpq_mat(1, 3), B)
     assert isinstance(res, Separator)

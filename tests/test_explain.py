@@ -13,10 +13,10 @@ import symtrunc
 from symtrunc.cli import io as cli_io
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.explanation import Explanation, explain
 from symtrunc.exact.matrix import column
-from symtrunc.io.trained import import_network
+from symtrunc.explanation import Explanation, explain
 from symtrunc.geometry.truncation import TruncationMap
+from symtrunc.io.trained import import_network
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,10 @@ def test_wine_collapses_one_class_per_layer(wine):
         by_label = {c.label: c for c in layer.classes}
         collapsed = by_label[order[l]]
         assert collapsed.backward == collapsed.points and collapsed.collapsed and collapsed.reach <= 0
-        for later in order[l + 1:]:
+        for later in order[l + 1 :]:
             c = by_label[later]
             assert c.forward == c.points and c.unchanged and c.floor >= 0 and c.reach > 0
-        for earlier in order[:l]:      # collapsed points p_i stay on the forward side (SLS)
+        for earlier in order[:l]:  # collapsed points p_i stay on the forward side (SLS)
             assert by_label[earlier].unchanged
     assert ex.collapse_order() == [[c] for c in order]
 
@@ -92,8 +92,13 @@ def test_text_and_dict(wine):
 
 def _random_float_net(tmp_path, widths, seed, via="npz"):
     rng = np.random.default_rng(seed)
-    layers = [(rng.normal(size=(widths[k + 1], widths[k])).astype(np.float32),
-               rng.normal(size=widths[k + 1]).astype(np.float32)) for k in range(len(widths) - 1)]
+    layers = [
+        (
+            rng.normal(size=(widths[k + 1], widths[k])).astype(np.float32),
+            rng.normal(size=widths[k + 1]).astype(np.float32),
+        )
+        for k in range(len(widths) - 1)
+    ]
     if via == "onnx":
         pytest.importorskip("onnx")
         from onnx import TensorProto, helper, numpy_helper
@@ -106,10 +111,13 @@ def _random_float_net(tmp_path, widths, seed, via="npz"):
             if k < len(layers) - 1:
                 nodes.append(helper.make_node("Relu", [prev], [f"h{k}"]))
                 prev = f"h{k}"
-        graph = helper.make_graph(nodes, "trained",
-                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", widths[0]])],
-                                  [helper.make_tensor_value_info(prev, TensorProto.FLOAT, ["N", widths[-1]])],
-                                  inits)
+        graph = helper.make_graph(
+            nodes,
+            "trained",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", widths[0]])],
+            [helper.make_tensor_value_info(prev, TensorProto.FLOAT, ["N", widths[-1]])],
+            inits,
+        )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         model.ir_version = 10
         path = tmp_path / "trained.onnx"
@@ -123,12 +131,15 @@ def _random_float_net(tmp_path, widths, seed, via="npz"):
     return net, data
 
 
-@pytest.mark.parametrize("widths,via,lifted", [
-    ((4, 4, 3, 2), "npz", [False, False]),
-    ((4, 4, 3, 2), "onnx", [False, False]),
-    ((2, 5, 3, 2), "npz", [True, False]),     # widening first layer: Lemma 2.2
-    ((3, 6, 6, 2), "onnx", [True, False]),
-])
+@pytest.mark.parametrize(
+    "widths,via,lifted",
+    [
+        ((4, 4, 3, 2), "npz", [False, False]),
+        ((4, 4, 3, 2), "onnx", [False, False]),
+        ((2, 5, 3, 2), "npz", [True, False]),  # widening first layer: Lemma 2.2
+        ((3, 6, 6, 2), "onnx", [True, False]),
+    ],
+)
 def test_trained_float_networks(tmp_path, widths, via, lifted):
     net, data = _random_float_net(tmp_path, widths, seed=sum(widths), via=via)
     ex = explain(net, data)

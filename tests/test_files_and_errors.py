@@ -100,8 +100,12 @@ def test_sigkill_while_writing_keeps_the_previous_file_and_leaves_no_temporary_f
     kept = 0
     for k in range(10):
         target.write_bytes(old)
-        child = subprocess.Popen([sys.executable, str(script), str(target), str(size)], stdout=subprocess.PIPE,
-                                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(target), str(size)],
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         assert child.stdout is not None
         assert child.stdout.readline() == b"writing\n"
         time.sleep(0.01 * k)  # 0 .. 90 ms into the write
@@ -109,13 +113,18 @@ def test_sigkill_while_writing_keeps_the_previous_file_and_leaves_no_temporary_f
         child.wait()
         child.stdout.close()
         assert child.returncode == -signal.SIGKILL
-        assert target.read_bytes() == old          # intact, never truncated or half new
+        assert target.read_bytes() == old  # intact, never truncated or half new
         assert sorted(p.name for p in folder.iterdir()) == ["net.json"]  # no temporary file
         kept += 1
     assert kept == 10
     # unkilled, the same child replaces the file whole
-    subprocess.run([sys.executable, str(script), str(target), "4000"], check=True, capture_output=True,
-                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    subprocess.run(
+        [sys.executable, str(script), str(target), "4000"],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert target.read_bytes() == b"new " * 1000 and leftovers(folder) == []
 
 
@@ -156,7 +165,7 @@ def test_write_files_is_all_or_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError) as info:
         files.write_files({a: "new a", b: "new b", c: "new c"})
     monkeypatch.undo()
-    assert info.value.filename == str(c)          # the target, not the temporary file
+    assert info.value.filename == str(c)  # the target, not the temporary file
     assert (a.read_text(), b.read_text(), c.exists()) == ("old a", "old b", False)
     assert leftovers(tmp_path) == []
     # a new file that had been renamed into place is removed again
@@ -240,7 +249,12 @@ def _writes_a_file(node: ast.Call) -> str | None:
     owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
     args = [a.id if isinstance(a, ast.Name) else None for a in node.args]
     if name in {"write_text", "write_bytes", "tofile", "save_file"} or (owner, name) in {
-            ("os", "replace"), ("os", "rename"), ("shutil", "copy"), ("shutil", "copy2"), ("shutil", "copyfile")}:
+        ("os", "replace"),
+        ("os", "rename"),
+        ("shutil", "copy"),
+        ("shutil", "copy2"),
+        ("shutil", "copyfile"),
+    }:
         return name
     if name == "open":  # open(path, "w") or path.open("w")
         modes = node.args[1:2] if isinstance(f, ast.Name) else node.args[:1]
@@ -298,20 +312,24 @@ def test_construct_failing_late_writes_nothing(worked, capsys, monkeypatch):
     assert not (net.parent / "m.json").exists() and not cert.exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["construct", "{d}", "-o", "{d}"],
-    ["construct", "{d}", "-o", "{n}", "--certificate", "{d}"],
-    ["construct", "{d}", "-o", "{n}", "--certificate", "{n}"],
-    ["construct", "{d}", "-o", "{dir}/../{dirname}/d.csv"],
-    ["construct", "{d}", "-o", "{link}"],
-    ["verify", "{n}", "{d}", "--certificate", "{d}"],
-    ["verify", "{n}", "{d}", "--certificate", "{n}"],
-    ["latex", "{n}", "{d}", "-o", "{n}"],
-    ["explain", "{n}", "{d}", "--json", "{d}"],
-    ["export", "{n}", "--to", "json", "-o", "{n}"],
-    ["import", "{n}", "-o", "{n}"],
-    ["plot", "{n}", "{d}", "-o", "{d}"],
-], ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["construct", "{d}", "-o", "{d}"],
+        ["construct", "{d}", "-o", "{n}", "--certificate", "{d}"],
+        ["construct", "{d}", "-o", "{n}", "--certificate", "{n}"],
+        ["construct", "{d}", "-o", "{dir}/../{dirname}/d.csv"],
+        ["construct", "{d}", "-o", "{link}"],
+        ["verify", "{n}", "{d}", "--certificate", "{d}"],
+        ["verify", "{n}", "{d}", "--certificate", "{n}"],
+        ["latex", "{n}", "{d}", "-o", "{n}"],
+        ["explain", "{n}", "{d}", "--json", "{d}"],
+        ["export", "{n}", "--to", "json", "-o", "{n}"],
+        ["import", "{n}", "-o", "{n}"],
+        ["plot", "{n}", "{d}", "-o", "{d}"],
+    ],
+    ids=lambda a: " ".join(a),
+)
 def test_an_output_equal_to_an_input_is_refused(worked, capsys, args):
     if args[0] == "plot":
         pytest.importorskip("matplotlib")
@@ -329,22 +347,27 @@ def test_an_output_equal_to_an_input_is_refused(worked, capsys, args):
 
 def _slow_failing_write(monkeypatch):
     """Make every atomic write fail half-way (as a kill or Ctrl-C would)."""
+
     def interrupted(fd, data):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(files, "_write_all", interrupted)
 
 
-@pytest.mark.parametrize("command", [
-    ["construct", "{d}", "-o", "{out}.npz"],  # the network format follows the extension
-    ["construct", "{d}", "-o", "{n}", "--certificate", "{out}"],
-    ["verify", "{n}", "{d}", "--certificate", "{out}"],
-    ["latex", "{n}", "{d}", "-o", "{out}"],
-    ["explain", "{n}", "{d}", "--json", "{out}", "-q"],
-    ["export", "{n}", "--to", "npz", "-o", "{out}", "-q"],
-    ["plot", "{n}", "{d}", "-o", "{out}.png"],
-    ["prove", "base_points", "-o", "{out}"],
-], ids=lambda a: a[0] + (" --certificate" if "--certificate" in a else ""))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["construct", "{d}", "-o", "{out}.npz"],  # the network format follows the extension
+        ["construct", "{d}", "-o", "{n}", "--certificate", "{out}"],
+        ["verify", "{n}", "{d}", "--certificate", "{out}"],
+        ["latex", "{n}", "{d}", "-o", "{out}"],
+        ["explain", "{n}", "{d}", "--json", "{out}", "-q"],
+        ["export", "{n}", "--to", "npz", "-o", "{out}.npz", "-q"],
+        ["plot", "{n}", "{d}", "-o", "{out}.png"],
+        ["prove", "base_points", "-o", "{out}"],
+    ],
+    ids=lambda a: a[0] + (" --certificate" if "--certificate" in a else ""),
+)
 def test_every_command_writes_through_the_atomic_writer(worked, capsys, monkeypatch, command):
     if command[0] == "plot":
         pytest.importorskip("matplotlib")
@@ -387,22 +410,37 @@ def test_internal_error_exit_code_of_python_dash_m_symtrunc(worked, tmp_path):
     _, net = worked
     hooks = tmp_path / "hooks"
     hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(textwrap.dedent("""
+    (hooks / "sitecustomize.py").write_text(
+        textwrap.dedent("""
         import symtrunc.network
 
         def summary(self):
             raise ZeroDivisionError("injected bug")
 
         symtrunc.network.ReLUNetwork.__str__ = summary
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     env = {k: v for k, v in os.environ.items() if k != "SYMTRUNC_TRACEBACK"}
     env["PYTHONPATH"] = os.pathsep.join([str(hooks), str(ROOT)])
-    proc = subprocess.run([sys.executable, "-m", "symtrunc", "info", str(net)], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "symtrunc", "info", str(net)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 3, proc.stderr
     assert one_line(proc.stderr).startswith("symtrunc: internal error: ZeroDivisionError: injected bug")
-    ok = subprocess.run([sys.executable, "-m", "symtrunc", "info", str(net)], capture_output=True, text=True,
-                        env={**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "-m", "symtrunc", "info", str(net)],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert ok.returncode == 0 and ok.stderr == ""
 
 
@@ -419,12 +457,12 @@ def test_bad_dask_address_is_one_line(worked, capsys):
     code, _, err = run(capsys, "verify", net, data, "--certified", "--dask", "::::")
     assert code == 2 and one_line(err).startswith("symtrunc: error: not a Dask scheduler address: '::::'")
     t0 = time.monotonic()
-    code, _, err = run(capsys, "verify", net, data, "--certified", "--dask", f"tcp://127.0.0.1:{_free_port()}",
-                       "--dask-timeout", "1")
+    code, _, err = run(
+        capsys, "verify", net, data, "--certified", "--dask", f"tcp://127.0.0.1:{_free_port()}", "--dask-timeout", "1"
+    )
     assert code == 2 and "cannot connect to the Dask scheduler" in one_line(err)
     assert time.monotonic() - t0 < 30
-    code, _, err = run(capsys, "verify", net, data, "--certified", "--dask", "tcp://127.0.0.1:1",
-                       "--dask-timeout", "0")
+    code, _, err = run(capsys, "verify", net, data, "--certified", "--dask", "tcp://127.0.0.1:1", "--dask-timeout", "0")
     assert code == 2 and "--dask-timeout must be positive" in one_line(err)
 
 
@@ -435,8 +473,9 @@ def test_a_cluster_without_workers_times_out_with_one_line(worked, capsys):
     data, net = worked
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
         t0 = time.monotonic()
-        code, _, err = run(capsys, "verify", net, data, "--certified", "--dask", cluster.scheduler_address,
-                           "--dask-timeout", "1")
+        code, _, err = run(
+            capsys, "verify", net, data, "--certified", "--dask", cluster.scheduler_address, "--dask-timeout", "1"
+        )
         elapsed = time.monotonic() - t0
     assert code == 2, err
     assert "has had no worker for 1 s" in one_line(err)
@@ -450,8 +489,9 @@ def test_a_cluster_with_a_worker_verifies(worked, capsys, tmp_path):
     data, net = worked
     cert = tmp_path / "c.json"
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        code, out, err = run(capsys, "verify", net, data, "--certified", "--dask", cluster.scheduler_address,
-                             "--certificate", cert)
+        code, out, err = run(
+            capsys, "verify", net, data, "--certified", "--dask", cluster.scheduler_address, "--certificate", cert
+        )
     assert code == 0 and err == "", err
     assert json.loads(cert.read_text())["n_points"] == 8
 
@@ -460,17 +500,42 @@ def _start_cluster(tmp_path: Path) -> tuple[subprocess.Popen, subprocess.Popen, 
     """A scheduler and one single-threaded worker in their own processes; returns their address."""
     info = tmp_path / "scheduler.json"
     logs = open(tmp_path / "cluster.log", "wb")  # noqa: SIM115 (closed with the processes)
-    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                  "--port", "0", "--no-dashboard", "--scheduler-file", str(info)],
-                                 stdout=logs, stderr=logs)
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(info),
+        ],
+        stdout=logs,
+        stderr=logs,
+    )
     for _ in range(300):
         if info.exists() and info.stat().st_size:
             break
         time.sleep(0.1)
     address = json.loads(info.read_text())["address"]
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                               "--no-nanny", "--no-dashboard"], stdout=logs, stderr=logs,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nthreads",
+            "1",
+            "--no-nanny",
+            "--no-dashboard",
+        ],
+        stdout=logs,
+        stderr=logs,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     logs.close()
     return scheduler, worker, address
 
@@ -493,10 +558,28 @@ def test_losing_the_dask_cluster_mid_run_ends_with_one_line(tmp_path, long_job, 
     scheduler, worker, address = _start_cluster(tmp_path)
     try:
         time.sleep(3)  # the worker registers
-        run_ = subprocess.Popen([sys.executable, "-m", "symtrunc", "verify", str(net), str(data), "--certified",
-                                 "--chunk-size", "20000", "-q", "--dask", address, "--dask-timeout", "5"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        run_ = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "symtrunc",
+                "verify",
+                str(net),
+                str(data),
+                "--certified",
+                "--chunk-size",
+                "20000",
+                "-q",
+                "--dask",
+                address,
+                "--dask-timeout",
+                "5",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         time.sleep(8)
         assert run_.poll() is None, run_.communicate()
         (worker if lost == "worker" else scheduler).kill()
@@ -520,10 +603,13 @@ B = 10**400
 def _huge_network(shift: str = "0") -> ReLUNetwork:
     """``s = (relu(B(x-1)) - relu(B(x-2)))/B`` and outputs ``(1 - s, s + shift)``, ``B = 10^400``
     (inputs ``(x, 1)``: the second coordinate keeps the class means independent)."""
-    return ReLUNetwork.from_rows([
-        ([[B, 0], [B, 0]], [-B, -2 * B], "relu"),
-        ([[Fraction(-1, B), Fraction(1, B)], [Fraction(1, B), Fraction(-1, B)]], [1, shift], "identity"),
-    ], classes=("a", "b"))
+    return ReLUNetwork.from_rows(
+        [
+            ([[B, 0], [B, 0]], [-B, -2 * B], "relu"),
+            ([[Fraction(-1, B), Fraction(1, B)], [Fraction(1, B), Fraction(-1, B)]], [1, shift], "identity"),
+        ],
+        classes=("a", "b"),
+    )
 
 
 HUGE_CSV = "-1e309,1,a\n0,1,a\n1,1,a\n2,1,b\n3,1,b\n1e309,1,b\n"
@@ -571,3 +657,38 @@ def test_map_chunks_raises_symtrunc_errors_for_a_lost_cluster():
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
         with pytest.raises(SymtruncError, match="no worker for 0.5 s"):
             map_chunks(len, src, chunk_size=2, client=client, timeout=0.5)
+
+
+def test_export_refuses_to_overwrite_its_data_and_a_mismatched_extension(worked, capsys):
+    data, net = worked
+    before = data.read_bytes()
+    code, _, err = run(capsys, "export", str(net), "--to", "onnx", "--data", str(data), "-o", str(data))
+    assert code == 2 and "overwrite the input file" in one_line(err) and data.read_bytes() == before
+    out = data.parent / "net.csv"
+    code, _, err = run(capsys, "export", str(net), "--to", "onnx", "-o", str(out))
+    assert code == 2 and "unknown network file extension" in one_line(err) and not out.exists()
+    out = data.parent / "net.npz"
+    code, _, err = run(capsys, "export", str(net), "--to", "onnx", "-o", str(out))
+    assert code == 2 and "--to asks for onnx" in one_line(err) and not out.exists()
+
+
+def test_verify_says_what_it_checked(worked, capsys):
+    """Metadata is shown as unchecked; skipped layer invariants are said, with the reason."""
+    data, net = worked
+    doc = json.loads(net.read_text())
+    doc["construction"]["theorem"] = "Riemann hypothesis (proved here)"
+    net.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "verify", str(net), str(data))
+    assert (
+        code == 0 and "recorded:  Riemann hypothesis (proved here) (the file's construction record; not checked)" in out
+    )
+    assert "verified:  zero loss and every layer invariant" in out
+    code, out, _ = run(capsys, "verify", str(net), str(data), "--no-invariants")
+    assert code == 0 and "layer invariants not requested" in out
+    M = len(doc["layers"][0]["W"][0])  # an identity ReLU layer in front: same function, no truncation structure
+    eye = {"W": [["1" if i == j else "0" for j in range(M)] for i in range(M)], "b": ["0"] * M, "activation": "relu"}
+    doc["layers"].insert(0, eye)
+    del doc["construction"]
+    net.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "verify", str(net), str(data))
+    assert code == 0 and "verified:  zero loss (exact arithmetic" in out and "layer invariants not checked" in out

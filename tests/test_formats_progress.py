@@ -27,11 +27,19 @@ from symtrunc.io.network_files import read_network
 _NOISE = [(1, 0, 0), (-1, 0, 0), (0, 1, -1), (0, -1, 1)]
 CSV = "".join(
     ",".join(str(v + (10 if i == j else 0)) for i, v in enumerate(n)) + f",{label}\n"
-    for j, label in enumerate("abc") for n in _NOISE
+    for j, label in enumerate("abc")
+    for n in _NOISE
 )
 _EXTRA = {"onnx": "onnx", "safetensors": "safetensors", "pt": "torch", "npz": None, "json": None}
-EXTENSIONS = [pytest.param(ext, marks=pytest.mark.skipif(
-    mod is not None and importlib.util.find_spec(mod) is None, reason=f"{mod} not installed")) for ext, mod in _EXTRA.items()]
+EXTENSIONS = [
+    pytest.param(
+        ext,
+        marks=pytest.mark.skipif(
+            mod is not None and importlib.util.find_spec(mod) is None, reason=f"{mod} not installed"
+        ),
+    )
+    for ext, mod in _EXTRA.items()
+]
 
 
 @pytest.fixture
@@ -121,15 +129,22 @@ def test_mismatched_extension_is_one_line_naming_the_file(command, tmp_path, dat
     assert _run(capsys, "construct", data_file, "-o", tmp_path / "net.json", "-q")[0] == 0
     wrong = tmp_path / "net.onnx"
     wrong.write_bytes((tmp_path / "net.json").read_bytes())  # JSON in an .onnx file (the case)
-    argv = {"info": [wrong], "verify": [wrong, data_file], "latex": [wrong, data_file],
-            "explain": [wrong, data_file], "export": [wrong, "-o", tmp_path / "x.npz"],
-            "plot": [wrong, data_file, "-o", tmp_path / "p.png"],
-            "verify-certificate": [tmp_path / "cert.json", wrong, data_file]}[command]
+    argv = {
+        "info": [wrong],
+        "verify": [wrong, data_file],
+        "latex": [wrong, data_file],
+        "explain": [wrong, data_file],
+        "export": [wrong, "-o", tmp_path / "x.npz"],
+        "plot": [wrong, data_file, "-o", tmp_path / "p.png"],
+        "verify-certificate": [tmp_path / "cert.json", wrong, data_file],
+    }[command]
     if command == "plot" and importlib.util.find_spec("matplotlib") is None:
         pytest.skip("matplotlib not installed")
     if command == "verify-certificate":
-        assert _run(capsys, "verify", tmp_path / "net.json", data_file, "--certificate", tmp_path / "cert.json",
-                    "-q")[0] == 0
+        assert (
+            _run(capsys, "verify", tmp_path / "net.json", data_file, "--certificate", tmp_path / "cert.json", "-q")[0]
+            == 0
+        )
     code, out, err = _run(capsys, command, *argv)
     assert code == 2
     _one_line_error(err, str(wrong))
@@ -228,4 +243,6 @@ def test_fraction_reference_agrees_on_float_file(tmp_path, data_file, capsys):
     assert _run(capsys, "construct", data_file, "-o", tmp_path / "a.json", "-q")[0] == 0
     assert _run(capsys, "construct", data_file, "-o", tmp_path / "a.npz", "-q")[0] == 0
     X = [[1, 2, 3], [10, 0, 0]]
-    assert fraction_forward(read_network(tmp_path / "a.json"), X) == fraction_forward(read_network(tmp_path / "a.npz"), X)
+    assert fraction_forward(read_network(tmp_path / "a.json"), X) == fraction_forward(
+        read_network(tmp_path / "a.npz"), X
+    )

@@ -131,8 +131,9 @@ def test_scaled_data_construct_like_the_unscaled(exponent):
     # 1e50 used to be refused as "too large for the exact simplex fallback"; 1e309 overflowed
     scale = Fraction(10) ** exponent
     X = [[scale, 0], [0, scale], [scale, scale]]
-    net = symtrunc.construct(LabeledData.from_arrays([[str(flint.fmpq(v.numerator, v.denominator))
-                                                       for v in r] for r in X], ["a", "b", "b"]))
+    net = symtrunc.construct(
+        LabeledData.from_arrays([[str(flint.fmpq(v.numerator, v.denominator)) for v in r] for r in X], ["a", "b", "b"])
+    )
     assert_one_hot(net, X, ["a", "b", "b"])
 
 
@@ -190,10 +191,18 @@ def _big_network() -> ReLUNetwork:
     """A 2-2-2 network for the points (1,0) -> a, (0,1) -> b whose hidden neuron 0 is scaled
     by 10^10000 (and its outgoing weights divided by it): the same function, 10,001-digit entries."""
     return ReLUNetwork(
-        (Layer(qmat([[Fraction(BIG), Fraction(0)], [Fraction(0), Fraction(1)]]), qmat([[Fraction(0)], [Fraction(0)]]),
-               "relu"),
-         Layer(qmat([[Fraction(1, BIG), Fraction(0)], [Fraction(0), Fraction(1)]]), qmat([[Fraction(0)], [Fraction(0)]]),
-               "identity")),
+        (
+            Layer(
+                qmat([[Fraction(BIG), Fraction(0)], [Fraction(0), Fraction(1)]]),
+                qmat([[Fraction(0)], [Fraction(0)]]),
+                "relu",
+            ),
+            Layer(
+                qmat([[Fraction(1, BIG), Fraction(0)], [Fraction(0), Fraction(1)]]),
+                qmat([[Fraction(0)], [Fraction(0)]]),
+                "identity",
+            ),
+        ),
         ("a", "b"),
     )
 
@@ -250,8 +259,17 @@ def _clusters(suffix: str) -> tuple[list[list[str]], list[str]]:
 
 
 @pytest.mark.parametrize("suffix", ["e309", "e-400"])
-@pytest.mark.parametrize("method,cone", [("sls", "rational"), ("sls", "paper"), ("clustered", "rational"),
-                                         ("clustered", "paper"), ("deep_l2", "rational"), ("deep_l2", "paper")])
+@pytest.mark.parametrize(
+    "method,cone",
+    [
+        ("sls", "rational"),
+        ("sls", "paper"),
+        ("clustered", "rational"),
+        ("clustered", "paper"),
+        ("deep_l2", "rational"),
+        ("deep_l2", "paper"),
+    ],
+)
 def test_values_beyond_float64_construct(suffix, method, cone):
     X, y = _clusters(suffix)
     net = symtrunc.construct(LabeledData.from_arrays(X, y), method, cone=cone)
@@ -356,11 +374,17 @@ def test_digit_and_exponent_limits_are_documented_and_configurable():
 def test_limits_from_the_environment(tmp_path):
     csv = write(tmp_path / "d.csv", "1e20,0,a\n0,1,b\n1,1,b\n")
     env = {**os.environ, "SYMTRUNC_MAX_EXPONENT": "10"}
-    cmd = [sys.executable, "-c", "from symtrunc.data.labeled import load_data; load_data(__import__('sys').argv[1])", str(csv)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from symtrunc.data.labeled import load_data; load_data(__import__('sys').argv[1])",
+        str(csv),
+    ]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert "beyond the limit of ±10" in res.stderr
-    res = subprocess.run(cmd, env={**os.environ, "SYMTRUNC_MAX_EXPONENT": "20"}, capture_output=True, text=True,
-                         timeout=300)
+    res = subprocess.run(
+        cmd, env={**os.environ, "SYMTRUNC_MAX_EXPONENT": "20"}, capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr
 
 
@@ -372,7 +396,13 @@ def test_only_ascii_decimals_and_fractions_are_numbers():
         with pytest.raises(DataError, match="not a finite number"):
             to_q(bad)
     assert [to_q(s) for s in ("+1.5", ".5", "5.", "-2.5e+2", " 7 ", "+2/4")] == [
-        flint.fmpq(3, 2), flint.fmpq(1, 2), 5, -250, 7, flint.fmpq(1, 2)]
+        flint.fmpq(3, 2),
+        flint.fmpq(1, 2),
+        5,
+        -250,
+        7,
+        flint.fmpq(1, 2),
+    ]
 
 
 def test_too_wide_files_are_refused_fast(tmp_path, monkeypatch):

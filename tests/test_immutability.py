@@ -16,9 +16,11 @@ from symtrunc.exact.matrix import qmatrix, qvector
 from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap
 from symtrunc.network import Layer, ReLUNetwork
 
-SPEC = [([[-1, 0], [0, 1]], ["7/4", "-5/4"], "relu"),
-        ([[-1, 0], [0, -1]], ["1/2", "1/2"], "relu"),
-        ([["7/6", "5/6"], ["-5/6", "-7/6"]], [0, 1], "identity")]
+SPEC = [
+    ([[-1, 0], [0, 1]], ["7/4", "-5/4"], "relu"),
+    ([[-1, 0], [0, -1]], ["1/2", "1/2"], "relu"),
+    ([["7/6", "5/6"], ["-5/6", "-7/6"]], [0, 1], "identity"),
+]
 
 READ_ONLY = "read-only"
 
@@ -37,15 +39,23 @@ def as_fractions(M):
 
 
 def test_repro_layer_mutation_is_impossible_and_forward_stays_exact():
-    net = ReLUNetwork.from_rows([([[-1, 0], [0, 1]], ["7/4", "-5/4"], "relu"), ([[-1, 0], [0, -1]], ["1/2", "1/2"], "relu"), ([["7/6", "5/6"], ["-5/6", "-7/6"]], [0, 1], "identity")])  # noqa: E501
+    net = ReLUNetwork.from_rows(
+        [
+            ([[-1, 0], [0, 1]], ["7/4", "-5/4"], "relu"),
+            ([[-1, 0], [0, -1]], ["1/2", "1/2"], "relu"),
+            ([["7/6", "5/6"], ["-5/6", "-7/6"]], [0, 1], "identity"),
+        ]
+    )  # noqa: E501
     net.forward([[2, 0]])
     with pytest.raises(TypeError, match=READ_ONLY):
         net.layers[0].W[0, 0] += 1000
     assert as_fractions(net.forward([[2, 0]])) == [fraction_forward(SPEC, [2, 0])]
     with pytest.raises(TypeError, match=READ_ONLY):
         net.layers[0].b[1, 0] = 3
-    assert as_fractions(net.forward([[2, 0], [0, 2]])) == [fraction_forward(SPEC, [2, 0]),
-                                                          fraction_forward(SPEC, [0, 2])]
+    assert as_fractions(net.forward([[2, 0], [0, 2]])) == [
+        fraction_forward(SPEC, [2, 0]),
+        fraction_forward(SPEC, [0, 2]),
+    ]
 
 
 def test_changed_copy_of_a_layer_is_evaluated_afresh():
@@ -72,12 +82,15 @@ def test_layer_keeps_its_own_copy_of_the_matrices_it_was_built_from():
     assert as_fractions(net.layers[0].b) == [[Fraction(7, 4)], [Fraction(-5, 4)]]
 
 
-@pytest.mark.parametrize("attempt", [
-    lambda M: M.__setitem__((0, 0), 1),
-    lambda M: M.rref(inplace=True),
-    lambda M: M.__init__(1, 1, [7]),
-    lambda M: setattr(M, "_sealed", False),
-])
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        lambda M: M.__setitem__((0, 0), 1),
+        lambda M: M.rref(inplace=True),
+        lambda M: M.__init__(1, 1, [7]),
+        lambda M: setattr(M, "_sealed", False),
+    ],
+)
 def test_every_in_place_mutator_of_a_layer_matrix_raises(attempt):
     layer = ReLUNetwork.from_rows(SPEC).layers[2]
     G, de = layer.integer_form

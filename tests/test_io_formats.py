@@ -28,8 +28,7 @@ from symtrunc.io.json import load_network
 from symtrunc.io.trained import import_network
 from symtrunc.network import ReLUNetwork
 
-SUFFIX = {"onnx": ".onnx", "safetensors": ".safetensors", "torch": ".pt", "jax": ".npz", "npz": ".npz",
-          "json": ".json"}
+SUFFIX = {"onnx": ".onnx", "safetensors": ".safetensors", "torch": ".pt", "jax": ".npz", "npz": ".npz", "json": ".json"}
 NEEDS = {"onnx": "onnx", "safetensors": "safetensors", "torch": "torch"}
 
 
@@ -87,12 +86,12 @@ def test_round_trip_is_exact(tmp_path, wine, fmt, dtype):
     assert isinstance(report, ExportReport) and report.path == path and report.format == fmt
     assert report.exact and report.parameters == net.parameter_count().total
     back = import_network(path)
-    assert back == net                      # layers equal exactly
+    assert back == net  # layers equal exactly
     assert back.classes == net.classes
     assert back.construction["order"] == net.construction["order"]
     if fmt != "json":
         assert report.dtype == dtype and report.max_weight_error > 0
-        floats = import_network(path, exact=False)      # the float weights, rationalized
+        floats = import_network(path, exact=False)  # the float weights, rationalized
         arrays, err = float_layers(net, dtype)
         assert err == report.max_weight_error
         for layer, (W, b) in zip(floats.layers, arrays):
@@ -178,10 +177,17 @@ def test_onnx_model_structure(tmp_path, worked_net):
     onnx.checker.check_model(model, full_check=True)
     assert model.ir_version == 10 and model.opset_import[0].version == 17
     assert [n.op_type for n in model.graph.node] == ["Gemm", "Relu", "Gemm", "Relu", "Gemm"]
-    assert [t.name for t in model.graph.initializer] == ["0.weight", "0.bias", "2.weight", "2.bias",
-                                                         "4.weight", "4.bias"]
-    assert all(n.attribute[0].name == "transB" and n.attribute[0].i == 1
-               for n in model.graph.node if n.op_type == "Gemm")
+    assert [t.name for t in model.graph.initializer] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+    ]
+    assert all(
+        n.attribute[0].name == "transB" and n.attribute[0].i == 1 for n in model.graph.node if n.op_type == "Gemm"
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -193,7 +199,7 @@ def test_onnxruntime_is_bit_exact_on_dyadic_networks(tmp_path, seed):
     export(net, path)
     y = _ort_run(path, X)
     assert y.dtype == np.float64
-    assert _as_fractions(y) == _exact_rows(net.forward(X))   # bit for bit
+    assert _as_fractions(y) == _exact_rows(net.forward(X))  # bit for bit
 
 
 def test_onnxruntime_on_constructed_networks(tmp_path, wine, worked_data, worked_net):
@@ -204,12 +210,11 @@ def test_onnxruntime_on_constructed_networks(tmp_path, wine, worked_data, worked
         export(net, path)
         X = np.array([[float(v) for v in row] for row in data.X.tolist()])
         y = _ort_run(path, X)
-        own = import_network(path, exact=False).forward(X)       # the float network, exactly
-        diff = max(abs(Fraction(float(a)) - b) for ra, rb in zip(y.tolist(), _exact_rows(own))
-                   for a, b in zip(ra, rb))
+        own = import_network(path, exact=False).forward(X)  # the float network, exactly
+        diff = max(abs(Fraction(float(a)) - b) for ra, rb in zip(y.tolist(), _exact_rows(own)) for a, b in zip(ra, rb))
         assert diff < Fraction(1, 10**9)
         assert (y.argmax(axis=1) == np.array(data.y)).all()
-        assert np.abs(y - np.eye(data.Q)[list(data.y)]).max() < 1e-9     # the exact outputs are one-hot
+        assert np.abs(y - np.eye(data.Q)[list(data.y)]).max() < 1e-9  # the exact outputs are one-hot
 
 
 def test_onnxruntime_float32(tmp_path, worked_data, worked_net):
@@ -230,7 +235,7 @@ def test_torch_module_and_state_dict(tmp_path, worked_data, worked_net):
     assert isinstance(model, torch.nn.Sequential) and len(model) == 5
     with torch.no_grad():
         y = model(torch.from_numpy(X)).numpy()
-    assert _as_fractions(y) == _exact_rows(net.forward(X))   # bit for bit on dyadic data
+    assert _as_fractions(y) == _exact_rows(net.forward(X))  # bit for bit on dyadic data
     # the .pt file loads into a plain nn.Sequential
     path = tmp_path / "n.pt"
     export(worked_net, path)
@@ -238,8 +243,9 @@ def test_torch_module_and_state_dict(tmp_path, worked_data, worked_net):
         warnings.simplefilter("ignore")
         sd = torch.load(path, weights_only=True)
     assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
-    m = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 2), torch.nn.ReLU(),
-                            torch.nn.Linear(2, 2)).double()
+    m = torch.nn.Sequential(
+        torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 2)
+    ).double()
     m.load_state_dict(sd)
     with torch.no_grad():
         out = m(torch.tensor([[float(v) for v in r] for r in worked_data.X.tolist()], dtype=torch.float64))
@@ -291,15 +297,17 @@ def test_npz_big_rationals_are_strings(tmp_path, wine):
     _, net = wine
     export(net, tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz") as z:
-        assert z["W3_num"].dtype.kind == "U"       # 156-bit denominators do not fit int64
+        assert z["W3_num"].dtype.kind == "U"  # 156-bit denominators do not fit int64
     assert import_network(tmp_path / "w.npz") == net
 
 
 # ------------------------------------------------------------------------------ foreign files
 def _random_layers(widths, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(widths[k + 1], widths[k])).astype(dtype), rng.normal(size=widths[k + 1]).astype(dtype))
-            for k in range(len(widths) - 1)]
+    return [
+        (rng.normal(size=(widths[k + 1], widths[k])).astype(dtype), rng.normal(size=widths[k + 1]).astype(dtype))
+        for k in range(len(widths) - 1)
+    ]
 
 
 def _check_floats(net: ReLUNetwork, layers) -> None:
@@ -316,17 +324,23 @@ def test_import_plain_npz(tmp_path):
     net = import_network(tmp_path / "p.npz")
     _check_floats(net, layers)
     assert net.construction["dtype"] == "float32"
-    np.savez(tmp_path / "s.npz", **{f"net.{2 * k}.{n}": a for k, (W, b) in enumerate(layers)
-                                   for n, a in (("weight", W), ("bias", b))})
+    np.savez(
+        tmp_path / "s.npz",
+        **{f"net.{2 * k}.{n}": a for k, (W, b) in enumerate(layers) for n, a in (("weight", W), ("bias", b))},
+    )
     _check_floats(import_network(tmp_path / "s.npz"), layers)
 
 
 def test_import_flax_and_equinox_npz(tmp_path):
     layers = _random_layers((4, 3, 2), seed=1, dtype=np.float64)
-    np.savez(tmp_path / "flax.npz", **{f"params/Dense_{k}/{n}": a for k, (W, b) in enumerate(layers)
-                                      for n, a in (("kernel", W.T), ("bias", b))})
-    np.savez(tmp_path / "eqx.npz", **{f"layers/{k}/{n}": a for k, (W, b) in enumerate(layers)
-                                     for n, a in (("weight", W), ("bias", b))})
+    np.savez(
+        tmp_path / "flax.npz",
+        **{f"params/Dense_{k}/{n}": a for k, (W, b) in enumerate(layers) for n, a in (("kernel", W.T), ("bias", b))},
+    )
+    np.savez(
+        tmp_path / "eqx.npz",
+        **{f"layers/{k}/{n}": a for k, (W, b) in enumerate(layers) for n, a in (("weight", W), ("bias", b))},
+    )
     _check_floats(import_network(tmp_path / "flax.npz"), layers)
     _check_floats(import_network(tmp_path / "eqx.npz"), layers)
 
@@ -334,8 +348,10 @@ def test_import_flax_and_equinox_npz(tmp_path):
 def test_import_foreign_safetensors(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
     layers = _random_layers((3, 4, 4, 2), seed=2)
-    st.save_file({f"{2 * k}.{n}": a for k, (W, b) in enumerate(layers) for n, a in (("weight", W), ("bias", b))},
-                 str(tmp_path / "m.safetensors"))
+    st.save_file(
+        {f"{2 * k}.{n}": a for k, (W, b) in enumerate(layers) for n, a in (("weight", W), ("bias", b))},
+        str(tmp_path / "m.safetensors"),
+    )
     _check_floats(import_network(tmp_path / "m.safetensors"), layers)
     with pytest.raises(FormatError, match="carries no exact rationals"):
         import_network(tmp_path / "m.safetensors", exact=True)
@@ -351,9 +367,11 @@ def test_import_trained_torch_state_dict(tmp_path):
     with torch.no_grad():
         y = model(X).numpy().astype(np.float64)
     exact = np.array([[float(v) for v in r] for r in net.forward(X.numpy()).tolist()])
-    assert np.abs(exact - y).max() < 1e-5                  # float32 rounding only
-    layers = [(model[0].weight.detach().numpy(), model[0].bias.detach().numpy()),
-              (model[2].weight.detach().numpy(), model[2].bias.detach().numpy())]
+    assert np.abs(exact - y).max() < 1e-5  # float32 rounding only
+    layers = [
+        (model[0].weight.detach().numpy(), model[0].bias.detach().numpy()),
+        (model[2].weight.detach().numpy(), model[2].bias.detach().numpy()),
+    ]
     _check_floats(net, layers)
 
 
@@ -370,8 +388,13 @@ def test_import_onnx_written_by_torch(tmp_path):
     except Exception as e:  # pragma: no cover - exporter API changes between torch releases
         pytest.skip(f"torch.onnx.export unavailable: {e}")
     net = import_network(path)
-    _check_floats(net, [(model[0].weight.detach().numpy(), model[0].bias.detach().numpy()),
-                        (model[2].weight.detach().numpy(), model[2].bias.detach().numpy())])
+    _check_floats(
+        net,
+        [
+            (model[0].weight.detach().numpy(), model[0].bias.detach().numpy()),
+            (model[2].weight.detach().numpy(), model[2].bias.detach().numpy()),
+        ],
+    )
 
 
 def _onnx_model(nodes, inits, d_in, d_out, out="y"):
@@ -379,9 +402,12 @@ def _onnx_model(nodes, inits, d_in, d_out, out="y"):
     from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", d_in])],
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", d_in])],
         [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["N", d_out])],
-        initializer=[numpy_helper.from_array(a, name=n) for n, a in inits.items()])
+        initializer=[numpy_helper.from_array(a, name=n) for n, a in inits.items()],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 10
     return onnx, model
@@ -392,9 +418,12 @@ def test_import_onnx_matmul_add_chain(tmp_path):
     from onnx import helper
 
     (W0, b0), (W1, b1) = _random_layers((3, 4, 2), seed=3)
-    nodes = [helper.make_node("MatMul", ["x", "K0"], ["m0"]), helper.make_node("Add", ["m0", "B0"], ["a0"]),
-             helper.make_node("Relu", ["a0"], ["h0"]),
-             helper.make_node("Gemm", ["h0", "K1", "B1"], ["y"], transB=0)]
+    nodes = [
+        helper.make_node("MatMul", ["x", "K0"], ["m0"]),
+        helper.make_node("Add", ["m0", "B0"], ["a0"]),
+        helper.make_node("Relu", ["a0"], ["h0"]),
+        helper.make_node("Gemm", ["h0", "K1", "B1"], ["y"], transB=0),
+    ]
     onnx, model = _onnx_model(nodes, {"K0": W0.T.copy(), "B0": b0, "K1": W1.T.copy(), "B1": b1}, 3, 2)
     from_onnx.save(model, str(tmp_path / "mm.onnx"))
     net = import_network(tmp_path / "mm.onnx")
@@ -410,10 +439,14 @@ def test_import_onnx_scaled_gemm_and_identity_layers(tmp_path):
     from onnx import helper
 
     W = np.array([[1.0, 2.0], [0.5, -1.0]], dtype=np.float32)
-    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["g0"], transB=1, alpha=2.0, beta=0.5),
-             helper.make_node("Gemm", ["g0", "W"], ["g1"], transB=1), helper.make_node("Relu", ["g1"], ["h1"]),
-             helper.make_node("Relu", ["h1"], ["h2"]), helper.make_node("MatMul", ["h2", "W"], ["m"]),
-             helper.make_node("Add", ["m", "b"], ["y"])]
+    nodes = [
+        helper.make_node("Gemm", ["x", "W", "b"], ["g0"], transB=1, alpha=2.0, beta=0.5),
+        helper.make_node("Gemm", ["g0", "W"], ["g1"], transB=1),
+        helper.make_node("Relu", ["g1"], ["h1"]),
+        helper.make_node("Relu", ["h1"], ["h2"]),
+        helper.make_node("MatMul", ["h2", "W"], ["m"]),
+        helper.make_node("Add", ["m", "b"], ["y"]),
+    ]
     onnx, model = _onnx_model(nodes, {"W": W, "b": np.array([1.0, 0.0], dtype=np.float32)}, 2, 2)
     onnx.save(model, str(tmp_path / "c.onnx"))
     net = import_network(tmp_path / "c.onnx")
@@ -422,14 +455,19 @@ def test_import_onnx_scaled_gemm_and_identity_layers(tmp_path):
     assert net.layers[0].W == Wq * 2 and net.layers[0].b == flint.fmpq_mat([[flint.fmpq(1, 2)], [0]])
     assert net.layers[1].W == Wq and net.layers[2].W == Wq.transpose()
     X = _dyadic_points(7, dim=2).astype(np.float32)
-    assert np.abs(_ort_run(tmp_path / "c.onnx", X) - np.array(
-        [[float(v) for v in r] for r in net.forward(X).tolist()])).max() < 1e-4
+    assert (
+        np.abs(
+            _ort_run(tmp_path / "c.onnx", X) - np.array([[float(v) for v in r] for r in net.forward(X).tolist()])
+        ).max()
+        < 1e-4
+    )
 
 
 def test_mixed_activations_round_trip(tmp_path):
     """An identity hidden layer and a final ReLU survive every format (structure and values)."""
-    net = ReLUNetwork.from_rows([([[1, -1], [2, 0]], [0, "1/2"], "identity"), ([[1, 1]], [-1], "relu"),
-                                 ([[2]], [0], "relu")])
+    net = ReLUNetwork.from_rows(
+        [([[1, -1], [2, 0]], [0, "1/2"], "identity"), ([[1, 1]], [-1], "relu"), ([[2]], [0], "relu")]
+    )
     X = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]])
     for fmt in ("onnx", "safetensors", "torch", "jax", "npz"):
         if fmt in NEEDS and not _has(NEEDS[fmt]):
@@ -437,7 +475,7 @@ def test_mixed_activations_round_trip(tmp_path):
         path = tmp_path / f"m{SUFFIX[fmt]}"
         export(net, path, to=fmt)
         assert import_network(path) == net
-        assert import_network(path, exact=False).layers == net.layers     # dyadic: floats are exact
+        assert import_network(path, exact=False).layers == net.layers  # dyadic: floats are exact
     if _has("onnx") and _has("onnxruntime"):
         assert _as_fractions(_ort_run(tmp_path / "m.onnx", X)) == _exact_rows(net.forward(X))
     if _has("torch"):
@@ -496,8 +534,11 @@ def test_nan_weights_are_refused(tmp_path):
 
 def test_wrong_shapes_are_refused(tmp_path):
     np.savez(tmp_path / "s.npz", W0=np.ones((3, 2)), b0=np.zeros(3), W1=np.ones((1, 4)))
-    with pytest.raises(FormatError, match=r"s.npz: wrong shapes: layer 2 \('W1'\) takes 4 inputs but layer 1 "
-                                          r"\('W0'\) has 3 outputs"):
+    with pytest.raises(
+        FormatError,
+        match=r"s.npz: wrong shapes: layer 2 \('W1'\) takes 4 inputs but layer 1 "
+        r"\('W0'\) has 3 outputs",
+    ):
         import_network(tmp_path / "s.npz")
     np.savez(tmp_path / "b.npz", W0=np.ones((3, 2)), b0=np.zeros(2))
     with pytest.raises(FormatError, match="bias of layer 1"):
@@ -541,8 +582,11 @@ def test_branching_graph_is_refused(tmp_path):
     from onnx import helper
 
     W = np.ones((2, 2), dtype=np.float32)
-    nodes = [helper.make_node("Gemm", ["x", "W"], ["g"], transB=1), helper.make_node("Relu", ["g"], ["h"]),
-             helper.make_node("Add", ["h", "g"], ["y"])]
+    nodes = [
+        helper.make_node("Gemm", ["x", "W"], ["g"], transB=1),
+        helper.make_node("Relu", ["g"], ["h"]),
+        helper.make_node("Add", ["h", "g"], ["y"]),
+    ]
     onnx, model = _onnx_model(nodes, {"W": W}, 2, 2)
     (tmp_path / "br.onnx").write_bytes(model.SerializeToString())
     with pytest.raises(FormatError, match="does not continue the chain"):
@@ -581,7 +625,7 @@ def test_stale_exact_metadata_is_detected(tmp_path, worked_net, fmt):
     edited = import_network(path, exact=False)
     W = worked_net.layers[0].W
     assert edited.layers[0].W[0, 1] == flint.fmpq(*(round_q(W[0, 1]) + 1.0).as_integer_ratio())
-    assert edited.layers[1].W == worked_net.layers[1].W       # integer weights: exact in floats
+    assert edited.layers[1].W == worked_net.layers[1].W  # integer weights: exact in floats
 
 
 def test_missing_optional_package_message(monkeypatch, tmp_path, worked_net):

@@ -222,9 +222,16 @@ def networks(draw):
         spec.append((W, b, act))
     classes = ()
     if draw(st.booleans()):
-        classes = tuple(draw(st.lists(st.one_of(st.text("abcxyz_", min_size=1, max_size=4),
-                                                st.integers(-5, 5)),
-                                      min_size=widths[-1], max_size=widths[-1], unique=True)))
+        classes = tuple(
+            draw(
+                st.lists(
+                    st.one_of(st.text("abcxyz_", min_size=1, max_size=4), st.integers(-5, 5)),
+                    min_size=widths[-1],
+                    max_size=widths[-1],
+                    unique=True,
+                )
+            )
+        )
     return spec, classes
 
 

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from strategies import random_data
 from synthetic import clustered_l2_data
 
-from symtrunc.constructions.clustered import construct_clustered
 from symtrunc.claims.configurations import build_configuration, paper_values
+from symtrunc.claims.minimality import local_minimality
+from symtrunc.constructions.clustered import construct_clustered
 from symtrunc.constructions.deep_l2 import construct_deep_l2, degeneracy, truncate
 from symtrunc.constructions.shallow_l2 import (
     barycentric_noise,
@@ -26,11 +27,10 @@ from symtrunc.constructions.shallow_l2 import (
 from symtrunc.constructions.two_layer import construct_two_layer
 from symtrunc.data.labeled import LabeledData
 from symtrunc.exact.matrix import columns_matrix, identity, qmatrix
-from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.geometry.truncation import PolyhedralCone, TruncationMap, relu
 from symtrunc.loss import costs, optimal_output_layer
+from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.verification.exact import verify
-from symtrunc.claims.minimality import local_minimality
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 small = st.fractions(min_value=-3, max_value=3, max_denominator=4)
@@ -69,8 +69,8 @@ def test_I1_cumulative_parameters_and_nested_truncations(Q, L, draw):
     H, T = X, X
     for (W, b), layer in zip(net.cumulative(), layers):
         H = relu(layer.W * H + layer.b * _ones(n))  # X^(l)
-        T = TruncationMap(W, b)(T)                   # τ^(l) ∘ … ∘ τ^(1)(X_0)
-        assert H == W * T + b * _ones(n)             # eq. (2.40)
+        T = TruncationMap(W, b)(T)  # τ^(l) ∘ … ∘ τ^(1)(X_0)
+        assert H == W * T + b * _ones(n)  # eq. (2.40)
     back = ReLUNetwork.from_cumulative(net.cumulative())
     assert [(a.W, a.b) for a in back.layers] == [(a.W, a.b) for a in net.layers]
 
@@ -85,17 +85,17 @@ def test_I2_truncation_map_geometry(Q, draw):
     cone = tau.cone()
     X = qmatrix([[draw.draw(small) for _ in range(6)] for _ in range(Q)])
     TX = tau(X)
-    assert tau(TX) == TX                                                    # τ∘τ = τ
+    assert tau(TX) == TX  # τ∘τ = τ
     for i in range(X.ncols()):
         x = flint.fmpq_mat(Q, 1, [X[r, i] for r in range(Q)])
-        assert cone.region(tau(x)) == "forward"                            # τ(R^Q) ⊂ S_+
+        assert cone.region(tau(x)) == "forward"  # τ(R^Q) ⊂ S_+
         a = cone.coordinates(x).entries()
         if all(v >= 0 for v in a):
-            assert tau(x) == x                                             # id on S_+
+            assert tau(x) == x  # id on S_+
         if all(v <= 0 for v in a):
-            assert tau(x) == cone.apex                                     # ≡ p on S_-
+            assert tau(x) == cone.apex  # ≡ p on S_-
     D = flint.fmpq_mat(Q, Q, [(draw.draw(st.integers(1, 9)) if i == j else 0) for i in range(Q) for j in range(Q)])
-    assert TruncationMap(D * W, D * b)(X) == TX                            # τ_{DW,Db} = τ_{W,b}
+    assert TruncationMap(D * W, D * b)(X) == TX  # τ_{DW,Db} = τ_{W,b}
     assert TruncationMap.from_cone(PolyhedralCone(cone.apex, cone.edges))(X) == TX
 
 
@@ -105,20 +105,20 @@ def test_I2_truncation_map_geometry(Q, draw):
 @given(st.integers(2, 3), st.data())
 def test_I3_lemma_4_1_and_5_1_thresholds(Q, draw):
     W = draw.draw(invertible(Q))
-    t = sum((v * v for v in W.entries()), flint.fmpq(0))                   # ‖W‖_F² ≥ ‖W‖_op²
-    assert not opnorm_bound(t + 1, 1, W).holds                             # certified ‖W‖_op² < t + 1
+    t = sum((v * v for v in W.entries()), flint.fmpq(0))  # ‖W‖_F² ≥ ‖W‖_op²
+    assert not opnorm_bound(t + 1, 1, W).holds  # certified ‖W‖_op² < t + 1
     delta = flint.fmpq(draw.draw(st.integers(1, 8)), 4)
-    s = flint.fmpq(int(t.p) // int(t.q) + 2)                                # s² > t + 1
-    mu = 2 * delta * s + flint.fmpq(1, 100)                                 # μ > 2δ‖W‖_op
+    s = flint.fmpq(int(t.p) // int(t.q) + 2)  # s² > t + 1
+    mu = 2 * delta * s + flint.fmpq(1, 100)  # μ > 2δ‖W‖_op
     u = flint.fmpq_mat(Q, 1, [1] * Q)
     for _ in range(4):
         v = [draw.draw(small) for _ in range(Q)]
         n2 = sum(x * x for x in v)
         assume(n2 > 0)
         x = flint.fmpq_mat(Q, 1, [_q(x) * delta / (abs(_q(max(v, key=abs))) * Q) for x in v])
-        assert (x.transpose() * x)[0, 0] < delta ** 2                       # |x| < δ
-        assert relu(W * x - mu * u) == flint.fmpq_mat(Q, 1)                 # Lemma 4.1: collapse
-        assert relu(W * x + mu * u) == W * x + mu * u                       # Lemma 5.1: identity
+        assert (x.transpose() * x)[0, 0] < delta**2  # |x| < δ
+        assert relu(W * x - mu * u) == flint.fmpq_mat(Q, 1)  # Lemma 4.1: collapse
+        assert relu(W * x + mu * u) == W * x + mu * u  # Lemma 5.1: identity
 
 
 # I4, I5, I6 ----------------------------------------------------------------------------------
@@ -130,10 +130,10 @@ def test_I4_global_minimum_collapses_each_cluster(L):
     res = construct_deep_l2(DEEP, layers=L)
     assert res.tau_matches and res.costs["class_weighted"] == "0"
     tau = truncate(res.network, DEEP)
-    for j in range(DEEP.Q):                                                 # Δτ(X_0) = 0
+    for j in range(DEEP.Q):  # Δτ(X_0) = 0
         cols = {tuple(tau[r, i] for r in range(DEEP.M)) for i in DEEP.class_indices[j]}
         assert cols == {tuple(res.collapsed_points[j].entries())}
-    assert columns_matrix(list(res.collapsed_points)).rank() == DEEP.Q    # X^red[μ] invertible
+    assert columns_matrix(list(res.collapsed_points)).rank() == DEEP.Q  # X^red[μ] invertible
 
 
 def test_I5_degeneracy_two_mu_both_zero():
@@ -152,14 +152,14 @@ def test_I6_classifier_is_the_induced_metric():
     delta2 = DEEP.delta_squared
     for k in range(12):
         j = k % DEEP.Q
-        if k < 6:   # a point of B_δ(x̄_{0,j}): τ maps it to x̄_{0,j}[μ_j] (2.68)
+        if k < 6:  # a point of B_δ(x̄_{0,j}): τ maps it to x̄_{0,j}[μ_j] (2.68)
             v = [flint.fmpq(rng.randint(-8, 8), 8) for _ in range(DEEP.M)]
             n2 = sum((x * x for x in v), flint.fmpq(0))
             m = 1
             while n2 >= delta2 * m * m:
                 m += 1
             x = DEEP.mean(j) + flint.fmpq_mat(DEEP.M, 1, [c / m for c in v])
-        else:       # any point
+        else:  # any point
             x = flint.fmpq_mat(DEEP.M, 1, [flint.fmpq(rng.randint(-20, 200), 10) for _ in range(DEEP.M)])
         tx = x
         for m in maps:
@@ -167,7 +167,7 @@ def test_I6_classifier_is_the_induced_metric():
         if k < 6:
             assert tx == res.collapsed_points[j]
         f = net.forward(qmatrix([x.entries()])).transpose()
-        for c in range(DEEP.Q):                                             # |f(x) - y_c| = d(τ(x), x̄_c[μ_c])
+        for c in range(DEEP.Q):  # |f(x) - y_c| = d(τ(x), x̄_c[μ_c])
             r1 = f - flint.fmpq_mat(DEEP.Q, 1, [DEEP.Y[r, c] for r in range(DEEP.Q)])
             r2 = G * (tx - res.collapsed_points[c])
             assert (r1.transpose() * r1)[0, 0] == (r2.transpose() * r2)[0, 0]
@@ -180,9 +180,9 @@ def test_I6_classifier_is_the_induced_metric():
 def test_I7_I8_output_least_squares_values(d):
     d = _square(d)
     n = barycentric_noise(d)
-    F = d.X.transpose()                                                     # τ = id on X_0
-    assert optimal_output_layer(F, d, bias=False).objective == n.paper_squared     # I7
-    assert optimal_output_layer(F, d).objective == n.affine_squared                # I8
+    F = d.X.transpose()  # τ = id on X_0
+    assert optimal_output_layer(F, d, bias=False).objective == n.paper_squared  # I7
+    assert optimal_output_layer(F, d).objective == n.affine_squared  # I8
     assert n.affine_squared <= n.paper_squared <= n.upper_squared
     in_hull = all(sum((n.delta1[r, i] for r in range(d.Q)), flint.fmpq(0)) == 0 for i in range(d.N))
     assert (n.affine_squared == n.paper_squared) == in_hull
@@ -238,15 +238,16 @@ def test_I12_relative_error_law():
     d = LabeledData.from_arrays([[5, 1], [3, -1], [4, 0], [1, 3], [-1, 6], [0, 4]], list("aaabbb"))
     n0 = barycentric_noise(d)
     YD2 = d.Y * n0.delta2
-    C = sum(((YD2 * n0.delta2 * d.Y.transpose())[i, i] for i in range(d.Q)), flint.fmpq(0)) / \
-        sum(((YD2 * d.Y.transpose())[i, i] for i in range(d.Q)), flint.fmpq(0))
+    C = sum(((YD2 * n0.delta2 * d.Y.transpose())[i, i] for i in range(d.Q)), flint.fmpq(0)) / sum(
+        ((YD2 * d.Y.transpose())[i, i] for i in range(d.Q)), flint.fmpq(0)
+    )
     prev = flint.fmpq(0)
     aff = []
     for k in range(5):
-        t = flint.fmpq(1, 2 ** k)
+        t = flint.fmpq(1, 2**k)
         n = barycentric_noise(_scaled(d, t))
-        assert n.delta_P_squared == t ** 2 * n0.delta_P_squared
-        gap = (1 - n.paper_squared / n.upper_squared) / t ** 2            # O(δ_P²), constant → C
+        assert n.delta_P_squared == t**2 * n0.delta_P_squared
+        gap = (1 - n.paper_squared / n.upper_squared) / t**2  # O(δ_P²), constant → C
         assert gap <= C and (k == 0 or gap >= prev)
         prev = gap
         aff.append(n.affine_squared / n.upper_squared)
@@ -259,10 +260,17 @@ def test_I12_relative_error_law():
 @SETTINGS
 @given(random_data(max_q=3, max_m=3), st.data())
 def test_I13_cost_decomposition(d, draw):
-    layers = (Layer(qmatrix([[draw.draw(small) for _ in range(d.M)] for _ in range(d.M)]),
-                    qmatrix([[draw.draw(small)] for _ in range(d.M)])),
-              Layer(qmatrix([[draw.draw(small) for _ in range(d.M)] for _ in range(d.Q)]),
-                    qmatrix([[draw.draw(small)] for _ in range(d.Q)]), "identity"))
+    layers = (
+        Layer(
+            qmatrix([[draw.draw(small) for _ in range(d.M)] for _ in range(d.M)]),
+            qmatrix([[draw.draw(small)] for _ in range(d.M)]),
+        ),
+        Layer(
+            qmatrix([[draw.draw(small) for _ in range(d.M)] for _ in range(d.Q)]),
+            qmatrix([[draw.draw(small)] for _ in range(d.Q)]),
+            "identity",
+        ),
+    )
     net = ReLUNetwork(layers)
     out = net.forward(d)
     total = flint.fmpq(0)
@@ -279,10 +287,10 @@ def test_I14_parameter_counts():
         net = construct_deep_l2(d, layers=L).network
         K = net.parameter_count().total
         assert K == (L + 1) * d.Q * (d.Q + 1)
-        assert K < d.Q * d.N and costs(net, d)["class_weighted"] == "0"    # zero cost although K < QN
+        assert K < d.Q * d.N and costs(net, d)["class_weighted"] == "0"  # zero cost although K < QN
     tall = clustered_l2_data(2, 3, seed=2, M=4)
     net = construct_clustered(tall, widths=[2, 2])
-    assert net.parameter_count().weights == tall.Q * (tall.M + tall.Q ** 2)  # Cor. 4.2: Q(M + Q²)
+    assert net.parameter_count().weights == tall.Q * (tall.M + tall.Q**2)  # Cor. 4.2: Q(M + Q²)
 
 
 def test_I15_two_hidden_layers_zero_loss():

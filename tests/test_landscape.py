@@ -101,13 +101,13 @@ def test_tv5_semi_inactive_escape_is_saddle_with_witnesses():
     assert loss(P([1], ["-9/10"], [1], "1/2"), T10) == Q(79, 1000)
     assert loss(P([1], ["-99/100"], [1], "1/2"), T10) == Q(20821, 250000)
     assert loss(P([1], ["-9/10"], ["1/10"], "1/2"), T10) == Q(8287, 100000)
-    assert classify(P([1], [-1], [0], "1/2"), T10).verdict == "saddle"          # flat: escape too
+    assert classify(P([1], [-1], [0], "1/2"), T10).verdict == "saddle"  # flat: escape too
 
 
 def test_tv5b_and_tv5c_dead_like_local_minima():
     r = classify(TV5b, T10)
     assert (r.verdict, r.roles) == ("local_min", ["semi-inactive-deadlike"])
-    assert classify(P([-1], [0], [-1], "1/2"), T10).verdict == "saddle"           # left end, v w α > 0
+    assert classify(P([-1], [0], [-1], "1/2"), T10).verdict == "saddle"  # left end, v w α > 0
     assert loss(P([-1], ["1/10"], [-1], "1/2"), T10) == Q(79, 1000)
     assert classify(P([-1], [0], [1], "1/2"), T10).verdict == "local_min"
     assert classify(P([1, -1], [-1, 0], [-1, 1], "1/2"), T10).verdict == "local_min"
@@ -139,10 +139,15 @@ def test_tv8_b2_saddle_hessian_inertia_and_direction():
     assert (r.loss, r.verdict, r.k) == (Q(1, 972), "saddle", 2)
     assert all(h for _, h in r.theorem_checks)
     H = hessian(TV8, T10)
-    rows = ["202/729 -56/729 10/27 -4/27 56/243 8/243 16/27", "-56/729 40/729 -4/27 4/27 -10/243 -16/243 -8/27",
-            "10/27 -4/27 14/27 -8/27 8/27 2/27 8/9", "-4/27 4/27 -8/27 14/27 -2/27 -8/27 -8/9",
-            "56/243 -10/243 8/27 -2/27 16/81 1/81 4/9", "8/243 -16/243 2/27 -8/27 1/81 16/81 4/9",
-            "16/27 -8/27 8/9 -8/9 4/9 4/9 2"]
+    rows = [
+        "202/729 -56/729 10/27 -4/27 56/243 8/243 16/27",
+        "-56/729 40/729 -4/27 4/27 -10/243 -16/243 -8/27",
+        "10/27 -4/27 14/27 -8/27 8/27 2/27 8/9",
+        "-4/27 4/27 -8/27 14/27 -2/27 -8/27 -8/9",
+        "56/243 -10/243 8/27 -2/27 16/81 1/81 4/9",
+        "8/243 -16/243 2/27 -8/27 1/81 16/81 4/9",
+        "16/27 -8/27 8/9 -8/9 4/9 4/9 2",
+    ]
     assert H == flint.fmpq_mat([q(s) for s in rows])
     lam = flint.fmpq_poly([0, 0, -1904, -368796, -4668408, 229661973, -486091368, 129140163])
     assert H.charpoly() * 129140163 == lam
@@ -163,7 +168,7 @@ def test_tv9_b4_saddle():
 def test_tv10_split_flat_dead_and_the_inertia_discrepancy():
     r = classify(TV10, T_TV10)
     assert (r.loss, r.verdict, r.k) == (Q(1, 432), "saddle", 2)
-    assert r.loss == T_TV10.alpha ** 2 / 972
+    assert r.loss == T_TV10.alpha**2 / 972
     assert r.roles == ["knot-live(1, R)", "knot-live(1, R)", "knot-flat(1, R)", "knot-live(2, L)", "inactive"]
     # the reference reports two negative eigenvalues; the exact Hessian (checked against exact
     # difference quotients of the exact gradient in test_hessian_matches_difference_quotients) has three
@@ -173,14 +178,25 @@ def test_tv10_split_flat_dead_and_the_inertia_discrepancy():
 def test_tv11_general_interval():
     r = classify(TV11, T_TV11, I_TV11)
     assert (r.loss, r.verdict, r.k) == (Q(1, 48), "saddle", 2)
-    assert r.loss == T_TV11.alpha ** 2 * 9 / 972
+    assert r.loss == T_TV11.alpha**2 * 9 / 972
     assert all(h for _, h in r.theorem_checks)
 
 
-@pytest.mark.parametrize("name,phi,target,iv", [
-    ("TV3", TV3, Target(3, -2), None), ("TV4", TV4, T10, None), ("TV5", TV5, T10, None),
-    ("TV5b", TV5b, T10, None), ("TV6", TV6, T10, None), ("TV7", TV7, T10, None), ("TV8", TV8, T10, None),
-    ("TV9", TV9, T10, None), ("TV10", TV10, T_TV10, None), ("TV11", TV11, T_TV11, I_TV11)])
+@pytest.mark.parametrize(
+    "name,phi,target,iv",
+    [
+        ("TV3", TV3, Target(3, -2), None),
+        ("TV4", TV4, T10, None),
+        ("TV5", TV5, T10, None),
+        ("TV5b", TV5b, T10, None),
+        ("TV6", TV6, T10, None),
+        ("TV7", TV7, T10, None),
+        ("TV8", TV8, T10, None),
+        ("TV9", TV9, T10, None),
+        ("TV10", TV10, T_TV10, None),
+        ("TV11", TV11, T_TV11, I_TV11),
+    ],
+)
 def test_every_critical_test_vector_has_zero_gradient_and_a_valid_certificate(name, phi, target, iv):
     r = classify(phi, target, iv)
     assert r.critical and all(g == 0 for g in gradient(phi, target, iv))
@@ -191,15 +207,16 @@ def test_every_critical_test_vector_has_zero_gradient_and_a_valid_certificate(na
 # ----------------------------------------------------------------------------- certificates can fail
 def test_certificates_reject_wrong_input():
     r = classify(TV8, T10)
-    assert not check_certificate(TV1, T10, None, "saddle", r.certificate)            # not critical
+    assert not check_certificate(TV1, T10, None, "saddle", r.certificate)  # not critical
     assert not check_certificate(TV8, T10, None, "global_min", {"kind": "zero_loss"})
     assert not check_certificate(TV8, T10, None, "local_min", {"kind": "dead_neuron_local_min"})
-    bad = dict(r.certificate, direction=["0"] * 6 + ["1"])                         # along c: L increases
+    bad = dict(r.certificate, direction=["0"] * 6 + ["1"])  # along c: L increases
     assert not check_descent_ray(TV8, T10, Interval(), bad)
     assert not check_descent_ray(TV8, T10, Interval(), dict(r.certificate, step="1"))  # beyond ε₀
     assert not check_negative_curvature(TV5, T10, Interval(), {"direction": [0, 1, 0, 0], "step": "1/10"})
-    assert not check_certificate(TV4, T10, None, "saddle", {"kind": "descent_ray", "direction": [0] * 7,
-                                                              "step": "1/10"})
+    assert not check_certificate(
+        TV4, T10, None, "saddle", {"kind": "descent_ray", "direction": [0] * 7, "step": "1/10"}
+    )
     nc = classify(TV1, T10)
     assert check_certificate(TV1, T10, None, "not_critical", nc.certificate)
     assert not check_certificate(TV3, Target(3, -2), None, "not_critical", {"coordinate": "c", "value": "0"})
@@ -237,8 +254,16 @@ def test_neuron_types_partition_on_general_interval():
     iv = Interval(-1, 2)
     phi = P([1, 1, 1, -1, 0, 0, 0, 2], [-3, -2, 0, -1, 0, 1, -1, 2], [1] * 8, 0)
     kinds = [t.kind for t in neuron_types(phi, iv)]
-    assert kinds == ["inactive", "semi-inactive", "semi-active", "semi-inactive", "semi-inactive", "active",
-                     "inactive", "active"]
+    assert kinds == [
+        "inactive",
+        "semi-inactive",
+        "semi-active",
+        "semi-inactive",
+        "semi-inactive",
+        "active",
+        "inactive",
+        "active",
+    ]
     assert neuron_types(phi, iv)[7].z_lo == 0  # kink exactly at lo facing right: active
 
 
@@ -246,8 +271,8 @@ def test_smoothness_decisions():
     assert smoothness(TV8, T10).twice_differentiable
     s = smoothness(TV5, T10)
     assert s.differentiable and not s.twice_differentiable
-    assert smoothness(P([0], [0], [1], 0), Target(0, 0)).differentiable        # L = 0: differentiable
-    assert smoothness(P([1], [-1], [0], "1/2"), T10).twice_differentiable      # flat: no Dirac jump
+    assert smoothness(P([0], [0], [1], 0), Target(0, 0)).differentiable  # L = 0: differentiable
+    assert smoothness(P([1], [-1], [0], "1/2"), T10).twice_differentiable  # flat: no Dirac jump
     assert smoothness(P([1], [-1], [1], 1), Target(0, 1)).twice_differentiable  # r(1) = 0
     assert smoothness(P([1], [0], [1], 0, Activation.quadratic()), T10).twice_differentiable
 
@@ -301,12 +326,12 @@ def test_gradient_matches_exact_difference_quotients(phi, a, b):
     if not smoothness(phi, t).differentiable:
         return
     g = gradient(phi, t)
-    h = Q(1, 10 ** 9)
+    h = Q(1, 10**9)
     for i, gi in enumerate(g):
         e = [0] * len(g)
         e[i] = 1
         dq = (loss(phi.shifted(e, h), t) - loss(phi.shifted(e, -h), t)) / (2 * h)
-        assert abs(dq - gi) < Q(1, 10 ** 5)
+        assert abs(dq - gi) < Q(1, 10**5)
 
 
 def _assert_hessian_is_derivative_of_gradient(phi, t, h, tol):
@@ -324,11 +349,11 @@ def _assert_hessian_is_derivative_of_gradient(phi, t, h, tol):
 def test_hessian_matches_difference_quotients_of_gradient(phi, a, b):
     t = Target(a, b)
     if smoothness(phi, t).twice_differentiable:
-        _assert_hessian_is_derivative_of_gradient(phi, t, Q(1, 10 ** 9), Q(1, 10 ** 4))
+        _assert_hessian_is_derivative_of_gradient(phi, t, Q(1, 10**9), Q(1, 10**4))
 
 
 def test_hessian_matches_difference_quotients_at_tv10():
-    _assert_hessian_is_derivative_of_gradient(TV10, T_TV10, Q(1, 10 ** 10), Q(1, 10 ** 6))
+    _assert_hessian_is_derivative_of_gradient(TV10, T_TV10, Q(1, 10**10), Q(1, 10**6))
 
 
 def test_hessian_second_coefficient_of_ray_polynomial():
@@ -365,7 +390,7 @@ def test_loss_agrees_with_float_quadrature(phi, a, b, kind):
 def test_sawtooth_generators(k, target, iv):
     phi = sawtooth(target, k, iv, split=2, flat=True, dead=1, deadlike=1 if k else 0)
     r = classify(phi, target, iv)
-    assert r.critical and r.loss == sawtooth_loss(target, k, iv) == target.alpha ** 2 * iv.length ** 2 / (12 * (k + 1) ** 4)
+    assert r.critical and r.loss == sawtooth_loss(target, k, iv) == target.alpha**2 * iv.length**2 / (12 * (k + 1) ** 4)
     assert all(h for _, h in r.theorem_checks), r.theorem_checks
     assert r.verdict == ("saddle" if k else "local_min")  # k = 0: only dead neurons remain
     assert check_certificate(phi, target, iv, r.verdict, r.certificate)
@@ -400,10 +425,10 @@ def test_constant_target_critical_points_are_global():
 # ----------------------------------------------------------------------------- other activations
 def test_leaky_relu_critical_points():
     act = Activation.leaky_relu("1/10")
-    phi = P([1, -1], [-2, "-1/2"], [5, -7], "1/2", act)   # TV4 layout: no longer critical
+    phi = P([1, -1], [-2, "-1/2"], [5, -7], "1/2", act)  # TV4 layout: no longer critical
     assert classify(phi, T10).verdict == "not_critical"
     assert classify(P([1], [-2], [0], "1/2", act), T10).verdict == "not_critical"  # leaky: σ = z/10 ≠ 0
-    flat = P([0], [0], [0], "1/2", act)                   # constant realization, degenerate flat neuron
+    flat = P([0], [0], [0], "1/2", act)  # constant realization, degenerate flat neuron
     r = classify(flat, T10)
     assert r.critical and r.verdict == "saddle" and check_certificate(flat, T10, None, "saddle", r.certificate)
     gm = P([1], [1], [3], -5, act)
@@ -412,13 +437,13 @@ def test_leaky_relu_critical_points():
 
 def test_quadratic_activation():
     act = Activation.quadratic()
-    phi = P([1, 1], [1, 0], ["1/2", "-1/2"], 0, act)       # ((x+1)² - x²)/2 = x + 1/2
+    phi = P([1, 1], [1, 0], ["1/2", "-1/2"], 0, act)  # ((x+1)² - x²)/2 = x + 1/2
     assert loss(phi, Target(1, "1/2")) == 0
     assert classify(phi, Target(1, "1/2")).verdict == "global_min"
     flat = P([0], [0], [0], "1/2", act)
     r = classify(flat, T10)
     assert r.critical and r.verdict == "saddle" and r.certificate["order"] == 3  # N changes by ε³ s x²
-    _assert_hessian_is_derivative_of_gradient(P([2], [1], [3], 0, act), T10, Q(1, 10 ** 9), Q(1, 10 ** 6))
+    _assert_hessian_is_derivative_of_gradient(P([2], [1], [3], 0, act), T10, Q(1, 10**9), Q(1, 10**6))
 
 
 def test_width_zero_and_constant_target():
@@ -429,20 +454,23 @@ def test_width_zero_and_constant_target():
 
 
 # ----------------------------------------------------------------------------- input errors
-@pytest.mark.parametrize("doc,err", [
-    ({"w": ["x"], "b": [0], "v": [1], "c": 0}, DataError),
-    ({"w": [1, 2], "b": [0], "v": [1, 1], "c": 0}, DataError),
-    ({"w": [1], "b": [0], "v": [1]}, FormatError),
-    ({"w": [1], "b": [0], "v": [1], "c": 0, "activation": "tanh"}, DataError),
-    ({"w": [1], "b": [0], "v": [1], "c": 0, "extra": 1}, FormatError),
-    ({"w": [0.5], "b": [0], "v": [1], "c": 0}, DataError),
-    ({"w": "1", "b": [0], "v": [1], "c": 0}, DataError),
-    ({"w": [1], "b": [0], "v": [1], "c": [0]}, DataError),
-    ([1, 2], FormatError),
-    ({"w": [1], "b": [0], "v": [1], "c": "1/0"}, DataError),
-    ({"w": [1], "b": [0], "v": [1], "c": "nan"}, DataError),
-    ({"w": [1], "b": [0], "v": [1], "c": 0, "activation": "leaky_relu", "slope": 1}, DataError),
-])
+@pytest.mark.parametrize(
+    "doc,err",
+    [
+        ({"w": ["x"], "b": [0], "v": [1], "c": 0}, DataError),
+        ({"w": [1, 2], "b": [0], "v": [1, 1], "c": 0}, DataError),
+        ({"w": [1], "b": [0], "v": [1]}, FormatError),
+        ({"w": [1], "b": [0], "v": [1], "c": 0, "activation": "tanh"}, DataError),
+        ({"w": [1], "b": [0], "v": [1], "c": 0, "extra": 1}, FormatError),
+        ({"w": [0.5], "b": [0], "v": [1], "c": 0}, DataError),
+        ({"w": "1", "b": [0], "v": [1], "c": 0}, DataError),
+        ({"w": [1], "b": [0], "v": [1], "c": [0]}, DataError),
+        ([1, 2], FormatError),
+        ({"w": [1], "b": [0], "v": [1], "c": "1/0"}, DataError),
+        ({"w": [1], "b": [0], "v": [1], "c": "nan"}, DataError),
+        ({"w": [1], "b": [0], "v": [1], "c": 0, "activation": "leaky_relu", "slope": 1}, DataError),
+    ],
+)
 def test_bad_params_are_refused(doc, err):
     with pytest.raises(err):
         params_from_dict(doc)
@@ -518,14 +546,19 @@ def test_tv10_has_a_three_dimensional_negative_subspace():
     H = hessian(TV10, T_TV10)
     n = H.nrows()
     _, V = np.linalg.eigh(np.array([[float(H[i, k]) for k in range(n)] for i in range(n)]))
-    U = [[Q(Fraction(x).limit_denominator(1000).numerator, Fraction(x).limit_denominator(1000).denominator)
-          for x in V[:, i]] for i in range(3)]
+    U = [
+        [
+            Q(Fraction(x).limit_denominator(1000).numerator, Fraction(x).limit_denominator(1000).denominator)
+            for x in V[:, i]
+        ]
+        for i in range(3)
+    ]
     G = flint.fmpq_mat(3, 3, [(flint.fmpq_mat(1, n, a) * H * flint.fmpq_mat(n, 1, b))[0, 0] for a in U for b in U])
     assert inertia(G) == (0, 3, 0)
-    h, L0 = Q(1, 10 ** 6), loss(TV10, T_TV10)
+    h, L0 = Q(1, 10**6), loss(TV10, T_TV10)
     for i, u in enumerate(U):
         sd = (loss(TV10.shifted(u, h), T_TV10) - 2 * L0 + loss(TV10.shifted(u, -h), T_TV10)) / (h * h)
-        assert abs(sd - G[i, i]) < Q(1, 10 ** 4)
+        assert abs(sd - G[i, i]) < Q(1, 10**4)
 
 
 @pytest.mark.parametrize("k", [0, 2, 4])
@@ -564,13 +597,25 @@ def test_quadratic_neuron_whose_root_is_the_interval_midpoint():
 
     x = sympy.Symbol("x")
     phi = ShallowParams((Q(-2),), (Q(3, 2),), (Q(1),), Q(0), Activation.quadratic())
-    expected = sympy.integrate((-2 * x + sympy.Rational(3, 2)) ** 4, (x, sympy.Rational(-1, 2), 2)) / sympy.Rational(5, 2)
+    expected = sympy.integrate((-2 * x + sympy.Rational(3, 2)) ** 4, (x, sympy.Rational(-1, 2), 2)) / sympy.Rational(
+        5, 2
+    )
     assert str(loss(phi, Target(0, 0), Interval(Q(-1, 2), 2))) == str(expected)
 
 
-@pytest.mark.parametrize("name,phi,target", [("TV1", TV1, T10), ("TV3", TV3, Target(3, -2)), ("TV4", TV4, T10),
-                                             ("TV5", TV5, T10), ("TV6", TV6, T10), ("TV8", TV8, T10),
-                                             ("TV10", TV10, T_TV10), ("TV8-nc", TV8, T10)])
+@pytest.mark.parametrize(
+    "name,phi,target",
+    [
+        ("TV1", TV1, T10),
+        ("TV3", TV3, Target(3, -2)),
+        ("TV4", TV4, T10),
+        ("TV5", TV5, T10),
+        ("TV6", TV6, T10),
+        ("TV8", TV8, T10),
+        ("TV10", TV10, T_TV10),
+        ("TV8-nc", TV8, T10),
+    ],
+)
 def test_tampered_certificates_are_rejected_not_errors(name, phi, target):
     """Each certificate kind, re-checked: accepted as issued; rejected (False, never an exception)
     with a key removed, a malformed or wrong value, a wrong verdict, or at a moved point."""
@@ -582,12 +627,13 @@ def test_tampered_certificates_are_rejected_not_errors(name, phi, target):
     assert check_certificate(phi, target, None, verdict, cert)
     n = 3 * phi.width + 1
     read = ("direction", "step", "coordinate", "value") + (("kind",) if verdict in ("saddle", "local_min") else ())
-    tampered = [{k: x for k, x in cert.items() if k != key} for key in read if key in cert]   # the rest is recomputed
-    tampered += [dict(cert, **{key: bad}) for key in read if key in cert
-                 for bad in (None, "x", ["1/0"] * n, ["0"] * (n - 1), 3)]
+    tampered = [{k: x for k, x in cert.items() if k != key} for key in read if key in cert]  # the rest is recomputed
+    tampered += [
+        dict(cert, **{key: bad}) for key in read if key in cert for bad in (None, "x", ["1/0"] * n, ["0"] * (n - 1), 3)
+    ]
     if "step" in cert:
         tampered += [dict(cert, step=s) for s in ("0", "-1/10", "10**9")]
-        tampered.append(dict(cert, direction=["0"] * (n - 1) + ["1"]))      # along c, L increases
+        tampered.append(dict(cert, direction=["0"] * (n - 1) + ["1"]))  # along c, L increases
     if "value" in cert:
         tampered.append(dict(cert, value="1"))
     for bad in tampered:

@@ -28,12 +28,15 @@ def test_json_output_schema(tmp_path, capsys):
     assert all(isinstance(x, str) for x in out["certificate"]["polynomial"])
 
 
-@pytest.mark.parametrize("doc,target,interval,verdict", [
-    ({"w": [1, -1], "b": [-2, "-1/2"], "v": [5, -7], "c": "1/2"}, "1,0", "0,1", "local_min"),
-    ({"w": [1], "b": [1], "v": [3], "c": -5}, "3,-2", "0,1", "global_min"),
-    ({"w": ["1"], "b": ["-1/2"], "v": ["1"], "c": "0"}, "2,1", "0,1", "not_critical"),
-    ({"w": [2, -1], "b": [0, 1], "v": ["1/2", -1], "c": "5/4"}, "1.5,0.5", "-1,2", "saddle"),
-])
+@pytest.mark.parametrize(
+    "doc,target,interval,verdict",
+    [
+        ({"w": [1, -1], "b": [-2, "-1/2"], "v": [5, -7], "c": "1/2"}, "1,0", "0,1", "local_min"),
+        ({"w": [1], "b": [1], "v": [3], "c": -5}, "3,-2", "0,1", "global_min"),
+        ({"w": ["1"], "b": ["-1/2"], "v": ["1"], "c": "0"}, "2,1", "0,1", "not_critical"),
+        ({"w": [2, -1], "b": [0, 1], "v": ["1/2", -1], "c": "5/4"}, "1.5,0.5", "-1,2", "saddle"),
+    ],
+)
 def test_verdicts(tmp_path, capsys, doc, target, interval, verdict):
     assert main(["landscape", _params(tmp_path, doc), f"--target={target}", f"--interval={interval}", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == verdict
@@ -61,20 +64,23 @@ def test_leaky_and_quadratic_from_json(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["verdict"] == "global_min"
 
 
-@pytest.mark.parametrize("doc,args,fragment", [
-    ({"w": ["abc"], "b": [0], "v": [1], "c": 0}, [], "not a number"),
-    ({"w": [1, 2], "b": [0], "v": [1, 1], "c": 0}, [], "same length"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--interval", "1,1"], "empty interval"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--interval", "2,1"], "need lo < hi"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--interval", "0"], "--interval must be two numbers"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0, "activation": "tanh"}, [], "unknown activation"),
-    ("{not json", [], "not valid JSON"),
-    ({"w": [1], "b": [0], "v": [1]}, [], "missing the key 'c'"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--target", "x,1"], "--target"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--target", "1"], "--target must be two numbers"),
-    ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--sigma-prime-at-zero", "q"], "not a number"),
-    ({"w": [0.5], "b": [0], "v": [1], "c": 0}, [], "float"),
-])
+@pytest.mark.parametrize(
+    "doc,args,fragment",
+    [
+        ({"w": ["abc"], "b": [0], "v": [1], "c": 0}, [], "not a number"),
+        ({"w": [1, 2], "b": [0], "v": [1, 1], "c": 0}, [], "same length"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--interval", "1,1"], "empty interval"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--interval", "2,1"], "need lo < hi"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--interval", "0"], "--interval must be two numbers"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0, "activation": "tanh"}, [], "unknown activation"),
+        ("{not json", [], "not valid JSON"),
+        ({"w": [1], "b": [0], "v": [1]}, [], "missing the key 'c'"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--target", "x,1"], "--target"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--target", "1"], "--target must be two numbers"),
+        ({"w": [1], "b": [0], "v": [1], "c": 0}, ["--sigma-prime-at-zero", "q"], "not a number"),
+        ({"w": [0.5], "b": [0], "v": [1], "c": 0}, [], "float"),
+    ],
+)
 def test_bad_input_gives_one_line_error(tmp_path, capsys, doc, args, fragment):
     argv = ["landscape", _params(tmp_path, doc)] + (["--target", "1,0"] if "--target" not in args else []) + args
     assert main(argv) == 2
@@ -92,18 +98,42 @@ def test_latex_output_compiles(tmp_path, capsys):
     import subprocess
 
     body = []
-    b4 = {"w": ["1", "-1", "1", "-1"], "b": ["-1/5", "2/5", "-3/5", "4/5"], "v": ["2/5", "-2/5", "2/5", "-2/5"], "c": "1/2"}
-    leaky = {"w": [1, -1, 0, 0, 1], "b": ["-1/3", "2/3", 0, 1, 0], "v": [1, -1, 1, 0, 2], "c": "1/2", "activation": "leaky_relu"}
-    for doc in (TV8, {"w": [0], "b": [0], "v": [1], "c": "1/2"}, {"w": [1, -1], "b": [-2, "-1/2"], "v": [5, -7], "c": "1/2"},
-                b4, leaky):
+    b4 = {
+        "w": ["1", "-1", "1", "-1"],
+        "b": ["-1/5", "2/5", "-3/5", "4/5"],
+        "v": ["2/5", "-2/5", "2/5", "-2/5"],
+        "c": "1/2",
+    }
+    leaky = {
+        "w": [1, -1, 0, 0, 1],
+        "b": ["-1/3", "2/3", 0, 1, 0],
+        "v": [1, -1, 1, 0, 2],
+        "c": "1/2",
+        "activation": "leaky_relu",
+    }
+    for doc in (
+        TV8,
+        {"w": [0], "b": [0], "v": [1], "c": "1/2"},
+        {"w": [1, -1], "b": [-2, "-1/2"], "v": [5, -7], "c": "1/2"},
+        b4,
+        leaky,
+    ):
         assert main(["landscape", _params(tmp_path, doc), "--target", "1,0", "--latex"]) == 0
         body.append(capsys.readouterr().out)
     tex = tmp_path / "doc.tex"
     # the preamble a user would write: no MaxMatrixCols (a 13x13 Hessian is printed with \cdots)
-    tex.write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n"
-                   + "\n".join(body) + "\n\\end{document}\n", encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120, check=False)
+    tex.write_text(
+        "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + "\n".join(body) + "\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout[-2000:]
 
 
@@ -111,8 +141,11 @@ def test_negative_values_need_no_equals_sign(tmp_path, capsys):
     """``--target -1,0`` and ``--interval -1,2`` are values, exactly like ``--target=-1,0``."""
     path = _params(tmp_path, TV8)
     outs = []
-    for argv in (["--target", "-3/2,1/5", "--interval", "-1,2"], ["--target=-3/2,1/5", "--interval=-1,2"],
-                 ["--interval", "-1,2", "--target", "-3/2,1/5", "--sigma-prime-at-zero", ".5"]):
+    for argv in (
+        ["--target", "-3/2,1/5", "--interval", "-1,2"],
+        ["--target=-3/2,1/5", "--interval=-1,2"],
+        ["--interval", "-1,2", "--target", "-3/2,1/5", "--sigma-prime-at-zero", ".5"],
+    ):
         assert main(["landscape", path, *argv, "--json"]) == 0
         outs.append(json.loads(capsys.readouterr().out))
     assert outs[0] == outs[1] and outs[0]["loss"] == "364091/72900"

@@ -32,7 +32,6 @@ def test_gradient_descent_limits_are_classified():
                 assert check_certificate(phi, t, None, r.verdict, r.certificate)
             if r.verdict == "local_min":
                 assert r.loss == flint.fmpq(1, 12)
-                assert all(n.kind == "inactive" or (n.kind == "semi-inactive" and not n.degenerate)
-                           for n in r.neurons)
+                assert all(n.kind == "inactive" or (n.kind == "semi-inactive" and not n.degenerate) for n in r.neurons)
                 assert not any(n.kind in ("active", "semi-active") for n in r.neurons)
     assert verdicts["global_min"] >= 1 and verdicts["local_min"] >= 1, verdicts

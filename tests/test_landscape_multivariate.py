@@ -43,8 +43,9 @@ def _sympy_integral(P, expr):
     import sympy
     from sympy.integrals.intpoly import polytope_integrate
 
-    poly = sympy.Polygon(*[sympy.Point(sympy.Rational(int(x.p), int(x.q)), sympy.Rational(int(y.p), int(y.q)))
-                           for x, y in _clockwise(P)])
+    poly = sympy.Polygon(
+        *[sympy.Point(sympy.Rational(int(x.p), int(x.q)), sympy.Rational(int(y.p), int(y.q))) for x, y in _clockwise(P)]
+    )
     return polytope_integrate(poly, sympy.expand(expr))
 
 
@@ -56,7 +57,7 @@ def test_sympy_polytope_integrate_sign_issue_is_real():
     x, y = sympy.symbols("x y")
     ccw = sympy.Polygon((0, 0), (1, 0), (1, 1), (0, 1))
     e = (x + y - 1) ** 2
-    assert polytope_integrate(ccw, sympy.expand(e)) == sympy.Rational(-1, 6)       # wrong sign
+    assert polytope_integrate(ccw, sympy.expand(e)) == sympy.Rational(-1, 6)  # wrong sign
     assert integrate(box([0, 0], [1, 1]), ((Q(1), Q(1)), Q(-1)), ((Q(1), Q(1)), Q(-1))) == Q(1, 6)
 
 
@@ -70,22 +71,25 @@ def test_cell_integrals_match_sympy_on_clockwise_expanded_input(planes, a1, a2, 
     region = box([-1, 0], [1, 2])
     cs = cells(region, [((p, q), r) for p, q, r in planes])
     f = ((a1, a2), e)
-    expr = (sympy.Rational(int(a1.p), int(a1.q)) * x + sympy.Rational(int(a2.p), int(a2.q)) * y
-            + sympy.Rational(int(e.p), int(e.q)))
+    expr = (
+        sympy.Rational(int(a1.p), int(a1.q)) * x
+        + sympy.Rational(int(a2.p), int(a2.q)) * y
+        + sympy.Rational(int(e.p), int(e.q))
+    )
     total = Q(0)
     for P in cs:
         mine = integrate(P, f, f)
         total += mine
-        ref = _sympy_integral(P, expr ** 2)
+        ref = _sympy_integral(P, expr**2)
         assert mine == Q(int(sympy.fraction(ref)[0]), int(sympy.fraction(ref)[1]))
         assert integrate(P, ((Q(0), Q(0)), Q(1))) > 0
-    assert total == integrate(region, f, f)                       # the cells tile the box
+    assert total == integrate(region, f, f)  # the cells tile the box
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 def test_simplices_tile_the_box(d):
     region = box([0] * d, [2] * d)
-    assert integrate(region, (tuple(Q(0) for _ in range(d)), Q(1))) == 2 ** d
+    assert integrate(region, (tuple(Q(0) for _ in range(d)), Q(1))) == 2**d
     assert len(simplices(region)) == math.factorial(d)
     # ∫ x_1² over [0, 2]^d = 8/3 · 2^(d-1)
     e1 = (tuple(Q(int(i == 0)) for i in range(d)), Q(0))
@@ -106,7 +110,7 @@ def test_d2_network_depending_on_one_coordinate_matches_1d(neurons, c, a, b):
     g2 = box_gradient(phi2, [a, 0], b, [0, 5], [1, 7])
     n = len(w)
     assert [g2[2 * j] for j in range(n)] == g1[:n]
-    assert g2[2 * n:] == g1[n:]
+    assert g2[2 * n :] == g1[n:]
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,12 +125,13 @@ def test_d2_gradient_matches_exact_difference_quotients(neurons, c, a1, a2, b):
     phi = MultiParams.from_values(W, bb, v, c)
     g = box_gradient(phi, *args)
     flat = [x for row in W for x in row] + bb + v + [c]
-    h = Q(1, 10 ** 8)
+    h = Q(1, 10**8)
     n = len(W)
 
     def at(vec):
-        return MultiParams.from_values([vec[2 * j:2 * j + 2] for j in range(n)], vec[2 * n:3 * n],
-                                       vec[3 * n:4 * n], vec[-1])
+        return MultiParams.from_values(
+            [vec[2 * j : 2 * j + 2] for j in range(n)], vec[2 * n : 3 * n], vec[3 * n : 4 * n], vec[-1]
+        )
 
     for i in range(len(flat)):
         up = list(flat)
@@ -134,7 +139,7 @@ def test_d2_gradient_matches_exact_difference_quotients(neurons, c, a1, a2, b):
         up[i] += h
         dn[i] -= h
         dq = (box_loss(at(up), *args) - box_loss(at(dn), *args)) / (2 * h)
-        assert abs(dq - g[i]) < Q(1, 10 ** 4)
+        assert abs(dq - g[i]) < Q(1, 10**4)
 
 
 def test_d2_loss_agrees_with_float_quadrature():
@@ -212,8 +217,10 @@ def _sliced_loss_and_gradient(phi: MultiParams, alpha, beta, lo, hi):
     loss_, grad = sp.Integer(0), [sp.Integer(0)] * (4 * n + 1)
     for ya, yb in itertools.pairwise(ys):
         ym = (ya + yb) / 2
-        kinks = sorted(((-(bj + w2 * Y) / w1) for (w1, w2), bj in zip(W, b) if w1 != 0
-                        and x0 < (-(bj + w2 * ym) / w1) < x1), key=lambda e: e.subs(Y, ym))
+        kinks = sorted(
+            ((-(bj + w2 * Y) / w1) for (w1, w2), bj in zip(W, b) if w1 != 0 and x0 < (-(bj + w2 * ym) / w1) < x1),
+            key=lambda e: e.subs(Y, ym),
+        )
         ends = [x0, *kinks, x1]
         for ea, eb in itertools.pairwise(ends):
             xm = (sp.sympify(ea).subs(Y, ym) + sp.sympify(eb).subs(Y, ym)) / 2
@@ -242,11 +249,20 @@ _VALS = st.sampled_from(["-2", "-1", "-1/2", "0", "0", "1/2", "1", "2"])
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(1, 4).flatmap(lambda n: st.tuples(
-    st.lists(st.lists(_VALS, min_size=2, max_size=2), min_size=n, max_size=n), st.lists(_VALS, min_size=n, max_size=n),
-    st.lists(st.sampled_from(["-1", "0", "1/2", "2"]), min_size=n, max_size=n), _VALS, st.lists(_VALS, min_size=2, max_size=2),
-    _VALS, st.sampled_from([(["0", "0"], ["1", "1"]), (["-1", "0"], ["1", "2"]), (["-1", "-1"], ["1", "1"])]),
-    st.sampled_from([Activation.relu(), Activation.relu(1), Activation.leaky_relu("1/10")]))))
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(_VALS, min_size=2, max_size=2), min_size=n, max_size=n),
+            st.lists(_VALS, min_size=n, max_size=n),
+            st.lists(st.sampled_from(["-1", "0", "1/2", "2"]), min_size=n, max_size=n),
+            _VALS,
+            st.lists(_VALS, min_size=2, max_size=2),
+            _VALS,
+            st.sampled_from([(["0", "0"], ["1", "1"]), (["-1", "0"], ["1", "2"]), (["-1", "-1"], ["1", "1"])]),
+            st.sampled_from([Activation.relu(), Activation.relu(1), Activation.leaky_relu("1/10")]),
+        )
+    )
+)
 @pytest.mark.slow
 def test_d2_loss_and_gradient_agree_with_exact_slicing(case):
     """Degenerate rows (w = 0, w = b = 0), parallel and concurrent kink lines, lines through corners."""
@@ -268,9 +284,12 @@ def test_slicing_route_sees_a_wrong_cell_sign(monkeypatch):
     assert str(box_loss(phi, [1, 0], 0, [0, 0], [1, 1])) != str(L)
 
 
-@pytest.mark.parametrize("W,b,v,act", [
-    ([[2, 0, 0], [0, 0, 0], [0, -2, 3]], [-1, 0, 1], [3, 2, -1], Activation.leaky_relu("1/10")),
-])
+@pytest.mark.parametrize(
+    "W,b,v,act",
+    [
+        ([[2, 0, 0], [0, 0, 0], [0, -2, 3]], [-1, 0, 1], [3, 2, -1], Activation.leaky_relu("1/10")),
+    ],
+)
 @pytest.mark.slow
 def test_d3_loss_and_gradient_agree_with_sympy_piecewise(W, b, v, act):
     """sympy ``integrate`` of the Piecewise integrands over a 3-D box (kink planes parallel to an axis; w = b = 0)."""
@@ -285,8 +304,12 @@ def test_d3_loss_and_gradient_agree_with_sympy_piecewise(W, b, v, act):
     sig = [sp.Piecewise((z, z > 0), (s * z, True)) for z in zs]
     d0 = sp.Rational(int(act.derivative_at_zero.p), int(act.derivative_at_zero.q))
     dsig = [sp.Piecewise((1, z > 0), (s if z != 0 else d0, True)) for z in zs]
-    r = sp.Rational(1, 4) + sum(sp.Rational(vj) * g for vj, g in zip(v, sig)) \
-        - sum(sp.Rational(a) * x for a, x in zip(alpha, xs)) - sp.Rational(beta)
+    r = (
+        sp.Rational(1, 4)
+        + sum(sp.Rational(vj) * g for vj, g in zip(v, sig))
+        - sum(sp.Rational(a) * x for a, x in zip(alpha, xs))
+        - sp.Rational(beta)
+    )
     vol = 4
 
     def integral(f):
@@ -296,7 +319,9 @@ def test_d3_loss_and_gradient_agree_with_sympy_piecewise(W, b, v, act):
         return f
 
     grad = [2 * integral(r * sp.Rational(vj) * d * x) / vol for vj, d in zip(v, dsig) for x in xs]
-    grad += [2 * integral(r * sp.Rational(vj) * d) / vol for vj, d in zip(v, dsig)] + [2 * integral(r * g) / vol for g in sig]
+    grad += [2 * integral(r * sp.Rational(vj) * d) / vol for vj, d in zip(v, dsig)] + [
+        2 * integral(r * g) / vol for g in sig
+    ]
     grad.append(2 * integral(r) / vol)
     assert str(box_loss(phi, alpha, beta, lo, hi)) == str(integral(r * r) / vol)
     assert [str(x) for x in box_gradient(phi, alpha, beta, lo, hi)] == [str(x) for x in grad]

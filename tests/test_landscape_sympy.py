@@ -49,7 +49,7 @@ def _poly(expr) -> sp.Poly:
 
 def _trunc(p: sp.Poly) -> sp.Poly:
     """Drop ε³ and higher."""
-    return _poly(sum((c * X ** a * E ** k for (a, k), c in p.as_dict().items() if k <= 2), sp.Integer(0)))
+    return _poly(sum((c * X**a * E**k for (a, k), c in p.as_dict().items() if k <= 2), sp.Integer(0)))
 
 
 def ray_jet(phi: ShallowParams, target: Target, iv: Interval, u, seed: int = 0):
@@ -61,7 +61,7 @@ def ray_jet(phi: ShallowParams, target: Target, iv: Interval, u, seed: int = 0):
     vals = [_s(q) for q in phi.vector()]
     u = [sp.Rational(a) for a in u]
     p = [_poly(vals[a] + E * u[a]) for a in range(3 * n + 1)]
-    W, B, V, C = p[:n], p[n:2 * n], p[2 * n:3 * n], p[3 * n]
+    W, B, V, C = p[:n], p[n : 2 * n], p[2 * n : 3 * n], p[3 * n]
 
     def sig(z: sp.Poly, sign) -> sp.Poly:
         if act.name == "quadratic":
@@ -83,7 +83,7 @@ def ray_jet(phi: ShallowParams, target: Target, iv: Interval, u, seed: int = 0):
 
     def kink(j: int) -> sp.Poly:
         w, uw, b, ub = vals[j], u[j], vals[n + j], u[n + j]
-        return _trunc(_poly(-(b + E * ub) * (1 / w - uw / w ** 2 * E + uw ** 2 / w ** 3 * E ** 2)))
+        return _trunc(_poly(-(b + E * ub) * (1 / w - uw / w**2 * E + uw**2 / w**3 * E**2)))
 
     ends = [_poly(lo), *(kink(j) for j in order), _poly(hi)]
     total = _poly(0)
@@ -95,7 +95,7 @@ def ray_jet(phi: ShallowParams, target: Target, iv: Interval, u, seed: int = 0):
         F = _trunc((N - _poly(_s(target.alpha) * X + _s(target.beta))) ** 2).integrate(X)
         for end, sgn in ((ends[i + 1], 1), (ends[i], -1)):
             for (a, k), c in F.as_dict().items():
-                total = total + _trunc(end ** a * _poly(E ** k)) * (c * sgn)
+                total = total + _trunc(end**a * _poly(E**k)) * (c * sgn)
     coeff = _trunc(total).as_dict()
     assert all(a == 0 for a, _ in coeff), "x survived the integration"
     jet = [coeff.get((0, k), sp.Integer(0)) / (hi - lo) for k in range(3)]
@@ -118,15 +118,27 @@ _W = st.sampled_from(["-2", "-1", "-1/2", "0", "0", "1/2", "1", "2", "3"])
 _B = st.sampled_from(["-2", "-1", "-1/2", "0", "0", "1/2", "1", "3/2", "2"])
 _V = st.sampled_from(["-1", "0", "1/2", "1", "2"])
 _INTERVALS = [("0", "1"), ("-1", "1"), ("-1/2", "2"), ("-1", "0")]
-_ACTIVATIONS = [Activation.relu(), Activation.relu(1), Activation.relu("1/2"), Activation.leaky_relu("1/10"),
-                Activation.leaky_relu("-1/2"), Activation.leaky_relu(3, 2), Activation.quadratic()]
+_ACTIVATIONS = [
+    Activation.relu(),
+    Activation.relu(1),
+    Activation.relu("1/2"),
+    Activation.leaky_relu("1/10"),
+    Activation.leaky_relu("-1/2"),
+    Activation.leaky_relu(3, 2),
+    Activation.quadratic(),
+]
 
 
 @st.composite
 def cases(draw):
     n = draw(st.integers(1, 3))
-    phi = ShallowParams.from_values(draw(st.lists(_W, min_size=n, max_size=n)), draw(st.lists(_B, min_size=n, max_size=n)),
-                                    draw(st.lists(_V, min_size=n, max_size=n)), draw(_V), draw(st.sampled_from(_ACTIVATIONS)))
+    phi = ShallowParams.from_values(
+        draw(st.lists(_W, min_size=n, max_size=n)),
+        draw(st.lists(_B, min_size=n, max_size=n)),
+        draw(st.lists(_V, min_size=n, max_size=n)),
+        draw(_V),
+        draw(st.sampled_from(_ACTIVATIONS)),
+    )
     target = Target(draw(st.sampled_from(["-1", "0", "1", "3/2"])), draw(st.sampled_from(["-1", "0", "1/2"])))
     dense = [draw(st.lists(st.integers(-2, 2), min_size=3 * n + 1, max_size=3 * n + 1)) for _ in range(2)]
     return phi, target, Interval(*draw(st.sampled_from(_INTERVALS))), dense
@@ -139,23 +151,31 @@ def test_loss_gradient_hessian_agree_with_sympy_route(case):
     _check(*case)
 
 
-@pytest.mark.parametrize("w,b,v,c,act,iv", [
-    # kinks exactly at lo, at hi, at the midpoint, and two kinks coinciding (same and opposite facing)
-    ([1, -1], [0, 1], [1, 2], "1/2", Activation.relu(), ("0", "1")),
-    ([2, 1], [-1, "-1/2"], [1, -1], 0, Activation.relu(), ("0", "1")),
-    ([2, -1], [-1, "1/2"], ["1/2", 1], 0, Activation.leaky_relu("1/10"), ("0", "1")),
-    ([1, 1, -1], [1, 0, -1], [1, 1, 1], 1, Activation.relu(), ("-1", "1")),
-    # degenerate neurons: w = 0 (b > 0, b < 0, b = 0 with both σ'(0) conventions), flat neurons
-    ([0, 0, 1], [1, -1, "-1/2"], [2, 3, 0], "-1/2", Activation.relu(), ("0", "1")),
-    ([0, 1], [0, "-1/3"], [1, 2], "1/2", Activation.relu(1), ("0", "1")),
-    ([0, 0], [0, 2], [1, -1], "1/2", Activation.leaky_relu("-1/2"), ("-1/2", "2")),
-    # the square with a root at an end, at the midpoint, and w = 0
-    ([-2, 1, 0], ["3/2", "1/2", 1], [1, -1, 2], 0, Activation.quadratic(), ("-1/2", "2")),
-])
+@pytest.mark.parametrize(
+    "w,b,v,c,act,iv",
+    [
+        # kinks exactly at lo, at hi, at the midpoint, and two kinks coinciding (same and opposite facing)
+        ([1, -1], [0, 1], [1, 2], "1/2", Activation.relu(), ("0", "1")),
+        ([2, 1], [-1, "-1/2"], [1, -1], 0, Activation.relu(), ("0", "1")),
+        ([2, -1], [-1, "1/2"], ["1/2", 1], 0, Activation.leaky_relu("1/10"), ("0", "1")),
+        ([1, 1, -1], [1, 0, -1], [1, 1, 1], 1, Activation.relu(), ("-1", "1")),
+        # degenerate neurons: w = 0 (b > 0, b < 0, b = 0 with both σ'(0) conventions), flat neurons
+        ([0, 0, 1], [1, -1, "-1/2"], [2, 3, 0], "-1/2", Activation.relu(), ("0", "1")),
+        ([0, 1], [0, "-1/3"], [1, 2], "1/2", Activation.relu(1), ("0", "1")),
+        ([0, 0], [0, 2], [1, -1], "1/2", Activation.leaky_relu("-1/2"), ("-1/2", "2")),
+        # the square with a root at an end, at the midpoint, and w = 0
+        ([-2, 1, 0], ["3/2", "1/2", 1], [1, -1, 2], 0, Activation.quadratic(), ("-1/2", "2")),
+    ],
+)
 @pytest.mark.slow
 def test_degenerate_configurations_agree_with_sympy_route(w, b, v, c, act, iv):
     phi = ShallowParams.from_values(w, b, v, c, act)
-    _check(phi, Target("3/2", "-1/2"), Interval(*iv), [[1] * (3 * len(w) + 1), [(-1) ** a * (a % 3) for a in range(3 * len(w) + 1)]])
+    _check(
+        phi,
+        Target("3/2", "-1/2"),
+        Interval(*iv),
+        [[1] * (3 * len(w) + 1), [(-1) ** a * (a % 3) for a in range(3 * len(w) + 1)]],
+    )
 
 
 def test_the_route_detects_a_wrong_hessian(monkeypatch):

@@ -31,7 +31,6 @@ from symtrunc.latex import (
 from symtrunc.latex.report import document
 
 
-
 @pytest.fixture(scope="module")
 def data(worked_data):
     return worked_data  # the dossier's worked example (tests/conftest.py)
@@ -51,14 +50,18 @@ def paper_net(data, worked_choices):
 GOLDEN_CUMULATIVE = [
     (r"\begin{bmatrix}0 & 1\\-1 & 2\end{bmatrix}", r"\begin{bmatrix}-\frac{5}{4}\\-\frac{3}{4}\end{bmatrix}"),
     (r"\begin{bmatrix}2 & -1\\1 & 0\end{bmatrix}", r"\begin{bmatrix}-\frac{3}{4}\\-\frac{5}{4}\end{bmatrix}"),
-    (r"\begin{bmatrix}\frac{7}{6} & -\frac{5}{6}\\-\frac{5}{6} & \frac{7}{6}\end{bmatrix}",
-     r"\begin{bmatrix}0\\0\end{bmatrix}"),
+    (
+        r"\begin{bmatrix}\frac{7}{6} & -\frac{5}{6}\\-\frac{5}{6} & \frac{7}{6}\end{bmatrix}",
+        r"\begin{bmatrix}0\\0\end{bmatrix}",
+    ),
 ]
 GOLDEN_LAYERS = [
     (r"\begin{bmatrix}0 & 1\\-1 & 2\end{bmatrix}", r"\begin{bmatrix}-\frac{5}{4}\\-\frac{3}{4}\end{bmatrix}"),
     (r"\begin{bmatrix}3 & -2\\2 & -1\end{bmatrix}", r"\begin{bmatrix}\frac{3}{2}\\\frac{1}{2}\end{bmatrix}"),
-    (r"\begin{bmatrix}\frac{5}{6} & -\frac{1}{2}\\-\frac{7}{6} & \frac{3}{2}\end{bmatrix}",
-     r"\begin{bmatrix}0\\1\end{bmatrix}"),
+    (
+        r"\begin{bmatrix}\frac{5}{6} & -\frac{1}{2}\\-\frac{7}{6} & \frac{3}{2}\end{bmatrix}",
+        r"\begin{bmatrix}0\\1\end{bmatrix}",
+    ),
 ]
 
 
@@ -76,7 +79,10 @@ def test_golden_paper_recipe(paper_net):
     assert to_latex(W1) == r"\begin{bmatrix}-1 & 0\\0 & 1\end{bmatrix}"
     assert to_latex(b1) == r"\begin{bmatrix}\frac{7}{4}\\-\frac{5}{4}\end{bmatrix}"
     assert to_latex(paper_net.layers[1].W) == r"\begin{bmatrix}-1 & 0\\0 & -1\end{bmatrix}"
-    assert to_latex(paper_net.layers[2].W) == r"\begin{bmatrix}\frac{7}{6} & \frac{5}{6}\\-\frac{5}{6} & -\frac{7}{6}\end{bmatrix}"
+    assert (
+        to_latex(paper_net.layers[2].W)
+        == r"\begin{bmatrix}\frac{7}{6} & \frac{5}{6}\\-\frac{5}{6} & -\frac{7}{6}\end{bmatrix}"
+    )
 
 
 def test_golden_network_fragment(net):
@@ -96,8 +102,10 @@ def test_golden_network_fragment(net):
 def test_golden_network_expression(net, worked_points, worked_labels):
     out = network_expression(net)
     x1, x2 = sympy.symbols("x_1 x_2")
-    assert str(out[0]) == ("-relu(2*relu(x_2 - 5/4) - relu(-x_1 + 2*x_2 - 3/4) + 1/2)/2 + "
-                           "5*relu(3*relu(x_2 - 5/4) - 2*relu(-x_1 + 2*x_2 - 3/4) + 3/2)/6")
+    assert str(out[0]) == (
+        "-relu(2*relu(x_2 - 5/4) - relu(-x_1 + 2*x_2 - 3/4) + 1/2)/2 + "
+        "5*relu(3*relu(x_2 - 5/4) - 2*relu(-x_1 + 2*x_2 - 3/4) + 3/2)/6"
+    )
     for p, lab in zip(worked_points, worked_labels):  # the expression evaluates exactly to the labels
         vals = [e.subs({x1: p[0], x2: p[1]}) for e in out]
         assert vals == ([1, 0] if lab == 1 else [0, 1])
@@ -116,7 +124,9 @@ def test_golden_truncation_map_and_cone(net):
 
 def test_golden_data_summary(data):
     tex = to_latex(data)
-    assert r"X_0^{\mathrm{red}} = \begin{bmatrix}\frac{5}{2} & \frac{1}{2}\\\frac{1}{2} & \frac{5}{2}\end{bmatrix}" in tex
+    assert (
+        r"X_0^{\mathrm{red}} = \begin{bmatrix}\frac{5}{2} & \frac{1}{2}\\\frac{1}{2} & \frac{5}{2}\end{bmatrix}" in tex
+    )
     assert r"\bar x = \begin{bmatrix}\frac{3}{2}\\\frac{3}{2}\end{bmatrix}" in tex
     assert r"\delta^2 = \frac{1}{2}, \qquad \delta = \frac{\sqrt{2}}{2}" in tex
     assert "$8$ points" in tex
@@ -192,8 +202,10 @@ def test_long_numbers_are_truncated_exactly():
     assert latex_number(flint.fmpq(10**12)) == r"1\times 10^{12}"
     assert latex_number(flint.fmpq(1, 1024), {"max_digits": 3}) == r"0.000976562\ldots"
     assert latex_number(flint.fmpq(-1, 2 * 10**6), {"max_digits": 3}) == r"-5\times 10^{-7}"
-    assert latex_number(flint.fmpq(10**30 + 1, 10**6), {"full": True}, inline_fraction=True) == \
-        r"100000000000000000000000\allowbreak 0000001/1000000"
+    assert (
+        latex_number(flint.fmpq(10**30 + 1, 10**6), {"full": True}, inline_fraction=True)
+        == r"100000000000000000000000\allowbreak 0000001/1000000"
+    )
 
 
 def test_matrix_abbreviation_and_full():
@@ -261,8 +273,15 @@ def test_markdown_rendering(net):
 
 
 def test_fragment_rendering():
-    f = (Fragment().heading(1, "H").text(r"a \emph{b} \texttt{c} 5\% x\_y").math("x = 1", wide=True)
-         .table(["a", "b|c"], [["$1$", "$x|y$"]]).listing("L:", ["$(1,\\allowbreak 2)$"]).raw("RAW", "MD"))
+    f = (
+        Fragment()
+        .heading(1, "H")
+        .text(r"a \emph{b} \texttt{c} 5\% x\_y")
+        .math("x = 1", wide=True)
+        .table(["a", "b|c"], [["$1$", "$x|y$"]])
+        .listing("L:", ["$(1,\\allowbreak 2)$"])
+        .raw("RAW", "MD")
+    )
     tex = f.render("latex", fit=True)
     assert r"\section*{H}" in tex and r"\fitmath{x = 1}" in tex and r"\begin{tabular}{ll}" in tex and "RAW" in tex
     md = f.render("markdown")
@@ -298,31 +317,52 @@ def test_register_and_claims_table():
     assert to_latex(Duck()) == r"\mathrm{duck}"
     with pytest.raises(TypeError, match="no LaTeX printer"):
         to_latex(object())
-    rows = [{"id": "I7", "value": flint.fmpq(1, 2), "holds": True, "note": "$x$", "txt": "a_b"},
-            {"id": "I8", "value": sympy.sqrt(2), "holds": False}]
-    f = claims_table(rows, [("id", "claim"), ("value", "value"), ("holds", "holds"), ("note", "note"),
-                            ("txt", "text")], title="L2 claims")
+    rows = [
+        {"id": "I7", "value": flint.fmpq(1, 2), "holds": True, "note": "$x$", "txt": "a_b"},
+        {"id": "I8", "value": sympy.sqrt(2), "holds": False},
+    ]
+    f = claims_table(
+        rows,
+        [("id", "claim"), ("value", "value"), ("holds", "holds"), ("note", "note"), ("txt", "text")],
+        title="L2 claims",
+    )
     tex = f.render("latex")
     assert r"I7 & $\frac{1}{2}$ & yes & $x$ & a\_b \\" in tex and r"$\sqrt{2}$ & no" in tex
     assert tex.startswith("L2 claims")
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None,
-                    reason="pdflatex not on PATH (CI installs texlive-latex-base); compile test skipped")
+@pytest.mark.skipif(
+    shutil.which("pdflatex") is None,
+    reason="pdflatex not on PATH (CI installs texlive-latex-base); compile test skipped",
+)
 def test_every_fragment_compiles(tmp_path, net, data, paper_net):
     d3 = symtrunc.LabeledData.from_arrays([[10, 0, 0], [11, 0, 0], [0, 10, 0], [0, 11, 0]], ["a", "a", "b", "b"])
     body = Fragment()
     W, b = net.cumulative()[0]
-    for obj in (data, net, paper_net, TruncationMap(W, b), TruncationMap(W, b).cone(),
-                symtrunc.find_sls(data), symtrunc.verify(net, data), check_clustered(d3),
-                PolyhedralCone(qvector([0, 0, 0]), identity(3))):
+    for obj in (
+        data,
+        net,
+        paper_net,
+        TruncationMap(W, b),
+        TruncationMap(W, b).cone(),
+        symtrunc.find_sls(data),
+        symtrunc.verify(net, data),
+        check_clustered(d3),
+        PolyhedralCone(qvector([0, 0, 0]), identity(3)),
+    ):
         body.raw(to_latex(obj, relu="ReLU"))
     for M in (identity(12), qmatrix([["4330986295811/804288000000", 1]])):
         body.raw(rf"\[ {to_latex(M)} \]")
     tex = document("printer paths", body)
     (tmp_path / "paths.tex").write_text(tex, encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paths.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paths.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "paths.pdf").stat().st_size > 1000
     log = (tmp_path / "paths.log").read_text(encoding="latin-1")

@@ -36,7 +36,8 @@ def test_import_gives_the_module(name: str) -> None:
     module = importlib.import_module(name)
     parent, _, last = name.rpartition(".")
     assert getattr(importlib.import_module(parent), last) is module, (
-        f"{parent}.{last} is shadowed by {getattr(importlib.import_module(parent), last)!r}")
+        f"{parent}.{last} is shadowed by {getattr(importlib.import_module(parent), last)!r}"
+    )
 
 
 def _function_level_imports() -> list[tuple[str, int, str]]:
@@ -68,8 +69,13 @@ def test_no_module_imports_the_package_root() -> None:
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
             if "symtrunc" in names:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, offenders

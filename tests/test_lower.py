@@ -319,9 +319,7 @@ def test_correct_rounding_float32():
     # float64 again to float32 would give 1.0, the correctly rounded float32 is 1 + 2^-23
     q = flint.fmpq(1) + flint.fmpq(1, 2**24) + flint.fmpq(1, 2**60)
     tie = flint.fmpq(2**24 + 1)  # an exact tie: to even
-    net = ReLUNetwork(
-        (symtrunc.Layer(flint.fmpq_mat(1, 2, [q, tie]), flint.fmpq_mat(1, 1, [-q]), "identity"),)
-    )
+    net = ReLUNetwork((symtrunc.Layer(flint.fmpq_mat(1, 2, [q, tie]), flint.fmpq_mat(1, 1, [-q]), "identity"),))
     f = lower(net, "float32", structure="dense")
     assert f.weights[0].tolist() == [[1 + 2.0**-23, 2.0**24]]
     assert f.biases[0].tolist() == [-(1 + 2.0**-23)]
@@ -375,10 +373,12 @@ def test_random_dense_has_no_structure(seed):
     n = 6 + seed
     W = qmatrix(rng.integers(-50, 51, size=(n, n)).tolist())
     assert detect_structure(W) is None
-    net = ReLUNetwork.from_rows([
-        (rng.integers(-5, 6, size=(n, n)).tolist(), [0] * n, "relu"),
-        (rng.integers(-5, 6, size=(2, n)).tolist(), [0, 0], "identity"),
-    ])
+    net = ReLUNetwork.from_rows(
+        [
+            (rng.integers(-5, 6, size=(n, n)).tolist(), [0] * n, "relu"),
+            (rng.integers(-5, 6, size=(2, n)).tolist(), [0, 0], "identity"),
+        ]
+    )
     assert not lower(net).structured
     with pytest.raises(FormatError):
         lower(net, structure="structured")
@@ -489,7 +489,13 @@ def test_numba_engine_inputs_chunks_threads(small_net):
     # every point is computed on its own: bit for bit the same whatever the chunking, threads or input dtype
     for kw in ({"chunk": 1}, {"chunk": 7, "threads": 2}, {"threads": None}):
         np.testing.assert_array_equal(f.forward(X, engine="numba", **kw), out)
-    for Xc in (X.astype(np.uint8), X.astype(np.float32), X.astype(np.int64), np.asfortranarray(X.astype(float)), X.astype(float)[::-1][::-1]):
+    for Xc in (
+        X.astype(np.uint8),
+        X.astype(np.float32),
+        X.astype(np.int64),
+        np.asfortranarray(X.astype(float)),
+        X.astype(float)[::-1][::-1],
+    ):
         np.testing.assert_array_equal(f.forward(Xc, engine="numba"), out)
     buf = np.empty((3, 101)).T  # not C-contiguous: written through a buffer
     np.testing.assert_array_equal(f.forward(X, engine="numba", out=buf), out)
@@ -506,10 +512,12 @@ def test_compiled_kernel_matches_its_python_source():
     rng = np.random.default_rng(5)
     n, k = 6, 2
     U, V = rng.normal(size=(n, k)), rng.normal(size=(n, k))
-    ops = [("structured", True, 0.5, U[:, :1], V[:, :1], rng.normal(size=n)),
-           ("structured", True, 1.5, U, V, rng.normal(size=n)),
-           ("dense", True, rng.normal(size=(5, n)), rng.normal(size=5)),
-           ("dense", False, rng.normal(size=(3, 5)), rng.normal(size=3))]
+    ops = [
+        ("structured", True, 0.5, U[:, :1], V[:, :1], rng.normal(size=n)),
+        ("structured", True, 1.5, U, V, rng.normal(size=n)),
+        ("dense", True, rng.normal(size=(5, n)), rng.normal(size=5)),
+        ("dense", False, rng.normal(size=(3, 5)), rng.normal(size=3)),
+    ]
     meta, alphas, params = pack(ops, np.float64)
     X = rng.normal(size=(70, n))
     compiled, python = np.empty((70, 3)), np.empty((70, 3))

@@ -9,13 +9,13 @@ from synthetic import clustered_l2_data
 
 import symtrunc
 from symtrunc.claims.configurations import build_configuration, configurations, paper_values
+from symtrunc.claims.minimality import _perturbed, hidden_gradient, local_minimality, refitted_cost
 from symtrunc.constructions.deep_l2 import truncate
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.matrix import columns_matrix, qmatrix, qvector
 from symtrunc.exact.rational import to_q
-from symtrunc.network import ReLUNetwork
 from symtrunc.loss import fitted_objective, optimal_output_layer
-from symtrunc.claims.minimality import _perturbed, hidden_gradient, local_minimality, refitted_cost
+from symtrunc.network import ReLUNetwork
 
 SETTINGS = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -45,8 +45,14 @@ def test_output_fit_matches_independent_least_squares(seed, bias, weighting):
     assert fit.with_bias is bias and (bias or all(v == 0 for v in fit.bias.entries()))
     # the fitted layer attains the objective, and the costs agree with it
     out = fit.outputs(d.X.transpose()) - d.Y_ext
-    val = sum((out[r, i] ** 2 * (flint.fmpq(1, d.counts[j]) if weighting == "class" else 1)
-               for i, j in enumerate(d.y) for r in range(d.Q)), flint.fmpq(0))
+    val = sum(
+        (
+            out[r, i] ** 2 * (flint.fmpq(1, d.counts[j]) if weighting == "class" else 1)
+            for i, j in enumerate(d.y)
+            for r in range(d.Q)
+        ),
+        flint.fmpq(0),
+    )
     assert val == fit.objective == fitted_objective(d.X.transpose(), d, bias=bias, weighting=weighting)
     key = "class_weighted" if weighting == "class" else "half_squared"
     assert to_q(fit.costs[key]) == (fit.objective if weighting == "class" else fit.objective / 2)
@@ -139,13 +145,24 @@ def test_gradient_matches_central_difference():
     c = build_configuration(d, "10")
     grads, unique = hidden_gradient(c.network, d)
     assert unique
-    d_dir = [(flint.fmpq_mat(W.nrows(), W.ncols(), [(-1) ** (i % 3) for i in range(W.nrows() * W.ncols())]),
-              flint.fmpq_mat(b.nrows(), 1, [1] * b.nrows())) for W, b in grads]
-    eps = flint.fmpq(1, 2 ** 30)
+    d_dir = [
+        (
+            flint.fmpq_mat(W.nrows(), W.ncols(), [(-1) ** (i % 3) for i in range(W.nrows() * W.ncols())]),
+            flint.fmpq_mat(b.nrows(), 1, [1] * b.nrows()),
+        )
+        for W, b in grads
+    ]
+    eps = flint.fmpq(1, 2**30)
     plus = refitted_cost(_perturbed(c.network, d_dir, eps), d)
     minus = refitted_cost(_perturbed(c.network, d_dir, -eps), d)
-    directional = sum((a * b for (gW, gb), (dW, db) in zip(grads, d_dir)
-                       for a, b in zip(gW.entries() + gb.entries(), dW.entries() + db.entries())), flint.fmpq(0))
+    directional = sum(
+        (
+            a * b
+            for (gW, gb), (dW, db) in zip(grads, d_dir)
+            for a, b in zip(gW.entries() + gb.entries(), dW.entries() + db.entries())
+        ),
+        flint.fmpq(0),
+    )
     assert abs((plus - minus) / (2 * eps) - directional) < flint.fmpq(1, 10**12)
 
 
@@ -238,12 +255,19 @@ def test_gradient_matches_sympy_differentiation(bits):
 
     rng = random.Random(bits)
     for _ in range(2):
+
         def rand(r, c):
             return flint.fmpq_mat(r, c, [flint.fmpq(rng.randint(-3, 3), 2) for _ in range(r * c)])
 
         direction = [(rand(W.nrows(), W.ncols()), rand(b.nrows(), 1)) for W, b in grads]
-        exact = sum((a * v for (gW, gb), (dW, db) in zip(grads, direction)
-                     for a, v in zip(gW.entries() + gb.entries(), dW.entries() + db.entries())), flint.fmpq(0))
+        exact = sum(
+            (
+                a * v
+                for (gW, gb), (dW, db) in zip(grads, direction)
+                for a, v in zip(gW.entries() + gb.entries(), dW.entries() + db.entries())
+            ),
+            flint.fmpq(0),
+        )
         assert _sym(exact) == _sympy_directional_derivative(net, d, direction)
     if bits == "11":  # Theorem 2.4's configuration is critical; the mixed ones are not
         assert all(v == 0 for gW, gb in grads for v in gW.entries() + gb.entries())
@@ -253,14 +277,22 @@ def test_gradient_matches_sympy_differentiation(bits):
 
 def test_gradient_matches_sympy_without_bias_and_uniform_weights():
     d = symtrunc.LabeledData.from_arrays([[3, 0], [4, 1], [0, 3], [1, 5], [2, 2]], [0, 0, 1, 1, 1])
-    net = ReLUNetwork.from_rows([([[1, "1/2"], [0, 1], [1, -1]], [1, "-1/2", 1], "relu"),
-                                 ([[1, 0, 0], [0, 1, 1]], [0, 0], "identity")])
+    net = ReLUNetwork.from_rows(
+        [([[1, "1/2"], [0, 1], [1, -1]], [1, "-1/2", 1], "relu"), ([[1, 0, 0], [0, 1, 1]], [0, 0], "identity")]
+    )
     direction = [(qmatrix([[1, -1], ["1/2", 0], [0, 2]]), qvector([1, "-1/3", 0]))]
     for bias in (True, False):
         grads, unique = hidden_gradient(net, d, bias=bias, weighting="uniform")
         assert unique
-        exact = sum((a * v for a, v in zip(grads[0][0].entries() + grads[0][1].entries(),
-                                           direction[0][0].entries() + direction[0][1].entries())), flint.fmpq(0))
+        exact = sum(
+            (
+                a * v
+                for a, v in zip(
+                    grads[0][0].entries() + grads[0][1].entries(), direction[0][0].entries() + direction[0][1].entries()
+                )
+            ),
+            flint.fmpq(0),
+        )
         assert _sym(exact) == _sympy_directional_derivative(net, d, direction, bias=bias, weighting="uniform")
 
 

@@ -65,7 +65,9 @@ FORMATS = [
 @pytest.mark.parametrize("blocked, extra, suffix", FORMATS, ids=[f[1] for f in FORMATS])
 def test_export_and_import_without_the_package(monkeypatch, tmp_path, blocked, extra, suffix):
     _block(monkeypatch, *blocked)
-    with pytest.raises(MissingDependencyError, match=rf"needs the '{blocked[0]}' package: pip install \"symtrunc\[{extra}\]\""):
+    with pytest.raises(
+        MissingDependencyError, match=rf"needs the '{blocked[0]}' package: pip install \"symtrunc\[{extra}\]\""
+    ):
         symtrunc.export(NET, tmp_path / f"net{suffix}")
     assert not list(tmp_path.iterdir())  # nothing partial written
     path = tmp_path / f"other{suffix}"
@@ -90,7 +92,9 @@ def test_plot_without_matplotlib(monkeypatch):
     data = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], ["a", "a", "b", "b"])
     net = symtrunc.construct(data)
     _block(monkeypatch, "matplotlib", "matplotlib.figure")
-    with pytest.raises(MissingDependencyError, match=r"plotting needs the 'matplotlib' package: pip install \"symtrunc\[plot\]\""):
+    with pytest.raises(
+        MissingDependencyError, match=r"plotting needs the 'matplotlib' package: pip install \"symtrunc\[plot\]\""
+    ):
         plot_steps(net, data)
 
 
@@ -102,14 +106,18 @@ def test_conic_solver_without_cvxpy_or_clarabel(monkeypatch, blocked):
 
     program = ConvexProgram.create(RegressionData.from_arrays([[1, 0], [0, 1], [1, 1]], [1, 2, 2]), "1/2")
     _block(monkeypatch, blocked)
-    with pytest.raises(MissingDependencyError, match=rf"needs the '{blocked}' package: pip install \"symtrunc\[convex\]\""):
+    with pytest.raises(
+        MissingDependencyError, match=rf"needs the '{blocked}' package: pip install \"symtrunc\[convex\]\""
+    ):
         solve_conic(program)
 
 
 def test_numba_engine_without_numba(monkeypatch):
     kernels = importlib.import_module("symtrunc.lowering.kernels")
     monkeypatch.setattr(kernels, "numba", None)
-    with pytest.raises(MissingDependencyError, match=r"engine='numba' needs the 'numba' package: pip install \"symtrunc\[fast\]\""):
+    with pytest.raises(
+        MissingDependencyError, match=r"engine='numba' needs the 'numba' package: pip install \"symtrunc\[fast\]\""
+    ):
         symtrunc.lower(NET).forward(np.zeros((3, 2)), engine="numba")
 
 
@@ -127,15 +135,24 @@ def _cli_cases(tmp_path):
     onnx_file.write_bytes(b"\x08\x01 any non-empty content")
     return {
         "export onnx": (("onnx",), "onnx", ["export", str(net), "-o", str(tmp_path / "n.onnx")]),
-        "export safetensors": (("safetensors", "safetensors.numpy"), "safetensors",
-                               ["export", str(net), "--to", "safetensors", "-o", str(tmp_path / "n.st")]),
+        "export safetensors": (
+            ("safetensors", "safetensors.numpy"),
+            "safetensors",
+            ["export", str(net), "--to", "safetensors", "-o", str(tmp_path / "n.safetensors")],
+        ),
         "export torch": (("torch",), "torch", ["export", str(net), "-o", str(tmp_path / "n.pt")]),
         "import onnx": (("onnx",), "onnx", ["import", str(onnx_file), "-o", str(tmp_path / "i.json")]),
-        "plot": (("matplotlib", "matplotlib.figure"), "plot",
-                 ["plot", str(plotted), str(data), "-o", str(tmp_path / "p.png")]),
+        "plot": (
+            ("matplotlib", "matplotlib.figure"),
+            "plot",
+            ["plot", str(plotted), str(data), "-o", str(tmp_path / "p.png")],
+        ),
         "convex fit": (("cvxpy",), "convex", ["convex", "fit", str(reg), "--lam", "1/10"]),
-        "verify --dask": (("dask.distributed", "distributed"), "dask",
-                          ["verify", str(plotted), str(data), "--certified", "--dask", "tcp://127.0.0.1:1"]),
+        "verify --dask": (
+            ("dask.distributed", "distributed"),
+            "dask",
+            ["verify", str(plotted), str(data), "--certified", "--dask", "tcp://127.0.0.1:1"],
+        ),
     }
 
 

@@ -50,8 +50,9 @@ def integer_forward(layers: list[dict], X: list[list[Fraction]]) -> list[list[Fr
         W = [[Fraction(v) for v in row] for row in L["W"]]
         b = [Fraction(v) for v in L["b"]]
         D = lcm(*(v.denominator for row in W for v in row), *(v.denominator for v in b))
-        int_layers.append(([[int(v * D) for v in row] for row in W], [int(v * D) for v in b], D,
-                           L.get("activation", "relu")))
+        int_layers.append(
+            ([[int(v * D) for v in row] for row in W], [int(v * D) for v in b], D, L.get("activation", "relu"))
+        )
     out = []
     for x in X:
         s = lcm(*(v.denominator for v in x))
@@ -94,6 +95,7 @@ def _setter(k: int, name: str, i: int, j: int | None, new: Fraction) -> Callable
             d["layers"][k][name][i] = str(new)
         else:
             d["layers"][k][name][i][j] = str(new)
+
     return edit
 
 
@@ -101,8 +103,10 @@ def activation_edits(doc: dict) -> Iterator[Edit]:
     """Each layer's activation flipped (relu <-> identity) or removed (the reader's default is relu)."""
     for k, L in enumerate(doc["layers"]):
         other = "identity" if L["activation"] == "relu" else "relu"
-        yield f"layer {k + 1} activation -> {other}", lambda d, k=k, other=other: d["layers"][k].__setitem__(
-            "activation", other)
+        yield (
+            f"layer {k + 1} activation -> {other}",
+            lambda d, k=k, other=other: d["layers"][k].__setitem__("activation", other),
+        )
         if L["activation"] != "relu":
             yield f"layer {k + 1} activation removed", lambda d, k=k: d["layers"][k].pop("activation")
 
@@ -128,6 +132,7 @@ def _changed(value: Any) -> Any:
 def metadata_edits(doc: dict) -> Iterator[Edit]:
     """Every top-level field but the layers, and every field of the construction record (nested
     objects and lists of objects too): removed, and changed."""
+
     def walk(path: tuple, value: Any) -> Iterator[Edit]:
         if isinstance(value, dict):
             for key in value:
@@ -140,8 +145,11 @@ def metadata_edits(doc: dict) -> Iterator[Edit]:
             yield f"{where} removed", lambda d, p=path: _parent(d, p).pop(p[-1])
             yield f"{where} changed", lambda d, p=path, v=value: _parent(d, p).__setitem__(p[-1], _changed(v))
             if isinstance(value, list) and value and not isinstance(value[0], (dict, list)):
-                yield f"{where}[0] changed", lambda d, p=path, v=value: _parent(d, p)[p[-1]].__setitem__(
-                    0, _changed(v[0]))
+                yield (
+                    f"{where}[0] changed",
+                    lambda d, p=path, v=value: _parent(d, p)[p[-1]].__setitem__(0, _changed(v[0])),
+                )
+
     for key in doc:
         if key != "layers":
             yield from walk((key,), doc[key])

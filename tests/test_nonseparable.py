@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symtrunc.constructions.nonseparable as ns
+from symtrunc.claims.nonseparable import nonseparable_claims
 from symtrunc.constructions.nonseparable import (
     EnclosingSimplex,
     barycentric_coordinates,
@@ -18,7 +19,6 @@ from symtrunc.constructions.nonseparable import (
     find_enclosing_simplex,
     lift_cone,
 )
-from symtrunc.claims.nonseparable import nonseparable_claims
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import OverlapCertificate, strictly_separate
@@ -33,7 +33,7 @@ RINGS = LabeledData.from_arrays(INNER + OUTER, ["in"] * len(INNER) + ["out"] * l
 
 def test_concentric_data_are_not_linearly_separable():
     A = exact_rows([RINGS.X.tolist()[i] for i in range(len(INNER))], 2)
-    B = exact_rows(RINGS.X.tolist()[len(INNER):], 2)
+    B = exact_rows(RINGS.X.tolist()[len(INNER) :], 2)
     cert = strictly_separate(A, B)
     assert isinstance(cert, OverlapCertificate) and cert.check(A, B)
 
@@ -82,8 +82,9 @@ def test_no_simplex_when_an_outer_point_is_in_the_hull():
     A = exact_rows(d.X.tolist()[:3], 2)
     assert isinstance(cert, OverlapCertificate) and cert.check(A, exact_rows([[1, 1]], 2))
     # neither class can be enclosed: both reasons are reported
-    both = LabeledData.from_arrays([[0, 0], [4, 0], [0, 4], [1, 1], [-5, -5], [10, -1], [-1, 10]],
-                                   list("iiioooo"), check=False)
+    both = LabeledData.from_arrays(
+        [[0, 0], [4, 0], [0, 4], [1, 1], [-5, -5], [10, -1], [-1, 10]], list("iiioooo"), check=False
+    )
     with pytest.raises(HypothesisError, match="no class can be enclosed") as e:
         construct_nonseparable(both)
     assert all(isinstance(c, OverlapCertificate) for c in e.value.certificate)
@@ -148,7 +149,7 @@ def test_random_ball_inside_shell(d0, draw):
         if all(x == 0 for x in v):
             v[0] = 1
         n2 = sum(x * x for x in v)
-        outer.append([Fraction(40 * x, 1) / max(1, int(n2 ** 0.5)) for x in v])
+        outer.append([Fraction(40 * x, 1) / max(1, int(n2**0.5)) for x in v])
     data = LabeledData.from_arrays(inner + outer, [0] * len(inner) + [1] * len(outer), check=False)
     net = construct_nonseparable(data, inner=0)
     verify(net, data)  # raises unless zero loss

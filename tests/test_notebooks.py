@@ -36,20 +36,23 @@ def _cells(nb) -> list[tuple[str, str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SOURCES + LONE_IPYNB, ids=lambda p: p.name)
 def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")   # jupyter_core's path-migration warning
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")  # jupyter_core's path-migration warning
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     nb = jupytext.read(path)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute(env=dict(os.environ))
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors
     if path.stem in DRAWS:
-        assert any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", [])), f"{path.name} displays no figure"
+        assert any(
+            "image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+        ), f"{path.name} displays no figure"
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
@@ -58,9 +61,11 @@ def test_notebook_pair_in_sync(path: Path) -> None:
     assert twin.exists(), f"{twin.name} is missing: run `jupytext --sync notebooks/{path.name}`"
     text, ipynb = jupytext.read(path), jupytext.read(twin)
     assert "ipynb" in text.metadata.get("jupytext", {}).get("formats", ""), (
-        f"{path.name} must be paired: its header needs `formats: ipynb,py:percent`")
+        f"{path.name} must be paired: its header needs `formats: ipynb,py:percent`"
+    )
     assert _cells(text) == _cells(ipynb), (
-        f"{path.name} and {twin.name} differ: run `jupytext --sync notebooks/{path.name}`")
+        f"{path.name} and {twin.name} differ: run `jupytext --sync notebooks/{path.name}`"
+    )
 
 
 def test_there_are_notebooks() -> None:

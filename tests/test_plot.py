@@ -33,7 +33,7 @@ coords = st.fractions(min_value=-3, max_value=3, max_denominator=6)
 
 # ------------------------------------------------------------------ polygons
 def test_clip_exact_vertices():
-    tri = Polygon.box(0, 1, 0, 1).clip([-1, -1], 1)          # x + y ≤ 1
+    tri = Polygon.box(0, 1, 0, 1).clip([-1, -1], 1)  # x + y ≤ 1
     assert tri.vertices == ((q(0), q(0)), (q(1), q(0)), (q(0), q(1)))
     assert tri.area == q(1, 2)
     # a line through a vertex leaves no duplicate or collinear vertices
@@ -42,7 +42,7 @@ def test_clip_exact_vertices():
     assert Polygon.box(0, 1, 0, 1).clip([1, 0], 0) == Polygon.box(0, 1, 0, 1)
     assert Polygon.box(0, 1, 0, 1).clip([-1, 0], 0).is_empty
     assert Polygon.box(0, 1, 0, 1).section([1, 0], 0) == ((q(0), q(0)), (q(0), q(1)))
-    assert Polygon.box(0, 1, 0, 1).section([1, 1], -2) == ((q(1), q(1)),)   # touches a corner
+    assert Polygon.box(0, 1, 0, 1).section([1, 1], -2) == ((q(1), q(1)),)  # touches a corner
 
 
 def test_bad_polygon_input():
@@ -58,7 +58,7 @@ def test_bad_polygon_input():
 def test_clipping_splits_the_area_exactly(a, b, c):
     box = Polygon.box(-2, 3, -1, 2)
     plus, minus = box.clip([a, b], c), box.clip([-a, -b], -c)
-    if a == b == 0:   # a constant: all or nothing (both sides when it is 0)
+    if a == b == 0:  # a constant: all or nothing (both sides when it is 0)
         assert plus.area == (box.area if c >= 0 else 0) and minus.area == (box.area if c <= 0 else 0)
         return
     assert plus.area + minus.area == box.area
@@ -66,16 +66,16 @@ def test_clipping_splits_the_area_exactly(a, b, c):
         assert box.contains(v) and box.value([a, b], c, v) >= 0
 
 
-@given(st.lists(st.tuples(coords, coords, coords), min_size=1, max_size=4),
-       st.tuples(coords, coords))
+@given(st.lists(st.tuples(coords, coords, coords), min_size=1, max_size=4), st.tuples(coords, coords))
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 def test_linear_regions_tile_the_box_and_match_the_network(rows, point):
     """The pieces cover the box exactly and, on each, the network is the recorded affine map."""
     W1 = [[r[0], r[1]] for r in rows]
     b1 = [r[2] for r in rows]
-    net = ReLUNetwork.from_rows([(W1, b1, "relu"), ([[1] * len(rows), [1] + [-1] * (len(rows) - 1)],
-                                                     [0, 1], "identity")])
+    net = ReLUNetwork.from_rows(
+        [(W1, b1, "relu"), ([[1] * len(rows), [1] + [-1] * (len(rows) - 1)], [0, 1], "identity")]
+    )
     box = Polygon.box(-3, 3, -3, 3)
     regions = linear_regions(net, box)
     assert sum((r.polygon.area for r in regions), q(0)) == box.area
@@ -93,8 +93,14 @@ def deep_nets_and_planes(draw):
     random plane (exact Gram–Schmidt of two random directions)."""
     d0 = draw(st.sampled_from([2, 3]))
     w = [d0] + [draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2)))] + [3]
-    spec = [([[draw(coords) for _ in range(w[k])] for _ in range(w[k + 1])], [draw(coords) for _ in range(w[k + 1])],
-             "identity" if k == len(w) - 2 else "relu") for k in range(len(w) - 1)]
+    spec = [
+        (
+            [[draw(coords) for _ in range(w[k])] for _ in range(w[k + 1])],
+            [draw(coords) for _ in range(w[k + 1])],
+            "identity" if k == len(w) - 2 else "relu",
+        )
+        for k in range(len(w) - 1)
+    ]
     if d0 == 2:
         return ReLUNetwork.from_rows(spec), Plane.standard()
     u, v = (qmatrix([[draw(coords)] for _ in range(3)]) for _ in range(2))
@@ -134,7 +140,7 @@ def test_regions_of_random_deep_networks_match_the_exact_outputs(net_plane, poin
 def test_decision_regions_agree_with_exact_argmax(worked_net):
     net = worked_net
     regions = decision_regions(net, BOX)
-    assert sum((r.polygon.area for r in regions), q(0)) >= BOX.area   # ties are counted twice
+    assert sum((r.polygon.area for r in regions), q(0)) >= BOX.area  # ties are counted twice
     for i in range(-4, 17):
         for j in range(-4, 17):
             x = (q(i, 4), q(j, 4))
@@ -153,8 +159,13 @@ def test_steps_of_the_worked_example_exactly(worked_net, worked_data):
     s1, s2 = truncation_steps(worked_net, worked_data, box=BOX)
     assert s1.collapsed == (1,) and s2.collapsed == (2,)
     assert s1.apex == (q(7, 4), q(5, 4))
-    assert s1.backward.vertices == ((q(-1), q(-1)), (q(4), q(-1)), (q(4), q(5, 4)), (q(7, 4), q(5, 4)),
-                                    (q(-1), q(-1, 8)))
+    assert s1.backward.vertices == (
+        (q(-1), q(-1)),
+        (q(4), q(-1)),
+        (q(4), q(5, 4)),
+        (q(7, 4), q(5, 4)),
+        (q(-1), q(-1, 8)),
+    )
     assert s1.hyperplane == ((q(-1, 2), q(-1)), (q(4), q(7, 2)))
     # after step 1 class 1 sits at p_1, class 2 is unchanged; step 2 starts from there
     assert s1.after.tolist()[0][:4] == [q(7, 4)] * 4 and s1.after.tolist()[1][4:] == [2, 3, 2, 3]
@@ -165,11 +176,14 @@ def test_steps_of_the_worked_example_exactly(worked_net, worked_data):
 def test_cone_polygons_agree_with_exact_regions():
     """Each point's exact region (explain) is the polygon that contains it."""
     d = symtrunc.LabeledData.from_arrays(
-        [[5, 1], [6, 2], [5, 3], [1, 5], [2, 6], [0, 6], [-4, -3], [-5, -5]], list("aaabbbcc"),
-        Y=[[1, 0, 0], [0, 1, 0], [0, 0, 1]], check=False)
+        [[5, 1], [6, 2], [5, 3], [1, 5], [2, 6], [0, 6], [-4, -3], [-5, -5]],
+        list("aaabbbcc"),
+        Y=[[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        check=False,
+    )
     net = ReLUNetwork.from_rows([([[1, -1], [1, 2]], [-1, 3], "relu"), ([[1, 0], [0, 1]], [0, 0], "identity")])
     (s,) = truncation_steps(net, d, box=Polygon.box(-6, 7, -6, 7))
-    assert s.collapsed == ("c",) and s.hyperplane == ()          # no construction metadata
+    assert s.collapsed == ("c",) and s.hyperplane == ()  # no construction metadata
     for i, region in enumerate(s.regions):
         x = (s.before[0, i], s.before[1, i])
         assert s.forward.contains(x) == (region == "forward")
@@ -178,19 +192,21 @@ def test_cone_polygons_agree_with_exact_regions():
 
 def test_plane_through_means_in_higher_dimension():
     d = symtrunc.LabeledData.from_arrays(
-        [[6, 0, 0], [7, 0, 1], [0, 6, 0], [0, 7, 1], [0, 0, 6], [1, 0, 7]], list("aabbcc"))
+        [[6, 0, 0], [7, 0, 1], [0, 6, 0], [0, 7, 1], [0, 0, 6], [1, 0, 7]], list("aabbcc")
+    )
     P = Plane.through_means(d, "a", "c")
-    assert (P.basis.transpose() * P.basis)[0, 1] == 0        # orthogonal axes
+    assert (P.basis.transpose() * P.basis)[0, 1] == 0  # orthogonal axes
     S = P.coordinates(qmatrix([[d.means[k, j] for j in range(3)] for k in range(3)]))
-    assert S[0, 0] == 1 and S[1, 0] == 0 and S[1, 2] == 1    # x̄_a = x̄ + e_1, x̄_c = x̄ + a e_1 + e_2
+    assert S[0, 0] == 1 and S[1, 0] == 0 and S[1, 2] == 1  # x̄_a = x̄ + e_1, x̄_c = x̄ + a e_1 + e_2
     net = symtrunc.construct(d)
     steps = truncation_steps(net, d, P)
     assert len(steps) == 3 and all(not s.forward.is_empty for s in steps)
     with pytest.raises(DataError, match="unknown class"):
         Plane.through_means(d, "a", "z")
     with pytest.raises(DataError, match="collinear"):
-        Plane.through_means(symtrunc.LabeledData.from_arrays(
-            [[1, 0, 0], [2, 0, 0], [4, 0, 0]], list("abc"), check=False), "a", "c")
+        Plane.through_means(
+            symtrunc.LabeledData.from_arrays([[1, 0, 0], [2, 0, 0], [4, 0, 0]], list("abc"), check=False), "a", "c"
+        )
 
 
 # ------------------------------------------------------------------ pictures
@@ -207,13 +223,17 @@ def test_plot_steps_renders_2d_and_projected(worked_net, worked_data):
 
     fig = plot_steps(worked_net, worked_data)
     assert [ax.get_title() for ax in fig.axes] == [
-        "layer 1: class 1 collapses", "layer 2: class 2 collapses", "the network: decision regions (exact)"]
+        "layer 1: class 1 collapses",
+        "layer 2: class 2 collapses",
+        "the network: decision regions (exact)",
+    ]
     assert _png(fig).startswith(b"\x89PNG")
     wine = symtrunc.load_wine()
     fig = plot_steps(symtrunc.construct(wine), wine, classes=["cultivar_2", "cultivar_3"], ncols=2)
     assert len(fig.axes) == 4 and "exact section of R^13" in fig._suptitle.get_text()
-    assert all("plane through x̄, the mean of cultivar_2 and the mean of cultivar_3" in _flat(ax.get_title())
-               for ax in fig.axes)
+    assert all(
+        "plane through x̄, the mean of cultivar_2 and the mean of cultivar_3" in _flat(ax.get_title()) for ax in fig.axes
+    )
     assert all(ax.get_aspect() == 1.0 for ax in fig.axes)
     assert _png(fig).startswith(b"\x89PNG")
     step = truncation_steps(worked_net, worked_data)[0]
@@ -279,12 +299,12 @@ def _section_problems(net, data, steps, section) -> list[str]:
         W, b = cumulative[k]
         for i in range(data.N):
             a = pre[i][k]
-            if step.regions[i] != _region(a):      # the marker shape claims the point's region
+            if step.regions[i] != _region(a):  # the marker shape claims the point's region
                 problems.append(f"layer {k + 1}, point {i}: drawn as {step.regions[i]}, is {_region(a)}")
             if not step.in_plane[i]:
                 continue
             s = (step.before[0, i], step.before[1, i])
-            y = _lift(step.plane, s)                # a filled marker claims: x^(τ,l-1) lies here
+            y = _lift(step.plane, s)  # a filled marker claims: x^(τ,l-1) lies here
             if [sum((w * v for w, v in zip(row, y)), Fraction(0)) + c for row, c in zip(W, b)] != a:
                 problems.append(f"layer {k + 1}, point {i}: drawn in the plane, but it is not there")
             if step.forward.contains(s) != (min(a) >= 0) or step.backward.contains(s) != (max(a) <= 0):
@@ -293,9 +313,11 @@ def _section_problems(net, data, steps, section) -> list[str]:
         named = dict(step.plane.marks)
         if f"$p_{{{k + 1}}}$" in named and _lift(step.plane, named[f"$p_{{{k + 1}}}$"]) != base:
             problems.append(f"layer {k + 1}: the plane does not go through the base point it names")
-        for c in data.classes:     # the classes not collapsed before this layer sit where they started
+        for c in data.classes:  # the classes not collapsed before this layer sit where they started
             if f"the mean of {c}" in named and c not in net.construction.order[:k]:
-                mean = [sum(col) / len(col) for col in zip(*(X[i] for i in range(data.N) if data.classes[data.y[i]] == c))]
+                mean = [
+                    sum(col) / len(col) for col in zip(*(X[i] for i in range(data.N) if data.classes[data.y[i]] == c))
+                ]
                 if _lift(step.plane, named[f"the mean of {c}"]) != mean:
                     problems.append(f"layer {k + 1}: the plane does not go through the mean of {c}")
     outputs = fraction_forward(net, data.X)
@@ -316,8 +338,22 @@ def _section_problems(net, data, steps, section) -> list[str]:
 
 def _three_d_data():
     """Points in the plane z = 1 (exactly where the class means are) and symmetric pairs off it."""
-    pts = [(6, 0, 1), (7, 0, 1), (6, 1, 1), (7, 1, 2), (7, 1, 0), (0, 6, 1), (0, 7, 1), (1, 6, 1), (1, 7, 3),
-           (1, 7, -1), (-5, -5, 1), (-6, -5, 1), (-5, -6, 2), (-5, -6, 0)]
+    pts = [
+        (6, 0, 1),
+        (7, 0, 1),
+        (6, 1, 1),
+        (7, 1, 2),
+        (7, 1, 0),
+        (0, 6, 1),
+        (0, 7, 1),
+        (1, 6, 1),
+        (1, 7, 3),
+        (1, 7, -1),
+        (-5, -5, 1),
+        (-6, -5, 1),
+        (-5, -6, 2),
+        (-5, -6, 0),
+    ]
     return symtrunc.LabeledData.from_arrays(pts, list("aaaaabbbbbcccc"))
 
 
@@ -331,8 +367,8 @@ def test_sections_in_three_dimensions_are_exact(which):
     assert _section_problems(net, data, steps, section) == []
     filled = sum(sum(s.in_plane) for s in steps) + sum(section.in_plane)
     hollow = sum(len(s.in_plane) - sum(s.in_plane) for s in steps) + len(section.in_plane) - sum(section.in_plane)
-    assert filled and hollow                       # both kinds are exercised
-    if which == "coplanar":                        # z = 1 holds the means and the base points: one frame
+    assert filled and hollow  # both kinds are exercised
+    if which == "coplanar":  # z = 1 holds the means and the base points: one frame
         assert all(s.plane.origin == section.plane.origin and s.box == section.box for s in steps)
         # 8 points lie in z = 1; then class a sits at p_1 (in it), then class b at p_2
         assert [sum(s.in_plane) for s in steps] == [8, 10, 12] and sum(section.in_plane) == 8
@@ -387,7 +423,7 @@ def _drawn_colors(ax) -> set[str]:
     out = set()
     for coll in ax.collections:
         if len(coll.get_offsets()) == 0 and not coll.get_paths():
-            continue                                 # a legend key without data
+            continue  # a legend key without data
         if type(coll).__name__ == "PathCollection" and len(coll.get_offsets()) == 0:
             continue
         out |= {to_hex(c[:3]) for arr in (coll.get_facecolors(), coll.get_edgecolors()) for c in arr if c[3] > 0}
@@ -423,8 +459,9 @@ def test_pictures_in_three_dimensions():
         assert f"section: {panel.plane.name}" in _flat(ax.get_title())
         pts = panel.before if hasattr(panel, "before") else panel.points
         sc = panel.plane.scales
-        expected = sorted((float(pts[0, i]) * sc[0], float(pts[1, i]) * sc[1])
-                          for i in range(data.N) if panel.in_plane[i])
+        expected = sorted(
+            (float(pts[0, i]) * sc[0], float(pts[1, i]) * sc[1]) for i in range(data.N) if panel.in_plane[i]
+        )
         assert len(_filled_points(ax)) == len(expected)
         assert [c for p in _filled_points(ax) for c in p] == pytest.approx([c for p in expected for c in p])
         assert _drawn_colors(ax) <= _legend_colors(fig), _drawn_colors(ax) - _legend_colors(fig)
@@ -464,7 +501,7 @@ def test_cli_plot(tmp_path, capsys, worked_csv):
     assert "exactly two labels" in capsys.readouterr().err
     assert main(["plot", str(net), str(data), "-o", str(tmp_path / "x.nope")]) == 2
     assert "cannot write" in capsys.readouterr().err
-    other = tmp_path / "other.csv"   # the right dimension, but labels the network does not know
+    other = tmp_path / "other.csv"  # the right dimension, but labels the network does not know
     other.write_text(data.read_text().replace(",1\n", ",3\n"))
     assert main(["plot", str(net), str(other), "-o", str(out)]) == 2
     assert "class 3, which the network does not know" in capsys.readouterr().err

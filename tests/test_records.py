@@ -43,20 +43,29 @@ from symtrunc.records import (
 
 FIXTURES = Path(__file__).parent / "data" / "construction_v1"
 OLD_FILES = {
-    "sls_rational": SLSRecord, "sls_paper": SLSRecord, "clustered_shrinking": ClusteredRecord,
-    "clustered_paper": ClusteredRecord, "deep_l2": DeepL2Record, "nonseparable_cone": NonseparableRecord,
-    "nonseparable_sls": NonseparableRecord, "shallow_upper": ShallowUpperRecord,
-    "shallow_local": ShallowLocalRecord, "two_layer": TwoLayerRecord, "configuration": ConfigurationRecord,
+    "sls_rational": SLSRecord,
+    "sls_paper": SLSRecord,
+    "clustered_shrinking": ClusteredRecord,
+    "clustered_paper": ClusteredRecord,
+    "deep_l2": DeepL2Record,
+    "nonseparable_cone": NonseparableRecord,
+    "nonseparable_sls": NonseparableRecord,
+    "shallow_upper": ShallowUpperRecord,
+    "shallow_local": ShallowLocalRecord,
+    "two_layer": TwoLayerRecord,
+    "configuration": ConfigurationRecord,
     "imported": ImportedRecord,
 }
 
-SQUARES = symtrunc.LabeledData.from_arrays([[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]],
-                                           list("aaaabbbb"))
+SQUARES = symtrunc.LabeledData.from_arrays(
+    [[2, 0], [3, 0], [2, 1], [3, 1], [0, 2], [0, 3], [1, 2], [1, 3]], list("aaaabbbb")
+)
 PAIRS = symtrunc.LabeledData.from_arrays([[10, 0, 0], [11, 0, 0], [0, 10, 0], [0, 11, 0]], list("aabb"))
 DEEP = symtrunc.LabeledData.from_arrays([[10, 0], [11, 0], [0, 10], [0, 11]], list("aabb"))
 SHALLOW = symtrunc.LabeledData.from_arrays([[4, 0], [6, 0], [0, 3], [1, 5], [-1, 4]], list("aabbb"))
-THREE = symtrunc.LabeledData.from_arrays([[12, 0, 0], [11, 1, 0], [0, 12, 0], [1, 11, 1], [0, 0, 12], [0, 1, 11]],
-                                         list("aabbcc"))
+THREE = symtrunc.LabeledData.from_arrays(
+    [[12, 0, 0], [11, 1, 0], [0, 12, 0], [1, 11, 1], [0, 0, 12], [0, 1, 11]], list("aabbcc")
+)
 INNER = [[0, 0], [1, 0], [0, 1], [1, 1]]
 OUTER = [[-3, -3], [5, -3], [-3, 5], [5, 5], [1, -6], [-6, 1]]
 RINGS = symtrunc.LabeledData.from_arrays(INNER + OUTER, ["in"] * len(INNER) + ["out"] * len(OUTER), check=False)
@@ -82,8 +91,9 @@ BUILD = {
     "two_layer": lambda tmp: construct_two_layer(THREE),
     "configuration": lambda tmp: build_configuration(DEEP, "01").network,
     "imported": _imported,
-    "unrecognized": lambda tmp: ReLUNetwork.from_rows([([[1, 0]], [0], "identity")], construction={
-        "theorem": "my own", "method": "magic", "k": [1, {"a": 2}]}),
+    "unrecognized": lambda tmp: ReLUNetwork.from_rows(
+        [([[1, 0]], [0], "identity")], construction={"theorem": "my own", "method": "magic", "k": [1, {"a": 2}]}
+    ),
 }
 
 

@@ -18,7 +18,8 @@ from symtrunc.network import Layer, ReLUNetwork
 
 HAVE_PDFLATEX = shutil.which("pdflatex") is not None
 needs_pdflatex = pytest.mark.skipif(
-    not HAVE_PDFLATEX, reason="pdflatex not on PATH (CI installs texlive-latex-base); compile test skipped")
+    not HAVE_PDFLATEX, reason="pdflatex not on PATH (CI installs texlive-latex-base); compile test skipped"
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,14 @@ def _parser():
 
 def _compile(tmp_path, name, tex):
     (tmp_path / f"{name}.tex").write_text(tex, encoding="utf-8")
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
     assert run.returncode == 0, log[-3000:]
     assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
@@ -117,8 +124,9 @@ def test_paper_cone_and_clustered_reports(data, worked_choices):
     paper = symtrunc.construct(data, cone="paper", angles=["3/2", "3/2"], **worked_choices)
     rep = build_report(paper, data)
     assert rep.ok and r"$\lambda = 1$" in rep.text and r"W_{\theta_\ell}R_\ell" in rep.text
-    d3 = symtrunc.LabeledData.from_arrays([[10, 0, 0], [11, 0, 0], [0, 10, 0], [0, 11, 0], [0, 0, 10], [0, 0, 11]],
-                                          list("aabbcc"))
+    d3 = symtrunc.LabeledData.from_arrays(
+        [[10, 0, 0], [11, 0, 0], [0, 10, 0], [0, 11, 0], [0, 0, 10], [0, 0, 11]], list("aabbcc")
+    )
     rep = build_report(symtrunc.construct(d3, "clustered"), d3)
     assert rep.ok
     assert r"\textbf{Proposition 4.1}" in rep.text and "(4.2)" in rep.text and r"(\mu/\delta)^2 = \frac{" in rep.text
@@ -126,8 +134,9 @@ def test_paper_cone_and_clustered_reports(data, worked_choices):
 
 def shrinking_reports():
     d = symtrunc.LabeledData.from_arrays([[10, 0, 0], [11, 0, 0], [0, 10, 0], [0, 11, 0]], ["a", "a", "b", "b"])
-    return [build_report(symtrunc.construct(d, "clustered", widths=[2, 2], cone=cone), d) for cone in ("rational",
-                                                                                                    "paper")]
+    return [
+        build_report(symtrunc.construct(d, "clustered", widths=[2, 2], cone=cone), d) for cone in ("rational", "paper")
+    ]
 
 
 def test_shrinking_width_report():
@@ -160,8 +169,10 @@ def test_report_records_failures(net, data):
     with pytest.raises(DataError, match="dimension"):
         build_report(net, symtrunc.LabeledData.from_arrays([[1, 0, 0], [0, 1, 0]], [1, 2]))
     odd = {**record.to_json(), "method": "magic"}
-    assert any("unknown construction method" in p for p in build_report(ReLUNetwork(net.layers, net.classes, odd),
-                                                                        data).problems)
+    assert any(
+        "unknown construction method" in p
+        for p in build_report(ReLUNetwork(net.layers, net.classes, odd), data).problems
+    )
     # a plain network without construction metadata
     plain = ReLUNetwork(net.layers, net.classes)
     rep = build_report(plain, data)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symtrunc.claims.shallow import shallow_claims
 from symtrunc.constructions.shallow_l2 import (
     barycentric_noise,
     construct_shallow_local,
@@ -15,11 +16,10 @@ from symtrunc.constructions.shallow_l2 import (
     identity_regime_features,
     opnorm_bound,
 )
-from symtrunc.claims.shallow import shallow_claims
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.loss import costs, optimal_output_layer
+from symtrunc.network import Layer, ReLUNetwork
 
 # Q = 2 = M, deviations NOT in the direction space of the affine hull of the means
 SQUARE = LabeledData.from_arrays([[4, 0], [6, 0], [0, 3], [1, 5], [-1, 4]], list("aabbb"))

@@ -40,9 +40,9 @@ def check_yes(points, labels, Q, cert):
         assert 0 < t < 1
         p = _seg(t, means[j], xbar)
         h = [_fr(v) for v in step.normal.entries()]
-        val = lambda x: sum(a * F(b) for a, b in zip(h, x)) - sum(a * b for a, b in zip(h, p))  # noqa: E731
+        val = lambda x: sum(a * F(b) for a, b in zip(h, x)) - sum(a * b for a, b in zip(h, p))  # noqa: E731,B023
         assert all(val(x) < 0 for x in classes[j])
-        assert all(val(x) > 0 for r in cert.order[k + 1:] for x in classes[r])
+        assert all(val(x) > 0 for r in cert.order[k + 1 :] for x in classes[r])
         assert all(val(q) > 0 for q in earlier)
         earlier.append(p)
 
@@ -71,8 +71,9 @@ def check_no(points, labels, Q, cert: NotSLSCertificate):
                 assert min(lam.values()) >= 0 and min(mu.values()) >= 0
                 assert sum(lam.values()) == 1 == sum(mu.values())
                 M = len(xbar)
-                assert [sum(w * X[i][c] for i, w in lam.items()) for c in range(M)] == \
-                       [sum(w * Rb[i][c] for i, w in mu.items()) for c in range(M)]
+                assert [sum(w * X[i][c] for i, w in lam.items()) for c in range(M)] == [
+                    sum(w * Rb[i][c] for i, w in mu.items()) for c in range(M)
+                ]
             else:
                 assert isinstance(ev, SLSLimitStep) and len(remaining) > 1
                 tau = _fr(ev.tau)
@@ -84,8 +85,10 @@ def check_no(points, labels, Q, cert: NotSLSCertificate):
                     assert all(w >= 0 for w in list(mu.values()) + list(lam.values()))
                     assert sum(mu.values()) - sum(lam.values()) == 1 and _fr(ev.shadow.tau) == tau
                     M = len(xbar)
-                    assert [sum(w * Rb[i][c] for i, w in mu.items()) - sum(w * X[i][c] for i, w in lam.items())
-                            for c in range(M)] == _seg(tau, means[j], xbar)
+                    assert [
+                        sum(w * Rb[i][c] for i, w in mu.items()) - sum(w * X[i][c] for i, w in lam.items())
+                        for c in range(M)
+                    ] == _seg(tau, means[j], xbar)
                 node(tuple(sorted(key + ((j, ev.tau),))))
 
     node(())
@@ -109,9 +112,10 @@ def _decide(points, labels, Q, order=None):
 
 
 # the issue's shape: class 0 is far along its segment, t_1 must be large
-ISSUE = ([[0, 0, 1], [0, 2, 1], [1, 0, 1],
-          [6, 0, 1], [6, 1, 1], [7, 0, 1],
-          [5, 4, 1], [4, 5, 1], [4, 4, 1]], [0, 0, 0, 1, 1, 1, 2, 2, 2])
+ISSUE = (
+    [[0, 0, 1], [0, 2, 1], [1, 0, 1], [6, 0, 1], [6, 1, 1], [7, 0, 1], [5, 4, 1], [4, 5, 1], [4, 4, 1]],
+    [0, 0, 0, 1, 1, 1, 2, 2, 2],
+)
 
 
 def test_issue_shape_is_decided_with_a_checked_certificate():
@@ -121,7 +125,6 @@ def test_issue_shape_is_decided_with_a_checked_certificate():
 
 def test_refusal_of_overlapping_classes_is_proved():
     pts = [[0, 0, 1], [2, 2, 1], [0, 1, 1], [0, 2, 1], [2, 0, 1], [2, 1, 1], [5, 5, 1], [6, 5, 1]]
-    ys = [0, 0, 1, 1, 2, 2]
     assert _decide(pts, [0, 0, 0, 1, 1, 1, 2, 2], 3) is None
 
 
@@ -169,8 +172,20 @@ def test_random_data_are_decided_with_independent_certificates(points, rnd):
 
 
 # found by a random scan: the old search (fixed t ≈ middle) refused it, in any order and in (2, 0, 1)
-ONLY_WITH_LARGE_T = ([[-7, 0, -6], [4, 0, -10], [3, 9, -1], [-3, 12, -3], [4, 4, -14], [3, 3, -7],
-                      [11, -2, 3], [10, 11, -1], [9, 7, -12]], [0, 0, 0, 1, 1, 1, 2, 2, 2])
+ONLY_WITH_LARGE_T = (
+    [
+        [-7, 0, -6],
+        [4, 0, -10],
+        [3, 9, -1],
+        [-3, 12, -3],
+        [4, 4, -14],
+        [3, 3, -7],
+        [11, -2, 3],
+        [10, 11, -1],
+        [9, 7, -12],
+    ],
+    [0, 0, 0, 1, 1, 1, 2, 2, 2],
+)
 
 
 def test_data_needing_a_large_first_t_are_accepted():
@@ -203,9 +218,11 @@ def _planted_sls(rnd):
         p = _seg(ts[k], means[j], xbar)
         h = [a - b + F(rnd.randint(-1, 1), 4) for a, b in zip(xbar, means[j])]
         val = lambda x: sum(a * (b - c) for a, b, c in zip(h, x, p))  # noqa: E731,B023
-        if not (all(val(x) < 0 for x, y in zip(pts, ys) if y == j)
-                and all(val(x) > 0 for x, y in zip(pts, ys) if y in order[k + 1:])
-                and all(val(q) > 0 for q in earlier)):
+        if not (
+            all(val(x) < 0 for x, y in zip(pts, ys) if y == j)
+            and all(val(x) > 0 for x, y in zip(pts, ys) if y in order[k + 1 :])
+            and all(val(q) > 0 for q in earlier)
+        ):
             return None
         earlier.append(p)
     return [[int(v) for v in x] for x in pts], ys
@@ -213,6 +230,7 @@ def _planted_sls(rnd):
 
 def test_planted_sls_data_are_always_accepted():
     import random
+
     rnd, accepted = random.Random(15), 0
     while accepted < 25:
         planted = _planted_sls(rnd)
@@ -229,16 +247,22 @@ def test_planted_sls_data_are_always_accepted():
 
 def test_planted_obstructions_are_always_refused_with_a_proof():
     import random
+
     rnd, refused = random.Random(7), 0
     while refused < 15:
         # the hulls of classes 0 and 1 share the point c: no order can work
         c = [rnd.randint(-5, 5) for _ in range(3)]
         d = [rnd.randint(1, 3) for _ in range(3)]
         e = [rnd.randint(-3, 3) for _ in range(3)]
-        pts = [[a - b for a, b in zip(c, d)], [a + b for a, b in zip(c, d)],
-               [a - b for a, b in zip(c, e)], [a + b for a, b in zip(c, e)],
-               [a + rnd.randint(-3, 3) for a in c],  # a third point of class 1 moves its mean
-               [rnd.randint(-9, 9) for _ in range(3)], [rnd.randint(-9, 9) for _ in range(3)]]
+        pts = [
+            [a - b for a, b in zip(c, d)],
+            [a + b for a, b in zip(c, d)],
+            [a - b for a, b in zip(c, e)],
+            [a + b for a, b in zip(c, e)],
+            [a + rnd.randint(-3, 3) for a in c],  # a third point of class 1 moves its mean
+            [rnd.randint(-9, 9) for _ in range(3)],
+            [rnd.randint(-9, 9) for _ in range(3)],
+        ]
         ys = [0, 0, 1, 1, 1, 2, 2]
         try:
             LabeledData.from_arrays(pts, ys)
@@ -246,3 +270,27 @@ def test_planted_obstructions_are_always_refused_with_a_proof():
             continue
         assert _decide(pts, ys, 3) is None
         refused += 1
+
+
+def test_refusal_certificate_names_its_data_and_fails_cleanly_on_other_data(tmp_path, capsys):
+    """A refusal certificate checked against other data: exit 1 with one line, never a traceback."""
+    import json as _json
+
+    from symtrunc.cli import main
+
+    rows = ["0,0,0,a", "2,0,0,a", "0,2,0,b", "2,2,0,b", "1,1,0,c", "1,-5,1,c", "1,1,3,c"]
+    (tmp_path / "ns.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "other.csv").write_text("0,0,0,a\n5,0,0,b\n0,0,5,c\n")
+    cert, ns, other = (str(tmp_path / n) for n in ("c.json", "ns.csv", "other.csv"))
+    assert main(["construct", ns, "-o", str(tmp_path / "n.json"), "--certificate", cert, "-q"]) == 1
+    assert not (tmp_path / "n.json").exists()
+    assert main(["verify-certificate", cert, ns, "-q"]) == 0
+    capsys.readouterr()
+    assert main(["verify-certificate", cert, other, "-q"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "other data" in err
+    doc = _json.loads((tmp_path / "c.json").read_text())  # without the data's hash: checked by content
+    del doc["data_sha256"]
+    (tmp_path / "c.json").write_text(_json.dumps(doc))
+    assert main(["verify-certificate", cert, other, "-q"]) == 1
+    assert "does not hold" in capsys.readouterr().err

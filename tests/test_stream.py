@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import symtrunc
-from symtrunc.errors import DataError
 from symtrunc.data.stream import map_chunks, open_source, progress_bar
+from symtrunc.errors import DataError
 
 
 def _collect(src, size):
@@ -50,8 +50,10 @@ def test_shards_and_npz_and_csv(tmp_path):
     (tmp_path / "d.csv").write_text("a,b,label\n0.1,0,x\n0,0.1,y\n")
     src = open_source(tmp_path / "d.csv")
     (chunk,) = src.chunks(10)
-    assert chunk.is_rational and chunk.X[0, 0] == symtrunc.LabeledData.from_arrays(
-        [["0.1", 0], [0, 1]], ["x", "y"]).X[0, 0]
+    assert (
+        chunk.is_rational
+        and chunk.X[0, 0] == symtrunc.LabeledData.from_arrays([["0.1", 0], [0, 1]], ["x", "y"]).X[0, 0]
+    )
     assert list(chunk.labels) == ["x", "y"]
 
 
@@ -70,14 +72,17 @@ def test_map_chunks_local_order_and_progress_off():
     bar.close()
 
 
-@pytest.mark.parametrize("bad, match", [
-    (lambda p: open_source(p / "missing.npy"), "no such file"),
-    (lambda p: open_source(str(p / "none-*.npy")), "no files match"),
-    (lambda p: open_source(np.ones((3, 2))), "labels are required"),
-    (lambda p: open_source(np.ones(3), labels=[0, 1, 2]), "2-dimensional"),
-    (lambda p: open_source(np.ones((3, 2)), labels=[0, 1]), "labels of shape"),
-    (lambda p: open_source(np.array([["a", "b"]]), labels=[0]), "numeric"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (lambda p: open_source(p / "missing.npy"), "no such file"),
+        (lambda p: open_source(str(p / "none-*.npy")), "no files match"),
+        (lambda p: open_source(np.ones((3, 2))), "labels are required"),
+        (lambda p: open_source(np.ones(3), labels=[0, 1, 2]), "2-dimensional"),
+        (lambda p: open_source(np.ones((3, 2)), labels=[0, 1]), "labels of shape"),
+        (lambda p: open_source(np.array([["a", "b"]]), labels=[0]), "numeric"),
+    ],
+)
 def test_bad_sources(tmp_path, bad, match):
     with pytest.raises(DataError, match=match):
         bad(tmp_path)

@@ -9,20 +9,31 @@ from hypothesis import HealthCheck, given, settings
 from strategies import clustered_data
 
 import symtrunc.constructions.two_layer as tl
+from symtrunc.claims.two_layer import two_layer_claims
 from symtrunc.constructions.two_layer import (
     construct_two_layer,
     first_layer,
 )
-from symtrunc.claims.two_layer import two_layer_claims
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
-from symtrunc.network import Layer
 from symtrunc.geometry.truncation import relu
+from symtrunc.network import Layer
 from symtrunc.verification.exact import verify
 
 FOUR = LabeledData.from_arrays(
-    [[12, 0, 0, 0], [11, 1, 0, 0], [0, 12, 0, 0], [1, 11, 1, 0], [0, 0, 12, 0], [0, 1, 11, 0],
-     [0, 0, 0, 12], [1, 0, 0, 11]], list("aabbccdd"), Y=[[2, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 3]])
+    [
+        [12, 0, 0, 0],
+        [11, 1, 0, 0],
+        [0, 12, 0, 0],
+        [1, 11, 1, 0],
+        [0, 0, 12, 0],
+        [0, 1, 11, 0],
+        [0, 0, 0, 12],
+        [1, 0, 0, 11],
+    ],
+    list("aabbccdd"),
+    Y=[[2, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 3]],
+)
 
 
 def test_two_layers_for_four_classes():

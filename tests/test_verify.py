@@ -46,7 +46,8 @@ def test_bias_perturbation_is_caught(wine):
     assert c.check == "zero loss" and c.neuron == 1 and c.layer == 4
     # the value reported is the exact wrong output
     assert flint.fmpq(int(c.value.split("/")[0]), int(c.value.split("/")[1])) == -flint.fmpq(1, 10**9) + (
-        1 if data.classes[1] == c.label else 0)
+        1 if data.classes[1] == c.label else 0
+    )
 
 
 def test_metadata_are_not_read(worked_data, worked_net):
@@ -109,8 +110,7 @@ def test_certificate_contents(wine):
     cert = symtrunc.verify(net, data)
     d = cert.to_dict()
     assert d["format"] == "symtrunc.certificate" and d["version"] == 1
-    assert d["costs"] == {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0",
-                          "mean_squared": "0"}
+    assert d["costs"] == {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
     assert [row["kind"] for row in d["layers"]] == ["truncation"] * 3 + ["output"]
     assert d["layers"][2]["fixed_base_points"] == list(net.construction.order[:2])
     assert len(d["network_sha256"]) == len(d["data_sha256"]) == 64 and d["theorem"] == ""
@@ -121,5 +121,4 @@ def test_costs_of_any_network():
     zero = ReLUNetwork.from_rows([([[0, 0], [0, 0]], [0, 0], "identity")], classes=("a", "b"))
     c = symtrunc.costs(zero, data)
     # every point misses its one-hot label by 1: ½·3, C_N = 1/1 + 2/2 = 2, mean 1
-    assert c == {"half_squared": "3/2", "class_weighted": "2", "class_weighted_sqrt": "sqrt(2)",
-                 "mean_squared": "1"}
+    assert c == {"half_squared": "3/2", "class_weighted": "2", "class_weighted_sqrt": "sqrt(2)", "mean_squared": "1"}

@@ -98,6 +98,7 @@ def _zeroed(net: ReLUNetwork) -> ReLUNetwork:
         last["W"] = [["0"] * len(row) for row in last["W"]]
         last["b"] = ["0"] * len(last["b"])
         d["construction"]["label_matrix"] = [["0"] * len(last["b"]) for _ in last["b"]]
+
     return _edited(net, edit)
 
 
@@ -133,8 +134,7 @@ def test_singular_label_matrices_are_refused(worked_net, worked_data, mode):
     for Y in ([[0, 0], [0, 0]], [[1, 1], [1, 1]], {1: [1, 0], 2: [1, 0]}):
         with pytest.raises(DataError, match="singular"):
             _verify(worked_net, worked_data, mode, label_matrix=Y)
-    singular_data = symtrunc.LabeledData.from_arrays(worked_data.X, [1] * 4 + [2] * 4, Y=[[1, 1], [1, 1]],
-                                                     check=False)
+    singular_data = symtrunc.LabeledData.from_arrays(worked_data.X, [1] * 4 + [2] * 4, Y=[[1, 1], [1, 1]], check=False)
     with pytest.raises(DataError, match="singular"):
         symtrunc.verify(worked_net, singular_data)
 
@@ -193,8 +193,9 @@ def test_data_off_the_layers_order_fall_back_to_zero_loss(worked_net, mode):
     assert_interpolates(worked_net, data)
     cert = _verify(worked_net, data, mode)
     assert not cert.invariants_checked and all(r.collapses is None for r in cert.layers)
-    assert cert.extra["invariants_failed"] == ("identity sign fails at point 4 (class 2), layer 1, neuron 0: "
-                                               "value -1/4, expected >= 0")
+    assert cert.extra["invariants_failed"] == (
+        "identity sign fails at point 4 (class 2), layer 1, neuron 0: value -1/4, expected >= 0"
+    )
     moved = symtrunc.LabeledData.from_arrays([[0, "1/2"] if i == 4 else x for i, x in enumerate(X)], [1] * 4 + [2] * 4)
     with pytest.raises(VerificationError) as info:  # (0, 1/2) does not collapse: zero loss fails
         _verify(worked_net, moved, mode)
@@ -204,8 +205,13 @@ def test_data_off_the_layers_order_fall_back_to_zero_loss(worked_net, mode):
 # ------------------------------------------------------------------------- certificates and re-checks
 def test_certificate_names_what_it_speaks_about(worked_net, worked_data, tmp_path):
     exact = symtrunc.verify(worked_net, worked_data)
-    certified = symtrunc.verify(worked_net, np.array(worked_data.X.tolist(), dtype=np.int16).astype(np.float32),
-                                method="certified", labels=np.array([1] * 4 + [2] * 4), chunk_size=3)
+    certified = symtrunc.verify(
+        worked_net,
+        np.array(worked_data.X.tolist(), dtype=np.int16).astype(np.float32),
+        method="certified",
+        labels=np.array([1] * 4 + [2] * 4),
+        chunk_size=3,
+    )
     assert exact.network_sha256 == certified.network_sha256 == network_sha256(worked_net)
     assert exact.data_sha256 == certified.data_sha256 == data_sha256(worked_data)
     assert exact.targets == certified.targets == ((1, ("1", "0")), (2, ("0", "1")))
@@ -280,8 +286,10 @@ def test_verify_certificate_of_a_certified_run(tmp_path, worked_net, worked_data
     np.save(points, np.column_stack([X, y]).astype(np.uint8))
     net, cert = tmp_path / "net.json", tmp_path / "cert.json"
     save_network(worked_net, net)
-    assert main(["verify", str(net), str(points), "--certified", "--chunk-size", "3", "-q",
-                 "--certificate", str(cert)]) == 0
+    assert (
+        main(["verify", str(net), str(points), "--certified", "--chunk-size", "3", "-q", "--certificate", str(cert)])
+        == 0
+    )
     doc = json.loads(cert.read_text(encoding="utf-8"))
     assert doc["method"] == "certified" and doc["data_sha256"] == data_sha256(worked_data)
     assert main(["verify-certificate", str(cert), str(net), str(points), "--chunk-size", "5", "-q"]) == 0

@@ -35,14 +35,17 @@ def _wine_text() -> str:
     return wine_path().read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name, convert", [
-    ("wine.tsv", lambda t: t.replace(",", "\t")),
-    ("wine.tab", lambda t: t.replace(",", "\t")),
-    ("wine.txt", lambda t: t.replace(",", "\t")),                          # tabs found by sniffing
-    ("semicolon.csv", lambda t: t.replace(",", ";")),
-    ("decimal_commas.csv", lambda t: t.replace(",", ";").replace(".", ",")),  # 14,23 is 1423/100
-    ("no_header.csv", lambda t: t.replace(",", ";").replace(".", ",").split("\n", 1)[1]),
-])
+@pytest.mark.parametrize(
+    "name, convert",
+    [
+        ("wine.tsv", lambda t: t.replace(",", "\t")),
+        ("wine.tab", lambda t: t.replace(",", "\t")),
+        ("wine.txt", lambda t: t.replace(",", "\t")),  # tabs found by sniffing
+        ("semicolon.csv", lambda t: t.replace(",", ";")),
+        ("decimal_commas.csv", lambda t: t.replace(",", ";").replace(".", ",")),  # 14,23 is 1423/100
+        ("no_header.csv", lambda t: t.replace(",", ";").replace(".", ",").split("\n", 1)[1]),
+    ],
+)
 def test_tab_and_semicolon_files_read_like_the_csv(tmp_path, name, convert):
     path = tmp_path / name
     path.write_text(convert(_wine_text()), encoding="utf-8")
@@ -83,13 +86,17 @@ def test_dataframe_and_series_in_from_arrays():
     labels = pd.Series(["a", "b", "c"], dtype="category")
     data = LabeledData.from_arrays(frame, labels)
     assert data.feature_names == ("alcohol", "hue", "ash") and data.classes == ("a", "b", "c")
-    assert fractions_of(data.X) == [[Fraction(1423, 100), 1, Fraction(1, 2)], [Fraction(132, 10), 0, Fraction(1, 4)],
-                                    [1, 2, 3]]
+    assert fractions_of(data.X) == [
+        [Fraction(1423, 100), 1, Fraction(1, 2)],
+        [Fraction(132, 10), 0, Fraction(1, 4)],
+        [1, 2, 3],
+    ]
     assert data == LabeledData.from_arrays([["14.23", 1, "1/2"], ["13.2", 0, "1/4"], [1, 2, 3]], ["a", "b", "c"])
     # floats are their exact binary values (as for numpy arrays); explicit names win; integer column
     # names are not feature names
-    assert fractions_of(LabeledData.from_arrays(pd.DataFrame({"u": [0.1, 0.0], "v": [0, 1]}), [0, 1]).X)[0][0] \
-        == Fraction(0.1)
+    assert fractions_of(LabeledData.from_arrays(pd.DataFrame({"u": [0.1, 0.0], "v": [0, 1]}), [0, 1]).X)[0][
+        0
+    ] == Fraction(0.1)
     assert LabeledData.from_arrays(frame, labels, feature_names=["p", "q", "r"]).feature_names == ("p", "q", "r")
     assert LabeledData.from_arrays(pd.DataFrame([[1, 0], [0, 1]]), [0, 1]).feature_names is None
     # each column keeps its own values: an int64 column next to a float column is not rounded to float64
@@ -129,8 +136,10 @@ def test_certified_npy_without_labels_says_the_last_column_was_the_label(tmp_pat
     X = np.array(fractions_of(worked_data.X), dtype=np.int64)
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "y.npy", np.array([worked_data.classes[j] for j in worked_data.y]))
-    msg = ("the network expects inputs of dimension 2, the data have dimension 1: the last column of X.npy was "
-           "taken as the label; if X.npy holds only the points, give the labels separately (--labels y.npy")
+    msg = (
+        "the network expects inputs of dimension 2, the data have dimension 1: the last column of X.npy was "
+        "taken as the label; if X.npy holds only the points, give the labels separately (--labels y.npy"
+    )
     with pytest.raises(DataError) as e:
         symtrunc.verify(worked_net, str(tmp_path / "X.npy"), method="certified", progress=False)
     assert msg in str(e.value)
@@ -158,11 +167,18 @@ def test_short_reprs_and_full_str(worked_net, worked_data):
     assert [line.split()[0] for line in text.splitlines()[-3:]] == ["1", "2", "3"]
     assert str(worked_net.layers[2].W) in str(worked_net.layers[2])
     assert str(LabeledData.from_arrays([[1, 0], [0, 1]], ["a", "b"], feature_names=["u", "v"])).splitlines() == [
-        "2 points in R^2, 2 classes (a: 1, b: 1)", "features:     u, v", "label matrix: identity (one-hot labels)"]
+        "2 points in R^2, 2 classes (a: 1, b: 1)",
+        "features:     u, v",
+        "label matrix: identity (one-hot labels)",
+    ]
     # equality is unchanged (the construction record and the feature names do not take part)
     assert ReLUNetwork(worked_net.layers, worked_net.classes) == worked_net
-    assert LabeledData.from_arrays(worked_data.X, [worked_data.classes[j] for j in worked_data.y],
-                                   feature_names=["a", "b"]) == worked_data
+    assert (
+        LabeledData.from_arrays(
+            worked_data.X, [worked_data.classes[j] for j in worked_data.y], feature_names=["a", "b"]
+        )
+        == worked_data
+    )
 
 
 def test_reprs_stay_short_for_big_objects():

@@ -53,8 +53,14 @@ from symtrunc.loss import OutputFit, optimal_output_layer
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.records import ConfigurationRecord
 
-__all__ = ["Configuration", "build_configuration", "configurations", "paper_values", "parse_bits",
-           "THEOREM_CONFIGURATIONS"]
+__all__ = [
+    "Configuration",
+    "build_configuration",
+    "configurations",
+    "paper_values",
+    "parse_bits",
+    "THEOREM_CONFIGURATIONS",
+]
 
 THEOREM_CONFIGURATIONS = "Theorems 2.4-2.5 (Chen & Muñoz Ewald, arXiv 2309.10639): 2^Q - 1 local minima"
 
@@ -169,14 +175,14 @@ def build_configuration(
     hidden = [(c.W, c.b) for c in cones]
     Q = data.Q
     record = ConfigurationRecord(theorem=THEOREM_CONFIGURATIONS, s="".join(map(str, bits)), t=tuple(ts))
-    net = ReLUNetwork.from_cumulative(hidden + [(identity(Q), zeros(Q, 1))], classes=data.classes,
-                                      construction=record)
+    net = ReLUNetwork.from_cumulative(hidden + [(identity(Q), zeros(Q, 1))], classes=data.classes, construction=record)
     features = region_state(net, data.X.transpose()).inputs[-1]
     fit = optimal_output_layer(features, data)
     net = net.with_layer(Q, Layer(fit.weight, fit.bias, "identity"))
     tau = truncate(net, data)
-    expected = columns_matrix([apexes[j] if not bits[j] else flint.fmpq_mat(data.M, 1, data.X.tolist()[i])
-                               for i, j in enumerate(data.y)])
+    expected = columns_matrix(
+        [apexes[j] if not bits[j] else flint.fmpq_mat(data.M, 1, data.X.tolist()[i]) for i, j in enumerate(data.y)]
+    )
     zero_bias = optimal_output_layer(tau, data, bias=False).objective
     vals = paper_values(data, bits)
     red = columns_matrix([data.mean(j) if bits[j] else apexes[j] for j in range(data.Q)])

@@ -55,8 +55,15 @@ from symtrunc.errors import DataError
 from symtrunc.loss import column_weights, fitted_objective, optimal_output_layer
 from symtrunc.network import Layer, ReLUNetwork
 
-__all__ = ["RegionState", "MinimalityReport", "refitted_cost", "region_state", "hidden_gradient",
-           "ray_pattern", "local_minimality"]
+__all__ = [
+    "RegionState",
+    "MinimalityReport",
+    "refitted_cost",
+    "region_state",
+    "hidden_gradient",
+    "ray_pattern",
+    "local_minimality",
+]
 
 VERDICTS = ("global minimum", "local minimum", "not a local minimum", "undecided")
 
@@ -95,15 +102,22 @@ def region_state(network: ReLUNetwork, X: flint.fmpq_mat) -> RegionState:
     return RegionState(inputs, tuple(pattern), tuple(boundary))
 
 
-def refitted_cost(network: ReLUNetwork, data: LabeledData, *, bias: bool = True,
-                  weighting: str = "class") -> flint.fmpq:
+def refitted_cost(
+    network: ReLUNetwork, data: LabeledData, *, bias: bool = True, weighting: str = "class"
+) -> flint.fmpq:
     """``F(θ)``: the exact minimum of the weighted squared cost over the output layer."""
     feats = region_state(network, data.X.transpose()).inputs[-1]
     return fitted_objective(feats, data, bias=bias, weighting=weighting)
 
 
-def hidden_gradient(network: ReLUNetwork, data: LabeledData, *, bias: bool = True, weighting: str = "class",
-                    state: RegionState | None = None) -> tuple[list[tuple[flint.fmpq_mat, flint.fmpq_mat]], bool]:
+def hidden_gradient(
+    network: ReLUNetwork,
+    data: LabeledData,
+    *,
+    bias: bool = True,
+    weighting: str = "class",
+    state: RegionState | None = None,
+) -> tuple[list[tuple[flint.fmpq_mat, flint.fmpq_mat]], bool]:
     """Exact ``(∂F/∂W_l, ∂F/∂b_l)`` for every hidden layer, and whether the output fit is unique.
 
     Valid inside an activation region (see :class:`RegionState`), with a unique output fit.
@@ -126,10 +140,16 @@ def hidden_gradient(network: ReLUNetwork, data: LabeledData, *, bias: bool = Tru
     return grads[::-1], fit.unique
 
 
-def _perturbed(network: ReLUNetwork, direction: list[tuple[flint.fmpq_mat, flint.fmpq_mat]],
-               eps: flint.fmpq) -> ReLUNetwork:
-    layers = tuple(Layer(layer.W + eps * dW, layer.b + eps * db, layer.activation)
-                   for layer, (dW, db) in zip(network.layers, direction)) + network.layers[len(direction):]
+def _perturbed(
+    network: ReLUNetwork, direction: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], eps: flint.fmpq
+) -> ReLUNetwork:
+    layers = (
+        tuple(
+            Layer(layer.W + eps * dW, layer.b + eps * db, layer.activation)
+            for layer, (dW, db) in zip(network.layers, direction)
+        )
+        + network.layers[len(direction) :]
+    )
     return ReLUNetwork(layers, network.classes, network.construction)
 
 
@@ -176,11 +196,14 @@ class MinimalityReport:
 
     def witness(self) -> dict[str, Any]:
         """JSON-friendly evidence (exact numbers as strings)."""
-        out: dict[str, Any] = {"verdict": self.verdict, "reason": self.reason, "critical": self.critical,
-                               "value_squared": str(self.value),
-                               "gradient_norm_squared": None if self.gradient_norm_squared is None
-                               else str(self.gradient_norm_squared),
-                               "probes": self.probes}
+        out: dict[str, Any] = {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "critical": self.critical,
+            "value_squared": str(self.value),
+            "gradient_norm_squared": None if self.gradient_norm_squared is None else str(self.gradient_norm_squared),
+            "probes": self.probes,
+        }
         if self.boundary:
             out["boundary"] = [list(b) for b in self.boundary[:10]]
         if self.descent is not None:
@@ -188,8 +211,9 @@ class MinimalityReport:
         return out
 
 
-def ray_pattern(network: ReLUNetwork, state: RegionState,
-                direction: list[tuple[flint.fmpq_mat, flint.fmpq_mat]]) -> tuple[tuple[int, ...], ...] | None:
+def ray_pattern(
+    network: ReLUNetwork, state: RegionState, direction: list[tuple[flint.fmpq_mat, flint.fmpq_mat]]
+) -> tuple[tuple[int, ...], ...] | None:
     """The activation pattern on ``θ + εd`` for every small ``ε > 0``, to first order.
 
     A pre-activation that is exactly ``0`` at ``θ`` becomes active iff its first-order change
@@ -218,12 +242,26 @@ def ray_pattern(network: ReLUNetwork, state: RegionState,
 
 
 def _dot_params(a, b) -> flint.fmpq:
-    return sum((x * y for (aW, ab), (bW, bb) in zip(a, b)
-                for x, y in zip(aW.entries() + ab.entries(), bW.entries() + bb.entries())), flint.fmpq(0))
+    return sum(
+        (
+            x * y
+            for (aW, ab), (bW, bb) in zip(a, b)
+            for x, y in zip(aW.entries() + ab.entries(), bW.entries() + bb.entries())
+        ),
+        flint.fmpq(0),
+    )
 
 
-def local_minimality(network: Any, data: Any, *, bias: bool = True, weighting: str = "class",
-                     probes: int = 6, seed: int = 0, max_halvings: int = 80) -> MinimalityReport:
+def local_minimality(
+    network: Any,
+    data: Any,
+    *,
+    bias: bool = True,
+    weighting: str = "class",
+    probes: int = 6,
+    seed: int = 0,
+    max_halvings: int = 80,
+) -> MinimalityReport:
     """Decide exactly whether the hidden parameters of ``network`` are a local minimum of ``F``.
 
     On a region boundary (some pre-activation exactly ``0``) ``F`` is only piecewise smooth:
@@ -270,10 +308,17 @@ def local_minimality(network: Any, data: Any, *, bias: bool = True, weighting: s
     rng = random.Random(seed)
     decreased, best, skipped = 0, flint.fmpq(0), 0
     for _ in range(probes):
-        direction = [(flint.fmpq_mat(layer.W.nrows(), layer.W.ncols(),
-                                     [flint.fmpq(rng.randint(-4, 4), 4) for _ in range(layer.W.nrows() * layer.W.ncols())]),
-                      flint.fmpq_mat(layer.b.nrows(), 1, [flint.fmpq(rng.randint(-4, 4), 4) for _ in range(layer.b.nrows())]))
-                     for layer in network.layers[:hidden]]
+        direction = [
+            (
+                flint.fmpq_mat(
+                    layer.W.nrows(),
+                    layer.W.ncols(),
+                    [flint.fmpq(rng.randint(-4, 4), 4) for _ in range(layer.W.nrows() * layer.W.ncols())],
+                ),
+                flint.fmpq_mat(layer.b.nrows(), 1, [flint.fmpq(rng.randint(-4, 4), 4) for _ in range(layer.b.nrows())]),
+            )
+            for layer in network.layers[:hidden]
+        ]
         for sign in (1, -1):
             signed = [(sign * dW, sign * db) for dW, db in direction]
             target = ray_pattern(network, state, signed)
@@ -294,50 +339,77 @@ def local_minimality(network: Any, data: Any, *, bias: bool = True, weighting: s
         found = step(direction, target, True)
         if found is None:  # pragma: no cover - a negative directional derivative gives a decrease
             return None
-        return {"epsilon": str(found[0]), "value_after": str(found[1]), "decrease": str(value - found[1]),
-                **extra, "direction": _named(direction)}
+        return {
+            "epsilon": str(found[0]),
+            "value_after": str(found[1]),
+            "decrease": str(value - found[1]),
+            **extra,
+            "direction": _named(direction),
+        }
 
     if value == 0:
         return report("global minimum", None, "the refitted cost is 0, the least possible value")
     if state.boundary:
         zero_at = set(state.boundary)
         for treat in (0, 1):
-            piece = tuple(tuple(treat if (k + 1, idx // n, idx % n) in zero_at else p for idx, p in enumerate(pat))
-                          for k, pat in enumerate(state.pattern))
-            grads, unique = hidden_gradient(network, data, bias=bias, weighting=weighting,
-                                            state=RegionState(state.inputs, piece, state.boundary))
+            piece = tuple(
+                tuple(treat if (k + 1, idx // n, idx % n) in zero_at else p for idx, p in enumerate(pat))
+                for k, pat in enumerate(state.pattern)
+            )
+            grads, unique = hidden_gradient(
+                network, data, bias=bias, weighting=weighting, state=RegionState(state.inputs, piece, state.boundary)
+            )
             if not unique:
                 break
             direction = [(-dW, -db) for dW, db in grads]
             ray = ray_pattern(network, state, direction)
             if ray is None:
                 continue
-            g_ray, _ = hidden_gradient(network, data, bias=bias, weighting=weighting,
-                                       state=RegionState(state.inputs, ray, state.boundary))
+            g_ray, _ = hidden_gradient(
+                network, data, bias=bias, weighting=weighting, state=RegionState(state.inputs, ray, state.boundary)
+            )
             deriv = _dot_params(g_ray, direction)
             if deriv < 0:
-                return report("not a local minimum", None,
-                              f"on a region boundary ({len(state.boundary)} zero pre-activation(s)): the exact "
-                              f"one-sided directional derivative along -∇F of an adjacent piece is {deriv} < 0",
-                              None, witness(direction, ray, one_sided_derivative=str(deriv)))
-        return report("undecided", None, f"{len(state.boundary)} pre-activation(s) exactly 0: F is only piecewise "
-                      "smooth here and no negative one-sided derivative was found along the piece gradients; "
-                      "probes reported")
+                return report(
+                    "not a local minimum",
+                    None,
+                    f"on a region boundary ({len(state.boundary)} zero pre-activation(s)): the exact "
+                    f"one-sided directional derivative along -∇F of an adjacent piece is {deriv} < 0",
+                    None,
+                    witness(direction, ray, one_sided_derivative=str(deriv)),
+                )
+        return report(
+            "undecided",
+            None,
+            f"{len(state.boundary)} pre-activation(s) exactly 0: F is only piecewise "
+            "smooth here and no negative one-sided derivative was found along the piece gradients; "
+            "probes reported",
+        )
     grads, unique = hidden_gradient(network, data, bias=bias, weighting=weighting, state=state)
     gnorm = _dot_params(grads, grads)
     if not unique:
-        return report("undecided", None, "the optimal output layer is not unique (singular normal matrix): "
-                      "the envelope-theorem gradient does not apply", gnorm)
+        return report(
+            "undecided",
+            None,
+            "the optimal output layer is not unique (singular normal matrix): "
+            "the envelope-theorem gradient does not apply",
+            gnorm,
+        )
     if gnorm != 0:
         direction = [(-dW, -db) for dW, db in grads]
-        return report("not a local minimum", False, "the exact gradient of the refitted cost is nonzero", gnorm,
-                      witness(direction, state.pattern))
+        return report(
+            "not a local minimum",
+            False,
+            "the exact gradient of the refitted cost is nonzero",
+            gnorm,
+            witness(direction, state.pattern),
+        )
     all_active = all(all(p) for p in state.pattern)
     Wc = network.cumulative()[hidden - 1][0]
     # with the output bias free, W(W^(L) x + b^(L)) + b ranges over all affine maps of x: F is locally
     # constant; without it the features' offset b^(L) matters and the argument does not apply
     if bias and all_active and Wc.nrows() == Wc.ncols() and Wc.rank() == Wc.nrows():
-        return report("local minimum", True,
-                      "identity regime with invertible W^(L): the refitted cost is locally constant", gnorm)
-    return report("undecided", True, "critical point (exact zero gradient); second-order behaviour not decided",
-                  gnorm)
+        return report(
+            "local minimum", True, "identity regime with invertible W^(L): the refitted cost is locally constant", gnorm
+        )
+    return report("undecided", True, "critical point (exact zero gradient); second-order behaviour not decided", gnorm)

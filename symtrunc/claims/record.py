@@ -23,8 +23,10 @@ FAMILIES = ("deep", "shallow", "nonseparable", "two_layer")
 #: one is a network built and tested exactly, about a second each for small ``N``).
 MAX_CONFIGURATIONS = 64
 
+
 class TooManyConfigurations(DataError):
     """The deep family would enumerate more than ``max_configurations`` configurations ``s``."""
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -59,9 +61,15 @@ class Claim:
 
     def to_json(self) -> dict[str, Any]:
         """The record as the ``symtrunc claims --json`` dictionary."""
-        return {"claim": self.claim, "configuration": self.configuration,
-                "paper_value": self.paper_value, "exact_value": self.exact_value,
-                "verdict": self.verdict, "witness": self.witness}
+        return {
+            "claim": self.claim,
+            "configuration": self.configuration,
+            "paper_value": self.paper_value,
+            "exact_value": self.exact_value,
+            "verdict": self.verdict,
+            "witness": self.witness,
+        }
+
 
 def _not_applicable(family: str, reason: str) -> Claim:
     return Claim(f"{family}: hypotheses", "", None, None, "not applicable", {"summary": reason})

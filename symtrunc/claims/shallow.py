@@ -38,6 +38,7 @@ def _opnorm_string(Y: flint.fmpq_mat) -> str:
     top = sympy.Poly(S.charpoly(x).as_expr(), x).real_roots()[-1]
     return str(sympy.sqrt(top))
 
+
 def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any = None) -> list[Claim]:
     """Test the shallow-network claims of arXiv 2309.10370 exactly on ``data``.
 
@@ -84,22 +85,39 @@ def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any =
     net = construct_shallow_upper(data, rotation=rotation)
     cn2 = flint.fmpq(costs(net, data)["class_weighted"])
     ok = cn2 == noise.upper_squared
-    out.append(Claim(
-        "shallow upper-bound network: C_N = ‖Y (X^red)^+ ΔX_0‖_{L²_N} (2309.10370, ref. §2.2)", conf,
-        _sqrt_str(noise.upper_squared), _sqrt_str(cn2), "holds" if ok else "fails",
-        {"summary": f"{setting}: C_N² = {_short(cn2)}, bound² = {_short(noise.upper_squared)}", "C_N^2": str(cn2),
-         "bound^2": str(noise.upper_squared), "beta": str(net.construction.beta)},
-    ))
+    out.append(
+        Claim(
+            "shallow upper-bound network: C_N = ‖Y (X^red)^+ ΔX_0‖_{L²_N} (2309.10370, ref. §2.2)",
+            conf,
+            _sqrt_str(noise.upper_squared),
+            _sqrt_str(cn2),
+            "holds" if ok else "fails",
+            {
+                "summary": f"{setting}: C_N² = {_short(cn2)}, bound² = {_short(noise.upper_squared)}",
+                "C_N^2": str(cn2),
+                "bound^2": str(noise.upper_squared),
+                "beta": str(net.construction.beta),
+            },
+        )
+    )
     dec = opnorm_bound(noise.upper_squared, Q * noise.delta_P_squared, data.Y)
     import sympy
 
     paper = str(sympy.sympify(f"({_sqrt_str(Q * noise.delta_P_squared)})*({_opnorm_string(data.Y)})"))
-    out.append(Claim(
-        "‖Y Δ_1‖_{L²_N} ≤ √Q ‖Y‖_op δ_P (2309.10370, ref. §2.2)", conf, paper,
-        _sqrt_str(noise.upper_squared), "holds" if dec.holds else "fails",
-        {"summary": f"{setting}: δ_P² = {_short(noise.delta_P_squared)}", "delta_P^2": str(noise.delta_P_squared),
-         **dec.witness},
-    ))
+    out.append(
+        Claim(
+            "‖Y Δ_1‖_{L²_N} ≤ √Q ‖Y‖_op δ_P (2309.10370, ref. §2.2)",
+            conf,
+            paper,
+            _sqrt_str(noise.upper_squared),
+            "holds" if dec.holds else "fails",
+            {
+                "summary": f"{setting}: δ_P² = {_short(noise.delta_P_squared)}",
+                "delta_P^2": str(noise.delta_P_squared),
+                **dec.witness,
+            },
+        )
+    )
     if M != Q:
         return out
     try:
@@ -112,37 +130,79 @@ def shallow_claims(data: Any, *, rotation: Any = None, W1: Any = None, b1: Any =
     # cumulative output bias W_2 b_1 + b_2 = 0: the output is W_2 W_1 X_0, a linear fit on W_1 X_0
     fit0 = optimal_output_layer(W * data.X.transpose(), data, bias=False)
     ok = fit.objective == noise.paper_squared
-    wit = {"summary": f"{setting}: C_N² minimum with bias {_short(fit.objective)} vs paper {_short(noise.paper_squared)}",
-           "V_aff^2": str(fit.objective), "V_paper^2": str(noise.paper_squared)}
+    wit = {
+        "summary": f"{setting}: C_N² minimum with bias {_short(fit.objective)} vs paper {_short(noise.paper_squared)}",
+        "V_aff^2": str(fit.objective),
+        "V_paper^2": str(noise.paper_squared),
+    }
     if not ok:
-        wit.update({"W2": str_rows(fit.weight), "b2": [str(v) for v in fit.bias.entries()],
-                    "u^T (X^red)^{-1} Δx": [str(sum((noise.delta1[r, i] for r in range(Q)), flint.fmpq(0)))
-                                            for i in range(data.N)]})
-    out.append(Claim(
-        "(2.71) ‖Y|Δ_2|^{1/2}(1+Δ_2)^{-1/2}‖ is the minimum over the output layer (W_2, b_2) "
-        "(2309.10370 Thm 3.2 as cited by 2309.10639)", conf,
-        _sqrt_str(noise.paper_squared), _sqrt_str(fit.objective), "holds" if ok else "fails", wit,
-    ))
+        wit.update(
+            {
+                "W2": str_rows(fit.weight),
+                "b2": [str(v) for v in fit.bias.entries()],
+                "u^T (X^red)^{-1} Δx": [
+                    str(sum((noise.delta1[r, i] for r in range(Q)), flint.fmpq(0))) for i in range(data.N)
+                ],
+            }
+        )
+    out.append(
+        Claim(
+            "(2.71) ‖Y|Δ_2|^{1/2}(1+Δ_2)^{-1/2}‖ is the minimum over the output layer (W_2, b_2) "
+            "(2309.10370 Thm 3.2 as cited by 2309.10639)",
+            conf,
+            _sqrt_str(noise.paper_squared),
+            _sqrt_str(fit.objective),
+            "holds" if ok else "fails",
+            wit,
+        )
+    )
     ok = fit0.objective == noise.paper_squared
-    out.append(Claim(
-        "(2.71) is the minimum over W_2 with the cumulative output bias fixed to 0 (ref. D1)", conf,
-        _sqrt_str(noise.paper_squared), _sqrt_str(fit0.objective), "holds" if ok else "fails",
-        {"summary": f"{setting}: C_N² minimum {_short(fit0.objective)} vs paper {_short(noise.paper_squared)}",
-         "minimum^2": str(fit0.objective), "V_paper^2": str(noise.paper_squared)},
-    ))
+    out.append(
+        Claim(
+            "(2.71) is the minimum over W_2 with the cumulative output bias fixed to 0 (ref. D1)",
+            conf,
+            _sqrt_str(noise.paper_squared),
+            _sqrt_str(fit0.objective),
+            "holds" if ok else "fails",
+            {
+                "summary": f"{setting}: C_N² minimum {_short(fit0.objective)} vs paper {_short(noise.paper_squared)}",
+                "minimum^2": str(fit0.objective),
+                "V_paper^2": str(noise.paper_squared),
+            },
+        )
+    )
     ok = noise.paper_squared <= noise.upper_squared
     rel = 1 - noise.paper_squared / noise.upper_squared if noise.upper_squared else flint.fmpq(0)
-    out.append(Claim(
-        "(2.71) ≤ ‖Y Δ_1‖_{L²_N}, relative gap O(δ_P²) (2309.10639 (2.54))", conf,
-        _sqrt_str(noise.upper_squared), _sqrt_str(noise.paper_squared), "holds" if ok else "fails",
-        {"summary": f"{setting}: 1 - V_paper²/bound² = {_short(rel)}", "1 - V_paper^2/bound^2": str(rel),
-         "delta_P^2": str(noise.delta_P_squared)},
-    ))
-    out.append(Claim(
-        "identity-regime configuration is a degenerate local minimum (2309.10370 Thm 3.2)", conf,
-        None, _sqrt_str(fit.objective), "holds" if "min_preactivation" in regime else "not applicable",
-        {"summary": f"{setting}: " + (f"every pre-activation ≥ {regime['min_preactivation']} > 0 (open condition)"
-                                      if "min_preactivation" in regime else "the given W1, b1 are not in the identity "
-                                      "regime"), **regime},
-    ))
+    out.append(
+        Claim(
+            "(2.71) ≤ ‖Y Δ_1‖_{L²_N}, relative gap O(δ_P²) (2309.10639 (2.54))",
+            conf,
+            _sqrt_str(noise.upper_squared),
+            _sqrt_str(noise.paper_squared),
+            "holds" if ok else "fails",
+            {
+                "summary": f"{setting}: 1 - V_paper²/bound² = {_short(rel)}",
+                "1 - V_paper^2/bound^2": str(rel),
+                "delta_P^2": str(noise.delta_P_squared),
+            },
+        )
+    )
+    out.append(
+        Claim(
+            "identity-regime configuration is a degenerate local minimum (2309.10370 Thm 3.2)",
+            conf,
+            None,
+            _sqrt_str(fit.objective),
+            "holds" if "min_preactivation" in regime else "not applicable",
+            {
+                "summary": f"{setting}: "
+                + (
+                    f"every pre-activation ≥ {regime['min_preactivation']} > 0 (open condition)"
+                    if "min_preactivation" in regime
+                    else "the given W1, b1 are not in the identity regime"
+                ),
+                **regime,
+            },
+        )
+    )
     return out

@@ -47,15 +47,37 @@ def two_layer_claims(data: Any, *, s: Any = 2, theta: Any = 1, beta: Any = 1, c:
     claim = "two hidden layers attain min C_N = 0 on clustered data (ref. §4: L ≥ Q is not necessary)"
     try:
         cert = verify(net, data)
-        out = [Claim(claim, conf, "0", cert.costs["class_weighted_sqrt"], "holds",
-                     {"summary": f"L = 2 hidden layers, widths {list(net.widths)}", "widths": list(net.widths),
-                      "c": str(net.construction.c), "beta": str(net.construction.beta)})]
+        out = [
+            Claim(
+                claim,
+                conf,
+                "0",
+                cert.costs["class_weighted_sqrt"],
+                "holds",
+                {
+                    "summary": f"L = 2 hidden layers, widths {list(net.widths)}",
+                    "widths": list(net.widths),
+                    "c": str(net.construction.c),
+                    "beta": str(net.construction.beta),
+                },
+            )
+        ]
     except VerificationError as err:
-        out = [Claim(claim, conf, "0", None, "fails",
-                     {"summary": str(err), "counterexample": str(err.counterexample)})]
+        out = [Claim(claim, conf, "0", None, "fails", {"summary": str(err), "counterexample": str(err.counterexample)})]
     K = net.parameter_count().total
-    out.append(Claim("the zero-loss network has L = 2 < Q hidden layers (Q > 2 shows L ≥ Q is not necessary)",
-                     conf, None, f"L=2, Q={Q}", "holds" if Q > 2 else "not applicable",
-                     {"summary": f"K = {K} parameters, QN = {Q * N}" if Q > 2 else "Q = 2: L = 2 = Q shows nothing",
-                      "K": K, "QN": Q * N, "K_Theorem_2.3_L=Q_M=Q": (Q + 1) * Q * (Q + 1)}))
+    out.append(
+        Claim(
+            "the zero-loss network has L = 2 < Q hidden layers (Q > 2 shows L ≥ Q is not necessary)",
+            conf,
+            None,
+            f"L=2, Q={Q}",
+            "holds" if Q > 2 else "not applicable",
+            {
+                "summary": f"K = {K} parameters, QN = {Q * N}" if Q > 2 else "Q = 2: L = 2 = Q shows nothing",
+                "K": K,
+                "QN": Q * N,
+                "K_Theorem_2.3_L=Q_M=Q": (Q + 1) * Q * (Q + 1),
+            },
+        )
+    )
     return out

@@ -65,8 +65,7 @@ COMMANDS: dict[str, Command] = {
     "latex": Command("latex", "write a LaTeX (or Markdown) derivation report for a network"),
     "prove": Command("latex", "run the machine-checked proofs of the lemmas and theorems"),
     "plot": Command("plot", "draw every truncation step of a network on its data (matplotlib)"),
-    "landscape": Command("landscape", "exact loss, gradient, neuron types and critical-point verdict of a "
-                         "shallow net"),
+    "landscape": Command("landscape", "exact loss, gradient, neuron types and critical-point verdict of a shallow net"),
     "claims": Command("claims", "test the claims of the L2 papers exactly on DATA (table or --json)"),
     "convex": Command("convex", "convex reformulation of two-layer ReLU networks (fit, prune, path)"),
 }
@@ -130,9 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SYMTRUNC_TRACEBACK"):
             traceback.print_exc()
         detail = _one_line(e)
-        print(f"symtrunc: internal error: {type(e).__name__}{': ' + detail if detail else ''} (a bug in "
-              "symtrunc: please report it with the command line and the traceback that SYMTRUNC_TRACEBACK=1 "
-              "prints)", file=sys.stderr)
+        print(
+            f"symtrunc: internal error: {type(e).__name__}{': ' + detail if detail else ''} (a bug in "
+            "symtrunc: please report it with the command line and the traceback that SYMTRUNC_TRACEBACK=1 "
+            "prints)",
+            file=sys.stderr,
+        )
         return 3
 
 

@@ -27,6 +27,7 @@ from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError, FormatError, VerificationError
 from symtrunc.geometry.separability import NotSLSCertificate
 from symtrunc.io.network_files import read_network
+from symtrunc.verification.digest import data_sha256
 from symtrunc.verification.recheck import recheck_certificate
 
 __all__ = ["cmd_verify_certificate", "register"]
@@ -34,15 +35,22 @@ __all__ = ["cmd_verify_certificate", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``verify-certificate`` subcommand."""
-    c = add_command(subparsers, "verify-certificate",
-                    description="Check that the certificate CERT (written by 'symtrunc verify --certificate') "
-                    "speaks about NETWORK and DATA (their SHA-256 digests) and that its proof holds: the "
-                    "statement is proved again, with the certificate's method and targets, and compared.")
+    c = add_command(
+        subparsers,
+        "verify-certificate",
+        description="Check that the certificate CERT (written by 'symtrunc verify --certificate') "
+        "speaks about NETWORK and DATA (their SHA-256 digests) and that its proof holds: the "
+        "statement is proved again, with the certificate's method and targets, and compared.",
+    )
     c.add_argument("certificate", help="certificate JSON file")
-    c.add_argument("network", help="network file, .json, .onnx, .safetensors, .pt or .npz (omit it for a not-SLS refusal certificate: then give "
-                   "only CERT DATA)")
-    c.add_argument("data", nargs="?", help="data file the certificate was written for (.csv, .npz; .npy for "
-                   "--certified ones)")
+    c.add_argument(
+        "network",
+        help="network file, .json, .onnx, .safetensors, .pt or .npz (omit it for a not-SLS refusal certificate: then give "
+        "only CERT DATA)",
+    )
+    c.add_argument(
+        "data", nargs="?", help="data file the certificate was written for (.csv, .npz; .npy for --certified ones)"
+    )
     c.add_argument("--labels", help="labels (.npy) for a DATA .npy file without a label column (certified)")
     c.add_argument("--chunk-size", type=int, default=65536, help="points per chunk for certified certificates")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -54,26 +62,47 @@ def cmd_verify_certificate(args: argparse.Namespace) -> int:
     refusal = _refusal(args.certificate)
     if refusal is not None:  # written by 'construct --certificate' for data proved not SLS
         if args.data is not None:
-            raise DataError("a not-SLS certificate is checked against DATA alone: symtrunc verify-certificate CERT DATA")
-        data = load_data(args.network)
-        if not refusal.check(data):
+            raise DataError(
+                "a not-SLS certificate is checked against DATA alone: symtrunc verify-certificate CERT DATA"
+            )
+        data = load_data(args.network, check=False)
+        recorded = json.loads(Path(args.certificate).read_text()).get("data_sha256")
+        if recorded is not None and recorded != data_sha256(data):
+            raise VerificationError(
+                f"{args.certificate}: the not-SLS certificate speaks about other data "
+                f"(SHA-256 {recorded[:16]}…), not {args.network}"
+            )
+        try:
+            holds = refusal.check(data)
+        except (IndexError, ValueError):  # indices or dimensions of other data
+            holds = False
+        if not holds:
             raise VerificationError(f"{args.certificate}: the not-SLS certificate does not hold for {args.network}")
         if not args.quiet:
-            print(f"verified:  exactly, the data are not sequentially linearly separable "
-                  f"({refusal.to_dict()['statement']}): {refusal.reason(data)}")
+            print(
+                f"verified:  exactly, the data are not sequentially linearly separable "
+                f"({refusal.to_dict()['statement']}): {refusal.reason(data)}"
+            )
         return 0
     if args.data is None:
         raise DataError("give CERT NETWORK DATA (or CERT DATA for a not-SLS certificate)")
     net = read_network(args.network)
     t0 = time.perf_counter()
-    cert = recheck_certificate(args.certificate, net, args.data, labels=args.labels, chunk_size=args.chunk_size,
-                               progress=False if args.quiet else None)
+    cert = recheck_certificate(
+        args.certificate,
+        net,
+        args.data,
+        labels=args.labels,
+        chunk_size=args.chunk_size,
+        progress=False if args.quiet else None,
+    )
     if not args.quiet:
         inv = "and every layer invariant " if cert.invariants_checked else ""
         print(f"network:   SHA-256 {cert.network_sha256} (as the certificate names)")
         print(f"data:      SHA-256 {cert.data_sha256}, {cert.n_points} points (as the certificate names)")
-        print(f"verified:  again, zero loss {inv}({cert.method}, {time.perf_counter() - t0:.2f} s): "
-              "the certificate holds")
+        print(
+            f"verified:  again, zero loss {inv}({cert.method}, {time.perf_counter() - t0:.2f} s): the certificate holds"
+        )
     return 0
 
 

@@ -38,7 +38,8 @@ __all__ = ["cmd_claims", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``claims`` subcommand to ``subparsers``."""
     cp = add_command(
-        subparsers, "claims",
+        subparsers,
+        "claims",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Test every claim of Chen & Muñoz Ewald's L2 papers that applies to DATA, exactly: "
         "Theorem 2.3 (deep global minima, M = Q), the 2^Q - 1 configurations of Theorems 2.4-2.5 with their "
@@ -56,22 +57,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "N; Q = 3: ~0.5 s, Q = 6: ~10 s); above --max-configurations it stops with a message unless\n"
         "--configurations picks some. Progress goes to stderr.\n"
         "exit codes: 0 claims tested (whatever the verdicts); 1 with --strict when a claim fails;\n"
-        "2 usage or input error")
-    cp.add_argument("data", help="training data (.csv with the label in the last column, or .npz); "
-                    "dependent class means (e.g. concentric binary data) are allowed")
+        "2 usage or input error",
+    )
+    cp.add_argument(
+        "data",
+        help="training data (.csv with the label in the last column, or .npz); "
+        "dependent class means (e.g. concentric binary data) are allowed",
+    )
     cp.add_argument("--json", action="store_true", help="print the list of claim records as JSON")
-    cp.add_argument("--family", action="append", choices=FAMILIES,
-                    help="test only this family (repeatable; default: all)")
-    cp.add_argument("--configurations", metavar="S,S,...",
-                    help="deep family: test only these configurations s, e.g. 111,101 (default: all 2^Q)")
-    cp.add_argument("--max-configurations", type=int, default=MAX_CONFIGURATIONS, metavar="N",
-                    help=f"deep family: refuse to enumerate more than N = 2^Q configurations "
-                    f"(default {MAX_CONFIGURATIONS}, i.e. Q <= 6)")
-    cp.add_argument("--probes", type=int, default=4,
-                    help="random exact perturbation directions per configuration (default 4)")
+    cp.add_argument(
+        "--family", action="append", choices=FAMILIES, help="test only this family (repeatable; default: all)"
+    )
+    cp.add_argument(
+        "--configurations",
+        metavar="S,S,...",
+        help="deep family: test only these configurations s, e.g. 111,101 (default: all 2^Q)",
+    )
+    cp.add_argument(
+        "--max-configurations",
+        type=int,
+        default=MAX_CONFIGURATIONS,
+        metavar="N",
+        help=f"deep family: refuse to enumerate more than N = 2^Q configurations "
+        f"(default {MAX_CONFIGURATIONS}, i.e. Q <= 6)",
+    )
+    cp.add_argument(
+        "--probes", type=int, default=4, help="random exact perturbation directions per configuration (default 4)"
+    )
     cp.add_argument("--seed", type=int, default=0, help="seed of the perturbation probes (default 0)")
-    cp.add_argument("--cone", choices=("paper", "rational"), default="paper",
-                    help="deep family: the paper's W_* R_l (default) or the rational cone variant")
+    cp.add_argument(
+        "--cone",
+        choices=("paper", "rational"),
+        default="paper",
+        help="deep family: the paper's W_* R_l (default) or the rational cone variant",
+    )
     cp.add_argument("--c0", help="deep family: test (2.14) with this constant 0 < c0 < 1/4 (exact rational)")
     cp.add_argument("--theta-star", help="deep family: the angle theta_* in radians (exact rational)")
     cp.add_argument("--strict", action="store_true", help="exit 1 when any claim fails")
@@ -103,11 +122,17 @@ def cmd_claims(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         extra = ""
         if family == "deep" and data.M == data.Q:
-            n = len(options["configurations"]) if "configurations" in options else 2 ** data.Q
+            n = len(options["configurations"]) if "configurations" in options else 2**data.Q
             extra = f" (if its hypotheses hold: {n} configuration(s) s, each built and tested exactly)"
         _note(args, f"  {family}{extra} ...")
-        found = check_claims(data, families=[family], probes=args.probes, seed=args.seed,
-                             progress=None if args.quiet else _ticker(), **options)
+        found = check_claims(
+            data,
+            families=[family],
+            probes=args.probes,
+            seed=args.seed,
+            progress=None if args.quiet else _ticker(),
+            **options,
+        )
         _note(args, f"  {family}: {len(found)} record(s) in {time.perf_counter() - t0:.1f} s")
         claims += found
     if args.json:
@@ -135,4 +160,5 @@ def _ticker():
         if ": configuration " in message:
             k, n = message.split("configuration ")[1].split(":")[0].split("/")
             print(f"\r    {message}   ", end="\n" if k == n else "", file=sys.stderr, flush=True)
+
     return tick

@@ -33,42 +33,65 @@ from symtrunc.io.network_files import check_network_output, write_network
 from symtrunc.progress import reporting
 from symtrunc.records import CollapseRecord
 from symtrunc.verification import verify
+from symtrunc.verification.digest import data_sha256
 
 __all__ = ["cmd_construct", "cmd_demo", "construct_options", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``construct`` and ``demo`` subcommands."""
-    c = add_command(subparsers, "construct",
-                    description="Build a zero-loss network for DATA (.csv: features then label; .npz: "
-                    "arrays X, y), verify it exactly and save it (the extension of -o picks the format: .json exact, "
-                    ".onnx, .safetensors, .pt or .npz floats certified on DATA, with the exact rationals in the "
-                    "metadata). Methods: sls (Theorem 5.2 of "
-                    "arXiv 2405.07098), clustered (Proposition 4.1), deep_l2 (Theorem 2.3 of arXiv 2309.10639, "
-                    "M = Q) and nonseparable (Theorem 3.3 of arXiv 2504.18710, binary data).")
+    c = add_command(
+        subparsers,
+        "construct",
+        description="Build a zero-loss network for DATA (.csv: features then label; .npz: "
+        "arrays X, y), verify it exactly and save it (the extension of -o picks the format: .json exact, "
+        ".onnx, .safetensors, .pt or .npz floats certified on DATA, with the exact rationals in the "
+        "metadata). Methods: sls (Theorem 5.2 of "
+        "arXiv 2405.07098), clustered (Proposition 4.1), deep_l2 (Theorem 2.3 of arXiv 2309.10639, "
+        "M = Q) and nonseparable (Theorem 3.3 of arXiv 2504.18710, binary data).",
+    )
     c.add_argument("data", help="data file (.csv or .npz)")
-    c.add_argument("-o", "--output", required=True, help="network file to write (.json, .onnx, .safetensors, .pt, .npz)")
+    c.add_argument(
+        "-o", "--output", required=True, help="network file to write (.json, .onnx, .safetensors, .pt, .npz)"
+    )
     c.add_argument("--method", choices=METHODS, default="sls", help="theorem to use (default: sls)")
-    c.add_argument("--cone", choices=CONES, default="rational",
-                   help="cone recipe: rational εI+uhᵀ (default) or the paper's W_θ R")
+    c.add_argument(
+        "--cone", choices=CONES, default="rational", help="cone recipe: rational εI+uhᵀ (default) or the paper's W_θ R"
+    )
     c.add_argument("--order", help="impose the collapse order, e.g. 'b,a,c' (sls only)")
-    c.add_argument("--layers", type=_hidden_layers, metavar="L",
-                   help="number of hidden layers L >= Q (deep_l2 only; default Q)")
-    c.add_argument("--widths", help="hidden widths d_1,...,d_Q (clustered only; shrinking widths are "
-                   "accepted only after an exact run-time check)")
+    c.add_argument(
+        "--layers", type=_hidden_layers, metavar="L", help="number of hidden layers L >= Q (deep_l2 only; default Q)"
+    )
+    c.add_argument(
+        "--widths",
+        help="hidden widths d_1,...,d_Q (clustered only; shrinking widths are "
+        "accepted only after an exact run-time check)",
+    )
     c.add_argument("--label-matrix", help="CSV with an invertible Q x Q label matrix (column j: target of class j)")
-    c.add_argument("--certificate", help="also write the verification certificate (JSON); for sls data proved "
-                   "not SLS, the exact refusal certificate (check it with 'symtrunc verify-certificate FILE DATA')")
-    c.add_argument("--max-nodes", type=int, metavar="N", help="limit the exact SLS decision to N order prefixes "
-                   "(sls only; when hit, exit code 4: undecided, not a proof)")
+    c.add_argument(
+        "--certificate",
+        help="also write the verification certificate (JSON); for sls data proved "
+        "not SLS, the exact refusal certificate (check it with 'symtrunc verify-certificate FILE DATA')",
+    )
+    c.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        help="limit the exact SLS decision to N order prefixes "
+        "(sls only; when hit, exit code 4: undecided, not a proof)",
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success (no progress bar)")
-    c.add_argument("-v", "--verbose", action="store_true", help="one line per construction step with its time "
-                   "(standard error)")
+    c.add_argument(
+        "-v", "--verbose", action="store_true", help="one line per construction step with its time (standard error)"
+    )
     c.set_defaults(func=cmd_construct)
 
-    d = add_command(subparsers, "demo",
-                    description="The main job on the embedded UCI Wine data: find an SLS order, build the "
-                    "Theorem 5.2 network exactly, verify it, print everything.")
+    d = add_command(
+        subparsers,
+        "demo",
+        description="The main job on the embedded UCI Wine data: find an SLS order, build the "
+        "Theorem 5.2 network exactly, verify it, print everything.",
+    )
     d.add_argument("-o", "--output", help="also save the network here (.json, .onnx, .safetensors, .pt, .npz)")
     d.add_argument("-v", "--verbose", action="store_true", help="one line per construction step with its time")
     d.add_argument("--cone", choices=CONES, default="rational", help="cone recipe (default: rational)")
@@ -82,8 +105,9 @@ def _hidden_layers(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number of hidden layers, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"the number of hidden layers must be at least 1 (Theorem 2.3 needs "
-                                         f"L >= Q), got {value}")
+        raise argparse.ArgumentTypeError(
+            f"the number of hidden layers must be at least 1 (Theorem 2.3 needs L >= Q), got {value}"
+        )
     return value
 
 
@@ -135,7 +159,8 @@ def cmd_construct(args: argparse.Namespace) -> int:
         return 4
     except HypothesisError as e:  # proved not SLS: the refusal certificate is written, then exit 1
         if args.certificate and isinstance(e.certificate, NotSLSCertificate):
-            write_files({args.certificate: json.dumps(e.certificate.to_dict(), indent=1) + "\n"})
+            doc = {**e.certificate.to_dict(), "data_sha256": data_sha256(data)}  # the data it speaks about
+            write_files({args.certificate: json.dumps(doc, indent=1) + "\n"})
         raise
     elapsed = time.perf_counter() - t0
     with reporting(bar=False if args.quiet else None, verbose=args.verbose):
@@ -144,8 +169,10 @@ def cmd_construct(args: argparse.Namespace) -> int:
     if not args.quiet:
         record = net.construction
         print(f"data:      {data.summary()}")
-        print(f"network:   {' -> '.join(map(str, net.widths))} "
-              f"({net.parameter_count().total} exact parameters), {record.theorem}")
+        print(
+            f"network:   {' -> '.join(map(str, net.widths))} "
+            f"({net.parameter_count().total} exact parameters), {record.theorem}"
+        )
         for line in field_lines(record.describe(), 10):
             print(line)
         checked = "zero loss" if args.method == "nonseparable" else "zero loss and all layer invariants"
@@ -174,8 +201,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     record: CollapseRecord = net.construction  # an SLSRecord: order and steps
     print(f"\n1. sequential linear separability: order {' -> '.join(map(str, record.order))}")
     for k, step in enumerate(record.steps, 1):
-        print(f"   layer {k}: collapse {step.label} onto p_{k} = t x̄ + (1-t) x̄_class, t = {float(step.t):.6f} "
-              f"(exact: {step.t})")
+        print(
+            f"   layer {k}: collapse {step.label} onto p_{k} = t x̄ + (1-t) x̄_class, t = {float(step.t):.6f} "
+            f"(exact: {step.t})"
+        )
     print(f"\n2. network (constructed and verified in {t1 - t0:.2f} s)")
     print("   " + describe_network(net).replace("\n", "\n   "))
     print(f"\n3. exact verification ({t2 - t1:.3f} s): zero loss on all {cert.n_points} points")

@@ -75,39 +75,66 @@ _OPTIMAL_SET_TOL = 1e-5
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``convex`` subcommand (``fit``, ``prune``, ``path``) to ``subparsers``."""
     cp = add_command(
-        subparsers, "convex",
+        subparsers,
+        "convex",
         description="Train a two-layer ReLU network with weight decay lambda through its convex "
         "reformulation (Pilanci & Ergen 2020; Mishkin & Pilanci 2023), certify global optimality "
         "by exact duality, describe the optimal set, prune optimally, or trace a regularization path. "
-        "Objective: 1/2 ||f(X) - y||^2 + lambda/2 sum_j (||W1_j||^2 + w2_j^2) (scnn's lambda is lambda/n).")
+        "Objective: 1/2 ||f(X) - y||^2 + lambda/2 sum_j (||W1_j||^2 + w2_j^2) (scnn's lambda is lambda/n).",
+    )
     sub = cp.add_subparsers(dest="action", required=True)
-    for name, text in (("fit", "solve, certify, report the optimal set"),
-                       ("prune", "solve, then prune to a minimal optimal network (Algorithm 1)"),
-                       ("path", "regularization path from lambda_max down to --lam (warm starts)")):
+    for name, text in (
+        ("fit", "solve, certify, report the optimal set"),
+        ("prune", "solve, then prune to a minimal optimal network (Algorithm 1)"),
+        ("path", "regularization path from lambda_max down to --lam (warm starts)"),
+    ):
         sp = sub.add_parser(name, help=text, description=text)
         sp.add_argument("data", help="CSV file; last column is the target")
-        sp.add_argument("--lam", required=True,
-                        help="lambda > 0, read exactly (for path: the smallest lambda of the grid)")
+        sp.add_argument(
+            "--lam", required=True, help="lambda > 0, read exactly (for path: the smallest lambda of the grid)"
+        )
         sp.add_argument("--bias", action="store_true", help="append a column of ones to X (explicitly)")
         sp.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-        sp.add_argument("--solver", choices=("conic", "fista"), default="conic",
-                        help="cvxpy+Clarabel interior point (default) or NumPy FISTA (warm starts on paths)")
+        sp.add_argument(
+            "--solver",
+            choices=("conic", "fista"),
+            default="conic",
+            help="cvxpy+Clarabel interior point (default) or NumPy FISTA (warm starts on paths)",
+        )
         sp.add_argument("--gated", action="store_true", help="gated-ReLU program (no cone constraints)")
-        sp.add_argument("--max-patterns", type=_positive_int, default=500,
-                        help="enumerate all patterns when Cover's bound allows at most this many (default 500), "
-                        "else sample")
-        sp.add_argument("--gates", type=_positive_int, default=200,
-                        help="sampled gates when not enumerating (default 200)")
+        sp.add_argument(
+            "--max-patterns",
+            type=_positive_int,
+            default=500,
+            help="enumerate all patterns when Cover's bound allows at most this many (default 500), else sample",
+        )
+        sp.add_argument(
+            "--gates", type=_positive_int, default=200, help="sampled gates when not enumerating (default 200)"
+        )
         sp.add_argument("--seed", type=_nonnegative_int, default=0, help="seed for sampled gates")
-        sp.add_argument("--tol", type=_nonnegative_float, default=1e-6,
-                        help="certified if gap <= tol * max(1, objective) (default 1e-6)")
+        sp.add_argument(
+            "--tol",
+            type=_nonnegative_float,
+            default=1e-6,
+            help="certified if gap <= tol * max(1, objective) (default 1e-6)",
+        )
         if name == "path":
-            sp.add_argument("--n-lams", type=_at_least_two, default=10,
-                            help="grid size >= 2: geometric from lambda_max down to --lam (default 10)")
-            sp.add_argument("--min-norm", action="store_true",
-                            help="also report the min-norm optimal solution at each lambda (float, tolerance 1e-5)")
-            sp.add_argument("--no-warm-start", action="store_true",
-                            help="with --solver fista: solve every lambda from zero instead of the previous solution")
+            sp.add_argument(
+                "--n-lams",
+                type=_at_least_two,
+                default=10,
+                help="grid size >= 2: geometric from lambda_max down to --lam (default 10)",
+            )
+            sp.add_argument(
+                "--min-norm",
+                action="store_true",
+                help="also report the min-norm optimal solution at each lambda (float, tolerance 1e-5)",
+            )
+            sp.add_argument(
+                "--no-warm-start",
+                action="store_true",
+                help="with --solver fista: solve every lambda from zero instead of the previous solution",
+            )
         sp.set_defaults(func=cmd_convex)
 
 
@@ -191,8 +218,13 @@ def _network_dict(prog, W, tol: float) -> dict[str, Any]:
     if not prog.gated:
         cert = certify_network(prog, net)
         cert.check(prog)
-        out.update({"objective": round_up(cert.primal_upper), "gap": round_up(cert.gap_bound),
-                    "certified": bool(cert.certified(tol))})
+        out.update(
+            {
+                "objective": round_up(cert.primal_upper),
+                "gap": round_up(cert.gap_bound),
+                "certified": bool(cert.certified(tol)),
+            }
+        )
     return out
 
 
@@ -203,20 +235,46 @@ def _print(out: dict[str, Any], as_json: bool) -> None:
     if out.get("bias"):
         print("bias: a column of ones was appended to X (--bias)")
     floats = ("optimal_set_dimension", "unique_up_to_merge_split", "unique", "split_directions")
-    for k in ("objective", "gap", "certified", "global", "active_neurons", *floats,
-              "lambda", "lambda_scnn", "patterns", "pattern_method", "solver", "solve_seconds",
-              "active_before", "directions_before", "active_after", "activation_rank", "minimal", "objective_before",
-              "objective_not_increased", "objective_increase_bound", "lambda_max"):
+    for k in (
+        "objective",
+        "gap",
+        "certified",
+        "global",
+        "active_neurons",
+        *floats,
+        "lambda",
+        "lambda_scnn",
+        "patterns",
+        "pattern_method",
+        "solver",
+        "solve_seconds",
+        "active_before",
+        "directions_before",
+        "active_after",
+        "activation_rank",
+        "minimal",
+        "objective_before",
+        "objective_not_increased",
+        "objective_increase_bound",
+        "lambda_max",
+    ):
         if k in out:
-            note = (f"   (float computation, tolerance {out['optimal_set_tolerance']:g}; not certified)"
-                    if k in floats else "   (exact)" if k in ("activation_rank", "minimal") else "")
+            note = (
+                f"   (float computation, tolerance {out['optimal_set_tolerance']:g}; not certified)"
+                if k in floats
+                else "   (exact)"
+                if k in ("activation_rank", "minimal")
+                else ""
+            )
             print(f"{k:26s} {out[k]}{note}")
     print(out["statement"] if "statement" in out else "")
     net = out.get("network", {})
     if "gap" in net:
-        print(f"the float network of --json ({len(net['w2'])} neurons), read exactly, has its own certified gap "
-              f"{net['gap']:.3e}: {'certified' if net['certified'] else 'NOT certified'}"
-              + (f"; its activation columns have exact rank {net['activation_rank']}" if "activation_rank" in net else ""))
+        print(
+            f"the float network of --json ({len(net['w2'])} neurons), read exactly, has its own certified gap "
+            f"{net['gap']:.3e}: {'certified' if net['certified'] else 'NOT certified'}"
+            + (f"; its activation columns have exact rank {net['activation_rank']}" if "activation_rank" in net else "")
+        )
 
 
 def cmd_convex(args: argparse.Namespace) -> int:
@@ -226,37 +284,58 @@ def cmd_convex(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         lmax = lambda_max(prog)[1]
         if prog.lam >= lmax:
-            raise DataError(f"--lam {args.lam} >= lambda_max = {lmax:.10g}: w = 0 is optimal there; "
-                            "give a smaller --lam for a path")
-        path = regularization_path(prog, n_lams=args.n_lams, ratio=prog.lam / lmax, method=args.solver,
-                                   warm_start=not args.no_warm_start, min_norm=args.min_norm)
+            raise DataError(
+                f"--lam {args.lam} >= lambda_max = {lmax:.10g}: w = 0 is optimal there; give a smaller --lam for a path"
+            )
+        path = regularization_path(
+            prog,
+            n_lams=args.n_lams,
+            ratio=prog.lam / lmax,
+            method=args.solver,
+            warm_start=not args.no_warm_start,
+            min_norm=args.min_norm,
+        )
         path.check()
         pts = []
         for p in path.points:
             prog_p = prog.with_lam(to_q(p.lam))
             cert = certify_weights(prog_p, p.weights)
             cert.check(prog_p)
-            row = {"lambda": p.lam, "objective": round_up(cert.primal_upper), "gap": round_up(cert.gap_bound),
-                   "certified": bool(cert.certified(args.tol)), "derivative": p.derivative,
-                   "active_neurons": p.active, "iterations": p.iterations}
+            row = {
+                "lambda": p.lam,
+                "objective": round_up(cert.primal_upper),
+                "gap": round_up(cert.gap_bound),
+                "certified": bool(cert.certified(args.tol)),
+                "derivative": p.derivative,
+                "active_neurons": p.active,
+                "iterations": p.iterations,
+            }
             if p.min_norm is not None:
                 row["min_norm_l2"] = float(np.linalg.norm(p.min_norm))
                 row["min_norm_active"] = int((np.linalg.norm(p.min_norm, axis=1) > 0).sum())
             pts.append(row)
-        out = {"lambda_max": path.lam_max, "points": pts,
-               "checks": "concavity, derivative, continuity: ok (float checks with the float gaps)",
-               "global": bool(prog.patterns.complete and not prog.gated), "solver": args.solver,
-               "warm_start": args.solver == "fista" and not args.no_warm_start,
-               "bias": data.bias, "patterns": len(prog.patterns), "patterns_complete": prog.patterns.complete,
-               "seconds": time.perf_counter() - t0}
+        out = {
+            "lambda_max": path.lam_max,
+            "points": pts,
+            "checks": "concavity, derivative, continuity: ok (float checks with the float gaps)",
+            "global": bool(prog.patterns.complete and not prog.gated),
+            "solver": args.solver,
+            "warm_start": args.solver == "fista" and not args.no_warm_start,
+            "bias": data.bias,
+            "patterns": len(prog.patterns),
+            "patterns_complete": prog.patterns.complete,
+            "seconds": time.perf_counter() - t0,
+        }
         if args.json:
             print(json.dumps(out, indent=1))
         else:
             if data.bias:
                 print("bias: a column of ones was appended to X (--bias)")
-            print(f"lambda_max = {path.lam_max:.10g}; {len(prog.patterns)} patterns "
-                  f"({'complete' if prog.patterns.complete else 'sampled'}); solver {args.solver}"
-                  f"{', warm starts' if out['warm_start'] else ''}")
+            print(
+                f"lambda_max = {path.lam_max:.10g}; {len(prog.patterns)} patterns "
+                f"({'complete' if prog.patterns.complete else 'sampled'}); solver {args.solver}"
+                f"{', warm starts' if out['warm_start'] else ''}"
+            )
             print(f"gaps are certified over {certificate_scope(out['global'], prog.gated)}")
             cols = ["lambda", "objective", "gap", "certified", "derivative", "active_neurons"]
             if args.min_norm:
@@ -275,18 +354,26 @@ def cmd_convex(args: argparse.Namespace) -> int:
         res.check(prog)  # exact re-check: both certificates, the objective bounds, the activation rank
         net = _network_dict(prog, res.weights, args.tol)
         net["activation_rank"] = network_activation_rank(to_network(prog, to_float(res.weights)), prog.data.X)
-        out.update({"active_before": res.neurons_before, "directions_before": res.directions,
-                    "active_after": res.neurons, "active_neurons": res.neurons,
-                    "activation_rank": res.minimality.rank, "minimal": res.minimality.independent,
-                    "minimality": res.minimality.statement(),
-                    "objective_before": round_up(res.objective_before[1]),
-                    "objective": round_up(res.objective_after[1]),
-                    "objective_not_increased": res.objective_not_increased,
-                    "objective_increase_bound": round_up(res.increase_bound),
-                    "gap": round_up(res.gap_bound), "certified": bool(res.certified(args.tol)),
-                    "statement": res.statement(args.tol), "network": net})
+        out.update(
+            {
+                "active_before": res.neurons_before,
+                "directions_before": res.directions,
+                "active_after": res.neurons,
+                "active_neurons": res.neurons,
+                "activation_rank": res.minimality.rank,
+                "minimal": res.minimality.independent,
+                "minimality": res.minimality.statement(),
+                "objective_before": round_up(res.objective_before[1]),
+                "objective": round_up(res.objective_after[1]),
+                "objective_not_increased": res.objective_not_increased,
+                "objective_increase_bound": round_up(res.increase_bound),
+                "gap": round_up(res.gap_bound),
+                "certified": bool(res.certified(args.tol)),
+                "statement": res.statement(args.tol),
+                "network": net,
+            }
+        )
     else:
         out["network"] = _network_dict(prog, cert.weights, args.tol)
     _print(out, args.json)
     return 0
-

@@ -24,9 +24,13 @@ __all__ = ["cmd_info", "describe_network", "field_lines", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``info`` subcommand."""
-    i = add_command(subparsers, "info", description="Describe a network file: the recorded construction "
-                    "(theorem, recipe, collapse steps), widths, parameter counts (with the paper's counts) "
-                    "and every layer.")
+    i = add_command(
+        subparsers,
+        "info",
+        description="Describe a network file: the recorded construction "
+        "(theorem, recipe, collapse steps), widths, parameter counts (with the paper's counts) "
+        "and every layer.",
+    )
     i.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz: the exact network it holds)")
     i.set_defaults(func=cmd_info)
 

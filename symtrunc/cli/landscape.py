@@ -39,21 +39,32 @@ _NEGATIVE_VALUE = re.compile(r"^-\.?\d")
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``landscape`` subcommand to ``subparsers``."""
     lp = add_command(
-        subparsers, "landscape",
+        subparsers,
+        "landscape",
         description="For a one-hidden-layer network x -> c + sum_j v_j sigma(w_j x + b_j) (PARAMS.json: "
         '{"w": [...], "b": [...], "v": [...], "c": "p/q", "activation": "relu"}) and the affine target '
         "f(x) = ALPHA x + BETA under the uniform measure on [LO, HI]: exact loss, generalized gradient, "
         "neuron types, and whether the point is critical: global minimum, non-global local minimum or "
-        "saddle (Cheridito, Jentzen & Rossmannek), each with an exact certificate.")
+        "saddle (Cheridito, Jentzen & Rossmannek), each with an exact certificate.",
+    )
     lp.add_argument("params", metavar="PARAMS.json", help="network parameters (numbers as strings 'p/q' or integers)")
     # argparse reads "-1,0" as an option (its negative-number pattern knows only "-1" and "-1.5");
     # no option of this subcommand starts with "-<digit>", so "--target -1,0" can be a value
     lp._negative_number_matcher = _NEGATIVE_VALUE
-    lp.add_argument("--target", required=True, metavar="ALPHA,BETA",
-                    help="affine target f(x) = ALPHA x + BETA, e.g. --target -3/2,1")
-    lp.add_argument("--interval", default="0,1", metavar="LO,HI", help="input interval (default 0,1), e.g. --interval -1,2")
-    lp.add_argument("--sigma-prime-at-zero", metavar="S",
-                    help="convention for sigma'(0) in the generalized gradient (default 0 for relu, the slope for leaky_relu)")
+    lp.add_argument(
+        "--target",
+        required=True,
+        metavar="ALPHA,BETA",
+        help="affine target f(x) = ALPHA x + BETA, e.g. --target -3/2,1",
+    )
+    lp.add_argument(
+        "--interval", default="0,1", metavar="LO,HI", help="input interval (default 0,1), e.g. --interval -1,2"
+    )
+    lp.add_argument(
+        "--sigma-prime-at-zero",
+        metavar="S",
+        help="convention for sigma'(0) in the generalized gradient (default 0 for relu, the slope for leaky_relu)",
+    )
     out = lp.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the result as JSON (numbers as 'p/q' strings)")
     out.add_argument("--latex", action="store_true", help="print the formulas as a LaTeX fragment")
@@ -77,8 +88,10 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     print(f"target:      f(x) = {target.alpha} x + {target.beta} on [{interval.lo}, {interval.hi}] (uniform)")
     print(f"loss:        {res.loss}")
     print("gradient:    " + ", ".join(f"{n} = {g}" for n, g in zip(names, res.gradient)))
-    print(f"smoothness:  differentiable: {'yes' if res.smooth.differentiable else 'no'}, "
-          f"C² near φ: {'yes' if res.smooth.twice_differentiable else 'no'}")
+    print(
+        f"smoothness:  differentiable: {'yes' if res.smooth.differentiable else 'no'}, "
+        f"C² near φ: {'yes' if res.smooth.twice_differentiable else 'no'}"
+    )
     for r in res.smooth.reasons:
         print(f"             {r}")
     if res.one_sided:
@@ -86,7 +99,9 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     print("neurons:")
     for t, role in zip(res.neurons, res.roles):
         print(f"  {t.index:3d}  {t.label():<45}  role: {role}")
-    print(f"critical:    {'yes' if res.critical else 'no'} (generalized gradient, σ'(0) := {phi.activation.derivative_at_zero})")
+    print(
+        f"critical:    {'yes' if res.critical else 'no'} (generalized gradient, σ'(0) := {phi.activation.derivative_at_zero})"
+    )
     print(f"verdict:     {res.verdict}" + (f" (k = {res.k})" if res.k is not None else ""))
     print("certificate: " + json.dumps(res.certificate))
     for c, h in res.theorem_checks:

@@ -41,38 +41,57 @@ __all__ = ["cmd_latex", "cmd_prove", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``latex`` and ``prove`` subcommands to ``subparsers``."""
     lp = add_command(
-        subparsers, "latex",
+        subparsers,
+        "latex",
         description="Write a standalone derivation report for NETWORK: the hypotheses of its theorem "
         "re-checked exactly on DATA, the theorem instantiated, every layer's cumulative and layerwise "
         "parameters and truncation map, the output layer and the exact zero-loss certificate. "
-        "The LaTeX compiles with pdflatex (Debian: texlive-latex-base).")
+        "The LaTeX compiles with pdflatex (Debian: texlive-latex-base).",
+    )
     lp.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz)")
     lp.add_argument("data", nargs="?", help="training data (.csv or .npz); without it nothing is re-checked")
     lp.add_argument("-o", "--output", help="file to write (default: standard output)")
-    lp.add_argument("--format", choices=("latex", "markdown"), default="latex",
-                    help="latex (standalone document, default) or markdown (KaTeX math, for notebooks)")
+    lp.add_argument(
+        "--format",
+        choices=("latex", "markdown"),
+        default="latex",
+        help="latex (standalone document, default) or markdown (KaTeX math, for notebooks)",
+    )
     lp.add_argument("--full", action="store_true", help="print every matrix entry exactly (no abbreviation)")
-    lp.add_argument("--relu", choices=("sigma", "ReLU"), default="sigma",
-                    help=r"write the rectifier as \sigma (default) or \operatorname{ReLU}")
+    lp.add_argument(
+        "--relu",
+        choices=("sigma", "ReLU"),
+        default="sigma",
+        help=r"write the rectifier as \sigma (default) or \operatorname{ReLU}",
+    )
     lp.set_defaults(func=cmd_latex)
 
     pp = add_command(
-        subparsers, "prove",
+        subparsers,
+        "prove",
         description="Prove the lemmas and theorems behind the constructions with sympy for symbolic "
         "parameters and print a table with each claim's scope: proved for all dimensions, or verified "
         "at fixed sizes only. Exit code 1 if a claim does not hold (so also for --variant, whose claim "
         "is false); with --variants (self-test) exit code 0 means every claim holds and every false "
-        "variant was refuted.")
+        "variant was refuted.",
+    )
     pp.add_argument("names", nargs="*", metavar="NAME", help="proofs to run (default: all)")
     pp.add_argument("--all", action="store_true", help="run every proof")
     pp.add_argument("--variant", help="run this deliberately false variant of NAME instead (it must fail)")
     pp.add_argument("--variants", action="store_true", help="also run every false variant (each must fail)")
     pp.add_argument("--list", action="store_true", help="list the proofs and their false variants")
     pp.add_argument("-o", "--output", help="also write the proofs as a document (LaTeX or Markdown)")
-    pp.add_argument("--format", choices=("latex", "markdown"), default="latex",
-                    help="format of the --output document (default: latex)")
-    pp.add_argument("--write", metavar="DIR",
-                    help="write one LaTeX and one Markdown proof document per claim into DIR (e.g. proofs/)")
+    pp.add_argument(
+        "--format",
+        choices=("latex", "markdown"),
+        default="latex",
+        help="format of the --output document (default: latex)",
+    )
+    pp.add_argument(
+        "--write",
+        metavar="DIR",
+        help="write one LaTeX and one Markdown proof document per claim into DIR (e.g. proofs/)",
+    )
     pp.set_defaults(func=cmd_prove)
 
 
@@ -93,8 +112,10 @@ def cmd_latex(args: argparse.Namespace) -> int:
     _write(rep.text, args.output)
     if args.output not in (None, "-"):
         what = "checked exactly" if data is not None else "not re-checked (no data)"
-        print(f"wrote {args.output} ({args.format}, {len(rep.text.splitlines())} lines, hypotheses and zero "
-              f"loss {what}, {time.perf_counter() - t0:.2f} s)")
+        print(
+            f"wrote {args.output} ({args.format}, {len(rep.text.splitlines())} lines, hypotheses and zero "
+            f"loss {what}, {time.perf_counter() - t0:.2f} s)"
+        )
     if not rep.ok:
         print("symtrunc: the report records failed checks: " + "; ".join(rep.problems), file=sys.stderr)
         return 1

@@ -34,7 +34,8 @@ __all__ = ["cmd_plot", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``plot`` subcommand to ``subparsers``."""
     pp = add_command(
-        subparsers, "plot",
+        subparsers,
+        "plot",
         description="Draw one panel per ReLU layer (the exact forward and backward cones of its "
         "truncation map, the separating hyperplane, every point with its exact region and an arrow to "
         "where the layer sends it, the class collapsing to its base point) and a panel with the exact "
@@ -43,12 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "layer's base point and the means of the collapsing and the next class; the decision regions "
         "through the class means; --classes picks one plane for all panels); filled markers lie in "
         "the plane, hollow ones are projections of points off it, drawn with the class and region of "
-        "the point itself. Needs matplotlib: pip install \"symtrunc[plot]\".")
+        'the point itself. Needs matplotlib: pip install "symtrunc[plot]".',
+    )
     pp.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz)")
     pp.add_argument("data", help="data (.csv, .npz or .npy)")
     pp.add_argument("-o", "--output", required=True, help="image file; the extension picks the format")
-    pp.add_argument("--classes", help="for M > 2: draw every panel in the plane through the barycenter "
-                    "and the means of these two classes, 'a,b' (default: a plane per panel, see above)")
+    pp.add_argument(
+        "--classes",
+        help="for M > 2: draw every panel in the plane through the barycenter "
+        "and the means of these two classes, 'a,b' (default: a plane per panel, see above)",
+    )
     pp.add_argument("--ncols", type=int, help="panels per row (default: 2 for four panels, otherwise up to 3)")
     pp.add_argument("--dpi", type=int, default=120, help="resolution of raster formats (default 120)")
     pp.set_defaults(func=cmd_plot)

@@ -35,29 +35,45 @@ __all__ = ["cmd_verify", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``verify`` subcommand."""
-    v = add_command(subparsers, "verify",
-                    description="Check in exact arithmetic that NETWORK maps every point of DATA to its "
-                    "label, and (for constructed networks) every layer invariant of the proof. A float file "
-                    "(ONNX, safetensors, .pt, .npz) is checked as it runs: its float weights, read exactly, are "
-                    "certified in their own precision (every point in its class under any IEEE evaluation "
-                    "order, with or without FMA), not the exact rationals stored in its metadata.")
-    v.add_argument("network", help="network file: exact .json, or a float file (.onnx, .safetensors, .pt, .npz) "
-                   "to certify as it runs")
+    v = add_command(
+        subparsers,
+        "verify",
+        description="Check in exact arithmetic that NETWORK maps every point of DATA to its "
+        "label, and (for constructed networks) every layer invariant of the proof. A float file "
+        "(ONNX, safetensors, .pt, .npz) is checked as it runs: its float weights, read exactly, are "
+        "certified in their own precision (every point in its class under any IEEE evaluation "
+        "order, with or without FMA), not the exact rationals stored in its metadata.",
+    )
+    v.add_argument(
+        "network",
+        help="network file: exact .json, or a float file (.onnx, .safetensors, .pt, .npz) to certify as it runs",
+    )
     v.add_argument("data", help="data file (.csv or .npz)")
-    v.add_argument("--label-matrix", help="CSV label matrix to check against (invertible), column j the target "
-                   "of class j in sorted label order (default: one-hot in the network's class order; a "
-                   "matrix recorded in the network file is never used)")
+    v.add_argument(
+        "--label-matrix",
+        help="CSV label matrix to check against (invertible), column j the target "
+        "of class j in sorted label order (default: one-hot in the network's class order; a "
+        "matrix recorded in the network file is never used)",
+    )
     v.add_argument("--no-invariants", action="store_true", help="check zero loss only")
-    v.add_argument("--certified", action="store_true",
-                   help="certified float64 filter with rigorous error bounds and exact fallback, streamed "
-                   "in chunks: same proof, for millions of points (DATA may also be .npy, .npz or a "
-                   "quoted pattern like 'part-*.npy')")
+    v.add_argument(
+        "--certified",
+        action="store_true",
+        help="certified float64 filter with rigorous error bounds and exact fallback, streamed "
+        "in chunks: same proof, for millions of points (DATA may also be .npy, .npz or a "
+        "quoted pattern like 'part-*.npy')",
+    )
     v.add_argument("--chunk-size", type=int, default=65536, help="points per chunk with --certified")
     v.add_argument("--labels", help="labels (.npy) for a DATA .npy file without a label column (--certified)")
     v.add_argument("--dask", metavar="ADDRESS", help="run --certified on this Dask scheduler")
-    v.add_argument("--dask-timeout", type=float, default=DASK_TIMEOUT, metavar="SECONDS",
-                   help="with --dask: give up when the scheduler does not answer or no worker is left for "
-                   f"SECONDS (default {DASK_TIMEOUT:g}; raise it for clusters that start workers on demand)")
+    v.add_argument(
+        "--dask-timeout",
+        type=float,
+        default=DASK_TIMEOUT,
+        metavar="SECONDS",
+        help="with --dask: give up when the scheduler does not answer or no worker is left for "
+        f"SECONDS (default {DASK_TIMEOUT:g}; raise it for clusters that start workers on demand)",
+    )
     v.add_argument("--certificate", help="write the certificate (JSON)")
     v.add_argument("-q", "--quiet", action="store_true", help="print nothing on success (no progress bar)")
     v.set_defaults(func=cmd_verify)
@@ -87,14 +103,18 @@ def _cluster(address: str | None, timeout: float) -> Iterator:
 def _verify_float_file(args: argparse.Namespace) -> int:
     """``symtrunc verify FILE DATA`` for a float file: certify the float network that runs."""
     if args.certified or args.labels or args.dask:
-        raise DataError("--certified, --labels and --dask apply to exact JSON networks; a float file is "
-                        "certified in its own precision")
+        raise DataError(
+            "--certified, --labels and --dask apply to exact JSON networks; a float file is "
+            "certified in its own precision"
+        )
     fnet = read_float_network(args.network)
     data = load_data(args.data, check=False)
     Y = read_label_matrix(args.label_matrix) if args.label_matrix else None
     cert = fnet.certify(data, label_matrix=Y)
-    what = (f"{args.network}: the {fnet.dtype.name} weights stored in the file (what runs), read exactly, "
-            "not the exact rationals in its metadata")
+    what = (
+        f"{args.network}: the {fnet.dtype.name} weights stored in the file (what runs), read exactly, "
+        "not the exact rationals in its metadata"
+    )
     if args.certificate:
         atomic_write(args.certificate, json.dumps(cert.to_dict(), indent=1) + "\n")
     if not cert.certified:
@@ -108,8 +128,7 @@ def _verify_float_file(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc verify``."""
-    check_outputs({"--certificate": args.certificate},
-                  [args.network, args.data, args.labels, args.label_matrix])
+    check_outputs({"--certificate": args.certificate}, [args.network, args.data, args.labels, args.label_matrix])
     if network_format(args.network) != "json":
         return _verify_float_file(args)
     net = read_network(args.network)
@@ -117,9 +136,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if args.certified:
         with _cluster(args.dask, args.dask_timeout) as client:
-            cert = verify(net, args.data, method="certified", labels=args.labels, chunk_size=args.chunk_size,
-                          client=client, timeout=args.dask_timeout, progress=False if args.quiet else None,
-                          invariants=not args.no_invariants, label_matrix=Y)
+            cert = verify(
+                net,
+                args.data,
+                method="certified",
+                labels=args.labels,
+                chunk_size=args.chunk_size,
+                client=client,
+                timeout=args.dask_timeout,
+                progress=False if args.quiet else None,
+                invariants=not args.no_invariants,
+                label_matrix=Y,
+            )
         summary = f"{cert.n_points} points in R^{cert.input_dim}, streamed in chunks of {args.chunk_size}"
     else:
         if args.labels or args.dask:
@@ -134,15 +162,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"data:      {summary}")
         record = net.construction
-        print(f"theorem:   {record.theorem if record is not None and record.theorem else '(none recorded)'}")
-        inv = "and every layer invariant " if cert.invariants_checked else ""
+        if record is not None and record.theorem:  # metadata: shown, never used by the proof
+            print(f"recorded:  {record.theorem} (the file's construction record; not checked)")
         how = "certified float filter + exact arithmetic" if args.certified else "exact arithmetic"
-        print(f"verified:  zero loss {inv}({how}, {elapsed:.2f} s)")
+        if cert.invariants_checked:
+            print(f"verified:  zero loss and every layer invariant ({how}, {elapsed:.2f} s)")
+        else:
+            failed = cert.extra.get("invariants_failed")
+            why = (
+                "not requested (--no-invariants)"
+                if args.no_invariants
+                else f"do not hold on these data: {failed}"
+                if failed
+                else "not checked: the layers do not have the collapse structure of a truncation network"
+            )
+            print(f"verified:  zero loss ({how}, {elapsed:.2f} s); layer invariants {why}")
         if args.certified:
             x = cert.extra
-            print(f"points:    {x.get('points_float_certified', 0)} certified by rigorous float bounds, "
-                  f"{x.get('points_exact', 0)} redone exactly; {x.get('patterns', 0)} activation patterns, "
-                  f"{x.get('chunks', 0)} chunks")
+            print(
+                f"points:    {x.get('points_float_certified', 0)} certified by rigorous float bounds, "
+                f"{x.get('points_exact', 0)} redone exactly; {x.get('patterns', 0)} activation patterns, "
+                f"{x.get('chunks', 0)} chunks"
+            )
         print(cert.table())
         print("costs:     " + ", ".join(f"{k} = {v}" for k, v in cert.costs.items()))
     return 0

@@ -98,7 +98,8 @@ def _check_size(data: Any) -> None:
         raise DataError(
             f"data in R^{M} with {Q} classes: the network would have about {Q * M * M:,} exact weights "
             f"({Q} hidden layers of {M} x {M}), more than symtrunc builds (MAX_WEIGHTS = {MAX_WEIGHTS:,}); "
-            f"reduce the dimension first (the {N} points span at most {min(N, M)} dimensions)")
+            f"reduce the dimension first (the {N} points span at most {min(N, M)} dimensions)"
+        )
 
 
 def _nonseparable(data: Any, cone: str | None = None, **options: Any) -> ReLUNetwork:

@@ -192,9 +192,7 @@ def construct_clustered(
     if widths is not None:
         widths = [int(w) for w in widths]
         if len(widths) != data.Q or any(a < b for a, b in zip([data.M] + widths, widths)) or widths[-1] < data.Q:
-            raise DataError(
-                f"widths must be {data.Q} numbers with M = {data.M} ≥ d_1 ≥ ... ≥ d_Q ≥ Q = {data.Q}"
-            )
+            raise DataError(f"widths must be {data.Q} numbers with M = {data.M} ≥ d_1 ≥ ... ≥ d_Q ≥ Q = {data.Q}")
     fractions_ = [flint.fmpq(1, 2)] * data.Q
     if mu is not None:
         if len(mu) != data.Q:
@@ -228,10 +226,27 @@ def construct_clustered(
     }
     shrink = tuple(widths) if widths is not None and widths != [data.M] * data.Q else None
     # the realised μ_l/δ = t_l |x̄ - x̄_{0,l}| / δ, exact as a square (t_l only approximates the target)
-    extras = [{"t": t, "mu_over_delta_squared": t * t * hyp.distances_squared[j] / hyp.delta_squared,
-               "mu_over_delta_target": 2 + f} for j, (t, f) in enumerate(zip(ts, fractions_))]
-    return assemble(data, order, layers, _representatives(data, layers, bases, widths), ClusteredRecord, extras,
-                    widths, theorem=THEOREM_CLUSTERED, cone=cone, hypotheses=hypotheses, widths_shrink=shrink)
+    extras = [
+        {
+            "t": t,
+            "mu_over_delta_squared": t * t * hyp.distances_squared[j] / hyp.delta_squared,
+            "mu_over_delta_target": 2 + f,
+        }
+        for j, (t, f) in enumerate(zip(ts, fractions_))
+    ]
+    return assemble(
+        data,
+        order,
+        layers,
+        _representatives(data, layers, bases, widths),
+        ClusteredRecord,
+        extras,
+        widths,
+        theorem=THEOREM_CLUSTERED,
+        cone=cone,
+        hypotheses=hypotheses,
+        widths_shrink=shrink,
+    )
 
 
 def _representatives(data, layers, bases, widths):

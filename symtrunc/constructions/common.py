@@ -23,7 +23,7 @@ CONES = ("rational", "paper")
 def layer_sets(data: LabeledData, order: Sequence[int], k: int, bases: Sequence[flint.fmpq_mat]):
     """Forward points (later classes, earlier base points) and backward points (class ``order[k]``)."""
     X = data.X.tolist()
-    fwd = [X[i] for j in order[k + 1:] for i in data.class_indices[j]] + [p.entries() for p in bases[:k]]
+    fwd = [X[i] for j in order[k + 1 :] for i in data.class_indices[j]] + [p.entries() for p in bases[:k]]
     bwd = [X[i] for i in data.class_indices[order[k]]]
     return exact_rows(fwd, data.M), exact_rows(bwd, data.M)
 
@@ -39,8 +39,13 @@ def build_cone(cone: str, p, h, fwd, bwd, *, epsilon=None, angle=None) -> ConeLa
 
 def _cone_step(label: Any, layer: ConeLayer, **extra: Any) -> ConeStep:
     """The record of one cone layer collapsing class ``label`` (``extra``: ``t``, ``offset``, ...)."""
-    return ConeStep(label, as_vector(layer.apex), as_vector(layer.normal),
-                    cone_recipe_from_json(layer.recipe, layer.parameters), **extra)
+    return ConeStep(
+        label,
+        as_vector(layer.apex),
+        as_vector(layer.normal),
+        cone_recipe_from_json(layer.recipe, layer.parameters),
+        **extra,
+    )
 
 
 def assemble(

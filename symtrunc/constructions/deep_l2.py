@@ -116,7 +116,7 @@ def _interval(x: flint.arb, digits: int = 12) -> tuple[str, str]:
 
 def _decimal(n: int, digits: int) -> str:
     sign, n = ("-" if n < 0 else ""), abs(n)
-    whole, frac = divmod(n, 10 ** digits)
+    whole, frac = divmod(n, 10**digits)
     return f"{sign}{whole}.{frac:0{digits}d}"
 
 
@@ -175,8 +175,14 @@ class DeepL2Hypotheses:
     @property
     def holds(self) -> bool:
         """(2.12), (2.14), (2.52) hold and the admissible interval ``(-D, -2δ√Q)`` is non-empty."""
-        return (all(self.spread) and self.condition_2_14 and self.condition_2_52 and self.D is not None
-                and self.mu_threshold is not None and _dec_lt(self.mu_threshold[1], self.D[0]))
+        return (
+            all(self.spread)
+            and self.condition_2_14
+            and self.condition_2_52
+            and self.D is not None
+            and self.mu_threshold is not None
+            and _dec_lt(self.mu_threshold[1], self.D[0])
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON-friendly summary (exact numbers as strings)."""
@@ -279,16 +285,19 @@ def check_deep_l2(data: Any, *, c0: Any = None, theta_star: Any = None) -> DeepL
             pi = flint.arb.pi()
             if theta_star is None:
                 if not _upper(tmax) < _lower(pi):
-                    raise UncertifiedError("max_j θ_(*,j) < π holds exactly but could not be separated from π "
-                                           "with certified intervals; pass theta_star")
-                theta_q = simplest_between(_upper(tmax) + (_lower(pi) - _upper(tmax)) / 4,
-                                           _upper(tmax) + 3 * (_lower(pi) - _upper(tmax)) / 4)
+                    raise UncertifiedError(
+                        "max_j θ_(*,j) < π holds exactly but could not be separated from π "
+                        "with certified intervals; pass theta_star"
+                    )
+                theta_q = simplest_between(
+                    _upper(tmax) + (_lower(pi) - _upper(tmax)) / 4, _upper(tmax) + 3 * (_lower(pi) - _upper(tmax)) / 4
+                )
             else:
                 theta_q = to_q(theta_star)
                 if not (tmax < _arb(theta_q) and _arb(theta_q) < pi):
                     raise HypothesisError(
-                        f"θ_* = {theta_q} is not certified to lie in (max_j θ_(*,j), π) = "
-                        f"({_interval(tmax)[1]}, π)")
+                        f"θ_* = {theta_q} is not certified to lie in (max_j θ_(*,j), π) = ({_interval(tmax)[1]}, π)"
+                    )
             half = _arb(theta_q) / 2
             sa, ca = half.sin(), half.cos()
             for (j, _), (lhs, cc) in pairs.items():
@@ -339,22 +348,34 @@ def require_deep_l2(data: LabeledData, hyp: DeepL2Hypotheses) -> None:
         bound = "c_0² min_j |x̄_j - x̄|²" if hyp.c0 is not None else "min_j |x̄_j - x̄|²/16"
         raise HypothesisError(
             f"(2.14) fails: δ² = {hyp.delta_squared} is not below {bound} "
-            f"(min_j |x̄_j - x̄|² = {min(hyp.distances_squared)}): the data are not clustered enough", hyp)
+            f"(min_j |x̄_j - x̄|² = {min(hyp.distances_squared)}): the data are not clustered enough",
+            hyp,
+        )
     if hyp.failing_pair is not None:  # (2.52) fails exactly when a pair fails it
         j, jj = hyp.failing_pair
         raise HypothesisError(
             f"(2.52) fails: θ_(*,j) ≥ π for class {data.classes[j]!r} (the 4δ-ball around the mean of "
-            f"class {data.classes[jj]!r} is not strictly ahead of it towards the barycenter)", hyp)
+            f"class {data.classes[jj]!r} is not strictly ahead of it towards the barycenter)",
+            hyp,
+        )
     if not hyp.holds:
         # (2.14) and (2.52) hold, so Q ≥ 2 and every θ_(*,j) is defined: check_deep_l2 enclosed D and 2δ√Q
         assert hyp.D is not None and hyp.mu_threshold is not None
         raise HypothesisError(
             f"the admissible interval of |μ| is empty: 2δ√Q ∈ [{hyp.mu_threshold[0]}, {hyp.mu_threshold[1]}] "
-            f"is not below D ∈ [{hyp.D[0]}, {hyp.D[1]}] (4.26)", hyp)
+            f"is not below D ∈ [{hyp.D[0]}, {hyp.D[1]}] (4.26)",
+            hyp,
+        )
 
 
-def admissible_t(data: LabeledData, hyp: DeepL2Hypotheses, j: int, t: Any = None, *, collapse: bool = True,
-                 ) -> flint.fmpq:
+def admissible_t(
+    data: LabeledData,
+    hyp: DeepL2Hypotheses,
+    j: int,
+    t: Any = None,
+    *,
+    collapse: bool = True,
+) -> flint.fmpq:
     """A rational ``t`` with ``|μ_j| = t |x̄ - x̄_{0,j}|`` certified inside the admissible interval.
 
     ``collapse=True``: ``|μ_j| ∈ (2δ√Q, D)`` (``I_0``, eq. 2.58); ``False``: ``μ_j > 2δ√Q``
@@ -458,20 +479,21 @@ def sphere_axis(direction: flint.fmpq_mat, denominator: int = 32) -> flint.fmpq_
     norm = sum(v * v for v in d) ** 0.5
     if norm == 0:
         raise DataError("the cone axis must be nonzero")
-    z = [v / norm * M ** 0.5 for v in d]  # target on the sphere of radius √M
-    sign = -1 if sum(z) >= 0 else 1        # pole P = sign·u, the one farther from z
+    z = [v / norm * M**0.5 for v in d]  # target on the sphere of radius √M
+    sign = -1 if sum(z) >= 0 else 1  # pole P = sign·u, the one farther from z
     zp = sign * sum(z)
     scale = M / (M - zp)
     y = [flint.fmpq(round((sign + scale * (v - sign)) * denominator), denominator) for v in z]
-    shift = sum(y, flint.fmpq(0)) / M        # make y ⊥ P exactly
+    shift = sum(y, flint.fmpq(0)) / M  # make y ⊥ P exactly
     y = [v - shift for v in y]
     yy = sum((v * v for v in y), flint.fmpq(0))
     t = flint.fmpq(2 * M) / (yy + M)
     return flint.fmpq_mat(M, 1, [sign + t * (v - sign) for v in y])
 
 
-def deep_l2_cones(data: LabeledData, hyp: DeepL2Hypotheses, bits: Sequence[int], ts: Sequence[flint.fmpq],
-                  cone: str = "paper") -> tuple[list[ConeLayer], list[flint.fmpq_mat]]:
+def deep_l2_cones(
+    data: LabeledData, hyp: DeepL2Hypotheses, bits: Sequence[int], ts: Sequence[flint.fmpq], cone: str = "paper"
+) -> tuple[list[ConeLayer], list[flint.fmpq_mat]]:
     """Cone layers ``W_* R_l`` (apex ``x̄_{0,l} - μ_l f_l``) for the configuration ``bits``.
 
     ``cone="paper"``: ``W_* R_l`` with the common angle ``θ_*``; ``cone="rational"``: the exact
@@ -492,16 +514,24 @@ def deep_l2_cones(data: LabeledData, hyp: DeepL2Hypotheses, bits: Sequence[int],
     for k in order:
         done = {c for c, _ in collapsed}
         # forward: every point not yet collapsed (except cluster k when it collapses) and the collapsed points
-        fwd = exact_rows([X[i] for j in order if j not in done and (bits[k] or j != k) for i in data.class_indices[j]]
-                         + [p.entries() for _, p in collapsed], data.M)
+        fwd = exact_rows(
+            [X[i] for j in order if j not in done and (bits[k] or j != k) for i in data.class_indices[j]]
+            + [p.entries() for _, p in collapsed],
+            data.M,
+        )
         bwd = exact_rows([] if bits[k] else [X[i] for i in data.class_indices[k]], data.M)
         try:
-            layers.append(build_cone(cone, apexes[k], sphere_axis(data.barycenter - data.mean(k)), fwd, bwd,
-                                     angle=to_q(hyp.theta_star)))
+            layers.append(
+                build_cone(
+                    cone, apexes[k], sphere_axis(data.barycenter - data.mean(k)), fwd, bwd, angle=to_q(hyp.theta_star)
+                )
+            )
         except HypothesisError as e:
             raise HypothesisError(
                 f"layer {k + 1}: the {cone} cone with θ_* = {hyp.theta_star} does not keep every other "
-                f"current point in its forward cone ({e}); reference §1.6 D3", hyp) from None
+                f"current point in its forward cone ({e}); reference §1.6 D3",
+                hyp,
+            ) from None
         if not bits[k]:
             collapsed.append((k, apexes[k]))
     return layers, apexes
@@ -549,12 +579,24 @@ def construct_deep_l2(
     cones, points = deep_l2_cones(data, hyp, [0] * data.Q, ts, cone)
     mus = [mu_value(data, hyp, j, v) for j, v in enumerate(ts)]
     extras = [{"t": v, "mu": mu} for v, mu in zip(ts, mus)]
-    net = assemble(data, list(range(data.Q)), cones, points, DeepL2Record, extras,
-                   theorem=THEOREM_DEEP_L2, cone=cone, hypotheses=hyp.to_json())
+    net = assemble(
+        data,
+        list(range(data.Q)),
+        cones,
+        points,
+        DeepL2Record,
+        extras,
+        theorem=THEOREM_DEEP_L2,
+        cone=cone,
+        hypotheses=hyp.to_json(),
+    )
     if L > data.Q:
         extra = tuple(Layer(identity(data.Q), zeros(data.Q, 1), "relu") for _ in range(L - data.Q))
-        net = ReLUNetwork(net.layers[:-1] + extra + net.layers[-1:], net.classes,
-                          replace(cast(DeepL2Record, net.construction), extra_identity_layers=L - data.Q))
+        net = ReLUNetwork(
+            net.layers[:-1] + extra + net.layers[-1:],
+            net.classes,
+            replace(cast(DeepL2Record, net.construction), extra_identity_layers=L - data.Q),
+        )
         verify(net, data)
     tau = truncate(net, data)
     expected = columns_matrix([points[j] for j in data.y])
@@ -574,8 +616,9 @@ def deep_l2_network(data: Any, **options: Any) -> ReLUNetwork:
     return construct_deep_l2(data, **options).network
 
 
-def degeneracy(data: Any, t_a: Sequence[Any] | None = None, t_b: Sequence[Any] | None = None,
-               **options: Any) -> tuple[DeepL2Network, DeepL2Network]:
+def degeneracy(
+    data: Any, t_a: Sequence[Any] | None = None, t_b: Sequence[Any] | None = None, **options: Any
+) -> tuple[DeepL2Network, DeepL2Network]:
     """Two Theorem 2.3 minimizers with different admissible ``μ``, both with ``C_N = 0`` (degeneracy).
 
     Default: the default ``t`` and, for ``t_b``, a second admissible choice per class.

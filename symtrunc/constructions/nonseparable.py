@@ -69,9 +69,7 @@ __all__ = [
 
 _HULL_TESTS = 16  # exact hull-membership tests when the search fails (one small LP each)
 
-THEOREM_NONSEPARABLE = (
-    "Theorem 3.3 (Muñoz Ewald, arXiv 2504.18710): binary data with one class inside a simplex"
-)
+THEOREM_NONSEPARABLE = "Theorem 3.3 (Muñoz Ewald, arXiv 2504.18710): binary data with one class inside a simplex"
 
 
 @dataclass(frozen=True)
@@ -86,8 +84,7 @@ class EnclosingSimplex:
     def centroid(self) -> flint.fmpq_mat:
         """``g = (1/(d_0+1)) Σ s_i`` as a column."""
         n, d = self.vertices.nrows(), self.vertices.ncols()
-        return flint.fmpq_mat(d, 1, [sum((self.vertices[i, k] for i in range(n)), flint.fmpq(0)) / n
-                                     for k in range(d)])
+        return flint.fmpq_mat(d, 1, [sum((self.vertices[i, k] for i in range(n)), flint.fmpq(0)) / n for k in range(d)])
 
 
 def barycentric_coordinates(vertices: Any, points: Any) -> flint.fmpq_mat:
@@ -258,8 +255,9 @@ def lift_cone(simplex: EnclosingSimplex, height: Any = 1) -> LiftedCone:
     S = simplex.vertices
     d = S.ncols()
     p = flint.fmpq_mat(d + 1, 1, simplex.centroid.entries() + [eta])
-    V = flint.fmpq_mat(d + 1, d + 1, [(p[k, 0] - (S[i, k] if k < d else 0)) for k in range(d + 1)
-                                      for i in range(d + 1)])
+    V = flint.fmpq_mat(
+        d + 1, d + 1, [(p[k, 0] - (S[i, k] if k < d else 0)) for k in range(d + 1) for i in range(d + 1)]
+    )
     W = V.inv()
     return LiftedCone(simplex, p, TruncationMap(W, -(W * p)))
 
@@ -337,8 +335,9 @@ def _network(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat, sep: flint.
     p = cone.apex
     q = flint.fmpq_mat(d + 1, 1, p.entries()[:d] + [sep])
     e = flint.fmpq_mat(d + 1, 1, [0] * d + [-1])
-    second = rational_cone(q, e, exact_rows([p.entries()], d + 1),
-                           exact_rows([[Z[k, i] for k in range(d + 1)] for i in outer], d + 1))
+    second = rational_cone(
+        q, e, exact_rows([p.entries()], d + 1), exact_rows([[Z[k, i] for k in range(d + 1)] for i in outer], d + 1)
+    )
     W, b = cone.tau.W, cone.tau.b
     Wc, bc = second.W, second.b
     y_in = flint.fmpq_mat(2, 1, [data.Y[r, S.inner] for r in range(2)])
@@ -354,9 +353,17 @@ def _network(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat, sep: flint.
         Layer(W3, c - W3 * bc, "identity"),
     )
     record = NonseparableRecord(
-        theorem=THEOREM_NONSEPARABLE, label_matrix=as_rows(data.Y), cone="rational", finish="cone",
-        inner_class=data.classes[S.inner], simplex=as_rows(S.vertices), apex=as_vector(p), separating_height=sep,
-        second_apex=as_vector(q), second_cone=cone_recipe_from_json(second.recipe, second.parameters))
+        theorem=THEOREM_NONSEPARABLE,
+        label_matrix=as_rows(data.Y),
+        cone="rational",
+        finish="cone",
+        inner_class=data.classes[S.inner],
+        simplex=as_rows(S.vertices),
+        apex=as_vector(p),
+        separating_height=sep,
+        second_apex=as_vector(q),
+        second_cone=cone_recipe_from_json(second.recipe, second.parameters),
+    )
     return ReLUNetwork(layers, classes=data.classes, construction=record)
 
 
@@ -364,8 +371,9 @@ def _network_sls(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat) -> ReLU
     """The lift layer followed by the Theorem 5.2 network of the lifted truncated data."""
 
     try:
-        lifted = LabeledData.from_arrays(Z.transpose(), [data.classes[j] for j in data.y],
-                                         classes=data.classes, Y=data.Y)
+        lifted = LabeledData.from_arrays(
+            Z.transpose(), [data.classes[j] for j in data.y], classes=data.classes, Y=data.Y
+        )
     except DataError as err:
         raise HypothesisError(f"the lifted truncated data do not meet the SLS standing assumptions ({err})") from None
     sls = construct_sls(lifted)
@@ -373,13 +381,21 @@ def _network_sls(data: LabeledData, cone: LiftedCone, Z: flint.fmpq_mat) -> ReLU
     d = data.M
     first = sls.layers[0]
     V = first.W * W.inv()  # the SLS network reads z = τ(ι x) = W^{-1}(h - b)
-    layers = (Layer(flint.fmpq_mat(d + 1, d, [W[r, k] for r in range(d + 1) for k in range(d)]), b, "relu"),
-              Layer(V, first.b - V * b, "relu")) + sls.layers[1:]
+    layers = (
+        Layer(flint.fmpq_mat(d + 1, d, [W[r, k] for r in range(d + 1) for k in range(d)]), b, "relu"),
+        Layer(V, first.b - V * b, "relu"),
+    ) + sls.layers[1:]
     lifted_record = cast(SLSRecord, sls.construction)
     record = NonseparableRecord(
         theorem=THEOREM_NONSEPARABLE + " + Theorem 5.2 (arXiv 2405.07098) on the lifted data",
-        label_matrix=as_rows(data.Y), cone=lifted_record.cone, finish="sls", inner_class=data.classes[cone.simplex.inner],
-        simplex=as_rows(cone.simplex.vertices), apex=as_vector(cone.apex), sls_on_lifted_data=lifted_record)
+        label_matrix=as_rows(data.Y),
+        cone=lifted_record.cone,
+        finish="sls",
+        inner_class=data.classes[cone.simplex.inner],
+        simplex=as_rows(cone.simplex.vertices),
+        apex=as_vector(cone.apex),
+        sls_on_lifted_data=lifted_record,
+    )
     return ReLUNetwork(layers, classes=data.classes, construction=record)
 
 
@@ -396,19 +412,17 @@ def _lift_and_truncate(data: LabeledData, inner: Any, simplex: Any, height: Any,
     errors = []
     for j in candidates:
         try:
-            S = (check_simplex(data, simplex, j) if simplex is not None
-                 else find_enclosing_simplex(data, j, tries=tries))
+            S = check_simplex(data, simplex, j) if simplex is not None else find_enclosing_simplex(data, j, tries=tries)
             break
         except HypothesisError as err:
             errors.append(err)
     else:
         if len(errors) == 1:
             raise errors[0]
-        raise HypothesisError("no class can be enclosed: " + "; ".join(map(str, errors)),
-                              [err.certificate for err in errors])
+        raise HypothesisError(
+            "no class can be enclosed: " + "; ".join(map(str, errors)), [err.certificate for err in errors]
+        )
     cone = lift_cone(S, height)
     Z = cone.tau(cone.lifted(data.X))
     outer = [i for i, j in enumerate(data.y) if j != S.inner]
     return cone, Z, _separation(cone, Z, outer)
-
-

@@ -136,8 +136,9 @@ def noise_matrix(data: LabeledData, bits: Any = None) -> flint.fmpq_mat:
     """
     M, Xr = data.M, data.means
     keep = [1] * data.Q if bits is None else bits
-    return flint.fmpq_mat(M, data.N, [data.X[i, k] - Xr[k, j] if keep[j] else 0
-                                      for k in range(M) for i, j in enumerate(data.y)])
+    return flint.fmpq_mat(
+        M, data.N, [data.X[i, k] - Xr[k, j] if keep[j] else 0 for k in range(M) for i, j in enumerate(data.y)]
+    )
 
 
 def l2_values(data: LabeledData, delta1: flint.fmpq_mat) -> tuple[flint.fmpq_mat, flint.fmpq, flint.fmpq, flint.fmpq]:
@@ -222,7 +223,6 @@ def _top_singular_vector(Y: flint.fmpq_mat) -> flint.fmpq_mat | None:
     """A rational approximation of the top right singular vector (a proposal, checked by the caller)."""
     import numpy as np
 
-
     _, _, vt = np.linalg.svd(scaled_floats(Y, float_exponent(Y)))  # singular vectors: any scale fits
     v = vt[0]
     if not np.all(np.isfinite(v)):
@@ -274,8 +274,7 @@ def construct_shallow_upper(data: Any, *, rotation: Any = None) -> ReLUNetwork:
     W2 = data.Y * Xp * R.transpose()
     b2 = -(W2 * b1)
     record = ShallowUpperRecord(theorem=THEOREM_SHALLOW_UPPER, label_matrix=as_rows(data.Y), beta=beta)
-    return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
-                       construction=record)
+    return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "identity")), classes=data.classes, construction=record)
 
 
 def identity_regime_features(data: LabeledData, *, W1: Any = None, b1: Any = None):
@@ -368,9 +367,10 @@ def construct_shallow_local(data: Any, *, W1: Any = None, b1: Any = None, bias: 
     else:  # cumulative output bias W_2 b_1 + b_2 = 0: the output is W_2 W_1 X_0, a linear fit
         W2 = optimal_output_layer(W * data.X.transpose(), data, bias=False).weight
         b2 = -(W2 * b)
-    record = ShallowLocalRecord(theorem=THEOREM_SHALLOW_LOCAL, label_matrix=as_rows(data.Y), output_bias=bias,
-                                min_preactivation=min(F.entries()))
-    return ReLUNetwork((Layer(W, b, "relu"), Layer(W2, b2, "identity")), classes=data.classes,
-                       construction=record)
-
-
+    record = ShallowLocalRecord(
+        theorem=THEOREM_SHALLOW_LOCAL,
+        label_matrix=as_rows(data.Y),
+        output_bias=bias,
+        min_preactivation=min(F.entries()),
+    )
+    return ReLUNetwork((Layer(W, b, "relu"), Layer(W2, b2, "identity")), classes=data.classes, construction=record)

@@ -43,9 +43,7 @@ __all__ = ["construct_sls", "THEOREM_SLS"]
 THEOREM_SLS = "Theorem 5.2 (Chen & Muñoz Ewald, arXiv 2405.07098): SLS data, Q hidden layers of width M"
 
 
-def _user_steps(
-    data: LabeledData, order: Sequence[int], normals: Sequence[Any], ts: Sequence[Any]
-) -> list[SLSStep]:
+def _user_steps(data: LabeledData, order: Sequence[int], normals: Sequence[Any], ts: Sequence[Any]) -> list[SLSStep]:
     if len(normals) != data.Q or len(ts) != data.Q:
         raise HypothesisError(f"give one normal and one t per class ({data.Q} each)")
     steps: list[SLSStep] = []
@@ -65,15 +63,15 @@ def _user_steps(
                     f"step {k + 1}: point {i} of class {data.classes[j]!r} is not strictly on the "
                     f"negative side of the hyperplane (⟨h, x - p⟩ = {v})"
                 )
-        others = [(f"point {i} of class {data.classes[r]!r}", X[i]) for r in order[k + 1:]
-                  for i in data.class_indices[r]]
+        others = [
+            (f"point {i} of class {data.classes[r]!r}", X[i]) for r in order[k + 1 :] for i in data.class_indices[r]
+        ]
         others += [(f"base point p_{m + 1}", s.base_point.entries()) for m, s in enumerate(steps)]
         for what, x in others:
             v = sum((a * b for a, b in zip(h.entries(), x)), flint.fmpq(0)) - c
             if v <= 0:
                 raise HypothesisError(
-                    f"step {k + 1}: {what} is not strictly on the positive side of the hyperplane "
-                    f"(⟨h, x - p⟩ = {v})"
+                    f"step {k + 1}: {what} is not strictly on the positive side of the hyperplane (⟨h, x - p⟩ = {v})"
                 )
         steps.append(SLSStep(j, Separator(h, c), t, p))
     return steps
@@ -148,12 +146,19 @@ def construct_sls(
     with task("sls: cones", total=len(steps)) as progress:
         for k, step in enumerate(steps):
             fwd, bwd = layer_sets(data, order_idx, k, bases)
-            layers.append(build_cone(
-                cone, step.base_point, step.normal, fwd, bwd,
-                epsilon=None if epsilon is None else to_q(epsilon[k]),
-                angle=None if angles is None else angles[k],
-            ))
+            layers.append(
+                build_cone(
+                    cone,
+                    step.base_point,
+                    step.normal,
+                    fwd,
+                    bwd,
+                    epsilon=None if epsilon is None else to_q(epsilon[k]),
+                    angle=None if angles is None else angles[k],
+                )
+            )
             progress.step(f"layer {k + 1} collapses class {data.classes[step.class_index]!r}")
     extras = [{"t": s.t, "offset": s.separator.offset} for s in steps]
-    return assemble(data, order_idx, layers, bases, SLSRecord, extras,
-                    theorem=THEOREM_SLS, cone=cone, hyperplanes=search)
+    return assemble(
+        data, order_idx, layers, bases, SLSRecord, extras, theorem=THEOREM_SLS, cone=cone, hyperplanes=search
+    )

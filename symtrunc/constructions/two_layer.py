@@ -116,16 +116,19 @@ def _network(data: LabeledData, s: Any, theta: Any, beta: Any, c: Any) -> ReLUNe
     ratio = beta / low
     c = flint.fmpq(ratio.p // ratio.q + 1) if c is None else to_q(c)
     if not c * low > beta:
-        raise HypothesisError(f"c = {c} is too small: need c · min_j z_j > β, min_j z_j = {low}, β = {beta}",
-                              {"min_z": str(low)})
+        raise HypothesisError(
+            f"c = {c} is too small: need c · min_j z_j > β, min_j z_j = {low}, β = {beta}", {"min_z": str(low)}
+        )
     Q = data.Q
     u = flint.fmpq_mat(Q, Q, [1] * (Q * Q))
     W2 = -c * (u - identity(Q))
     b2 = flint.fmpq_mat(Q, 1, [beta] * Q)
     W3 = data.Y / beta
-    record = TwoLayerRecord(theorem=THEOREM_TWO_LAYER, label_matrix=as_rows(data.Y), s=to_q(s), theta=to_q(theta),
-                            beta=beta, c=c, min_z=low)
-    return ReLUNetwork((Layer(W1, b1, "relu"), Layer(W2, b2, "relu"), Layer(W3, flint.fmpq_mat(Q, 1), "identity")),
-                       classes=data.classes, construction=record)
-
-
+    record = TwoLayerRecord(
+        theorem=THEOREM_TWO_LAYER, label_matrix=as_rows(data.Y), s=to_q(s), theta=to_q(theta), beta=beta, c=c, min_z=low
+    )
+    return ReLUNetwork(
+        (Layer(W1, b1, "relu"), Layer(W2, b2, "relu"), Layer(W3, flint.fmpq_mat(Q, 1), "identity")),
+        classes=data.classes,
+        construction=record,
+    )

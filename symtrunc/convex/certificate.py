@@ -51,9 +51,18 @@ from symtrunc.convex.radicals import sqrt_bounds, sqrt_lower
 from symtrunc.errors import VerificationError
 from symtrunc.exact.rational import to_q
 
-__all__ = ["DualCertificate", "OptimalityCertificate", "certify", "certify_weights",
-           "certify_network", "certificate_scope", "dual_certificate", "exact_weights", "primal_bounds",
-           "repair_weights"]
+__all__ = [
+    "DualCertificate",
+    "OptimalityCertificate",
+    "certify",
+    "certify_weights",
+    "certify_network",
+    "certificate_scope",
+    "dual_certificate",
+    "exact_weights",
+    "primal_bounds",
+    "repair_weights",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,8 +98,11 @@ class DualCertificate:
 
     def check(self, program: ConvexProgram) -> None:
         """Exact re-verification; raises :class:`VerificationError` naming the failure."""
-        if (not isinstance(self.residual, flint.fmpq_mat) or len(self.multipliers) != program.n_blocks
-                or (self.residual.nrows(), self.residual.ncols()) != (program.data.n, 1)):
+        if (
+            not isinstance(self.residual, flint.fmpq_mat)
+            or len(self.multipliers) != program.n_blocks
+            or (self.residual.nrows(), self.residual.ncols()) != (program.data.n, 1)
+        ):
             raise VerificationError("dual certificate does not match the program's size (or r is not exact)")
         _require_rational(theta=self.theta, bound_sq=self.bound_sq, value=self.value)
         if self.theta < 0:
@@ -109,11 +121,14 @@ class DualCertificate:
             Bb = cone_bound_sq(program.cone_matrix_exact(b), S[b], mu)
             worst = max(worst, Bb)
         if worst != self.bound_sq:
-            raise VerificationError(f"stated bound {self.bound_sq} differs from the recomputed {worst}",
-                                    {"bound_sq": worst})
+            raise VerificationError(
+                f"stated bound {self.bound_sq} differs from the recomputed {worst}", {"bound_sq": worst}
+            )
         if self.theta * self.theta * self.bound_sq > program.lam_sq:
-            raise VerificationError("dual point θ r is not feasible: θ² max_b B_b > λ²",
-                                    {"theta": self.theta, "bound_sq": self.bound_sq, "lam_sq": program.lam_sq})
+            raise VerificationError(
+                "dual point θ r is not feasible: θ² max_b B_b > λ²",
+                {"theta": self.theta, "bound_sq": self.bound_sq, "lam_sq": program.lam_sq},
+            )
         if self.value != _dual_value(program, self.residual, self.theta):
             raise VerificationError("stated dual value differs from θ⟨r, y⟩ − θ²‖r‖²/2", {"value": self.value})
         if self.gated != program.gated:
@@ -178,7 +193,9 @@ class OptimalityCertificate:
         if not self.certified(rel_tol):
             raise VerificationError(
                 f"not certified optimal: duality gap bound {float(self.gap_bound):.3g} > "
-                f"{rel_tol:g} · max(1, objective)", {"gap_bound": self.gap_bound})
+                f"{rel_tol:g} · max(1, objective)",
+                {"gap_bound": self.gap_bound},
+            )
         return self
 
     def check(self, program: ConvexProgram) -> None:
@@ -186,8 +203,10 @@ class OptimalityCertificate:
         self.dual.check(program)
         _require_rational(primal_upper=self.primal_upper)
         if self.weights is not None:
-            if not isinstance(self.weights, flint.fmpq_mat) or (
-                    self.weights.nrows(), self.weights.ncols()) != (program.n_blocks, program.data.d):
+            if not isinstance(self.weights, flint.fmpq_mat) or (self.weights.nrows(), self.weights.ncols()) != (
+                program.n_blocks,
+                program.data.d,
+            ):
                 raise VerificationError(f"weights must be an exact ({program.n_blocks}, {program.data.d}) matrix")
             value = _primal_upper_weights(program, self.weights)
         elif self.network is not None:
@@ -195,8 +214,9 @@ class OptimalityCertificate:
         else:
             raise VerificationError("certificate has no primal point")
         if value != self.primal_upper:
-            raise VerificationError(f"stated primal bound {self.primal_upper} differs from the recomputed {value}",
-                                    {"primal_upper": value})
+            raise VerificationError(
+                f"stated primal bound {self.primal_upper} differs from the recomputed {value}", {"primal_upper": value}
+            )
 
     def statement(self, rel_tol: float = 1e-6) -> str:
         """One-line human-readable conclusion."""
@@ -209,8 +229,13 @@ class OptimalityCertificate:
 
 def certificate_scope(global_: bool, gated: bool) -> str:
     """What a dual bound covers: every network (complete ReLU patterns), or only its program."""
-    return ("every two-layer ReLU network" if global_ else
-            "the gated-ReLU convex program" if gated else "the sub-sampled convex program")
+    return (
+        "every two-layer ReLU network"
+        if global_
+        else "the gated-ReLU convex program"
+        if gated
+        else "the sub-sampled convex program"
+    )
 
 
 def _dual_value(program: ConvexProgram, r: flint.fmpq_mat, theta: flint.fmpq) -> flint.fmpq:

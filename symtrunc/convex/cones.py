@@ -185,8 +185,10 @@ def project_exact(A: flint.fmpq_mat, s: flint.fmpq_mat, *, Af: np.ndarray | None
     scale = max(1.0, float(np.abs(sf).max()), float(np.abs(Af).max()))
     tried = set()
     for tol in (1e-9, 1e-6, 1e-12, 1e-3):
-        for rows in (sorted(int(j) for j in np.flatnonzero(mu > tol * scale)),
-                     sorted(int(j) for j in np.flatnonzero(np.abs(Af @ v) <= tol * scale * scale))):
+        for rows in (
+            sorted(int(j) for j in np.flatnonzero(mu > tol * scale)),
+            sorted(int(j) for j in np.flatnonzero(np.abs(Af @ v) <= tol * scale * scale)),
+        ):
             key = tuple(rows)
             if key in tried:
                 continue

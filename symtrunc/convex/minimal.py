@@ -52,8 +52,14 @@ from symtrunc.errors import VerificationError
 from symtrunc.exact.matrix import to_float
 from symtrunc.exact.rational import to_q
 
-__all__ = ["MinimalityCertificate", "MinimalPruning", "activation_matrix", "minimality_certificate",
-           "network_activation_rank", "prune_minimal"]
+__all__ = [
+    "MinimalityCertificate",
+    "MinimalPruning",
+    "activation_matrix",
+    "minimality_certificate",
+    "network_activation_rank",
+    "prune_minimal",
+]
 
 _EQUICORRELATION_TOL = 1e-5  # a block whose ‖v_b‖ is below λ(1 − this) is in no optimal solution (float guide)
 
@@ -145,11 +151,15 @@ class MinimalityCertificate:
     def statement(self) -> str:
         """One line saying exactly what the rank proves."""
         if not self.independent:
-            return (f"NOT minimal: the {self.neurons} activation columns have exact rank {self.rank} "
-                    f"< {self.neurons}, so Algorithm 1 can remove a neuron")
-        return (f"minimal in the sense of Mishkin & Pilanci Prop. 3.6: the {self.neurons} activation columns "
-                f"(X W1_j)_+ are linearly independent (exact rank {self.rank} over Q), so no neuron can be "
-                "removed while keeping the fit")
+            return (
+                f"NOT minimal: the {self.neurons} activation columns have exact rank {self.rank} "
+                f"< {self.neurons}, so Algorithm 1 can remove a neuron"
+            )
+        return (
+            f"minimal in the sense of Mishkin & Pilanci Prop. 3.6: the {self.neurons} activation columns "
+            f"(X W1_j)_+ are linearly independent (exact rank {self.rank} over Q), so no neuron can be "
+            "removed while keeping the fit"
+        )
 
     def check(self, program: ConvexProgram, W: flint.fmpq_mat) -> None:
         """Recompute everything from ``W`` exactly and require linear independence.
@@ -165,8 +175,9 @@ class MinimalityCertificate:
             raise VerificationError(f"weights must be an exact ({program.n_blocks}, {program.data.d}) matrix")
         blocks = _active(W)
         if blocks != self.blocks:
-            raise VerificationError(f"the active blocks are {list(blocks)}, not the stated {list(self.blocks)}",
-                                    {"blocks": blocks})
+            raise VerificationError(
+                f"the active blocks are {list(blocks)}, not the stated {list(self.blocks)}", {"blocks": blocks}
+            )
         A = activation_matrix(program, W, blocks)
         if A != self.activations:
             raise VerificationError("the stated activation columns differ from the recomputed ones")
@@ -179,7 +190,8 @@ class MinimalityCertificate:
             raise VerificationError(
                 f"not minimal: the {len(blocks)} activation columns have exact rank {rank}; "
                 f"Σ β_b (X w_b)_+ = 0 for β = {{{', '.join(f'{b}: {x}' for b, x in null.items())}}}",
-                {"null_vector": null, "rank": rank})
+                {"null_vector": null, "rank": rank},
+            )
 
 
 def minimality_certificate(program: ConvexProgram, W: flint.fmpq_mat) -> MinimalityCertificate:
@@ -270,8 +282,10 @@ class MinimalPruning:
         self.certificate.check(program)
         if self.certificate.weights != self.weights or self.before.weights is None:
             raise VerificationError("the optimality certificates are not about the weights before and after pruning")
-        for name, W, stated in (("before", self.before.weights, self.objective_before),
-                                ("after", self.weights, self.objective_after)):
+        for name, W, stated in (
+            ("before", self.before.weights, self.objective_before),
+            ("after", self.weights, self.objective_after),
+        ):
             if primal_bounds(program, W) != stated:
                 raise VerificationError(f"stated objective bounds {name} pruning differ from the recomputed ones")
         self.minimality.check(program, self.weights)
@@ -283,17 +297,23 @@ class MinimalPruning:
     def statement(self, rel_tol: float = 1e-6) -> str:
         """What was proved, in one paragraph."""
         scope = certificate_scope(self.certificate.global_, self.certificate.dual.gated)
-        change = {True: "not increased (proved exactly)",
-                  False: f"increased, by at most {float(self.increase_bound):.3e} (certified)",
-                  None: f"unchanged to 2^-96 (certified change <= {float(self.increase_bound):.3e})"}
+        change = {
+            True: "not increased (proved exactly)",
+            False: f"increased, by at most {float(self.increase_bound):.3e} (certified)",
+            None: f"unchanged to 2^-96 (certified change <= {float(self.increase_bound):.3e})",
+        }
         if self.gap_bound == 0:
             optimal = f"exactly optimal over {scope} (certified gap 0)"
         else:
-            optimal = (f"{'certified optimal' if self.certified(rel_tol) else 'NOT certified'}: objective within "
-                       f"{float(self.gap_bound):.3e} of the optimum over {scope}")
-        return (f"{self.neurons_before} active neurons in {self.directions} distinct directions -> "
-                f"{self.neurons} neurons; {self.minimality.statement()}; objective "
-                f"{change[self.objective_not_increased]}; {optimal}")
+            optimal = (
+                f"{'certified optimal' if self.certified(rel_tol) else 'NOT certified'}: objective within "
+                f"{float(self.gap_bound):.3e} of the optimum over {scope}"
+            )
+        return (
+            f"{self.neurons_before} active neurons in {self.directions} distinct directions -> "
+            f"{self.neurons} neurons; {self.minimality.statement()}; objective "
+            f"{change[self.objective_not_increased]}; {optimal}"
+        )
 
 
 def _direction(program: ConvexProgram, b: int, S: list[flint.fmpq_mat], w: flint.fmpq_mat) -> flint.fmpq_mat:
@@ -419,5 +439,14 @@ def prune_minimal(program: ConvexProgram, W: Any, *, tol: float = 1e-6) -> Minim
     cert = certify_weights(program, Wp)
     if cert.weights != Wp:  # v_g lies in the cone of its block, so no repair may happen
         raise VerificationError("internal: a pruned neuron left its cone")
-    return MinimalPruning(Wp, minimality_certificate(program, Wp), cert, before, len(blocks), len(keys),
-                          len(keys) - len(T), primal_bounds(program, W0), primal_bounds(program, Wp))
+    return MinimalPruning(
+        Wp,
+        minimality_certificate(program, Wp),
+        cert,
+        before,
+        len(blocks),
+        len(keys),
+        len(keys) - len(T),
+        primal_bounds(program, W0),
+        primal_bounds(program, Wp),
+    )

@@ -171,7 +171,9 @@ class OptimalSet:
     def _basic_solution(self, B: tuple[int, ...]) -> Any:
         k = self.n_directions
         if self.exact:
-            MB = flint.fmpq_mat(self.columns.nrows(), len(B), [self.columns[i, g] for i in range(self.columns.nrows()) for g in B])
+            MB = flint.fmpq_mat(
+                self.columns.nrows(), len(B), [self.columns[i, g] for i in range(self.columns.nrows()) for g in B]
+            )
             if MB.rank() < len(B):
                 return None
             sol = pinv(MB) * self.fit
@@ -219,8 +221,11 @@ class OptimalSet:
             nu = pinv(MT.transpose()) * aT
             if MT.transpose() * nu != aT:
                 continue
-            ok = all(sum((self.columns[i, cols[j]] * nu[i, 0] for i in range(n)), flint.fmpq(0)) <= 0
-                     for j in range(len(cols)) if j not in T)
+            ok = all(
+                sum((self.columns[i, cols[j]] * nu[i, 0] for i in range(n)), flint.fmpq(0)) <= 0
+                for j in range(len(cols))
+                if j not in T
+            )
             if ok:
                 alpha = [flint.fmpq(0)] * len(cols)
                 for j, x in zip(T, aT.entries()):
@@ -234,8 +239,11 @@ class OptimalSet:
         d = self.program.data.d
         if self.exact:
             rows = {b: [alpha[j] * self.vectors[j][k, 0] for k in range(d)] for j, b in enumerate(self.blocks)}
-            return flint.fmpq_mat(self.program.n_blocks, d,
-                                  [x for b in range(self.program.n_blocks) for x in rows.get(b, [flint.fmpq(0)] * d)])
+            return flint.fmpq_mat(
+                self.program.n_blocks,
+                d,
+                [x for b in range(self.program.n_blocks) for x in rows.get(b, [flint.fmpq(0)] * d)],
+            )
         W = np.zeros((self.program.n_blocks, d))
         for j, b in enumerate(self.blocks):
             W[b] = alpha[j] * self.vectors[j]
@@ -284,8 +292,10 @@ def exact_optimal_set(program: ConvexProgram, W: flint.fmpq_mat) -> OptimalSet:
 
     cert = certify_weights(program, W)
     if cert.gap_bound != 0:
-        raise UncertifiedError("the exact optimal set needs exactly optimal weights (certified gap 0); "
-                               f"this gap bound is {float(cert.gap_bound):.3g}: use float_optimal_set")
+        raise UncertifiedError(
+            "the exact optimal set needs exactly optimal weights (certified gap 0); "
+            f"this gap bound is {float(cert.gap_bound):.3g}: use float_optimal_set"
+        )
     r = cert.dual.residual
     vs = correlation_vectors(program, r)
     E = tuple(b for b, v in enumerate(vs) if (v.transpose() * v)[0, 0] == program.lam_sq)
@@ -303,7 +313,11 @@ def exact_optimal_set(program: ConvexProgram, W: flint.fmpq_mat) -> OptimalSet:
     M = flint.fmpq_mat(n, len(cols), [cols[g][i] for i in range(n) for g in range(len(cols))])
     yhat = program.data.y - r
     support = tuple(g for g in range(len(cols)) if _exact_max_coordinate(M, yhat, g) > 0)
-    MS = flint.fmpq_mat(n, len(support), [M[i, g] for i in range(n) for g in support]) if support else flint.fmpq_mat(n, 0)
+    MS = (
+        flint.fmpq_mat(n, len(support), [M[i, g] for i in range(n) for g in support])
+        if support
+        else flint.fmpq_mat(n, 0)
+    )
     rank = MS.rank() if support else 0
     return OptimalSet(program, True, E, directions, [vs[b] for b in E], M, yhat, support, rank, r)
 
@@ -331,7 +345,11 @@ def float_optimal_set(solution: ConvexSolution, *, tol: float = 1e-5) -> Optimal
     program = solution.program
     r = program.data.yf - solution.fit
     S = program.correlations(r)
-    vs = S if program.gated else np.vstack([project_float(program.cone_matrix(b), S[b])[0] for b in range(program.n_blocks)])
+    vs = (
+        S
+        if program.gated
+        else np.vstack([project_float(program.cone_matrix(b), S[b])[0] for b in range(program.n_blocks)])
+    )
     lam = program.lam
     E = tuple(int(b) for b in np.flatnonzero(np.linalg.norm(vs, axis=1) >= lam * (1 - tol)))
     keys: list[Any] = []
@@ -347,8 +365,11 @@ def float_optimal_set(solution: ConvexSolution, *, tol: float = 1e-5) -> Optimal
             keys.append(len(reps) - 1)
     directions = tuple(tuple(E[i] for i in g) for g in _group(keys))
     X = program.data.Xf
-    M = np.column_stack([program.signs[g[0]] * program.block_masks[g[0]] * (X @ vs[g[0]]) for g in directions]) \
-        if directions else np.zeros((program.data.n, 0))
+    M = (
+        np.column_stack([program.signs[g[0]] * program.block_masks[g[0]] * (X @ vs[g[0]]) for g in directions])
+        if directions
+        else np.zeros((program.data.n, 0))
+    )
     yhat = solution.fit
     eps = tol * max(1.0, float(np.abs(yhat).max()))  # M α = ŷ up to ±eps (the float data are inexact)
     A_ub = np.vstack([M, -M])

@@ -35,12 +35,12 @@ from dataclasses import dataclass
 import flint
 import numpy as np
 
+from symtrunc.convex.optimal_set import float_optimal_set
+from symtrunc.convex.planted import correlation_vectors
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
 from symtrunc.convex.solvers import solve
 from symtrunc.errors import VerificationError
 from symtrunc.exact.rational import to_q
-from symtrunc.convex.planted import correlation_vectors
-from symtrunc.convex.optimal_set import float_optimal_set
 
 __all__ = ["PathPoint", "RegularizationPath", "lambda_max", "regularization_path"]
 
@@ -111,19 +111,24 @@ class RegularizationPath:
             slack = tol * max(1.0, abs(a.objective), abs(b.objective)) + a.gap + b.gap
             secant = (b.objective - a.objective) / dl
             if b.objective < a.objective - slack:
-                raise VerificationError(f"p*(λ) decreases between λ={a.lam:.4g} and {b.lam:.4g}",
-                                        {"pair": (a.lam, b.lam)})
+                raise VerificationError(
+                    f"p*(λ) decreases between λ={a.lam:.4g} and {b.lam:.4g}", {"pair": (a.lam, b.lam)}
+                )
             dtol = slack / dl + tol * max(1.0, a.derivative)
             if not (b.derivative - dtol <= secant <= a.derivative + dtol):
                 raise VerificationError(
                     f"derivative check failed on [{a.lam:.4g}, {b.lam:.4g}]: secant {secant:.6g} not between "
-                    f"Σ‖w‖ = {b.derivative:.6g} and {a.derivative:.6g}", {"pair": (a.lam, b.lam), "secant": secant})
+                    f"Σ‖w‖ = {b.derivative:.6g} and {a.derivative:.6g}",
+                    {"pair": (a.lam, b.lam), "secant": secant},
+                )
             r_a = float(np.linalg.norm(self.y - a.fit))
             bound = dl * (r_a + self.y_norm) / a.lam + np.sqrt(2 * max(a.gap, 0)) + np.sqrt(2 * max(b.gap, 0))
             jump = float(np.linalg.norm(b.fit - a.fit))
             if jump > bound * (1 + tol) + tol:
-                raise VerificationError(f"fit jumps by {jump:.3g} > {bound:.3g} between λ={a.lam:.4g} and {b.lam:.4g}",
-                                        {"pair": (a.lam, b.lam), "jump": jump, "bound": bound})
+                raise VerificationError(
+                    f"fit jumps by {jump:.3g} > {bound:.3g} between λ={a.lam:.4g} and {b.lam:.4g}",
+                    {"pair": (a.lam, b.lam), "jump": jump, "bound": bound},
+                )
 
     def table(self) -> str:
         """A plain-text table of the path (``float gap``: the float duality gap, a diagnostic;
@@ -134,9 +139,17 @@ class RegularizationPath:
         return "\n".join(lines)
 
 
-def regularization_path(program: ConvexProgram, lams=None, *, n_lams: int = 20, ratio: float = 1e-2,
-                        method: str = "conic", warm_start: bool = True, min_norm: bool = False,
-                        tol: float = 1e-7) -> RegularizationPath:
+def regularization_path(
+    program: ConvexProgram,
+    lams=None,
+    *,
+    n_lams: int = 20,
+    ratio: float = 1e-2,
+    method: str = "conic",
+    warm_start: bool = True,
+    min_norm: bool = False,
+    tol: float = 1e-7,
+) -> RegularizationPath:
     """Solve on a decreasing ``λ`` grid (default: ``n_lams`` geometric points from ``λ_max``
     down to ``ratio · λ_max``). With ``method="fista"`` each solve is warm-started from the
     previous solution; the default interior-point method (Clarabel) has no warm start but is
@@ -174,8 +187,10 @@ def regularization_path(program: ConvexProgram, lams=None, *, n_lams: int = 20, 
         W = sol.weights
         mn = None
         if min_norm:
-
             mn = float_optimal_set(sol).min_norm_weights() if sol.active else np.zeros_like(W)
-        pts.append(PathPoint(prog.lam, sol.objective, sol.penalty_sum, sol.gap, len(sol.active), W, sol.fit,
-                             mn, secs, sol.iterations))
+        pts.append(
+            PathPoint(
+                prog.lam, sol.objective, sol.penalty_sum, sol.gap, len(sol.active), W, sol.fit, mn, secs, sol.iterations
+            )
+        )
     return RegularizationPath(tuple(pts), lmax, program.data.yf)

@@ -39,12 +39,18 @@ import flint
 import numpy as np
 
 from symtrunc.convex.regression import RegressionData
-from symtrunc.errors import DataError, UncertifiedError
+from symtrunc.errors import DataError, UncertifiedError, VerificationError
 from symtrunc.exact.lp import Separator, strictly_separate
-from symtrunc.errors import VerificationError
 
-__all__ = ["ActivationPatterns", "enumerate_patterns", "sample_patterns", "patterns_from_masks",
-           "count_chambers", "cover_count", "in_general_position"]
+__all__ = [
+    "ActivationPatterns",
+    "enumerate_patterns",
+    "sample_patterns",
+    "patterns_from_masks",
+    "count_chambers",
+    "cover_count",
+    "in_general_position",
+]
 
 _ENUMERATION_LIMIT = 20000  # chambers; above this use sample_patterns
 
@@ -137,8 +143,10 @@ class ActivationPatterns:
         listed = len(self) + int(dropped)
         total = count_chambers(data)
         if listed != total:
-            raise VerificationError(f"pattern list is incomplete: {listed} chambers listed, {total} exist (Zaslavsky)",
-                                    {"listed": listed, "chambers": total})
+            raise VerificationError(
+                f"pattern list is incomplete: {listed} chambers listed, {total} exist (Zaslavsky)",
+                {"listed": listed, "chambers": total},
+            )
 
 
 def count_chambers(data: RegressionData) -> int:
@@ -208,12 +216,20 @@ def in_general_position(data: RegressionData) -> bool:
     """
     k = min(data.n, data.d)
     rows = [[data.X[i, j] for j in range(data.d)] for i in range(data.n)]
-    return all(flint.fmpq_mat(k, data.d, [v for i in sub for v in rows[i]]).rank() == k
-               for sub in combinations(range(data.n), k))
+    return all(
+        flint.fmpq_mat(k, data.d, [v for i in sub for v in rows[i]]).rank() == k
+        for sub in combinations(range(data.n), k)
+    )
 
 
-def _finish(data: RegressionData, cells: list[tuple[list[int], tuple[int, ...]]], method: str,
-            certificates: int, complete: bool, strict: bool) -> ActivationPatterns:
+def _finish(
+    data: RegressionData,
+    cells: list[tuple[list[int], tuple[int, ...]]],
+    method: str,
+    certificates: int,
+    complete: bool,
+    strict: bool,
+) -> ActivationPatterns:
     seen: dict[bytes, tuple[int, ...]] = {}
     chambers = 0
     for signs, g in cells:
@@ -225,8 +241,7 @@ def _finish(data: RegressionData, cells: list[tuple[list[int], tuple[int, ...]]]
     zero = np.zeros(data.n, dtype=bool).tobytes()
     keys = sorted(k for k in seen if k != zero)
     masks = np.array([np.frombuffer(k, dtype=bool) for k in keys], dtype=bool).reshape(len(keys), data.n)
-    return ActivationPatterns(masks, tuple(seen[k] for k in keys), strict, complete, chambers,
-                              certificates, method)
+    return ActivationPatterns(masks, tuple(seen[k] for k in keys), strict, complete, chambers, certificates, method)
 
 
 def _separate_from_origin(pts: list[list[int]], d: int):
@@ -325,8 +340,10 @@ def enumerate_patterns(data: RegressionData, *, limit: int = _ENUMERATION_LIMIT)
     classes = _row_classes(A)
     lines = sum(1 for j, (rep, _) in enumerate(classes) if rep == j)
     if cover_count(lines, r) > limit:  # Cover's count bounds the chambers of any arrangement
-        raise DataError(f"up to {cover_count(lines, r)} activation patterns (Cover's bound) > {limit}; "
-                        "use sample_patterns for data this large")
+        raise DataError(
+            f"up to {cover_count(lines, r)} activation patterns (Cover's bound) > {limit}; "
+            "use sample_patterns for data this large"
+        )
     cells: list[tuple[list[int], tuple[int, ...]]] = [([], tuple([0] * data.d))]
     certificates = 0
     for k, a in enumerate(A):
@@ -358,7 +375,9 @@ def enumerate_patterns(data: RegressionData, *, limit: int = _ENUMERATION_LIMIT)
     return _finish(data, _checked(cells, A), "incremental", certificates, True, True)
 
 
-def _checked(cells: list[tuple[list[int], tuple[int, ...]]], A: list[list[int]]) -> list[tuple[list[int], tuple[int, ...]]]:
+def _checked(
+    cells: list[tuple[list[int], tuple[int, ...]]], A: list[list[int]]
+) -> list[tuple[list[int], tuple[int, ...]]]:
     """Recompute each sign vector from its witness exactly; zero rows get sign +1 (``>= 0``).
 
     The products ``x_j^T g`` are exact integers: int64 NumPy when ``d · max|x| · max|g| < 2^62``,

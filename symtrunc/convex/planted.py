@@ -84,8 +84,14 @@ def correlation_vectors(program: ConvexProgram, r: flint.fmpq_mat) -> list[flint
     return out
 
 
-def plant(X: Any, r: Sequence[Any], alphas: Mapping[int, Any] | None = None, *, gated: bool = False,
-          patterns: ActivationPatterns | None = None) -> PlantedInstance:
+def plant(
+    X: Any,
+    r: Sequence[Any],
+    alphas: Mapping[int, Any] | None = None,
+    *,
+    gated: bool = False,
+    patterns: ActivationPatterns | None = None,
+) -> PlantedInstance:
     """Build a planted instance from data ``X`` and dual point ``r``.
 
     Parameters

@@ -38,11 +38,11 @@ from typing import Any
 import flint
 import numpy as np
 
+from symtrunc.convex.cones import project_float
 from symtrunc.convex.patterns import ActivationPatterns, enumerate_patterns
 from symtrunc.convex.regression import RegressionData
 from symtrunc.errors import DataError
 from symtrunc.exact.rational import to_q
-from symtrunc.convex.cones import project_float
 
 __all__ = ["ConvexProgram", "ConvexSolution", "lam_to_scnn", "lam_from_scnn"]
 
@@ -93,8 +93,9 @@ class ConvexProgram:
             raise DataError("no non-zero activation pattern (every g has X g < 0 somewhere?)")
 
     @classmethod
-    def create(cls, data: RegressionData, lam: Any, patterns: ActivationPatterns | None = None, *,
-               gated: bool = False) -> "ConvexProgram":
+    def create(
+        cls, data: RegressionData, lam: Any, patterns: ActivationPatterns | None = None, *, gated: bool = False
+    ) -> ConvexProgram:
         """Build the program for a rational ``λ > 0`` (all patterns enumerated when not given).
 
         Raises
@@ -109,7 +110,7 @@ class ConvexProgram:
             raise DataError("lambda is outside [1e-100, 1e100], the range the float solvers can handle")
         return cls(data, patterns if patterns is not None else enumerate_patterns(data), q * q, gated)
 
-    def with_lam(self, lam: Any) -> "ConvexProgram":
+    def with_lam(self, lam: Any) -> ConvexProgram:
         """The same program for another ``λ``."""
         return ConvexProgram.create(self.data, lam, self.patterns, gated=self.gated)
 
@@ -165,8 +166,10 @@ class ConvexProgram:
         F = (self.data.X * W.transpose()).tolist()  # (n, n_blocks)
         masks, signs = self.block_masks, self.signs
         zero = flint.fmpq(0)
-        vals = [sum((F[j][b] if signs[b] > 0 else -F[j][b] for b in range(self.n_blocks) if masks[b, j]), zero)
-                for j in range(n)]
+        vals = [
+            sum((F[j][b] if signs[b] > 0 else -F[j][b] for b in range(self.n_blocks) if masks[b, j]), zero)
+            for j in range(n)
+        ]
         return flint.fmpq_mat(n, 1, vals)
 
     def exact_correlations(self, r: flint.fmpq_mat) -> list[flint.fmpq_mat]:

@@ -42,8 +42,16 @@ from symtrunc.convex.program import ConvexProgram
 from symtrunc.convex.radicals import radical_sum
 from symtrunc.errors import DataError, UncertifiedError
 
-__all__ = ["PruningStep", "PruningResult", "prune_exact", "prune_float", "prune_approximate",
-           "prune_network", "active_blocks", "fits_independent"]
+__all__ = [
+    "PruningStep",
+    "PruningResult",
+    "prune_exact",
+    "prune_float",
+    "prune_approximate",
+    "prune_network",
+    "active_blocks",
+    "fits_independent",
+]
 
 
 @dataclass(frozen=True)
@@ -89,8 +97,9 @@ def _exact_fits(program: ConvexProgram, W: flint.fmpq_mat, A: tuple[int, ...]) -
     n = program.data.n
     F = (program.data.X * W.transpose()).tolist()
     m, s = program.block_masks, program.signs
-    return flint.fmpq_mat(n, len(A), [(F[i][b] if s[b] > 0 else -F[i][b]) if m[b, i] else flint.fmpq(0)
-                                      for i in range(n) for b in A])
+    return flint.fmpq_mat(
+        n, len(A), [(F[i][b] if s[b] > 0 else -F[i][b]) if m[b, i] else flint.fmpq(0) for i in range(n) for b in A]
+    )
 
 
 def fits_independent(program: ConvexProgram, W: Any, tol: float = 1e-9) -> bool:
@@ -202,8 +211,13 @@ def _float_result(program: ConvexProgram, W: np.ndarray, cur: np.ndarray, steps:
     f0, f1 = program.fit(W), program.fit(cur)
     scale = max(1.0, float(np.abs(f0).max()))
     p0, p1 = np.linalg.norm(W, axis=1).sum(), np.linalg.norm(cur, axis=1).sum()
-    return PruningResult(cur, tuple(steps), active_blocks(cur), bool(np.abs(f1 - f0).max() <= 1e-9 * scale),
-                         bool(abs(p1 - p0) <= 1e-9 * max(1.0, p0)))
+    return PruningResult(
+        cur,
+        tuple(steps),
+        active_blocks(cur),
+        bool(np.abs(f1 - f0).max() <= 1e-9 * scale),
+        bool(abs(p1 - p0) <= 1e-9 * max(1.0, p0)),
+    )
 
 
 def prune_approximate(program: ConvexProgram, W: np.ndarray, target: int, *, score: Any = None) -> PruningResult:

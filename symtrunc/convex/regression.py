@@ -66,12 +66,12 @@ class RegressionData:
         r = self.X.rank()
         if r < d:
             few = f" (only n = {n} rows for d = {d} columns)" if n < d else ""
-            raise DataError(f"X has rank {r} < d = {d} (linearly dependent columns){few}; "
-                            "remove redundant features")
+            raise DataError(f"X has rank {r} < d = {d} (linearly dependent columns){few}; remove redundant features")
 
     @classmethod
-    def from_arrays(cls, X: Any, y: Sequence[Any], *, bias: bool = False,
-                    feature_names: Sequence[str] | None = None) -> "RegressionData":
+    def from_arrays(
+        cls, X: Any, y: Sequence[Any], *, bias: bool = False, feature_names: Sequence[str] | None = None
+    ) -> RegressionData:
         """Build from nested rows ``X`` and targets ``y`` (exact conversion of every entry).
 
         >>> RegressionData.from_arrays([], [])
@@ -91,7 +91,7 @@ class RegressionData:
         return cls(Xq, flint.fmpq_mat(len(yv), 1, yv), names, bias)
 
     @classmethod
-    def from_csv(cls, path: str | Path, *, bias: bool = False) -> "RegressionData":
+    def from_csv(cls, path: str | Path, *, bias: bool = False) -> RegressionData:
         """Read a CSV file whose last column is the target; an all-text first row is a header.
 
         Raises
@@ -111,7 +111,7 @@ class RegressionData:
         return cls.from_rows(rows, bias=bias, source=str(p))
 
     @classmethod
-    def from_rows(cls, rows: list[list[str]], *, bias: bool = False, source: str = "data") -> "RegressionData":
+    def from_rows(cls, rows: list[list[str]], *, bias: bool = False, source: str = "data") -> RegressionData:
         """Parse string rows (last column the target), with an optional header row.
 
         >>> RegressionData.from_rows([["a", "t"], ["1", "2"], ["x", "3"]])

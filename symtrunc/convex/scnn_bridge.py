@@ -92,8 +92,17 @@ def solve_with_scnn(program: ConvexProgram, *, solver: str = "ecos") -> ScnnSolu
     t0 = time.perf_counter()
     with warnings.catch_warnings():  # scnn/cvxpy accuracy notes are reported through our own checks
         warnings.simplefilter("ignore")
-        fitted, _ = optimize_model(model, opt, Metrics(), X, y.reshape(-1, 1), regularizer=NeuronGL1(lam_s),
-                                   unitize_data=False, dtype="float64", return_convex=True)
+        fitted, _ = optimize_model(
+            model,
+            opt,
+            Metrics(),
+            X,
+            y.reshape(-1, 1),
+            regularizer=NeuronGL1(lam_s),
+            unitize_data=False,
+            dtype="float64",
+            return_convex=True,
+        )
     secs = time.perf_counter() - t0
     U, H = (np.asarray(p) for p in fitted.parameters)
     W = np.vstack([U[0], H[0]])

@@ -73,14 +73,16 @@ def weight_derivative(solution: ConvexSolution, *, tol: float = 1e-7) -> np.ndar
     for i in range(len(act)):
         Ni = bases[i]
         for j in range(len(act)):
-            K[offs[i]:offs[i + 1], offs[j]:offs[j + 1]] += ZN[i].T @ ZN[j]
+            K[offs[i] : offs[i + 1], offs[j] : offs[j + 1]] += ZN[i].T @ ZN[j]
         u = us[i]
-        K[offs[i]:offs[i + 1], offs[i]:offs[i + 1]] += Ni.T @ ((prog.lam / norms[i]) * (np.eye(d) - np.outer(u, u))) @ Ni
-        rhs[offs[i]:offs[i + 1]] = -Ni.T @ u
+        K[offs[i] : offs[i + 1], offs[i] : offs[i + 1]] += (
+            Ni.T @ ((prog.lam / norms[i]) * (np.eye(d) - np.outer(u, u))) @ Ni
+        )
+        rhs[offs[i] : offs[i + 1]] = -Ni.T @ u
     if K.size and np.linalg.cond(K) > 1e12:
         raise UncertifiedError("the sensitivity system is singular: the optimum is not unique/minimal here")
     z = np.linalg.solve(K, rhs) if K.size else np.zeros(0)
     dW = np.zeros_like(W)
     for i, b in enumerate(act):
-        dW[b] = bases[i] @ z[offs[i]:offs[i + 1]]
+        dW[b] = bases[i] @ z[offs[i] : offs[i + 1]]
     return dW

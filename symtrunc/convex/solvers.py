@@ -98,8 +98,13 @@ def solve_conic(program: ConvexProgram, *, eps: float = 1e-10) -> ConvexSolution
     return ConvexSolution(program, _clean(program, np.asarray(W.value)), name, iters, time.perf_counter() - t0)
 
 
-def _prox(program: ConvexProgram, V: np.ndarray, t: float, cones: list[np.ndarray],
-          passive: dict[int, np.ndarray] | None = None) -> np.ndarray:
+def _prox(
+    program: ConvexProgram,
+    V: np.ndarray,
+    t: float,
+    cones: list[np.ndarray],
+    passive: dict[int, np.ndarray] | None = None,
+) -> np.ndarray:
     lam = program.lam
     if program.gated:
         P = V
@@ -118,8 +123,14 @@ def _prox(program: ConvexProgram, V: np.ndarray, t: float, cones: list[np.ndarra
     return P * scale[:, None]
 
 
-def solve_fista(program: ConvexProgram, *, tol: float = 1e-7, max_iter: int = 20000,
-                warm_start: np.ndarray | None = None, check_every: int = 25) -> ConvexSolution:
+def solve_fista(
+    program: ConvexProgram,
+    *,
+    tol: float = 1e-7,
+    max_iter: int = 20000,
+    warm_start: np.ndarray | None = None,
+    check_every: int = 25,
+) -> ConvexSolution:
     """Accelerated proximal gradient (FISTA with gradient-based adaptive restart), exact prox.
 
     Parameters

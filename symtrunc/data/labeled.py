@@ -103,7 +103,7 @@ class LabeledData:
         Y: Any = None,
         feature_names: Sequence[str] | None = None,
         check: bool = True,
-    ) -> "LabeledData":
+    ) -> LabeledData:
         """Build data from points and labels.
 
         Parameters
@@ -180,7 +180,7 @@ class LabeledData:
         return data
 
     @classmethod
-    def from_csv(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+    def from_csv(cls, path: str | Path, **kwargs: Any) -> LabeledData:
         """Read a CSV file: feature columns, then the label in the last column.
 
         The first row is a header when none of its feature cells is written as a number
@@ -219,9 +219,7 @@ class LabeledData:
             raise DataError(f"{path}: need at least one feature column and a label column")
         for i, r in enumerate(rows):
             if len(r) != width:
-                raise DataError(
-                    f"{path}, line {lines[i]}: {len(r)} columns, expected {width} (ragged rows)"
-                )
+                raise DataError(f"{path}, line {lines[i]}: {len(r)} columns, expected {width} (ragged rows)")
         X = []
         for i, r in enumerate(rows):
             row = []
@@ -237,7 +235,7 @@ class LabeledData:
         return cls.from_arrays(X, labels, **kwargs)
 
     @classmethod
-    def from_npz(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+    def from_npz(cls, path: str | Path, **kwargs: Any) -> LabeledData:
         """Read arrays ``X`` (N x M) and ``y`` (N) from an ``.npz`` file (no pickle).
 
         Float arrays are converted exactly (binary fractions).
@@ -256,14 +254,15 @@ class LabeledData:
         if X.ndim != 2:
             raise DataError(f"{path}: X must be 2-dimensional, got shape {X.shape}")
         if X.shape[1] > MAX_FEATURES:
-            raise DataError(f"{path}: X has {X.shape[1]:,} columns, more than symtrunc reads "
-                            f"(MAX_FEATURES = {MAX_FEATURES:,})")
+            raise DataError(
+                f"{path}: X has {X.shape[1]:,} columns, more than symtrunc reads (MAX_FEATURES = {MAX_FEATURES:,})"
+            )
         if y.ndim != 1:
             raise DataError(f"{path}: y must be 1-dimensional, got shape {y.shape}")
         return cls.from_arrays(X, y.tolist(), **kwargs)
 
     @classmethod
-    def from_npy(cls, path: str | Path, **kwargs: Any) -> "LabeledData":
+    def from_npy(cls, path: str | Path, **kwargs: Any) -> LabeledData:
         """Read a 2-D ``.npy`` array whose last column is the label (no pickle)."""
         path = Path(path)
         try:
@@ -274,8 +273,10 @@ class LabeledData:
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise DataError(f"{path}: expected a 2-D array whose last column is the label")
         if arr.shape[1] - 1 > MAX_FEATURES:
-            raise DataError(f"{path}: {arr.shape[1] - 1:,} feature columns, more than symtrunc reads "
-                            f"(MAX_FEATURES = {MAX_FEATURES:,})")
+            raise DataError(
+                f"{path}: {arr.shape[1] - 1:,} feature columns, more than symtrunc reads "
+                f"(MAX_FEATURES = {MAX_FEATURES:,})"
+            )
         labels = arr[:, -1]
         if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
             labels = labels.astype(np.int64)  # a float column of whole numbers holds integer labels
@@ -361,8 +362,10 @@ class LabeledData:
     def _mean_columns(self) -> tuple[tuple[flint.fmpq, ...], ...]:
         """The class means as tuples of coordinates, one per class."""
         rows = self.X.tolist()
-        return tuple(tuple(sum((rows[i][k] for i in idx), flint.fmpq(0)) / len(idx) for k in range(self.M))
-                     for idx in self.class_indices)
+        return tuple(
+            tuple(sum((rows[i][k] for i in idx), flint.fmpq(0)) / len(idx) for k in range(self.M))
+            for idx in self.class_indices
+        )
 
     @cached_property
     def means(self) -> flint.fmpq_mat:
@@ -378,9 +381,9 @@ class LabeledData:
     def barycenter(self) -> flint.fmpq_mat:
         """Barycenter of the class means ``x̄ = (1/Q) Σ_j x̄_{0,j}`` (not the mean of all points; read-only)."""
         cols = self._mean_columns
-        return frozen(flint.fmpq_mat(
-            self.M, 1, [sum((c[k] for c in cols), flint.fmpq(0)) / self.Q for k in range(self.M)]
-        ))
+        return frozen(
+            flint.fmpq_mat(self.M, 1, [sum((c[k] for c in cols), flint.fmpq(0)) / self.Q for k in range(self.M)])
+        )
 
     @cached_property
     def delta_squared(self) -> flint.fmpq:
@@ -556,7 +559,8 @@ def _csv_rows(path: Path) -> tuple[str, list[list[str]], list[int]]:
                         raise DataError(
                             f"{path}, line {reader.line_num}: {len(r) - 1:,} feature columns, more than "
                             f"symtrunc reads (MAX_FEATURES = {MAX_FEATURES:,}): its networks have width "
-                            "M in every hidden layer")
+                            "M in every hidden layer"
+                        )
                     rows.append(r)
                     lines.append(reader.line_num)
     except OSError as e:
@@ -566,8 +570,9 @@ def _csv_rows(path: Path) -> tuple[str, list[list[str]], list[int]]:
     except csv.Error as e:
         where = f"{path}, line {reader.line_num}" if reader is not None else str(path)
         if "field larger than field limit" in str(e):
-            raise DataError(f"{where}: a field is longer than {csv.field_size_limit():,} characters, "
-                            "the CSV reader's limit") from None
+            raise DataError(
+                f"{where}: a field is longer than {csv.field_size_limit():,} characters, the CSV reader's limit"
+            ) from None
         raise DataError(f"{where}: not a valid CSV file ({e})") from None
     return delimiter, rows, lines
 
@@ -601,8 +606,11 @@ def _delimiter(path: Path, text: str) -> str:
         sniffed = ","
     for delimiter in dict.fromkeys(sniffed + _DELIMITERS):
         rows = list(csv.reader(sample, delimiter=delimiter))
-        if len({len(r) for r in rows}) == 1 and len(rows[0]) >= 2 and all(
-                _is_number(c.strip(), delimiter) for c in rows[-1][:-1]):
+        if (
+            len({len(r) for r in rows}) == 1
+            and len(rows[0]) >= 2
+            and all(_is_number(c.strip(), delimiter) for c in rows[-1][:-1])
+        ):
             return delimiter
     return sniffed
 
@@ -627,8 +635,9 @@ def _decimal_commas(path: Path, rows: list[list[str]], lines: list[int]) -> list
     for i, r in enumerate(rows):
         for k, cell in enumerate(r[:-1]):
             if _DECIMAL_POINT.fullmatch(cell.strip()) and "." in cell:
-                raise DataError(f"{path}, line {lines[i]}, column {k + 1}: {cell.strip()!r} has a decimal point, "
-                                "but other numbers of this semicolon-separated file have decimal commas; "
-                                "write every decimal the same way")
-    return [[c.replace(",", ".") if _DECIMAL_COMMA.fullmatch(c.strip()) else c for c in r[:-1]] + r[-1:]
-            for r in rows]
+                raise DataError(
+                    f"{path}, line {lines[i]}, column {k + 1}: {cell.strip()!r} has a decimal point, "
+                    "but other numbers of this semicolon-separated file have decimal commas; "
+                    "write every decimal the same way"
+                )
+    return [[c.replace(",", ".") if _DECIMAL_COMMA.fullmatch(c.strip()) else c for c in r[:-1]] + r[-1:] for r in rows]

@@ -42,8 +42,18 @@ import numpy as np
 from symtrunc.data.labeled import ARCHIVE_ERRORS, LabeledData, load_data
 from symtrunc.errors import DataError, SymtruncError, require
 
-__all__ = ["Chunk", "ArraySource", "ShardSource", "DaskSource", "DASK_TIMEOUT", "dask_client", "open_source",
-           "dimension_mismatch", "map_chunks", "progress_bar"]
+__all__ = [
+    "Chunk",
+    "ArraySource",
+    "ShardSource",
+    "DaskSource",
+    "DASK_TIMEOUT",
+    "dask_client",
+    "open_source",
+    "dimension_mismatch",
+    "map_chunks",
+    "progress_bar",
+]
 
 #: Seconds a Dask run waits for a scheduler that does not answer or a cluster without workers.
 DASK_TIMEOUT = 60.0
@@ -111,11 +121,11 @@ class ArraySource(_RowSource):
     def chunks(self, size: int, start: int = 0) -> Iterator[Chunk]:
         """Consecutive chunks of at most ``size`` points (only one chunk in memory at a time)."""
         for a in range(0, self.n_points, size):
-            X = np.asarray(self.X[a:a + size])
+            X = np.asarray(self.X[a : a + size])
             if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
                 bad = a + int(np.argwhere(~np.isfinite(X))[0][0])
                 raise DataError(f"point {start + bad} has a NaN or infinite coordinate")
-            yield Chunk(start + a, X, np.asarray(self.labels[a:a + size]))
+            yield Chunk(start + a, X, np.asarray(self.labels[a : a + size]))
 
 
 class ShardSource:
@@ -206,8 +216,7 @@ def dimension_mismatch(source: Any, expected: int) -> str:
         return msg
     msg += f": the last column of {name} was taken as the label"
     if source.dim + 1 == expected:
-        msg += (f"; if {name} holds only the points, give the labels separately (--labels y.npy, or "
-                "labels= in Python)")
+        msg += f"; if {name} holds only the points, give the labels separately (--labels y.npy, or labels= in Python)"
     return msg
 
 
@@ -268,7 +277,7 @@ def open_source(obj: Any, labels: Any = None):
                 if isinstance(e, DataError):
                     raise
                 raise DataError(f"cannot read {path} as .npz: {e}") from None
-        return open_source(load_data(path))
+        return open_source(load_data(path, check=False))  # verification needs no standing assumption
     if labels is None:
         raise DataError("labels are required when points are given as an array")
     return ArraySource(np.asarray(obj) if not hasattr(obj, "shape") else obj, _labels(labels))
@@ -419,8 +428,10 @@ class _Watch:
         elif self.stuck_since is None:
             self.stuck_since = time.monotonic()
         elif self.timeout is not None and time.monotonic() - self.stuck_since > self.timeout:
-            raise SymtruncError(f"{problem} for {self.timeout:g} s; gave up with {self.left} of {self.total} "
-                                "chunks unfinished (timeout=, on the command line --dask-timeout, sets this time)")
+            raise SymtruncError(
+                f"{problem} for {self.timeout:g} s; gave up with {self.left} of {self.total} "
+                "chunks unfinished (timeout=, on the command line --dask-timeout, sets this time)"
+            )
 
 
 def _gather(client: Any, futures: list[Any], bar: Any, timeout: float | None) -> list[Any]:

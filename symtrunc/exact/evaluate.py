@@ -123,8 +123,7 @@ class Scaled:
         Z = flint.fmpq_mat(self.fmpz())
         if all(s == 1 for s in self.scales):
             return Z
-        D = flint.fmpq_mat(m, m, [flint.fmpq(1, self.scales[i]) if i == j else 0
-                                  for i in range(m) for j in range(m)])
+        D = flint.fmpq_mat(m, m, [flint.fmpq(1, self.scales[i]) if i == j else 0 for i in range(m) for j in range(m)])
         return Z * D
 
     def value(self, i: int, j: int) -> flint.fmpq:
@@ -199,8 +198,10 @@ def _float_integer_scaling(X: np.ndarray) -> tuple[np.ndarray | None, int, np.nd
     top = int(np.frexp(np.max(np.abs(nz)))[1])  # max |x| < 2^top
     if top + k <= 53:  # max |x| 2^k <= 2^53: exact float64 integers (power-of-two scaling is exact)
         return np.ldexp(Xd, k), 2**k, None
-    big = np.array([int(f.as_integer_ratio()[0] * 2**k // f.as_integer_ratio()[1]) if f else 0
-                    for f in Xd.ravel().tolist()], dtype=object).reshape(Xd.shape)
+    big = np.array(
+        [int(f.as_integer_ratio()[0] * 2**k // f.as_integer_ratio()[1]) if f else 0 for f in Xd.ravel().tolist()],
+        dtype=object,
+    ).reshape(Xd.shape)
     return None, 2**k, big
 
 
@@ -281,12 +282,12 @@ class _IntegerLayer:
     throughout (tuples, non-writeable arrays, a frozen matrix), as it is cached."""
 
     G: tuple[tuple[int, ...], ...]  # (m, k) integer weights
-    beta: tuple[int, ...]           # (m,) integer biases
-    scales: tuple[int, ...]         # output scales D_i
-    abs_rowsum: tuple[int, ...]     # Σ_j |G_ij|
-    Gt_float: np.ndarray | None     # (k, m) float64 when every |G_ij| <= 2^53
+    beta: tuple[int, ...]  # (m,) integer biases
+    scales: tuple[int, ...]  # output scales D_i
+    abs_rowsum: tuple[int, ...]  # Σ_j |G_ij|
+    Gt_float: np.ndarray | None  # (k, m) float64 when every |G_ij| <= 2^53
     beta_float: np.ndarray | None
-    hom_T: flint.fmpz_mat           # (k+1, m): [Gᵀ; βᵀ] for homogeneous flint products
+    hom_T: flint.fmpz_mat  # (k+1, m): [Gᵀ; βᵀ] for homogeneous flint products
 
     def bounds(self, B: Sequence[int]) -> list[int]:
         """A-priori bounds ``Σ_j |G_ij| B_j + |β_i|`` of the output integers (and partial sums)."""
@@ -334,8 +335,9 @@ def _integer_layer(layer: Any, scales: tuple[int, ...]) -> _IntegerLayer:
     else:
         Gt = bf = None
     hom = frozen(flint.fmpz_mat(k + 1, m, [G[i][j] for j in range(k) for i in range(m)] + beta))
-    plan = _IntegerLayer(tuple(map(tuple, G)), tuple(beta), tuple(D), tuple(sum(abs(v) for v in r) for r in G),
-                         Gt, bf, hom)
+    plan = _IntegerLayer(
+        tuple(map(tuple, G)), tuple(beta), tuple(D), tuple(sum(abs(v) for v in r) for r in G), Gt, bf, hom
+    )
     if cacheable:
         if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
             _PLAN_CACHE.clear()
@@ -376,8 +378,7 @@ class _State:
 def _apply(plan: _IntegerLayer, state: _State) -> tuple[Scaled, list[int]]:
     """Pre-activations of one layer, exactly; and their a-priori bounds."""
     bounds = plan.bounds(state.bounds)
-    if (state.hom is None and plan.Gt_float is not None
-            and max(bounds, default=0) <= EXACT_FLOAT_BOUND):
+    if state.hom is None and plan.Gt_float is not None and max(bounds, default=0) <= EXACT_FLOAT_BOUND:
         Z = state.H @ plan.Gt_float
         Z += plan.beta_float
         return Scaled(Z, plan.scales), bounds
@@ -393,7 +394,7 @@ def _relu_state(Z: Scaled, bounds: list[int]) -> _State:
     out: list[Any] = [1] * (n * (m + 1))
     relu = [v if v > 0 else 0 for v in vals]
     for j in range(m):
-        out[j::m + 1] = relu[j::m]
+        out[j :: m + 1] = relu[j::m]
     return _State(None, flint.fmpz_mat(n, m + 1, out), Z.scales, bounds, n)
 
 
@@ -406,8 +407,7 @@ def _run(layers: Sequence[Any], A: Any, s: int) -> Iterator[tuple[int, Scaled]]:
     if layers and state.H is not None and state.H.shape[1] != layers[0].W.ncols():
         raise FormatError(f"points have dimension {state.H.shape[1]}, the network expects {layers[0].W.ncols()}")
     if layers and state.hom is not None and state.hom.ncols() - 1 != layers[0].W.ncols():
-        raise FormatError(f"points have dimension {state.hom.ncols() - 1}, the network expects "
-                          f"{layers[0].W.ncols()}")
+        raise FormatError(f"points have dimension {state.hom.ncols() - 1}, the network expects {layers[0].W.ncols()}")
     for k, layer in enumerate(layers):
         plan = _integer_layer(layer, state.scales)
         Z, bounds = _apply(plan, state)
@@ -417,8 +417,11 @@ def _run(layers: Sequence[Any], A: Any, s: int) -> Iterator[tuple[int, Scaled]]:
         else:
             yield k, Z
             if k + 1 < len(layers):
-                state = _State(Z.numerators, None, Z.scales, bounds, len(Z)) if Z.backend == "float64" \
+                state = (
+                    _State(Z.numerators, None, Z.scales, bounds, len(Z))
+                    if Z.backend == "float64"
                     else _State(None, _hom_from(Z), Z.scales, bounds, len(Z))
+                )
 
 
 def _hom_from(Z: Scaled) -> flint.fmpz_mat:
@@ -427,7 +430,7 @@ def _hom_from(Z: Scaled) -> flint.fmpz_mat:
     vals = N.entries()
     out: list[Any] = [1] * (n * (m + 1))
     for j in range(m):
-        out[j::m + 1] = vals[j::m]
+        out[j :: m + 1] = vals[j::m]
     return flint.fmpz_mat(n, m + 1, out)
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "scaled_floats",
 ]
 
+
 @dataclass(frozen=True)
 class Separator:
     """A strictly separating hyperplane: ``⟨h, a⟩ < c`` on the first set, ``> c`` on the second.
@@ -291,9 +292,7 @@ def _crash(E: flint.fmpz_mat, start: list[int]) -> list[int]:
 _BLAND_AFTER = 50  # degenerate pivots in a row before switching to Bland's rule (no cycling)
 
 
-def _exact_phase_one(
-    A: flint.fmpq_mat, B: flint.fmpq_mat, start: Sequence[int] = ()
-) -> Separator | OverlapCertificate:
+def _exact_phase_one(A: flint.fmpq_mat, B: flint.fmpq_mat, start: Sequence[int] = ()) -> Separator | OverlapCertificate:
     """Decide ``conv(A) ∩ conv(B) ≠ ∅`` exactly: phase-1 revised simplex in rational arithmetic.
 
     Minimizes the sum of the artificial variables of ``E w + s = e``, ``w, s >= 0``
@@ -357,8 +356,6 @@ def _make_certificate(A, B, idx, weights) -> OverlapCertificate | None:
     second = {i - na: w for i, w in zip(idx, weights) if i >= na and w != 0}
     if not first or not second:
         return None
-    point = flint.fmpq_mat(
-        M, 1, [sum((w * A[i, k] for i, w in first.items()), flint.fmpq(0)) for k in range(M)]
-    )
+    point = flint.fmpq_mat(M, 1, [sum((w * A[i, k] for i, w in first.items()), flint.fmpq(0)) for k in range(M)])
     cert = OverlapCertificate(first, second, point)
     return cert if cert.check(A, B) else None

@@ -188,8 +188,7 @@ def qmatrix(data: Any, *, name: str = "matrix") -> flint.fmpq_mat:
         return flint.fmpq_mat(data)
     if hasattr(data, "tolist") and not isinstance(data, np.ndarray):  # sympy matrices
         data = data.tolist()
-    if isinstance(data, (str, bytes)) or any(isinstance(r, (str, bytes)) or not hasattr(r, "__iter__")
-                                             for r in data):
+    if isinstance(data, (str, bytes)) or any(isinstance(r, (str, bytes)) or not hasattr(r, "__iter__") for r in data):
         raise DataError(f"{name}: expected a list of rows of numbers")
     rows_ = [list(r) for r in data]
     if not rows_:
@@ -333,6 +332,4 @@ def to_float(A: flint.fmpq_mat, dtype: Any = np.float64) -> np.ndarray:
     >>> to_float(qmatrix([["1/4", 1]]))
     array([[0.25, 1.  ]])
     """
-    return np.array([[float(v) for v in r] for r in A.tolist()], dtype=dtype).reshape(
-        A.nrows(), A.ncols()
-    )
+    return np.array([[float(v) for v in r] for r in A.tolist()], dtype=dtype).reshape(A.nrows(), A.ncols())

@@ -119,8 +119,10 @@ def parse_limits(*, max_digits: int | None = None, max_exponent: int | None = No
     True
     """
     base = current_parse_limits()
-    limits = ParseLimits(max_digits if max_digits is not None else base.max_digits,
-                         max_exponent if max_exponent is not None else base.max_exponent)
+    limits = ParseLimits(
+        max_digits if max_digits is not None else base.max_digits,
+        max_exponent if max_exponent is not None else base.max_exponent,
+    )
     token = _LIMITS.set(limits)
     try:
         yield limits
@@ -133,13 +135,17 @@ def _show(s: str) -> str:
 
 
 def _too_many_digits(s: str, n: int, limits: ParseLimits) -> DataError:
-    return DataError(f"{_show(s)}: {n} digits is beyond the limit of {limits.max_digits} (raise it with "
-                     "SYMTRUNC_MAX_DIGITS or symtrunc.exact.rational.parse_limits)")
+    return DataError(
+        f"{_show(s)}: {n} digits is beyond the limit of {limits.max_digits} (raise it with "
+        "SYMTRUNC_MAX_DIGITS or symtrunc.exact.rational.parse_limits)"
+    )
 
 
 def _too_large_exponent(s: str, exponent: str | int, limits: ParseLimits) -> DataError:
-    return DataError(f"{_show(s)}: exponent {exponent} is beyond the limit of ±{limits.max_exponent} "
-                     "(raise it with SYMTRUNC_MAX_EXPONENT or symtrunc.exact.rational.parse_limits)")
+    return DataError(
+        f"{_show(s)}: exponent {exponent} is beyond the limit of ±{limits.max_exponent} "
+        "(raise it with SYMTRUNC_MAX_EXPONENT or symtrunc.exact.rational.parse_limits)"
+    )
 
 
 def _int(sign: str, digits: str) -> int:

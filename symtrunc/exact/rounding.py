@@ -65,7 +65,7 @@ def _round_entries(ps: list[int], d: int, dt: np.dtype, what: str) -> np.ndarray
         lo = np.nextafter(f32[inexact], np.float32(-np.inf))
         hi = np.nextafter(f32[inexact], np.float32(np.inf))
         other = np.where(back[inexact] > f64[inexact], lo, hi)
-        tie = (np.abs(other.astype(np.float64) - f64[inexact]) == np.abs(back[inexact] - f64[inexact]))
+        tie = np.abs(other.astype(np.float64) - f64[inexact]) == np.abs(back[inexact] - f64[inexact])
         for idx, alt in zip(inexact[tie], other[tie]):
             q, mid = flint.fmpq(ps[idx], d), flint.fmpq(*float(f64[idx]).as_integer_ratio())
             cur_above = float(f32[idx]) > float(f64[idx])

@@ -60,9 +60,7 @@ def _with_barycenter(R: flint.fmpq_mat, xbar: flint.fmpq_mat) -> flint.fmpq_mat:
     return flint.fmpq_mat(len(rows), xbar.nrows(), [v for r in rows for v in r])
 
 
-def separate_through(
-    X: flint.fmpq_mat, R: flint.fmpq_mat, p: flint.fmpq_mat
-) -> Separator | OverlapCertificate:
+def separate_through(X: flint.fmpq_mat, R: flint.fmpq_mat, p: flint.fmpq_mat) -> Separator | OverlapCertificate:
     """A hyperplane through ``p`` with ``X`` strictly below and ``R`` strictly above, or a proof
     that none exists.
 
@@ -125,8 +123,11 @@ class ShadowCertificate:
         if sum(mu.values(), flint.fmpq(0)) - sum(lam.values(), flint.fmpq(0)) != 1:
             return False
         M = xbar.nrows()
-        combo = [sum((w * Rb[k, c] for k, w in mu.items()), flint.fmpq(0))
-                 - sum((w * X[i, c] for i, w in lam.items()), flint.fmpq(0)) for c in range(M)]
+        combo = [
+            sum((w * Rb[k, c] for k, w in mu.items()), flint.fmpq(0))
+            - sum((w * X[i, c] for i, w in lam.items()), flint.fmpq(0))
+            for c in range(M)
+        ]
         return combo == point_on_segment(self.tau, m, xbar).entries()
 
 
@@ -149,8 +150,9 @@ def _float_support(A: flint.fmpq_mat, b: flint.fmpq_mat) -> list[int]:
     scale = max(float(np.max(np.abs(Af))), 1.0)
     cost = np.zeros(A.ncols())
     cost[-1] = 1.0
-    res = linprog(cost, A_eq=Af / scale, b_eq=np.array([float(v) for v in b.entries()]) / scale,
-                  bounds=(0, None), method="highs")
+    res = linprog(
+        cost, A_eq=Af / scale, b_eq=np.array([float(v) for v in b.entries()]) / scale, bounds=(0, None), method="highs"
+    )
     if res.status != 0:
         return []
     return [int(j) for j in np.argsort(-res.x) if res.x[j] > 1e-12]
@@ -184,10 +186,16 @@ def _exact_min_t(A: flint.fmpq_mat, b: flint.fmpq_mat) -> dict[int, flint.fmpq]:
         sol = _check_basis(A, b, cost, basis)
         if sol is not None:
             return sol
+        B = flint.fmpq_mat(m, m, [A[r, c] for r in range(m) for c in basis])
+        if B.rank() == m and all(v >= 0 for v in B.solve(b).entries()):  # primal feasible: phase 2 only
+            sol = _check_basis(A, b, cost, _bland(A, b, cost, basis, n))
+            if sol is not None:
+                return sol
     # two-phase Bland simplex: rows with b_r < 0 are negated, artificials j = n + r
     sign = [(-1 if b[r, 0] < 0 else 1) for r in range(m)]
-    A2 = flint.fmpq_mat(m, n + m, [sign[r] * A[r, c] if c < n else flint.fmpq(int(c - n == r))
-                                   for r in range(m) for c in range(n + m)])
+    A2 = flint.fmpq_mat(
+        m, n + m, [sign[r] * A[r, c] if c < n else flint.fmpq(int(c - n == r)) for r in range(m) for c in range(n + m)]
+    )
     b2 = flint.fmpq_mat(m, 1, [sign[r] * b[r, 0] for r in range(m)])
     basis = list(range(n, n + m))
     basis = _bland(A2, b2, [flint.fmpq(0)] * n + [flint.fmpq(1)] * m, basis, n + m)
@@ -199,7 +207,7 @@ def _exact_min_t(A: flint.fmpq_mat, b: flint.fmpq_mat) -> dict[int, flint.fmpq]:
         if j >= n:
             for k in range(n):
                 if k not in basis:
-                    trial = basis[:r] + [k] + basis[r + 1:]
+                    trial = basis[:r] + [k] + basis[r + 1 :]
                     C = flint.fmpq_mat(m, m, [A2[rr, c] for rr in range(m) for c in trial])
                     if C.rank() == m:
                         basis = trial
@@ -219,8 +227,10 @@ def _independent_rows(A: flint.fmpq_mat, b: flint.fmpq_mat) -> tuple[flint.fmpq_
     rows = A.tolist()
     if len(keep) == A.nrows():
         return A, b
-    return (flint.fmpq_mat(len(keep), A.ncols(), [v for i in keep for v in rows[i]]),
-            flint.fmpq_mat(len(keep), 1, [b[i, 0] for i in keep]))
+    return (
+        flint.fmpq_mat(len(keep), A.ncols(), [v for i in keep for v in rows[i]]),
+        flint.fmpq_mat(len(keep), 1, [b[i, 0] for i in keep]),
+    )
 
 
 def _basic_solution(A: flint.fmpq_mat, b: flint.fmpq_mat, basis: list[int]) -> dict[int, flint.fmpq]:
@@ -250,21 +260,25 @@ def _check_basis(A, b, cost, basis) -> dict[int, flint.fmpq] | None:
 def _bland(A, b, cost, basis, allowed):
     """Primal simplex with Bland's rule from a feasible basis; columns ``>= allowed`` never enter."""
     m = A.nrows()
-    basis = list(basis)
+    basis, stalled = list(basis), 0
     while True:
         B = flint.fmpq_mat(m, m, [A[r, c] for r in range(m) for c in basis])
         x = B.solve(b).entries()
         y = B.transpose().solve(flint.fmpq_mat(m, 1, [cost[j] for j in basis]))
         reduced = (y.transpose() * A).entries()
         inb = set(basis)
-        entering = next((j for j in range(allowed) if j not in inb and cost[j] - reduced[j] < 0), None)
-        if entering is None:
+        cand = [j for j in range(allowed) if j not in inb and cost[j] - reduced[j] < 0]
+        if not cand:
             return basis
+        # Dantzig's rule until degenerate pivots pile up, then Bland's rule (no cycling)
+        entering = cand[0] if stalled > 50 else min(cand, key=lambda j: cost[j] - reduced[j])
         u = B.solve(flint.fmpq_mat(m, 1, [A[r, entering] for r in range(m)])).entries()
         ratios = [(x[r] / u[r], basis[r], r) for r in range(m) if u[r] > 0]
         if not ratios:  # pragma: no cover - t >= 0 bounds the objective
             raise UncertifiedError("unbounded shadow LP (please report this)")
-        basis[min(ratios)[2]] = entering
+        step = min(ratios)
+        stalled = stalled + 1 if step[0] == 0 else 0
+        basis[step[2]] = entering
 
 
 def sup_t(

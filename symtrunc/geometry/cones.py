@@ -138,7 +138,7 @@ def rational_cone(
                 raise HypothesisError(
                     f"the hyperplane does not strictly separate: {side} point {r} has ⟨h, x - p⟩ = {g[r]}"
                 )
-            worst = max(-sign * v for v in vals[r * M:(r + 1) * M])
+            worst = max(-sign * v for v in vals[r * M : (r + 1) * M])
             if worst > 0:
                 cand = gr / worst
                 bound = cand if bound is None or cand < bound else bound
@@ -187,6 +187,7 @@ def paper_cone(
     import mpmath
 
     M = apex.nrows()
+
     def mp(v: flint.fmpq) -> mpmath.mpf:  # mpmath's exponents are unbounded: data of any magnitude fit
         return mpmath.mpf(int(v.p)) / int(v.q)
 

@@ -47,8 +47,14 @@ from symtrunc.geometry.base_points import ShadowCertificate, point_on_segment, s
 from symtrunc.progress import task
 
 __all__ = [
-    "SLSStep", "SLSCertificate", "NotSLSCertificate", "SLSLimitStep", "SLSUndecidedError",
-    "find_sls", "limit_sets", "sls_step",
+    "SLSStep",
+    "SLSCertificate",
+    "NotSLSCertificate",
+    "SLSLimitStep",
+    "SLSUndecidedError",
+    "find_sls",
+    "limit_sets",
+    "sls_step",
 ]
 
 
@@ -137,8 +143,9 @@ class NotSLSCertificate:
     order: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "nodes", MappingProxyType(
-            {k: MappingProxyType(dict(v)) for k, v in self.nodes.items()}))
+        object.__setattr__(
+            self, "nodes", MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.nodes.items()})
+        )
 
     def check(self, data: LabeledData) -> bool:
         """Re-check the whole proof exactly (every node reachable from the empty prefix)."""
@@ -165,8 +172,11 @@ class NotSLSCertificate:
                 elif isinstance(ev, SLSLimitStep):
                     if ev.class_index != j or not 0 < ev.tau <= 1:
                         return False
-                    if ev.tau < 1 and (ev.shadow is None or ev.shadow.tau != ev.tau
-                                       or not ev.shadow.check(X, R, data.mean(j), data.barycenter)):
+                    if ev.tau < 1 and (
+                        ev.shadow is None
+                        or ev.shadow.tau != ev.tau
+                        or not ev.shadow.check(X, R, data.mean(j), data.barycenter)
+                    ):
                         return False
                     if len(remaining) == 1 or not ok(_child(key, j, ev.tau)):
                         return False
@@ -190,6 +200,7 @@ class NotSLSCertificate:
         >>> NotSLSCertificate.from_dict(cert.to_dict()).check(d), cert.to_dict()["kind"]
         (True, 'symtrunc/not-sls')
         """
+
         def weights(w: Mapping[int, flint.fmpq]) -> dict[str, str]:
             return {str(i): str(v) for i, v in w.items()}
 
@@ -198,21 +209,36 @@ class NotSLSCertificate:
             ev: dict[str, dict] = {}
             for j, v in entry.items():
                 if isinstance(v, OverlapCertificate):
-                    ev[str(j)] = {"overlap": {"class_weights": weights(v.first_weights),
-                                              "rest_weights": weights(v.second_weights),
-                                              "point": [str(x) for x in v.point.entries()]}}
+                    ev[str(j)] = {
+                        "overlap": {
+                            "class_weights": weights(v.first_weights),
+                            "rest_weights": weights(v.second_weights),
+                            "point": [str(x) for x in v.point.entries()],
+                        }
+                    }
                 else:
-                    ev[str(j)] = {"tau": str(v.tau), "shadow": None if v.shadow is None else {
-                        "rest_weights": weights(v.shadow.rest_weights),
-                        "class_weights": weights(v.shadow.class_weights)}}
+                    ev[str(j)] = {
+                        "tau": str(v.tau),
+                        "shadow": None
+                        if v.shadow is None
+                        else {
+                            "rest_weights": weights(v.shadow.rest_weights),
+                            "class_weights": weights(v.shadow.class_weights),
+                        },
+                    }
             nodes.append({"collapsed": [[c, str(t)] for c, t in key], "next": ev})
-        return {"kind": "symtrunc/not-sls", "version": 1,
-                "statement": "no order" if self.order is None else "not in the imposed order",
-                "order": None if self.order is None else list(self.order), "nodes": nodes}
+        return {
+            "kind": "symtrunc/not-sls",
+            "version": 1,
+            "statement": "no order" if self.order is None else "not in the imposed order",
+            "order": None if self.order is None else list(self.order),
+            "nodes": nodes,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> NotSLSCertificate:
         """Inverse of :meth:`to_dict` (raises :class:`~symtrunc.errors.FormatError` on bad input)."""
+
         def q(v: object) -> flint.fmpq:
             return to_q(str(v))
 
@@ -230,13 +256,19 @@ class NotSLSCertificate:
                     if "overlap" in v:
                         o = v["overlap"]
                         pt = [q(x) for x in o["point"]]
-                        entry[int(j)] = OverlapCertificate(weights(o["class_weights"]), weights(o["rest_weights"]),
-                                                           flint.fmpq_mat(len(pt), 1, pt))
+                        entry[int(j)] = OverlapCertificate(
+                            weights(o["class_weights"]), weights(o["rest_weights"]), flint.fmpq_mat(len(pt), 1, pt)
+                        )
                     else:
                         sh = v["shadow"]
                         tau = q(v["tau"])
-                        entry[int(j)] = SLSLimitStep(int(j), tau, None if sh is None else ShadowCertificate(
-                            tau, weights(sh["rest_weights"]), weights(sh["class_weights"])))
+                        entry[int(j)] = SLSLimitStep(
+                            int(j),
+                            tau,
+                            None
+                            if sh is None
+                            else ShadowCertificate(tau, weights(sh["rest_weights"]), weights(sh["class_weights"])),
+                        )
                 nodes[key] = entry
             order = None if d.get("order") is None else tuple(int(c) for c in d["order"])
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -274,21 +306,32 @@ class NotSLSCertificate:
                 j = self.order[len(key)]
                 ev = self.nodes[key][j]
                 if isinstance(ev, OverlapCertificate):
-                    later = [repr(data.classes[c]) for c in self.order[len(key) + 1:]]
-                    return (f"class {data.classes[j]!r} (step {len(key) + 1}) cannot be strictly separated "
-                            f"from {', '.join(later) or 'no later class'}, the barycenter and the earlier base "
-                            "points for any admissible t")
+                    later = [repr(data.classes[c]) for c in self.order[len(key) + 1 :]]
+                    return (
+                        f"class {data.classes[j]!r} (step {len(key) + 1}) cannot be strictly separated "
+                        f"from {', '.join(later) or 'no later class'}, the barycenter and the earlier base "
+                        "points for any admissible t"
+                    )
                 key = _child(key, j, ev.tau)
         if len(names) == data.Q:
-            return f"no class can be collapsed first: each of {', '.join(names)} meets the convex hull of " \
-                   "the other classes and the barycenter"
-        never = [repr(data.classes[j]) for j in range(data.Q)
-                 if all(isinstance(e[j], OverlapCertificate) for e in self.nodes.values() if j in e)]
+            return (
+                f"no class can be collapsed first: each of {', '.join(names)} meets the convex hull of "
+                "the other classes and the barycenter"
+            )
+        never = [
+            repr(data.classes[j])
+            for j in range(data.Q)
+            if all(isinstance(e[j], OverlapCertificate) for e in self.nodes.values() if j in e)
+        ]
         if len(never) >= 2:
-            return (f"{' and '.join(never)} can be collapsed at no step of any order "
-                    f"({len(self.nodes)} order prefixes checked)")
-        return (f"every order is blocked at some step for every admissible choice of t "
-                f"({len(self.nodes)} order prefixes checked)")
+            return (
+                f"{' and '.join(never)} can be collapsed at no step of any order "
+                f"({len(self.nodes)} order prefixes checked)"
+            )
+        return (
+            f"every order is blocked at some step for every admissible choice of t "
+            f"({len(self.nodes)} order prefixes checked)"
+        )
 
 
 class SLSUndecidedError(UncertifiedError):
@@ -471,12 +514,13 @@ def find_sls(
         if max_nodes is not None and count >= max_nodes:
             raise SLSUndecidedError(
                 f"SLS undecided: the search limit of {max_nodes} order prefixes was hit before a decision "
-                "(this is not a proof either way; raise --max-nodes or drop it)")
+                "(this is not a proof either way; raise --max-nodes or drop it)"
+            )
         count += 1
         decision.step(f"order prefix {'/'.join(str(data.classes[c]) for c, _ in key) or '(empty)'}")
         entry: dict[int, OverlapCertificate | SLSLimitStep] = {}
         nodes[key] = entry
-        for j in ([order[len(key)]] if order is not None else remaining):
+        for j in [order[len(key)]] if order is not None else remaining:
             X, R = limit_sets(data, j, remaining, key)
             alone = blocked_alone.get((j, frozenset(remaining)))
             if alone is None:
@@ -491,7 +535,8 @@ def find_sls(
                 entry[j] = OverlapCertificate(
                     alone.first_weights,
                     {(R.nrows() if i == n_later else i): w for i, w in alone.second_weights.items()},
-                    alone.point)
+                    alone.point,
+                )
                 continue
             res = strictly_separate(X, _append(R, data.barycenter))
             if isinstance(res, OverlapCertificate):
@@ -515,7 +560,9 @@ def find_sls(
         what = "in the imposed order" if order is not None else ""
         raise HypothesisError(
             f"the data are not sequentially linearly separable (not SLS){' ' + what if what else ''}: "
-            f"{cert.reason(data)} (exact certificate attached)", cert)
+            f"{cert.reason(data)} (exact proof in the error's certificate; the CLI writes it with --certificate FILE)",
+            cert,
+        )
     delta = flint.fmpq(1, 2)
     for _ in range(64):
         steps = _steps_along(data, found, delta, floats)
@@ -525,5 +572,5 @@ def find_sls(
                 return cert_yes
         delta = delta * delta / 2 if delta < flint.fmpq(1, 4) else delta / 2
     raise UncertifiedError(  # pragma: no cover - the limit argument guarantees termination
-        "the exact decision found an SLS order but no exact t's were certified (please report this)")
-
+        "the exact decision found an SLS order but no exact t's were certified (please report this)"
+    )

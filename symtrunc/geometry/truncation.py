@@ -77,12 +77,12 @@ class TruncationMap:
         B = flint.fmpq_mat(self.b.nrows(), x.ncols(), [v for v in self.b.entries() for _ in range(x.ncols())])
         return self.W_pinv * (relu(self.W * x + B) - B)
 
-    def cone(self) -> "PolyhedralCone":
+    def cone(self) -> PolyhedralCone:
         """The polyhedral cone ``(p, V)`` with ``p = -W^+ b`` and ``V = W^+``."""
         return PolyhedralCone(-(self.W_pinv * self.b), self.W_pinv)
 
     @classmethod
-    def from_cone(cls, cone: "PolyhedralCone") -> "TruncationMap":
+    def from_cone(cls, cone: PolyhedralCone) -> TruncationMap:
         """The map with ``W^+ = V`` and ``b = -W p`` (``W = V^+``)."""
         W = pinv(cone.edges)
         return cls(W, -(W * cone.apex))

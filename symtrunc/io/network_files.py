@@ -82,9 +82,11 @@ NETWORK_SUFFIXES = {
 _NAMES = {"json": "exact JSON", "onnx": "ONNX", "safetensors": "safetensors", "torch": "PyTorch", "npz": "npz"}
 _SUFFIX_OF = {"json": ".json", "onnx": ".onnx", "safetensors": ".safetensors", "torch": ".pt", "npz": ".npz"}
 #: optional package each float format needs: (module, extra, feature)
-_NEEDS = {"onnx": ("onnx", "onnx", "ONNX export and import"),
-          "safetensors": ("safetensors", "safetensors", "safetensors export and import"),
-          "torch": ("torch", "torch", "PyTorch export and import")}
+_NEEDS = {
+    "onnx": ("onnx", "onnx", "ONNX export and import"),
+    "safetensors": ("safetensors", "safetensors", "safetensors export and import"),
+    "torch": ("torch", "torch", "PyTorch export and import"),
+}
 
 
 def network_format(path: str | Path) -> str:
@@ -143,8 +145,10 @@ def _checked(path: str | Path, format: str | None) -> tuple[Path, str]:
     if p.is_file() and p.stat().st_size > 0:
         found = _contents(p)
         if found is not None and found != fmt:
-            raise FormatError(f"{p}: the file holds {_NAMES[found]}, not {_NAMES[fmt]} as its extension {p.suffix} "
-                              f"says; rename it to {_SUFFIX_OF[found]}")
+            raise FormatError(
+                f"{p}: the file holds {_NAMES[found]}, not {_NAMES[fmt]} as its extension {p.suffix} "
+                f"says; rename it to {_SUFFIX_OF[found]}"
+            )
     return p, fmt
 
 

@@ -73,8 +73,10 @@ class Activation:
             raise DataError("the quadratic activation takes no slope and has σ'(0) = 0")
         lo, hi = min(self.slope, _Q1), max(self.slope, _Q1)
         if self.name != "quadratic" and not lo <= self.derivative_at_zero <= hi:
-            raise DataError(f"σ'(0) = {self.derivative_at_zero} is not a one-sided derivative or a convex "
-                            f"combination of them; use a value in [{lo}, {hi}]")
+            raise DataError(
+                f"σ'(0) = {self.derivative_at_zero} is not a one-sided derivative or a convex "
+                f"combination of them; use a value in [{lo}, {hi}]"
+            )
 
     # ------------------------------------------------------------------ constructors
     @classmethod

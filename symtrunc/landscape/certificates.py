@@ -39,9 +39,9 @@ import flint
 
 from symtrunc.errors import DataError
 from symtrunc.exact.rational import q_str, to_q
-from symtrunc.landscape.quadratic_forms import negative_direction, quadratic_form
 from symtrunc.landscape.objective import gradient, hessian, loss
 from symtrunc.landscape.params import Interval, ShallowParams, Target
+from symtrunc.landscape.quadratic_forms import negative_direction, quadratic_form
 
 __all__ = [
     "RAY_DEGREE",
@@ -89,7 +89,7 @@ def _horizon(phi: ShallowParams, u: Sequence[flint.fmpq], iv: Interval) -> flint
 
 def _interpolate(xs: list[flint.fmpq], ys: list[flint.fmpq]) -> list[flint.fmpq]:
     m = len(xs)
-    V = flint.fmpq_mat(m, m, [x ** k for x in xs for k in range(m)])
+    V = flint.fmpq_mat(m, m, [x**k for x in xs for k in range(m)])
     sol = V.solve(flint.fmpq_mat(m, 1, ys))
     return [sol[k, 0] for k in range(m)]
 
@@ -101,8 +101,9 @@ def _poly(coeffs: Sequence[flint.fmpq], x: flint.fmpq) -> flint.fmpq:
     return out
 
 
-def ray_polynomial(phi: ShallowParams, target: Target, interval: Interval, direction: Sequence[Any]
-                   ) -> tuple[flint.fmpq, list[flint.fmpq]] | None:
+def ray_polynomial(
+    phi: ShallowParams, target: Target, interval: Interval, direction: Sequence[Any]
+) -> tuple[flint.fmpq, list[flint.fmpq]] | None:
     """(ε₀, coefficients of p) with L(φ + εu) − L(φ) = p(ε) exactly for 0 ≤ ε ≤ ε₀.
 
     None if a kink inside [lo, hi] would move non-affinely along the ray (then the loss along
@@ -129,8 +130,9 @@ def ray_polynomial(phi: ShallowParams, target: Target, interval: Interval, direc
     return eps0, p
 
 
-def descent_ray(phi: ShallowParams, target: Target, interval: Interval, direction: Sequence[Any]
-                ) -> dict[str, Any] | None:
+def descent_ray(
+    phi: ShallowParams, target: Target, interval: Interval, direction: Sequence[Any]
+) -> dict[str, Any] | None:
     """A descent-ray certificate along ``direction``, or None if L does not decrease along it."""
     u = phi.as_direction(direction)
     got = ray_polynomial(phi, target, interval, u)
@@ -145,9 +147,17 @@ def descent_ray(phi: ShallowParams, target: Target, interval: Interval, directio
         step /= 2
     L0 = loss(phi, target, interval)
     L1 = loss(phi.shifted(u, step), target, interval)
-    return {"kind": "descent_ray", "direction": [q_str(x) for x in u], "epsilon0": q_str(eps0),
-            "polynomial": [q_str(c) for c in p], "order": order, "leading": q_str(p[order]),
-            "step": q_str(step), "loss": q_str(L0), "loss_at_step": q_str(L1)}
+    return {
+        "kind": "descent_ray",
+        "direction": [q_str(x) for x in u],
+        "epsilon0": q_str(eps0),
+        "polynomial": [q_str(c) for c in p],
+        "order": order,
+        "leading": q_str(p[order]),
+        "step": q_str(step),
+        "loss": q_str(L0),
+        "loss_at_step": q_str(L1),
+    }
 
 
 def _read_ray(phi: ShallowParams, cert: Any) -> tuple[list[flint.fmpq], flint.fmpq] | None:
@@ -202,8 +212,9 @@ def smooth_coordinates(phi: ShallowParams, interval: Interval) -> list[int]:
     return sorted(out) + [3 * n]
 
 
-def negative_curvature(phi: ShallowParams, target: Target, interval: Interval,
-                       coordinates: Sequence[int] | None = None) -> dict[str, Any] | None:
+def negative_curvature(
+    phi: ShallowParams, target: Target, interval: Interval, coordinates: Sequence[int] | None = None
+) -> dict[str, Any] | None:
     """A negative-curvature certificate supported on ``coordinates`` (default: all smooth ones)."""
     if any(g != 0 for g in gradient(phi, target, interval)):
         return None
@@ -223,9 +234,15 @@ def negative_curvature(phi: ShallowParams, target: Target, interval: Interval,
     while (L1 := loss(phi.shifted(u, step), target, interval)) >= L0:
         step /= 2
     names = phi.coordinate_names()
-    return {"kind": "negative_curvature", "direction": [q_str(x) for x in u],
-            "support": [names[i] for i in idx], "uHu": q_str(quadratic_form(H, u)), "step": q_str(step),
-            "loss": q_str(L0), "loss_at_step": q_str(L1)}
+    return {
+        "kind": "negative_curvature",
+        "direction": [q_str(x) for x in u],
+        "support": [names[i] for i in idx],
+        "uHu": q_str(quadratic_form(H, u)),
+        "step": q_str(step),
+        "loss": q_str(L0),
+        "loss_at_step": q_str(L1),
+    }
 
 
 def check_negative_curvature(phi: ShallowParams, target: Target, interval: Interval, cert: dict[str, Any]) -> bool:

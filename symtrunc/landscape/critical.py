@@ -53,6 +53,7 @@ from symtrunc.landscape.certificates import (
     negative_curvature,
     smooth_coordinates,
 )
+from symtrunc.landscape.neurons import NeuronType, neuron_types
 from symtrunc.landscape.objective import (
     Smoothness,
     directional_derivative,
@@ -60,7 +61,6 @@ from symtrunc.landscape.objective import (
     loss,
     smoothness,
 )
-from symtrunc.landscape.neurons import NeuronType, neuron_types
 from symtrunc.landscape.params import Interval, ShallowParams, Target, default_interval
 
 __all__ = [
@@ -128,13 +128,20 @@ class Classification:
             d["role"] = role
             neurons.append(d)
         out: dict[str, Any] = {
-            "loss": q_str(self.loss), "gradient": [q_str(g) for g in self.gradient], "critical": self.critical,
-            "verdict": self.verdict, "neurons": neurons, "certificate": self.certificate,
-            "differentiable": self.smooth.differentiable, "twice_differentiable": self.smooth.twice_differentiable,
-            "smoothness_notes": list(self.smooth.reasons), "k": self.k,
+            "loss": q_str(self.loss),
+            "gradient": [q_str(g) for g in self.gradient],
+            "critical": self.critical,
+            "verdict": self.verdict,
+            "neurons": neurons,
+            "certificate": self.certificate,
+            "differentiable": self.smooth.differentiable,
+            "twice_differentiable": self.smooth.twice_differentiable,
+            "smoothness_notes": list(self.smooth.reasons),
+            "k": self.k,
             "theorem_R_checks": [{"condition": c, "holds": h} for c, h in self.theorem_checks],
             "notes": list(self.notes),
-            "one_sided_derivatives": {k: q_str(x) for k, x in self.one_sided.items()}}
+            "one_sided_derivatives": {k: q_str(x) for k, x in self.one_sided.items()},
+        }
         if phi is not None:
             out["coordinates"] = phi.coordinate_names()
             out["activation"] = phi.activation.describe()
@@ -154,8 +161,9 @@ def _ray(size: int, entries: dict[int, Any]) -> list[flint.fmpq]:
     return u
 
 
-def theorem_r_checks(phi: ShallowParams, target: Target, interval: Interval, value: flint.fmpq,
-                     types: list[NeuronType]) -> tuple[int, list[tuple[str, bool]]]:
+def theorem_r_checks(
+    phi: ShallowParams, target: Target, interval: Interval, value: flint.fmpq, types: list[NeuronType]
+) -> tuple[int, list[tuple[str, bool]]]:
     """The (B_k) conditions of the reconstructed Theorem R, each evaluated exactly.
 
     Returns k (distinct kinks of semi-active neurons) and the list of (condition, holds).
@@ -165,31 +173,38 @@ def theorem_r_checks(phi: ShallowParams, target: Target, interval: Interval, val
     K = _knots(types)
     k = len(K)
     knots = [iv.lo + iv.length * flint.fmpq(i, k + 1) for i in range(1, k + 1)]
-    checks = [(f"k = {k} is even", k % 2 == 0),
-              (f"kinks at lo + (hi-lo) i/(k+1), i = 1..{k}", K == knots)]
+    checks = [(f"k = {k} is even", k % 2 == 0), (f"kinks at lo + (hi-lo) i/(k+1), i = 1..{k}", K == knots)]
     facing_ok = all(t.facing == ("R" if (K.index(t.breakpoint) + 1) % 2 else "L") for t in semi)
     checks.append(("semi-active neurons face R at odd knots and L at even knots", facing_ok))
     sums = {s: _Q0 for s in K}
     for t in semi:
         sums[t.breakpoint] += phi.v[t.index - 1] * phi.w[t.index - 1]
-    checks.append((f"Σ v_j w_j = 2α/(k+1) = {2 * a / (k + 1)} at every knot",
-                   all(x == 2 * a / (k + 1) for x in sums.values())))
+    checks.append(
+        (f"Σ v_j w_j = 2α/(k+1) = {2 * a / (k + 1)} at every knot", all(x == 2 * a / (k + 1) for x in sums.values()))
+    )
     checks.append(("no non-degenerate active neuron", not any(t.kind == "active" and not t.degenerate for t in types)))
-    checks.append(("degenerate neurons with b > 0 are flat",
-                   all(t.flat for t in types if t.degenerate and phi.b[t.index - 1] > 0)))
+    checks.append(
+        (
+            "degenerate neurons with b > 0 are flat",
+            all(t.flat for t in types if t.degenerate and phi.b[t.index - 1] > 0),
+        )
+    )
     checks.append((f"c = f(mid) = {target(iv.midpoint)}", phi.c == target(iv.midpoint)))
-    expected = a * a * iv.length ** 2 / (12 * (k + 1) ** 4)
+    expected = a * a * iv.length**2 / (12 * (k + 1) ** 4)
     checks.append((f"L = α²(hi-lo)²/(12(k+1)⁴) = {expected}", value == expected))
     return k, checks
 
 
-def local_min_conditions(phi: ShallowParams, target: Target, interval: Interval, types: list[NeuronType]
-                         ) -> list[tuple[str, bool]]:
+def local_min_conditions(
+    phi: ShallowParams, target: Target, interval: Interval, types: list[NeuronType]
+) -> list[tuple[str, bool]]:
     """The dead-neuron local-minimum conditions (reference Theorem R'.2), each exactly."""
     a = target.alpha
-    out = [("ReLU activation", phi.activation.name == "relu"),
-           ("α ≠ 0", a != 0),
-           (f"c = f(mid) = {target(interval.midpoint)}", phi.c == target(interval.midpoint))]
+    out = [
+        ("ReLU activation", phi.activation.name == "relu"),
+        ("α ≠ 0", a != 0),
+        (f"c = f(mid) = {target(interval.midpoint)}", phi.c == target(interval.midpoint)),
+    ]
     for t in types:
         j = t.index - 1
         if t.kind == "inactive":
@@ -217,7 +232,11 @@ def _roles(phi: ShallowParams, target: Target, types: list[NeuronType], knots: l
             else:
                 out.append("semi-inactive-deadlike" if v * w * target.alpha < 0 else "semi-inactive-escape")
         else:
-            out.append("degenerate-flat-const" if t.degenerate and t.flat else ("degenerate-const" if t.degenerate else "active"))
+            out.append(
+                "degenerate-flat-const"
+                if t.degenerate and t.flat
+                else ("degenerate-const" if t.degenerate else "active")
+            )
     return out
 
 
@@ -244,8 +263,9 @@ def _escape_rays(phi: ShallowParams, target: Target, interval: Interval) -> list
     return rays
 
 
-def _saddle_certificate(phi: ShallowParams, target: Target, interval: Interval, prefer_curvature: bool
-                        ) -> dict[str, Any] | None:
+def _saddle_certificate(
+    phi: ShallowParams, target: Target, interval: Interval, prefer_curvature: bool
+) -> dict[str, Any] | None:
     n = phi.width
     smooth = smooth_coordinates(phi, interval)
     bvc = [i for i in smooth if i >= n]
@@ -277,7 +297,8 @@ def _saddle_certificate(phi: ShallowParams, target: Target, interval: Interval, 
         return None
 
     order: list[Callable[[], dict[str, Any] | None]] = (
-        [curvature_rays, escape, generic] if prefer_curvature else [escape, curvature_rays, generic])
+        [curvature_rays, escape, generic] if prefer_curvature else [escape, curvature_rays, generic]
+    )
     for f in order:
         cert = f()
         if cert is not None:
@@ -285,8 +306,9 @@ def _saddle_certificate(phi: ShallowParams, target: Target, interval: Interval, 
     return None
 
 
-def one_sided_derivatives(phi: ShallowParams, target: Target, interval: Interval | None = None
-                          ) -> dict[str, flint.fmpq]:
+def one_sided_derivatives(
+    phi: ShallowParams, target: Target, interval: Interval | None = None
+) -> dict[str, flint.fmpq]:
     """Exact one-sided derivatives along ±e_w, ±e_b of each live neuron with w = b = 0.
 
     >>> from symtrunc.landscape.params import ShallowParams, Target
@@ -346,22 +368,61 @@ def classify(phi: ShallowParams, target: Target, interval: Interval | None = Non
     notes: list[str] = []
     one_sided: dict[str, flint.fmpq] = {}
     if not smooth.differentiable:
-        notes.append(f"L is not differentiable at φ; the gradient is the generalized one with σ'(0) := "
-                     f"{phi.activation.derivative_at_zero} (one-sided derivatives in one_sided)")
+        notes.append(
+            f"L is not differentiable at φ; the gradient is the generalized one with σ'(0) := "
+            f"{phi.activation.derivative_at_zero} (one-sided derivatives in one_sided)"
+        )
         one_sided = one_sided_derivatives(phi, target, iv)
     nz = next((i for i, g in enumerate(grad) if g != 0), None)
     if nz is not None:
-        return Classification("not_critical", False, smooth, value, grad, types, [t.kind for t in types], None,
-                              {"kind": "nonzero_gradient", "coordinate": names[nz], "value": q_str(grad[nz])},
-                              [], tuple(notes), one_sided)
+        return Classification(
+            "not_critical",
+            False,
+            smooth,
+            value,
+            grad,
+            types,
+            [t.kind for t in types],
+            None,
+            {"kind": "nonzero_gradient", "coordinate": names[nz], "value": q_str(grad[nz])},
+            [],
+            tuple(notes),
+            one_sided,
+        )
     if value == 0:
-        return Classification("global_min", True, smooth, value, grad, types, [t.kind for t in types], None,
-                              {"kind": "zero_loss", "loss": "0"}, [], tuple(notes), one_sided)
+        return Classification(
+            "global_min",
+            True,
+            smooth,
+            value,
+            grad,
+            types,
+            [t.kind for t in types],
+            None,
+            {"kind": "zero_loss", "loss": "0"},
+            [],
+            tuple(notes),
+            one_sided,
+        )
     if phi.width == 0:  # L(c) = L(c*) + (c − c*)²: the critical point is the global minimum over R¹
-        return Classification("global_min", True, smooth, value, grad, types, [], None,
-                              {"kind": "width_zero", "loss": q_str(value),
-                               "argument": "N = 0: L(c) is the convex quadratic (c - f(mid))² + Var f"}, [],
-                              tuple(notes), one_sided)
+        return Classification(
+            "global_min",
+            True,
+            smooth,
+            value,
+            grad,
+            types,
+            [],
+            None,
+            {
+                "kind": "width_zero",
+                "loss": q_str(value),
+                "argument": "N = 0: L(c) is the convex quadratic (c - f(mid))² + Var f",
+            },
+            [],
+            tuple(notes),
+            one_sided,
+        )
     k, checks = None, []
     roles = [t.kind for t in types]
     if phi.activation.name == "relu":
@@ -374,28 +435,49 @@ def classify(phi: ShallowParams, target: Target, interval: Interval | None = Non
         if all(h for _, h in lm):
             cert = _saddle_certificate(phi, target, iv, prefer_curvature=False)
             if cert is None:
-                return Classification("local_min", True, smooth, value, grad, types, roles, k, {
-                    "kind": "dead_neuron_local_min", "loss": q_str(value),
-                    "conditions": [{"condition": c, "holds": h} for c, h in lm],
-                    "argument": "no kink inside; every perturbation adds δc and ramps g_j with ∫ r g_j ≥ 0, "
-                                "so ΔL = 2∫ r Σ g_j + ∫ (δc + Σ g_j)² ≥ 0 (non-strict, not global: L > 0)"},
-                    checks, tuple(notes), one_sided)
-            notes.append("the local-minimum conditions hold but an exact descent was found: the exact "
-                         "computation wins")  # pragma: no cover - would refute the reconstruction
+                return Classification(
+                    "local_min",
+                    True,
+                    smooth,
+                    value,
+                    grad,
+                    types,
+                    roles,
+                    k,
+                    {
+                        "kind": "dead_neuron_local_min",
+                        "loss": q_str(value),
+                        "conditions": [{"condition": c, "holds": h} for c, h in lm],
+                        "argument": "no kink inside; every perturbation adds δc and ramps g_j with ∫ r g_j ≥ 0, "
+                        "so ΔL = 2∫ r Σ g_j + ∫ (δc + Σ g_j)² ≥ 0 (non-strict, not global: L > 0)",
+                    },
+                    checks,
+                    tuple(notes),
+                    one_sided,
+                )
+            notes.append(
+                "the local-minimum conditions hold but an exact descent was found: the exact computation wins"
+            )  # pragma: no cover - would refute the reconstruction
     cert = _saddle_certificate(phi, target, iv, prefer_curvature=bool(k))
     if cert is not None:
-        return Classification("saddle", True, smooth, value, grad, types, roles, k, cert, checks, tuple(notes), one_sided)
+        return Classification(
+            "saddle", True, smooth, value, grad, types, roles, k, cert, checks, tuple(notes), one_sided
+        )
     if phi.activation.name != "relu":
-        notes.append(f"critical with L > 0 for {phi.activation.name}: the journal version states that no "
-                     "non-global local minima exist, but no exact certificate was found")
+        notes.append(
+            f"critical with L > 0 for {phi.activation.name}: the journal version states that no "
+            "non-global local minima exist, but no exact certificate was found"
+        )
     else:
         notes.append("no exact certificate found for this critical point")
-    return Classification("unclassified", True, smooth, value, grad, types, roles, k,
-                          {"kind": "none"}, checks, tuple(notes), one_sided)
+    return Classification(
+        "unclassified", True, smooth, value, grad, types, roles, k, {"kind": "none"}, checks, tuple(notes), one_sided
+    )
 
 
-def check_certificate(phi: ShallowParams, target: Target, interval: Interval | None, verdict: str,
-                      cert: dict[str, Any]) -> bool:
+def check_certificate(
+    phi: ShallowParams, target: Target, interval: Interval | None, verdict: str, cert: dict[str, Any]
+) -> bool:
     """Re-check a verdict and its certificate from scratch, exactly.
 
     >>> from symtrunc.landscape.params import ShallowParams, Target
@@ -425,8 +507,11 @@ def check_certificate(phi: ShallowParams, target: Target, interval: Interval | N
     if verdict == "global_min":
         return value == 0 or (phi.width == 0 and kind == "width_zero")
     if verdict == "local_min":
-        return (kind == "dead_neuron_local_min" and value > 0
-                and all(h for _, h in local_min_conditions(phi, target, iv, neuron_types(phi, iv))))
+        return (
+            kind == "dead_neuron_local_min"
+            and value > 0
+            and all(h for _, h in local_min_conditions(phi, target, iv, neuron_types(phi, iv)))
+        )
     if verdict == "saddle":
         if kind == "descent_ray":
             return check_descent_ray(phi, target, iv, cert)

@@ -43,7 +43,7 @@ def sawtooth_loss(target: Target, k: int, interval: Interval | None = None) -> f
     1/7500
     """
     iv = default_interval(interval)
-    return target.alpha ** 2 * iv.length ** 2 / (12 * (k + 1) ** 4)
+    return target.alpha**2 * iv.length**2 / (12 * (k + 1) ** 4)
 
 
 def dead_neuron(interval: Interval | None = None, v: int = 1) -> tuple[flint.fmpq, flint.fmpq, flint.fmpq]:
@@ -52,8 +52,9 @@ def dead_neuron(interval: Interval | None = None, v: int = 1) -> tuple[flint.fmp
     return flint.fmpq(1), -iv.hi - 1, flint.fmpq(v)
 
 
-def global_minimum(target: Target, interval: Interval | None = None, width: int = 1,
-                   activation: Activation | None = None) -> ShallowParams:
+def global_minimum(
+    target: Target, interval: Interval | None = None, width: int = 1, activation: Activation | None = None
+) -> ShallowParams:
     """A zero-loss network: one active neuron w = 1, b = 1 − lo, v = α, then ``width − 1`` dead ones.
 
     >>> from symtrunc.landscape.objective import loss
@@ -75,8 +76,16 @@ def global_minimum(target: Target, interval: Interval | None = None, width: int 
     return ShallowParams(w, b, v, target.beta - target.alpha * b[0], act)
 
 
-def sawtooth(target: Target, k: int, interval: Interval | None = None, *, split: int = 1, flat: bool = False,
-             dead: int = 0, deadlike: int = 0) -> ShallowParams:
+def sawtooth(
+    target: Target,
+    k: int,
+    interval: Interval | None = None,
+    *,
+    split: int = 1,
+    flat: bool = False,
+    dead: int = 0,
+    deadlike: int = 0,
+) -> ShallowParams:
     """The (B_k) sawtooth critical point (ReLU), with optional split, flat, dead and dead-like neurons.
 
     Parameters
@@ -172,13 +181,18 @@ def flat_neuron_positions(target: Target, k: int, facing: str, interval: Interva
     iv = default_interval(interval)
     phi = sawtooth(target, k, iv)
     t, x = sympy.symbols("t x")
-    ps = [(q_to_sympy(P.lo), q_to_sympy(P.hi),
-           sum((q_to_sympy(c) * x ** e for e, c in enumerate(residual(phi, target, P))), sympy.Integer(0)))
-          for P in pieces(phi, iv)]
+    ps = [
+        (
+            q_to_sympy(P.lo),
+            q_to_sympy(P.hi),
+            sum((q_to_sympy(c) * x**e for e, c in enumerate(residual(phi, target, P))), sympy.Integer(0)),
+        )
+        for P in pieces(phi, iv)
+    ]
     roots: set = set()
     for i, (a, b, _) in enumerate(ps):  # t in piece i
         if facing == "R":
-            parts = [(t, b, ps[i][2])] + [(p, q, r) for p, q, r in ps[i + 1:]]
+            parts = [(t, b, ps[i][2])] + [(p, q, r) for p, q, r in ps[i + 1 :]]
             F = sum((sympy.integrate((x - t) * r, (x, lo_, hi_)) for lo_, hi_, r in parts), sympy.Integer(0))
         else:
             parts = [(p, q, r) for p, q, r in ps[:i]] + [(a, t, ps[i][2])]

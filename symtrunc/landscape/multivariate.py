@@ -92,8 +92,9 @@ class Polytope:
             return None, self
         if all(x <= 0 for x in s):
             return self, None
-        tight = [frozenset(i for i, (aa, bb) in enumerate(self.inequalities) if _dot(aa, v) == bb)
-                 for v in self.vertices]
+        tight = [
+            frozenset(i for i, (aa, bb) in enumerate(self.inequalities) if _dot(aa, v) == bb) for v in self.vertices
+        ]
         new = []
         d = self.dim
         for i in range(len(self.vertices)):
@@ -109,10 +110,13 @@ class Polytope:
                     vi, vk = self.vertices[i], self.vertices[k]
                     new.append(tuple(p + lam * (q - p) for p, q in zip(vi, vk)))
         a = tuple(a)
-        neg = Polytope(tuple(v for v, x in zip(self.vertices, s) if x <= 0) + tuple(new),
-                       self.inequalities + ((a, -b),))
-        pos = Polytope(tuple(v for v, x in zip(self.vertices, s) if x >= 0) + tuple(new),
-                       self.inequalities + ((tuple(-x for x in a), b),))
+        neg = Polytope(
+            tuple(v for v, x in zip(self.vertices, s) if x <= 0) + tuple(new), self.inequalities + ((a, -b),)
+        )
+        pos = Polytope(
+            tuple(v for v, x in zip(self.vertices, s) if x >= 0) + tuple(new),
+            self.inequalities + ((tuple(-x for x in a), b),),
+        )
         return neg, pos
 
 
@@ -222,7 +226,7 @@ def _integrate(T: list[_Simplex], f: Affine, g: Affine | None = None) -> flint.f
             total += vol * _ev(f, cen)
         else:
             d1 = len(S)  # d + 1
-            s = sum((_ev(f, v) * _ev(g, v) for v in S), _Q0) + d1 ** 2 * _ev(f, cen) * _ev(g, cen)
+            s = sum((_ev(f, v) * _ev(g, v) for v in S), _Q0) + d1**2 * _ev(f, cen) * _ev(g, cen)
             total += vol * s / (d1 * (d1 + 1))
     return total
 
@@ -238,8 +242,14 @@ class MultiParams:
     activation: Activation = field(default_factory=Activation.relu)
 
     @classmethod
-    def from_values(cls, W: Sequence[Sequence[Any]], b: Sequence[Any], v: Sequence[Any], c: Any,
-                    activation: Activation | None = None) -> MultiParams:
+    def from_values(
+        cls,
+        W: Sequence[Sequence[Any]],
+        b: Sequence[Any],
+        v: Sequence[Any],
+        c: Any,
+        activation: Activation | None = None,
+    ) -> MultiParams:
         """Build from numbers in any exact format; checks the shapes."""
         Wq = tuple(tuple(map(to_q, row)) for row in W)
         if len({len(r) for r in Wq}) > 1:
@@ -295,8 +305,9 @@ def box_loss(phi: MultiParams, alpha: Sequence[Any], beta: Any, lo: Sequence[Any
     return total / vol
 
 
-def box_gradient(phi: MultiParams, alpha: Sequence[Any], beta: Any, lo: Sequence[Any], hi: Sequence[Any]
-                 ) -> list[flint.fmpq]:
+def box_gradient(
+    phi: MultiParams, alpha: Sequence[Any], beta: Any, lo: Sequence[Any], hi: Sequence[Any]
+) -> list[flint.fmpq]:
     """The exact generalized gradient, ordered W (row-major), b, v, c."""
     region, al, be, vol = _prepare(phi, alpha, beta, lo, hi)
     n, d = len(phi.W), region.dim

@@ -91,9 +91,16 @@ class NeuronType:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (numbers as ``"p/q"`` strings)."""
-        return {"index": self.index, "type": self.kind, "z_lo": q_str(self.z_lo), "z_hi": q_str(self.z_hi),
-                "degenerate": self.degenerate, "flat": self.flat, "facing": self.facing,
-                "breakpoint": None if self.breakpoint is None else q_str(self.breakpoint)}
+        return {
+            "index": self.index,
+            "type": self.kind,
+            "z_lo": q_str(self.z_lo),
+            "z_hi": q_str(self.z_hi),
+            "degenerate": self.degenerate,
+            "flat": self.flat,
+            "facing": self.facing,
+            "breakpoint": None if self.breakpoint is None else q_str(self.breakpoint),
+        }
 
 
 def neuron_type(w: Any, b: Any, v: Any, interval: Interval | None = None, index: int = 1) -> NeuronType:

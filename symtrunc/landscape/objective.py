@@ -62,8 +62,9 @@ _Q0 = flint.fmpq(0)
 _Branch = tuple[list[flint.fmpq], list[flint.fmpq], flint.fmpq]  # σ(z_j), σ'(z_j) in x and σ'' on a piece
 
 
-def _piece_integrals(phi: ShallowParams, target: Target, iv: Interval
-                     ) -> Iterator[tuple[Piece, list[flint.fmpq], list[flint.fmpq], list[flint.fmpq]]]:
+def _piece_integrals(
+    phi: ShallowParams, target: Target, iv: Interval
+) -> Iterator[tuple[Piece, list[flint.fmpq], list[flint.fmpq], list[flint.fmpq]]]:
     """Per piece P of [lo, hi]: P, the moments m_k = ∫_P x^k (k ≤ 4), the residual r = N^φ − f
     on P (coefficients in x) and μ_k = ∫_P r x^k (k ≤ 2).
 
@@ -268,8 +269,9 @@ def is_twice_differentiable(phi: ShallowParams, target: Target, interval: Interv
     return smoothness(phi, target, interval).twice_differentiable
 
 
-def directional_derivative(phi: ShallowParams, target: Target, direction: Sequence, interval: Interval | None = None
-                           ) -> flint.fmpq:
+def directional_derivative(
+    phi: ShallowParams, target: Target, direction: Sequence, interval: Interval | None = None
+) -> flint.fmpq:
     """The exact one-sided directional derivative lim_{h↓0} (L(φ + h u) − L(φ))/h.
 
     It equals ⟨∇L, u⟩ where L is differentiable; for a neuron with w_j = b_j = 0 the

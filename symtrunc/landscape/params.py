@@ -153,8 +153,9 @@ class ShallowParams:
             raise DataError(f"activation must be an Activation, got {self.activation!r}")
 
     @classmethod
-    def from_values(cls, w: Sequence[Any], b: Sequence[Any], v: Sequence[Any], c: Any,
-                    activation: Activation | None = None) -> ShallowParams:
+    def from_values(
+        cls, w: Sequence[Any], b: Sequence[Any], v: Sequence[Any], c: Any, activation: Activation | None = None
+    ) -> ShallowParams:
         """Build φ from numbers in any exact format (``"p/q"``, decimals, ints, Fractions)."""
         return cls(w, b, v, c, activation or Activation.relu())
 
@@ -172,8 +173,7 @@ class ShallowParams:
         n = self.width
         if len(values) != 3 * n + 1:
             raise DataError(f"need {3 * n + 1} coordinates, got {len(values)}")
-        return ShallowParams(values[:n], values[n:2 * n], values[2 * n:3 * n], values[3 * n],
-                             self.activation)
+        return ShallowParams(values[:n], values[n : 2 * n], values[2 * n : 3 * n], values[3 * n], self.activation)
 
     def as_direction(self, values: Sequence[Any]) -> list[flint.fmpq]:
         """``values`` as an exact direction u in the parameter space (refused unless of length 3N+1).
@@ -214,9 +214,13 @@ class ShallowParams:
 
     def to_dict(self) -> dict[str, Any]:
         """The PARAMS.json document (numbers as ``"p/q"`` strings)."""
-        d: dict[str, Any] = {"w": [q_str(x) for x in self.w], "b": [q_str(x) for x in self.b],
-                             "v": [q_str(x) for x in self.v], "c": q_str(self.c),
-                             "activation": self.activation.name}
+        d: dict[str, Any] = {
+            "w": [q_str(x) for x in self.w],
+            "b": [q_str(x) for x in self.b],
+            "v": [q_str(x) for x in self.v],
+            "c": q_str(self.c),
+            "activation": self.activation.name,
+        }
         if self.activation.name == "leaky_relu":
             d["slope"] = q_str(self.activation.slope)
         return d
@@ -250,14 +254,18 @@ def params_from_dict(doc: Any, derivative_at_zero: Any = None) -> ShallowParams:
             raise FormatError(f"PARAMS is missing the key {k!r}")
     extra = sorted(set(doc) - _KEYS)
     if extra:
-        raise FormatError(f"PARAMS has unknown key(s) {', '.join(map(repr, extra))}; allowed: {', '.join(sorted(_KEYS))}")
+        raise FormatError(
+            f"PARAMS has unknown key(s) {', '.join(map(repr, extra))}; allowed: {', '.join(sorted(_KEYS))}"
+        )
     for k in ("w", "b", "v"):
         if not isinstance(doc[k], list):
             raise DataError(f"{k} must be a list of numbers, got {doc[k]!r}")
     for k in ("w", "b", "v"):
         for x in doc[k]:
             if isinstance(x, float):
-                raise DataError(f"{k}: write numbers as strings 'p/q', decimal strings or integers, got the float {x!r}")
+                raise DataError(
+                    f"{k}: write numbers as strings 'p/q', decimal strings or integers, got the float {x!r}"
+                )
     if isinstance(doc["c"], (list, dict, float)):
         raise DataError(f"c must be one number (a string 'p/q' or an integer), got {doc['c']!r}")
     name = doc.get("activation", "relu")

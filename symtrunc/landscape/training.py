@@ -40,9 +40,18 @@ def random_start(width: int, seed: int, scale: float = 1.0) -> tuple[np.ndarray,
     return w, b, v, float(scale * rng.standard_normal())
 
 
-def gradient_descent(w: Sequence[float], b: Sequence[float], v: Sequence[float], c: float, target: Target,
-                     interval: Interval | None = None, *, steps: int = 2000, lr: float = 0.1, grid: int = 4096
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def gradient_descent(
+    w: Sequence[float],
+    b: Sequence[float],
+    v: Sequence[float],
+    c: float,
+    target: Target,
+    interval: Interval | None = None,
+    *,
+    steps: int = 2000,
+    lr: float = 0.1,
+    grid: int = 4096,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Plain float64 GD on the ReLU true loss; returns the final (w, b, v, c)."""
     iv = default_interval(interval)
     lo, hi = float(iv.lo), float(iv.hi)
@@ -68,8 +77,17 @@ def _q(x: float, den: int) -> flint.fmpq:
     return flint.fmpq(fr.numerator, fr.denominator)
 
 
-def snap(w: Sequence[float], b: Sequence[float], v: Sequence[float], c: float, target: Target,
-         interval: Interval | None = None, *, tol: float = 1e-3, den: int = 60) -> ShallowParams:
+def snap(
+    w: Sequence[float],
+    b: Sequence[float],
+    v: Sequence[float],
+    c: float,
+    target: Target,
+    interval: Interval | None = None,
+    *,
+    tol: float = 1e-3,
+    den: int = 60,
+) -> ShallowParams:
     """An exact network near the float point (w, b, v, c), with exactly optimal (v, c).
 
     Neurons whose largest endpoint pre-activation is below −tol stay exactly dead; those

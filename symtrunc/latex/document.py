@@ -33,8 +33,18 @@ __all__ = ["Fragment", "tex_escape"]
 
 # ----------------------------------------------------------------------------- text escaping
 _TEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"$<$", ">": r"$>$",
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\^{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\~{}",
+    "<": r"$<$",
+    ">": r"$>$",
 }
 
 
@@ -156,17 +166,30 @@ def _render_latex(item: tuple[Any, ...], fit: bool) -> str:
         body = [" & ".join(header) + r" \\ \hline"] + [" & ".join(r) + r" \\" for r in rows]
         if len(rows) > 20:  # may run over pages (needs \usepackage{longtable})
             head = " & ".join(header) + r" \\ \hline\endhead"
-            return ("\\begin{longtable}{" + align + "}\n\\hline\n" + head + "\n"
-                    + "\n".join(body[1:]) + "\n\\hline\n\\end{longtable}")
-        return ("\\begin{center}\\begin{tabular}{" + align + "}\n\\hline\n" + "\n".join(body)
-                + "\n\\hline\n\\end{tabular}\\end{center}")
+            return (
+                "\\begin{longtable}{"
+                + align
+                + "}\n\\hline\n"
+                + head
+                + "\n"
+                + "\n".join(body[1:])
+                + "\n\\hline\n\\end{longtable}"
+            )
+        return (
+            "\\begin{center}\\begin{tabular}{"
+            + align
+            + "}\n\\hline\n"
+            + "\n".join(body)
+            + "\n\\hline\n\\end{tabular}\\end{center}"
+        )
     if kind == "heading":
         _, level, s = item
         return rf"\{_SECTION.get(level, 'paragraph*')}{{{s}}}"
     if kind == "listing":
         _, title, lines = item
-        parts = [title + r"\par"] + [rf"{{\raggedright\noindent\hangindent=2em\hangafter=1 {line}\par}}"
-                                       for line in lines]
+        parts = [title + r"\par"] + [
+            rf"{{\raggedright\noindent\hangindent=2em\hangafter=1 {line}\par}}" for line in lines
+        ]
         return "\n".join(parts)
     if kind == "raw":
         return item[1]
@@ -190,9 +213,18 @@ def _md_text(s: str) -> str:
             continue
         for rx, rep in _MD_TEXT:
             part = rx.sub(rep, part)
-        part = (part.replace(r"\_", "_").replace(r"\&", "&").replace(r"\%", "%").replace(r"\#", "#")
-                .replace("~", " ").replace(r"\,", " ").replace(r"\ldots", "...")
-                .replace(r"\{", "{").replace(r"\}", "}").replace(r"\$", "$"))
+        part = (
+            part.replace(r"\_", "_")
+            .replace(r"\&", "&")
+            .replace(r"\%", "%")
+            .replace(r"\#", "#")
+            .replace("~", " ")
+            .replace(r"\,", " ")
+            .replace(r"\ldots", "...")
+            .replace(r"\{", "{")
+            .replace(r"\}", "}")
+            .replace(r"\$", "$")
+        )
         out.append(part)
     return "".join(out)
 
@@ -209,8 +241,7 @@ def _render_markdown(item: tuple[Any, ...]) -> str:
         def cell(s: str) -> str:
             return _md_text(s).replace("|", r"\vert ")
 
-        lines = ["| " + " | ".join(cell(h) for h in header) + " |",
-                 "|" + "|".join("---" for _ in header) + "|"]
+        lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
         return "\n".join(lines)
     if kind == "heading":

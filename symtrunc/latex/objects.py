@@ -152,8 +152,9 @@ def to_markdown(obj: Any, **options: Any) -> str:
     return out.render("markdown") if isinstance(out, Fragment) else f"$${out}$$"
 
 
-def claims_table(claims: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]],
-                 *, title: str | None = None) -> Fragment:
+def claims_table(
+    claims: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]], *, title: str | None = None
+) -> Fragment:
     r"""A table of claims (one row per mapping): ``columns`` is ``[(key, header), ...]``.
 
     Values that are exact numbers are printed exactly; strings are escaped unless they
@@ -196,15 +197,20 @@ def data_fragment(data: Any, opts: LatexOptions) -> Fragment:
     frag = Fragment()
     counts = ", ".join(rf"${latex_label(c)}$: {n}" for c, n in zip(data.classes, data.counts))
     frag.text(rf"${data.N}$ points in $\mathbb{{R}}^{{{data.M}}}$, $Q = {data.Q}$ classes ({counts}).")
-    frag.text(r"Class means $\bar x_{0,j} = \frac{1}{N_j}\sum_i x_{0,j,i}$ as the columns of "
-              r"$X_0^{\mathrm{red}}$, their barycenter $\bar x = \frac{1}{Q}\sum_j \bar x_{0,j}$ "
-              r"and the largest squared distance $\delta^2$ of a point from its class mean:")
+    frag.text(
+        r"Class means $\bar x_{0,j} = \frac{1}{N_j}\sum_i x_{0,j,i}$ as the columns of "
+        r"$X_0^{\mathrm{red}}$, their barycenter $\bar x = \frac{1}{Q}\sum_j \bar x_{0,j}$ "
+        r"and the largest squared distance $\delta^2$ of a point from its class mean:"
+    )
     frag.extend(matrix_fragment(r"X_0^{\mathrm{red}}", data.means, opts))
     frag.extend(matrix_fragment(r"\bar x", data.barycenter, opts))
     d2 = data.delta_squared
     delta = sympy.sqrt(sympy.Rational(int(d2.p), int(d2.q)))
-    delta_tex = opts.printer().doprint(delta) if len(str(delta)) <= 40 or opts.full else (
-        rf"\sqrt{{\delta^2}} \approx {float(delta):.6g}")
+    delta_tex = (
+        opts.printer().doprint(delta)
+        if len(str(delta)) <= 40 or opts.full
+        else (rf"\sqrt{{\delta^2}} \approx {float(delta):.6g}")
+    )
     frag.math(rf"\delta^2 = {latex_number(d2, opts)}, \qquad \delta = {delta_tex}", wide=True)
     if data.Y != flint.fmpq_mat(data.Q, data.Q, [int(i == j) for i in range(data.Q) for j in range(data.Q)]):
         frag.extend(matrix_fragment("Y", data.Y, opts))
@@ -251,19 +257,25 @@ def network_fragment(net: Any, opts: LatexOptions) -> Fragment:
     frag = Fragment()
     L = net.depth
     s = opts.sigma
-    frag.text(rf"A ReLU network with $L = {L}$ layers and widths "
-              rf"$({', '.join(map(str, net.widths))})$:")
-    frag.math(rf"x^{{(\ell)}} = {s}\left(W_\ell\, x^{{(\ell-1)}} + b_\ell\right),\ \ell = 1,\dots,{L - 1},"
-              rf"\qquad x^{{({L})}} = W_{{{L}}}\, x^{{({L - 1})}} + b_{{{L}}}")
+    frag.text(
+        rf"A ReLU network with $L = {L}$ layers and widths "
+        rf"$({', '.join(map(str, net.widths))})$:"
+    )
+    frag.math(
+        rf"x^{{(\ell)}} = {s}\left(W_\ell\, x^{{(\ell-1)}} + b_\ell\right),\ \ell = 1,\dots,{L - 1},"
+        rf"\qquad x^{{({L})}} = W_{{{L}}}\, x^{{({L - 1})}} + b_{{{L}}}"
+    )
     if net.classes:
         frag.text("Output order of the classes: " + ", ".join(rf"${latex_label(c)}$" for c in net.classes) + ".")
     frag.text(r"\textbf{Layerwise parameters} $(W_\ell, b_\ell)$:")
     for k, layer in enumerate(net.layers, 1):
         frag.extend(matrix_fragment(f"W_{{{k}}}", layer.W, opts))
         frag.extend(matrix_fragment(f"b_{{{k}}}", layer.b, opts))
-    frag.text(r"\textbf{Cumulative parameters} $W^{(\ell)} = W_\ell W^{(\ell-1)}$, "
-              r"$b^{(\ell)} = W_\ell b^{(\ell-1)} + b_\ell$ (then "
-              r"$x^{(\ell)} = W^{(\ell)} x^{(\tau,\ell)} + b^{(\ell)}$, Proposition 3.2):")
+    frag.text(
+        r"\textbf{Cumulative parameters} $W^{(\ell)} = W_\ell W^{(\ell-1)}$, "
+        r"$b^{(\ell)} = W_\ell b^{(\ell-1)} + b_\ell$ (then "
+        r"$x^{(\ell)} = W^{(\ell)} x^{(\tau,\ell)} + b^{(\ell)}$, Proposition 3.2):"
+    )
     for k, (W, b) in enumerate(net.cumulative(), 1):
         frag.extend(matrix_fragment(f"W^{{({k})}}", W, opts))
         frag.extend(matrix_fragment(f"b^{{({k})}}", b, opts))
@@ -288,7 +300,8 @@ def _opening_angle(edges: flint.fmpq_mat) -> tuple[Any, float] | None:
         n1 = (v1.transpose() * v1)[0, 0]
         n2 = (v2.transpose() * v2)[0, 0]
         q = sympy.Rational(int(dot.p), int(dot.q)) / sympy.sqrt(
-            sympy.Rational(int(n1.p), int(n1.q)) * sympy.Rational(int(n2.p), int(n2.q)))
+            sympy.Rational(int(n1.p), int(n1.q)) * sympy.Rational(int(n2.p), int(n2.q))
+        )
         exact = sympy.acos(q)
         return exact, float(exact.evalf(20))
     norms = [math.sqrt(float(sum((W[i, k] ** 2 for k in range(n)), flint.fmpq(0)))) for i in range(n)]
@@ -297,16 +310,19 @@ def _opening_angle(edges: flint.fmpq_mat) -> tuple[Any, float] | None:
     return None, 2 * math.asin(min(1.0, 1 / dn))
 
 
-def cone_fragment(cone: Any, opts: LatexOptions, *, apex_name: str = "p", edge_name: str = "V",
-                   intro: bool = True) -> Fragment:
+def cone_fragment(
+    cone: Any, opts: LatexOptions, *, apex_name: str = "p", edge_name: str = "V", intro: bool = True
+) -> Fragment:
     """A :class:`~symtrunc.geometry.truncation.PolyhedralCone` (apex, edges) and its opening angle;
     ``apex_name``/``edge_name`` are the math-mode names used, ``intro=False`` omits the
     introductory sentence and the definition of ``S_±``."""
     frag = Fragment()
     n, m = cone.edges.nrows(), cone.edges.ncols()
     if intro:
-        frag.text(rf"Polyhedral cone with apex ${apex_name}$ and edges $v_1,\dots,v_{{{m}}}$ "
-                  rf"(the columns of ${edge_name}$) in $\mathbb{{R}}^{{{n}}}$:")
+        frag.text(
+            rf"Polyhedral cone with apex ${apex_name}$ and edges $v_1,\dots,v_{{{m}}}$ "
+            rf"(the columns of ${edge_name}$) in $\mathbb{{R}}^{{{n}}}$:"
+        )
     frag.extend(matrix_fragment(apex_name, cone.apex, opts))
     frag.extend(matrix_fragment(edge_name, cone.edges, opts))
     if intro:
@@ -319,12 +335,17 @@ def cone_fragment(cone: Any, opts: LatexOptions, *, apex_name: str = "p", edge_n
         deg = math.degrees(val)
         if exact is not None:
             frag.text("Opening angle (the angle between the two edges):")
-            frag.math(rf"\theta = {opts.printer().doprint(exact)} \approx {val:.6f} "
-                      rf"\ (\approx {deg:.4f}^\circ)", wide=True)
+            frag.math(
+                rf"\theta = {opts.printer().doprint(exact)} \approx {val:.6f} "
+                rf"\ (\approx {deg:.4f}^\circ)",
+                wide=True,
+            )
         else:
-            frag.text(r"Opening angle of the largest circular cone $C_\theta[d]$ about the equiangular "
-                      r"axis $d = \sum_i \lvert w_i\rvert\, v_i$ ($w_i$ the rows of "
-                      rf"${edge_name}^{{-1}}$) inside $S_+$, $\theta = 2\arcsin(1/\lvert d\rvert)$:")
+            frag.text(
+                r"Opening angle of the largest circular cone $C_\theta[d]$ about the equiangular "
+                r"axis $d = \sum_i \lvert w_i\rvert\, v_i$ ($w_i$ the rows of "
+                rf"${edge_name}^{{-1}}$) inside $S_+$, $\theta = 2\arcsin(1/\lvert d\rvert)$:"
+            )
             frag.math(rf"\theta \approx {val:.6f}\ (\approx {deg:.4f}^\circ)")
     return frag
 
@@ -343,19 +364,25 @@ def truncation_fragment(tau: Any, opts: LatexOptions) -> Fragment:
     cone = tau.cone()
     frag.extend(cone_fragment(cone, opts, apex_name="p", edge_name=f"W{inv}"))
     if square:
-        frag.text(r"$\tau_{W,b}$ is the identity on the forward cone $S_+$, maps the backward cone "
-                  r"$S_-$ to the apex $p = -W^{-1} b$, and projects every other point onto a face of $S_+$.")
+        frag.text(
+            r"$\tau_{W,b}$ is the identity on the forward cone $S_+$, maps the backward cone "
+            r"$S_-$ to the apex $p = -W^{-1} b$, and projects every other point onto a face of $S_+$."
+        )
     else:
-        frag.text(r"$\tau_{W,b}$ equals $W^+W$ on the forward cone $S_+$ and maps the backward cone "
-                  r"$S_-$ to $W^+W p$.")
+        frag.text(
+            r"$\tau_{W,b}$ equals $W^+W$ on the forward cone $S_+$ and maps the backward cone "
+            r"$S_-$ to $W^+W p$."
+        )
     return frag
 
 
 def separator_fragment(sep: Any, opts: LatexOptions) -> Fragment:
     """A :class:`~symtrunc.exact.lp.Separator`: the hyperplane's normal and offset."""
     frag = Fragment()
-    frag.text(r"Separating hyperplane $H = \{x : \langle h, x\rangle = c\}$: "
-              r"$\langle h, a\rangle < c$ on the first set and $\langle h, b\rangle > c$ on the second, with")
+    frag.text(
+        r"Separating hyperplane $H = \{x : \langle h, x\rangle = c\}$: "
+        r"$\langle h, a\rangle < c$ on the first set and $\langle h, b\rangle > c$ on the second, with"
+    )
     frag.extend(matrix_fragment("h", sep.normal, opts))
     frag.math(rf"c = {latex_number(sep.offset, opts)}")
     return frag
@@ -365,9 +392,11 @@ def step_fragment(step: Any, opts: LatexOptions) -> Fragment:
     """An :class:`~symtrunc.geometry.separability.SLSStep`: base point, normal and hyperplane."""
     frag = Fragment()
     j = step.class_index
-    frag.text(rf"SLS step for class index ${j}$: the hyperplane through the base point "
-              rf"$p = t\,\bar x + (1 - t)\,\bar x_{{0,{j}}}$, $t = {latex_number(step.t, opts)}$, "
-              r"with normal $h$ pointing away from the class:")
+    frag.text(
+        rf"SLS step for class index ${j}$: the hyperplane through the base point "
+        rf"$p = t\,\bar x + (1 - t)\,\bar x_{{0,{j}}}$, $t = {latex_number(step.t, opts)}$, "
+        r"with normal $h$ pointing away from the class:"
+    )
     frag.math(r"H = \{x : \langle h, x - p\rangle = 0\}")
     frag.extend(matrix_fragment("h", step.normal, opts))
     frag.extend(matrix_fragment("p", step.base_point, opts))
@@ -378,8 +407,11 @@ def step_fragment(step: Any, opts: LatexOptions) -> Fragment:
 def sls_certificate_fragment(cert: Any, opts: LatexOptions) -> Fragment:
     """An :class:`~symtrunc.geometry.separability.SLSCertificate`: the collapse order and every step."""
     frag = Fragment()
-    frag.text("Sequential linear separability (Definition 5.1), collapse order "
-              + r" $\to$ ".join(f"${j}$" for j in cert.order) + ":")
+    frag.text(
+        "Sequential linear separability (Definition 5.1), collapse order "
+        + r" $\to$ ".join(f"${j}$" for j in cert.order)
+        + ":"
+    )
     for k, step in enumerate(cert.steps, 1):
         frag.heading(3, f"Step {k}")
         frag.extend(step_fragment(step, opts))
@@ -390,9 +422,11 @@ def certificate_fragment(cert: Any, opts: LatexOptions) -> Fragment:
     """A zero-loss :class:`~symtrunc.verification.Certificate`: per-layer table and exact costs."""
     frag = Fragment()
     inv = "; every layer invariant of the construction holds as well" if cert.invariants_checked else ""
-    frag.text(rf"\textbf{{Zero-loss certificate}} (exact arithmetic): all ${cert.n_points}$ points in "
-              rf"$\mathbb{{R}}^{{{cert.input_dim}}}$ ({cert.n_classes} classes) are mapped exactly to "
-              rf"their labels{inv}. Widths $({', '.join(map(str, cert.widths))})$.")
+    frag.text(
+        rf"\textbf{{Zero-loss certificate}} (exact arithmetic): all ${cert.n_points}$ points in "
+        rf"$\mathbb{{R}}^{{{cert.input_dim}}}$ ({cert.n_classes} classes) are mapped exactly to "
+        rf"their labels{inv}. Widths $({', '.join(map(str, cert.widths))})$."
+    )
     if cert.theorem:
         frag.text(rf"Construction: {tex_escape(cert.theorem)}.")
     rows = []
@@ -400,11 +434,15 @@ def certificate_fragment(cert: Any, opts: LatexOptions) -> Fragment:
         fixed = ", ".join(tex_escape(x) for x in r.fixed_base_points) or "--"
         coll = "--" if r.collapses is None else tex_escape(r.collapses)
         rows.append([str(r.layer), r.kind, coll, str(r.collapsed_points), str(r.identity_points), fixed])
-    frag.table(["layer", "kind", "collapses", r"points $\le 0$", r"points $\ge 0$", "base points fixed"],
-               rows, "rllrrl")
-    names = {"half_squared": r"\tfrac{1}{2}\lVert X^{(L)} - Y^{\mathrm{ext}}\rVert_F^2",
-             "class_weighted": r"C_N", "class_weighted_sqrt": r"\sqrt{C_N}",
-             "mean_squared": r"\tfrac{1}{N} \lVert X^{(L)} - Y^{\mathrm{ext}}\rVert_F^2"}
+    frag.table(
+        ["layer", "kind", "collapses", r"points $\le 0$", r"points $\ge 0$", "base points fixed"], rows, "rllrrl"
+    )
+    names = {
+        "half_squared": r"\tfrac{1}{2}\lVert X^{(L)} - Y^{\mathrm{ext}}\rVert_F^2",
+        "class_weighted": r"C_N",
+        "class_weighted_sqrt": r"\sqrt{C_N}",
+        "mean_squared": r"\tfrac{1}{N} \lVert X^{(L)} - Y^{\mathrm{ext}}\rVert_F^2",
+    }
     costs = []
     for k, v in cert.costs.items():
         name = names.get(k) or r"\text{" + tex_escape(k) + "}"
@@ -428,16 +466,25 @@ def clustered_fragment(hyp: Any, opts: LatexOptions) -> Fragment:
     frag = Fragment()
     ok = {True: r"holds", False: r"\textbf{fails}"}
     frag.text(r"Hypotheses of Proposition 4.1, evaluated exactly (squared distances, no roots):")
-    frag.math(rf"\delta^2 = {latex_number(hyp.delta_squared, opts)}, \qquad "
-              rf"\min_j \lvert \bar x_{{0,j}} - \bar x\rvert^2 = {latex_number(min(hyp.distances_squared), opts)}",
-              wide=True)
-    frag.text(rf"(4.2) $16\,\delta^2 < \min_j \lvert \bar x_{{0,j}} - \bar x\rvert^2$: {ok[hyp.condition_4_2]}. "
-              rf"(4.6) $\max_j \theta_{{*,j}} < \pi$: {ok[hyp.condition_4_6]}.")
+    frag.math(
+        rf"\delta^2 = {latex_number(hyp.delta_squared, opts)}, \qquad "
+        rf"\min_j \lvert \bar x_{{0,j}} - \bar x\rvert^2 = {latex_number(min(hyp.distances_squared), opts)}",
+        wide=True,
+    )
+    frag.text(
+        rf"(4.2) $16\,\delta^2 < \min_j \lvert \bar x_{{0,j}} - \bar x\rvert^2$: {ok[hyp.condition_4_2]}. "
+        rf"(4.6) $\max_j \theta_{{*,j}} < \pi$: {ok[hyp.condition_4_6]}."
+    )
     thetas = [t for t in hyp.theta_star if t is not None]
     if thetas:
-        frag.text(r"Angles $\theta_{*,j}$ (float annotations): "
-                  + ", ".join(rf"$\theta_{{*,{j + 1}}} \approx {t:.4f}$" if t is not None else
-                              rf"$\theta_{{*,{j + 1}}}$ undefined" for j, t in enumerate(hyp.theta_star)) + ".")
+        frag.text(
+            r"Angles $\theta_{*,j}$ (float annotations): "
+            + ", ".join(
+                rf"$\theta_{{*,{j + 1}}} \approx {t:.4f}$" if t is not None else rf"$\theta_{{*,{j + 1}}}$ undefined"
+                for j, t in enumerate(hyp.theta_star)
+            )
+            + "."
+        )
     return frag
 
 

@@ -236,7 +236,7 @@ def _truncated_decimal(v: Fraction, digits: int) -> str:
     dots = r"\ldots" if rem else ""
     if -4 <= e < 7:
         if e >= 0:
-            int_part, frac_part = s[: e + 1], s[e + 1:]
+            int_part, frac_part = s[: e + 1], s[e + 1 :]
             if shift < 0:
                 int_part, frac_part = s + "0" * (-shift), ""
         else:
@@ -249,8 +249,9 @@ def _truncated_decimal(v: Fraction, digits: int) -> str:
     return rf"{sign}{mantissa}{dots}\times 10^{{{e}}}"
 
 
-def latex_number(x: Any, options: Mapping[str, Any] | LatexOptions | None = None, *,
-                 inline_fraction: bool = False) -> str:
+def latex_number(
+    x: Any, options: Mapping[str, Any] | LatexOptions | None = None, *, inline_fraction: bool = False
+) -> str:
     r"""One exact number: integer, ``\frac{p}{q}``, or (long, unless ``full``) a truncated decimal.
 
     >>> latex_number(flint.fmpq(-5, 4)), latex_number(7), latex_number(Fraction(1, 3))
@@ -284,7 +285,7 @@ def latex_number(x: Any, options: Mapping[str, Any] | LatexOptions | None = None
 def _breakable(digits: str, every: int = 24) -> str:
     if len(digits) <= every:
         return digits
-    return r"\allowbreak ".join(digits[i:i + every] for i in range(0, len(digits), every))
+    return r"\allowbreak ".join(digits[i : i + every] for i in range(0, len(digits), every))
 
 
 # ----------------------------------------------------------------------------- matrices
@@ -381,10 +382,10 @@ def _matrix_chars(A: Any, opts: LatexOptions) -> int:
     return width
 
 
-
 # ----------------------------------------------------------------------------- matrix displays
-def matrix_fragment(name: str, A: Any, opts: LatexOptions, *, vector_as_row: bool | None = None,
-                    note: bool = True) -> Fragment:
+def matrix_fragment(
+    name: str, A: Any, opts: LatexOptions, *, vector_as_row: bool | None = None, note: bool = True
+) -> Fragment:
     r"""``name = A`` as a display; a row-by-row listing when ``full`` and the matrix is too wide.
 
     Column vectors with more than 4 entries are written as transposed rows.
@@ -412,8 +413,15 @@ def matrix_fragment(name: str, A: Any, opts: LatexOptions, *, vector_as_row: boo
         frag.listing(rf"${name}$ ({what}, entries written $p/q$):", lines)
         return frag
     frag.math(f"{name} = {tex}", wide=True)
-    if note and not opts.full and (m > opts.max_rows or (n > opts.max_cols and not (is_vec and row_form))
-                                   or (is_vec and row_form and m > opts.max_cols)):
+    if (
+        note
+        and not opts.full
+        and (
+            m > opts.max_rows
+            or (n > opts.max_cols and not (is_vec and row_form))
+            or (is_vec and row_form and m > opts.max_cols)
+        )
+    ):
         frag.text(rf"(${name}$ is ${m}\times {n}$; only its corners are shown.)")
     return frag
 
@@ -421,16 +429,22 @@ def matrix_fragment(name: str, A: Any, opts: LatexOptions, *, vector_as_row: boo
 def matrix_pair(name1: str, A: Any, name2: str, B: Any, opts: LatexOptions) -> Fragment:
     r"""Two matrices side by side (``W = ..., \quad b = ...``) when they fit, else one after the other."""
     f1, f2 = matrix_fragment(name1, A, opts, note=False), matrix_fragment(name2, B, opts, note=False)
-    if (len(f1.items) == 1 and len(f2.items) == 1 and f1.items[0][0] == "math" and f2.items[0][0] == "math"
-            and _matrix_chars(A, opts) + _matrix_chars(B if B.ncols() > 1 or B.nrows() <= 2 else B.transpose(), opts)
-            < 110):
+    if (
+        len(f1.items) == 1
+        and len(f2.items) == 1
+        and f1.items[0][0] == "math"
+        and f2.items[0][0] == "math"
+        and _matrix_chars(A, opts) + _matrix_chars(B if B.ncols() > 1 or B.nrows() <= 2 else B.transpose(), opts) < 110
+    ):
         frag = Fragment().math(f1.items[0][1] + r",\qquad " + f2.items[0][1], wide=True)
         notes = [n for n, M in ((name1, A), (name2, B)) if _abbreviated(M, opts)]
     else:
         frag = Fragment().extend(f1).extend(f2)
         notes = [n for n, M, f in ((name1, A, f1), (name2, B, f2)) if _abbreviated(M, opts) and f.items[0][0] == "math"]
     if notes:
-        frag.text("(Corners only of " + " and ".join(f"${n}$" for n in notes) + r"; \texttt{--full} prints every entry.)")
+        frag.text(
+            "(Corners only of " + " and ".join(f"${n}$" for n in notes) + r"; \texttt{--full} prints every entry.)"
+        )
     return frag
 
 

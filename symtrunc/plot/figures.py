@@ -60,15 +60,28 @@ from symtrunc.plot.polygon import (
 
 __all__ = ["plot_steps", "plot_step", "plot_decision_regions", "class_colors", "REGION_MARKERS"]
 
-_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-            "#17becf", "#bcbd22", "#7f7f7f")
-_GREY = "#7f7f7f"      # the forward cone
-_KEY = "#555555"       # legend keys for marker shapes (not a drawing color)
+_PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
+_GREY = "#7f7f7f"  # the forward cone
+_KEY = "#555555"  # legend keys for marker shapes (not a drawing color)
 
 #: Marker shape of a point by its exact region at a truncation step.
 REGION_MARKERS = {"forward": "o", "backward": "v", "face": "s"}
-_REGION_TEXT = {"forward": "in $S_+$: kept", "backward": "in $S_-$: collapsed to the apex",
-                "face": "elsewhere: projected onto a face of $S_+$"}
+_REGION_TEXT = {
+    "forward": "in $S_+$: kept",
+    "backward": "in $S_-$: collapsed to the apex",
+    "face": "elsewhere: projected onto a face of $S_+$",
+}
 
 
 def class_colors(labels: Sequence[Any]) -> dict[Any, str]:
@@ -117,9 +130,13 @@ def _fill(ax, poly: Polygon, box: Polygon, scales, color: str, alpha: float, lab
     for k in range(len(v)):
         p, q = v[k - 1], v[k]
         if not _on_box_side(p, q, box):
-            ax.plot([float(p[0]) * scales[0], float(q[0]) * scales[0]],
-                    [float(p[1]) * scales[1], float(q[1]) * scales[1]],
-                    color=color, lw=1.2, zorder=1)
+            ax.plot(
+                [float(p[0]) * scales[0], float(q[0]) * scales[0]],
+                [float(p[1]) * scales[1], float(q[1]) * scales[1]],
+                color=color,
+                lw=1.2,
+                zorder=1,
+            )
 
 
 def _frame(ax, box: Polygon, plane: Plane, title: str) -> None:
@@ -135,8 +152,9 @@ def _frame(ax, box: Polygon, plane: Plane, title: str) -> None:
     ax.set_title(title, fontsize=9 if plane.name else 10)
 
 
-def _points(ax, points, scales, colors: Sequence[str], markers: Sequence[str], filled: Sequence[bool],
-            size: float = 24) -> None:
+def _points(
+    ax, points, scales, colors: Sequence[str], markers: Sequence[str], filled: Sequence[bool], size: float = 24
+) -> None:
     """Scatter points grouped by (color, marker, filled): filled markers lie in the plane, hollow
     ones are projections."""
     xs, ys = _xy(points, scales)
@@ -144,15 +162,30 @@ def _points(ax, points, scales, colors: Sequence[str], markers: Sequence[str], f
     for i in range(len(xs)):
         groups.setdefault((colors[i], markers[i], filled[i]), []).append(i)
     for (color, marker, full), idx in groups.items():
-        ax.scatter([xs[i] for i in idx], [ys[i] for i in idx], s=size, marker=marker,
-                   facecolors=color if full else "none", edgecolors="white" if full else color,
-                   linewidths=0.5 if full else 0.9, zorder=3)
+        ax.scatter(
+            [xs[i] for i in idx],
+            [ys[i] for i in idx],
+            s=size,
+            marker=marker,
+            facecolors=color if full else "none",
+            edgecolors="white" if full else color,
+            linewidths=0.5 if full else 0.9,
+            zorder=3,
+        )
 
 
 def _key(ax, label: str, marker: str = "o", color: str = _KEY, filled: bool = True) -> None:
     """A legend entry without data."""
-    ax.scatter([], [], s=24, marker=marker, facecolors=color if filled else "none",
-               edgecolors="white" if filled else color, linewidths=0.5 if filled else 0.9, label=label)
+    ax.scatter(
+        [],
+        [],
+        s=24,
+        marker=marker,
+        facecolors=color if filled else "none",
+        edgecolors="white" if filled else color,
+        linewidths=0.5 if filled else 0.9,
+        label=label,
+    )
 
 
 def _class_keys(ax, labels: Sequence[Any], colors: dict[Any, str]) -> None:
@@ -177,8 +210,17 @@ def _marks(ax, plane: Plane, colors: dict[Any, str], skip: Sequence[Any] = ()) -
         color = colors[label] if label is not None else "black"
         key = name if label is None else None if keyed else "class mean (in the plane)"
         keyed = keyed or label is not None
-        ax.scatter([float(x) * sc[0]], [float(y) * sc[1]], marker="D" if label is not None else "X", s=55,
-                   color=color, edgecolors="black", linewidths=0.8, zorder=4, label=key)
+        ax.scatter(
+            [float(x) * sc[0]],
+            [float(y) * sc[1]],
+            marker="D" if label is not None else "X",
+            s=55,
+            color=color,
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=4,
+            label=key,
+        )
 
 
 def plot_step(
@@ -224,19 +266,48 @@ def plot_step(
     _fill(ax, step.forward, box, sc, _GREY, 0.10, "forward cone $S_+$ (kept)")
     if len(step.hyperplane) == 2:
         (p, q) = step.hyperplane
-        ax.plot([float(p[0]) * sc[0], float(q[0]) * sc[0]], [float(p[1]) * sc[1], float(q[1]) * sc[1]],
-                ls="--", color="black", lw=1, zorder=2, label="separating hyperplane")
+        ax.plot(
+            [float(p[0]) * sc[0], float(q[0]) * sc[0]],
+            [float(p[1]) * sc[1], float(q[1]) * sc[1]],
+            ls="--",
+            color="black",
+            lw=1,
+            zorder=2,
+            label="separating hyperplane",
+        )
     point_colors = [colors[data.classes[j]] for j in data.y]
     bx, by = _xy(step.before, sc)
     ax_, ay = _xy(step.after, sc)
-    moved = [i for i in range(len(bx)) if (step.before[0, i], step.before[1, i]) != (step.after[0, i], step.after[1, i])]
+    moved = [
+        i for i in range(len(bx)) if (step.before[0, i], step.before[1, i]) != (step.after[0, i], step.after[1, i])
+    ]
     if moved:  # one quiver artist for all arrows (hundreds of annotations render slowly)
-        ax.quiver([bx[i] for i in moved], [by[i] for i in moved],
-                  [ax_[i] - bx[i] for i in moved], [ay[i] - by[i] for i in moved],
-                  color=[point_colors[i] for i in moved], angles="xy", scale_units="xy",
-                  scale=1, width=0.004, headwidth=4, headlength=5, headaxislength=4.5, alpha=0.45, zorder=2)
-        ax.plot([], [], color=_KEY, marker=">", markersize=4, lw=1, alpha=0.6,
-                label="where the layer sends a point" + (" (projected)" if not all(step.in_plane) else ""))
+        ax.quiver(
+            [bx[i] for i in moved],
+            [by[i] for i in moved],
+            [ax_[i] - bx[i] for i in moved],
+            [ay[i] - by[i] for i in moved],
+            color=[point_colors[i] for i in moved],
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            width=0.004,
+            headwidth=4,
+            headlength=5,
+            headaxislength=4.5,
+            alpha=0.45,
+            zorder=2,
+        )
+        ax.plot(
+            [],
+            [],
+            color=_KEY,
+            marker=">",
+            markersize=4,
+            lw=1,
+            alpha=0.6,
+            label="where the layer sends a point" + (" (projected)" if not all(step.in_plane) else ""),
+        )
     filled = step.in_plane or (True,) * data.N
     _points(ax, step.before, sc, point_colors, [REGION_MARKERS[r] for r in step.regions], filled)
     _class_keys(ax, data.classes, colors)
@@ -244,9 +315,17 @@ def plot_step(
         _key(ax, _REGION_TEXT[region], REGION_MARKERS[region])
     _projection_keys(ax, filled)
     apex = (float(step.apex[0]) * sc[0], float(step.apex[1]) * sc[1])
-    ax.scatter([apex[0]], [apex[1]], marker="*", s=170, facecolors=tint if step.apex_in_plane else "none",
-               edgecolors="black" if step.apex_in_plane else tint, linewidths=0.7 if step.apex_in_plane else 1.2,
-               zorder=4, label=f"apex $p_{{{step.layer}}}$" + ("" if step.apex_in_plane else " (projected)"))
+    ax.scatter(
+        [apex[0]],
+        [apex[1]],
+        marker="*",
+        s=170,
+        facecolors=tint if step.apex_in_plane else "none",
+        edgecolors="black" if step.apex_in_plane else tint,
+        linewidths=0.7 if step.apex_in_plane else 1.2,
+        zorder=4,
+        label=f"apex $p_{{{step.layer}}}$" + ("" if step.apex_in_plane else " (projected)"),
+    )
     ax.annotate(f"$p_{{{step.layer}}}$", apex, xytext=(6, 5), textcoords="offset points", fontsize=10)
     _marks(ax, plane, colors, skip=[step.apex])
     if step.collapsed:
@@ -315,20 +394,37 @@ def plot_decision_regions(
     # opaque pale colors: the convex pieces of one region do not show seams where they meet
     pale = {c: tuple(0.25 * v + 0.75 for v in to_rgb(colors.get(c, _GREY))) for c in outputs}
     face = [pale[r.label] for r in regions]
-    ax.add_collection(PolyCollection([r.polygon.to_float(sc) for r in regions], facecolors=face,
-                                     edgecolors=face, linewidths=0.6, zorder=0))
-    for c in dict.fromkeys(r.label for r in regions):   # legend entries, in output order
+    ax.add_collection(
+        PolyCollection(
+            [r.polygon.to_float(sc) for r in regions], facecolors=face, edgecolors=face, linewidths=0.6, zorder=0
+        )
+    )
+    for c in dict.fromkeys(r.label for r in regions):  # legend entries, in output order
         ax.fill([], [], facecolor=pale[c], edgecolor="none", label=f"predicted {c}")
     if section is not None:
-        _points(ax, section.points, sc, [colors.get(c, _GREY) for c in section.labels],
-                ["o"] * len(section.labels), section.in_plane)
+        _points(
+            ax,
+            section.points,
+            sc,
+            [colors.get(c, _GREY) for c in section.labels],
+            ["o"] * len(section.labels),
+            section.in_plane,
+        )
         _class_keys(ax, list(dict.fromkeys(section.labels)), colors)
         _projection_keys(ax, section.in_plane)
         wrong = section.misclassified
         if wrong:
             xs, ys = _xy(section.points, sc)
-            ax.scatter([xs[i] for i in wrong], [ys[i] for i in wrong], marker="x", s=30, color="black",
-                       linewidths=1, zorder=4, label="class is not the unique largest output (exact, at the point)")
+            ax.scatter(
+                [xs[i] for i in wrong],
+                [ys[i] for i in wrong],
+                marker="x",
+                s=30,
+                color="black",
+                linewidths=1,
+                zorder=4,
+                label="class is not the unique largest output (exact, at the point)",
+            )
         _marks(ax, plane, colors)
     _frame(ax, box, plane, "the network: decision regions (exact)")
     if own:
@@ -377,8 +473,10 @@ def plot_steps(
     data = load_data(data)
     unknown = [c for c in data.classes if net.classes and c not in net.classes]
     if unknown:
-        raise DataError(f"the data have class {unknown[0]!r}, which the network does not know (its classes: "
-                        f"{', '.join(map(repr, net.classes))})")
+        raise DataError(
+            f"the data have class {unknown[0]!r}, which the network does not know (its classes: "
+            f"{', '.join(map(repr, net.classes))})"
+        )
     if plane is None and classes is not None:
         if len(classes) != 2:
             raise DataError("give exactly two classes to span the drawing plane")
@@ -401,14 +499,17 @@ def plot_steps(
     theorem = net.construction.theorem if net.construction is not None else ""
     title = f"{(theorem or 'ReLU network').split(':')[0]}: {data.summary()}"
     if data.M > 2:
-        title += (f". Each panel is an exact section of R^{data.M} by the plane in its title: cones and "
-                  "regions are cut exactly; filled markers lie in the plane, hollow ones are orthogonal "
-                  "projections of points off it, drawn with the class and region of the point itself")
+        title += (
+            f". Each panel is an exact section of R^{data.M} by the plane in its title: cones and "
+            "regions are cut exactly; filled markers lie in the plane, hollow ones are orthogonal "
+            "projections of points off it, drawn with the class and region of the point itself"
+        )
     title = textwrap.fill(title, 52 * cols + 14 * (cols == 1))
     fig.suptitle(title, fontsize=10)
     per_row = max(1, min(len(labels), int(4.0 * cols / 0.055) // (max(map(len, labels)) + 8)))
-    fig.legend(list(labels.values()), list(labels.keys()), loc="outside lower center", ncols=per_row,
-               fontsize=7, frameon=False)
+    fig.legend(
+        list(labels.values()), list(labels.keys()), loc="outside lower center", ncols=per_row, fontsize=7, frameon=False
+    )
     _fit_height(fig, axes, cols, size=4.0, extra=0.3 * title.count("\n") + 0.8 + 0.17 * -(-len(labels) // per_row))
     return fig
 
@@ -417,14 +518,15 @@ def _fit_height(fig, axes, cols: int, size: float, extra: float) -> None:
     """Rows as tall as their flattest-but-one panel needs (equal aspect leaves flat panels short)."""
     heights = []
     for r in range(0, len(axes), cols):
-        row = [ax.get_ylim()[1] - ax.get_ylim()[0] for ax in axes[r:r + cols]]
-        wide = [ax.get_xlim()[1] - ax.get_xlim()[0] for ax in axes[r:r + cols]]
-        lines = max(ax.get_title().count("\n") + 1 for ax in axes[r:r + cols])
+        row = [ax.get_ylim()[1] - ax.get_ylim()[0] for ax in axes[r : r + cols]]
+        wide = [ax.get_xlim()[1] - ax.get_xlim()[0] for ax in axes[r : r + cols]]
+        lines = max(ax.get_title().count("\n") + 1 for ax in axes[r : r + cols])
         heights.append((size - 0.8) * min(1.0, max(h / w for h, w in zip(row, wide))) + 0.7 + 0.17 * lines)
     fig.set_size_inches(size * cols, sum(heights) + extra)
 
 
 def _mark_barycenter(ax, data: LabeledData) -> None:
     xb = data.barycenter
-    ax.scatter([float(xb[0, 0])], [float(xb[1, 0])], marker="X", s=60, color="black",
-               zorder=4, label="barycenter $\\bar{x}$")
+    ax.scatter(
+        [float(xb[0, 0])], [float(xb[1, 0])], marker="X", s=60, color="black", zorder=4, label="barycenter $\\bar{x}$"
+    )

@@ -149,7 +149,7 @@ class Polygon:
             return self
         a0, a1, c = to_q(a[0]), to_q(a[1]), to_q(c)
         vals = [a0 * x + a1 * y + c for x, y in self.vertices]
-        if min(vals) >= 0:        # the line does not cut the interior
+        if min(vals) >= 0:  # the line does not cut the interior
             return self
         if max(vals) <= 0:
             return Polygon(())
@@ -202,8 +202,9 @@ class Polygon:
 
     def to_float(self, scales: Sequence[float] = (1.0, 1.0)) -> np.ndarray:
         """Vertices as a float array of shape ``(k, 2)``, each coordinate times ``scales``."""
-        return np.array([[float(x) * scales[0], float(y) * scales[1]] for x, y in self.vertices],
-                        dtype=float).reshape(-1, 2)
+        return np.array([[float(x) * scales[0], float(y) * scales[1]] for x, y in self.vertices], dtype=float).reshape(
+            -1, 2
+        )
 
 
 @dataclass(frozen=True)
@@ -275,8 +276,12 @@ class Plane:
         if u is None or v is None:
             raise DataError(f"the points {', '.join(n for n, _ in named)} do not span a plane")
         names = [n for n, _ in chosen]
-        plane = cls(a, columns_matrix([u, v]), (f"{names[0]} → {names[1]}", f"{names[0]} → {names[2]} (orthogonalized)"),
-                    f"plane through {names[0]}, {names[1]} and {names[2]}")
+        plane = cls(
+            a,
+            columns_matrix([u, v]),
+            (f"{names[0]} → {names[1]}", f"{names[0]} → {names[2]} (orthogonalized)"),
+            f"plane through {names[0]}, {names[1]} and {names[2]}",
+        )
         S = plane.coordinates(columns_matrix([x for _, x in chosen]))
         return replace(plane, marks=tuple((n, (S[0, k], S[1, k])) for k, n in enumerate(names)))
 
@@ -312,8 +317,9 @@ class Plane:
         v = w - ((u.transpose() * w)[0, 0] / uu) * u
         if all(x == 0 for x in v.entries()):
             raise DataError(f"x̄, the means of {i!r} and {j!r} are collinear: they do not span a plane")
-        return cls.through([("x̄", xbar), (f"the mean of {i}", data.mean(index[i])),
-                            (f"the mean of {j}", data.mean(index[j]))])
+        return cls.through(
+            [("x̄", xbar), (f"the mean of {i}", data.mean(index[i])), (f"the mean of {j}", data.mean(index[j]))]
+        )
 
     @property
     def dim(self) -> int:
@@ -349,7 +355,7 @@ class Plane:
         if not X.ncols():
             return ()
         D = X - columns_matrix([self.origin] * X.ncols())
-        R = D - self.basis * self.coordinates(X)          # the component orthogonal to the plane
+        R = D - self.basis * self.coordinates(X)  # the component orthogonal to the plane
         rows_ = R.tolist()
         return tuple(all(r[c] == 0 for r in rows_) for c in range(X.ncols()))
 
@@ -357,8 +363,9 @@ class Plane:
         """Whether ``other`` is the same affine plane (possibly in another frame), exactly."""
         if other.dim != self.dim:
             return False
-        corners = columns_matrix([other.origin, other.origin + column(other.basis, 0),
-                                  other.origin + column(other.basis, 1)])
+        corners = columns_matrix(
+            [other.origin, other.origin + column(other.basis, 0), other.origin + column(other.basis, 1)]
+        )
         return all(self.contains_columns(corners))
 
     def in_frame_of(self, other: Plane) -> Plane:
@@ -486,8 +493,7 @@ def _mean(X: flint.fmpq_mat, idx: Sequence[int]) -> flint.fmpq_mat:
     return total / len(cols)
 
 
-def step_plane(layer: LayerExplanation, data: LabeledData, X: flint.fmpq_mat,
-               earlier: Sequence[Any] = ()) -> Plane:
+def step_plane(layer: LayerExplanation, data: LabeledData, X: flint.fmpq_mat, earlier: Sequence[Any] = ()) -> Plane:
     """The plane a truncation step is drawn in for ``M > 2``: through the apex ``p_l`` and the
     means of the truncated points ``X = x^(τ,l-1)`` (``M x N``) of the relevant classes.
 
@@ -509,8 +515,11 @@ def step_plane(layer: LayerExplanation, data: LabeledData, X: flint.fmpq_mat,
     X_cols = X.ncols()
     labels = [data.classes[data.y[i]] for i in range(X_cols)]
     collapsed = [c.label for c in layer.classes if c.collapsed]
-    order = collapsed + [c for c in data.classes if c not in collapsed and c not in earlier] + \
-        [c for c in data.classes if c not in collapsed and c in earlier]
+    order = (
+        collapsed
+        + [c for c in data.classes if c not in collapsed and c not in earlier]
+        + [c for c in data.classes if c not in collapsed and c in earlier]
+    )
     cands: list[tuple[str, flint.fmpq_mat]] = [(f"$p_{{{layer.index}}}$", layer.apex)]
     for c in order:
         idx = [i for i in range(X_cols) if labels[i] == c]
@@ -575,10 +584,10 @@ def truncation_steps(
                 f"layer {layer.index} widens the space to R^{layer.dim} (Lemma 2.2); its cones cannot be "
                 "drawn in the input plane"
             )
-    images = [layer.truncated for layer in ex.layers if layer.truncated is not None]   # x^(τ,l)
-    inputs = [X] + images[:-1]                                                          # x^(τ,l-1)
+    images = [layer.truncated for layer in ex.layers if layer.truncated is not None]  # x^(τ,l)
+    inputs = [X] + images[:-1]  # x^(τ,l-1)
     planes = [fixed] * len(ex.layers) if fixed is not None else _step_planes(ex.layers, data, inputs)
-    if box is None and planes and all(_same_frame(P, planes[0]) for P in planes):   # one box for every step
+    if box is None and planes and all(_same_frame(P, planes[0]) for P in planes):  # one box for every step
         extra = [data.barycenter] + [data.mean(j) for j in range(data.Q)] + [layer.apex for layer in ex.layers]
         box = _panel_box(planes[0], columns_matrix([column(X, i) for i in range(data.N)] + extra))
     out = []
@@ -597,9 +606,23 @@ def truncation_steps(
                 offset = (h.transpose() * P.origin)[0, 0] - recorded[k].hyperplane_offset
                 hyper = panel.section([a[0, 0], a[0, 1]], offset)
         collapsed = tuple(c.label for c in layer.classes if c.collapsed)
-        out.append(TruncationStep(layer.index, collapsed, forward, backward, (apex_s[0, 0], apex_s[1, 0]), hyper,
-                                  P.coordinates(X), P.coordinates(images[k]), layer.regions, panel, P,
-                                  P.contains_columns(X), P.contains(layer.apex)))
+        out.append(
+            TruncationStep(
+                layer.index,
+                collapsed,
+                forward,
+                backward,
+                (apex_s[0, 0], apex_s[1, 0]),
+                hyper,
+                P.coordinates(X),
+                P.coordinates(images[k]),
+                layer.regions,
+                panel,
+                P,
+                P.contains_columns(X),
+                P.contains(layer.apex),
+            )
+        )
     return tuple(out)
 
 
@@ -607,8 +630,9 @@ def _same_frame(P: Plane, Q: Plane) -> bool:
     return P.origin == Q.origin and P.basis == Q.basis
 
 
-def _step_planes(layers: Sequence[LayerExplanation], data: LabeledData,
-                 inputs: Sequence[flint.fmpq_mat]) -> list[Plane]:
+def _step_planes(
+    layers: Sequence[LayerExplanation], data: LabeledData, inputs: Sequence[flint.fmpq_mat]
+) -> list[Plane]:
     """:func:`step_plane` of every layer; a plane that coincides with an earlier one is drawn in the
     earlier one's frame (the same axes, so panels of one plane line up)."""
     planes: list[Plane] = []
@@ -673,8 +697,9 @@ def means_plane(data: LabeledData) -> Plane:
     return Plane.through(cands)
 
 
-def decision_section(net: ReLUNetwork, data: Any, plane: Plane | None = None,
-                     box: Polygon | None = None) -> DecisionSection:
+def decision_section(
+    net: ReLUNetwork, data: Any, plane: Plane | None = None, box: Polygon | None = None
+) -> DecisionSection:
     """The exact decision regions of ``net`` in a plane, with the data.
 
     Parameters
@@ -706,12 +731,20 @@ def decision_section(net: ReLUNetwork, data: Any, plane: Plane | None = None,
     outputs = tuple(net.classes or range(net.output_dim))
     values = net.forward(data.X).tolist()
     winners = tuple(tuple(outputs[k] for k, v in enumerate(row) if v == max(row)) for row in values)
-    return DecisionSection(plane, box, decision_regions(net, box, plane, outputs), plane.coordinates(X),
-                           plane.contains_columns(X), tuple(data.classes[j] for j in data.y), winners)
+    return DecisionSection(
+        plane,
+        box,
+        decision_regions(net, box, plane, outputs),
+        plane.coordinates(X),
+        plane.contains_columns(X),
+        tuple(data.classes[j] for j in data.y),
+        winners,
+    )
 
 
-def sections(net: ReLUNetwork, data: Any, plane: Plane | None = None,
-             box: Polygon | None = None) -> tuple[tuple[TruncationStep, ...], DecisionSection]:
+def sections(
+    net: ReLUNetwork, data: Any, plane: Plane | None = None, box: Polygon | None = None
+) -> tuple[tuple[TruncationStep, ...], DecisionSection]:
     """The exact content of every panel of :func:`symtrunc.plot.plot_steps`: the truncation steps
     and the decision regions.
 
@@ -808,7 +841,8 @@ def linear_regions(net: ReLUNetwork, box: Polygon, plane: Plane | None = None) -
     layers = _restricted_layers(net, plane)
     # (polygon, pattern, A, c): the current value is A s + c on the polygon
     pieces: list[tuple[Polygon, tuple[tuple[bool, ...], ...], flint.fmpq_mat, flint.fmpq_mat]] = [
-        (box, (), identity(2), zeros(2, 1))]
+        (box, (), identity(2), zeros(2, 1))
+    ]
     for layer in layers:
         new = []
         for poly, pattern, A, c in pieces:
@@ -822,15 +856,16 @@ def linear_regions(net: ReLUNetwork, box: Polygon, plane: Plane | None = None) -
                 constant = Z[i, 0] == 0 and Z[i, 1] == 0
                 for part, pat in parts:
                     # a constant pre-activation does not cut: one side only (ReLU(0) = 0 either way)
-                    for active in ((z[i, 0] >= 0,) if constant else (True, False)):
+                    for active in (z[i, 0] >= 0,) if constant else (True, False):
                         s = 1 if active else -1
                         piece = part.clip([s * Z[i, 0], s * Z[i, 1]], s * z[i, 0])
                         if not piece.is_empty:
                             split.append((piece, pat + (active,)))
                 parts = split
             for part, pat in parts:
-                D = flint.fmpq_mat(Z.nrows(), Z.nrows(), [int(i == j and pat[i]) for i in range(Z.nrows())
-                                                           for j in range(Z.nrows())])
+                D = flint.fmpq_mat(
+                    Z.nrows(), Z.nrows(), [int(i == j and pat[i]) for i in range(Z.nrows()) for j in range(Z.nrows())]
+                )
                 new.append((part, pattern + (pat,), D * Z, D * z))
         pieces = new
     return tuple(LinearRegion(p, pat, A, c) for p, pat, A, c in pieces)

@@ -6,5 +6,13 @@ from symtrunc.verification.certificate import Certificate, Counterexample, Layer
 from symtrunc.verification.certified import verify_certified
 from symtrunc.verification.recheck import read_certificate, recheck_certificate
 
-__all__ = ["Certificate", "Counterexample", "LayerCheck", "costs", "read_certificate", "recheck_certificate", "verify",
-           "verify_certified"]
+__all__ = [
+    "Certificate",
+    "Counterexample",
+    "LayerCheck",
+    "costs",
+    "read_certificate",
+    "recheck_certificate",
+    "verify",
+    "verify_certified",
+]

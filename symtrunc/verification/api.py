@@ -83,6 +83,5 @@ def verify(
     if method != "exact":
         raise DataError(f"unknown verification method {method!r}; use 'exact' or 'certified'")
     if options:
-        raise TypeError(f"verify() got unexpected keyword argument(s) for method='exact': "
-                        f"{', '.join(sorted(options))}")
+        raise TypeError(f"verify() got unexpected keyword argument(s) for method='exact': {', '.join(sorted(options))}")
     return verify_exact(network, data, invariants=invariants, label_matrix=label_matrix)

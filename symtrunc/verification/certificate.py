@@ -170,12 +170,21 @@ class Certificate:
             got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
             raise FormatError(f"not a symtrunc certificate (format is {got!r}, expected {CERTIFICATE_FORMAT!r})")
         if d.get("version") != CERTIFICATE_VERSION:
-            raise FormatError(f"unsupported certificate version {d.get('version')!r} (this symtrunc reads "
-                              f"version {CERTIFICATE_VERSION})")
+            raise FormatError(
+                f"unsupported certificate version {d.get('version')!r} (this symtrunc reads "
+                f"version {CERTIFICATE_VERSION})"
+            )
         try:
-            layers = tuple(LayerCheck(**dict(r, collapses=_hashable(r.get("collapses")),
-                                             fixed_base_points=tuple(map(_hashable, r.get("fixed_base_points", ())))))
-                           for r in d["layers"])
+            layers = tuple(
+                LayerCheck(
+                    **dict(
+                        r,
+                        collapses=_hashable(r.get("collapses")),
+                        fixed_base_points=tuple(map(_hashable, r.get("fixed_base_points", ()))),
+                    )
+                )
+                for r in d["layers"]
+            )
             return cls(
                 zero_loss=bool(d["zero_loss"]),
                 n_points=int(d["n_points"]),
@@ -209,8 +218,7 @@ class Certificate:
             fixed = ", ".join(map(str, r.fixed_base_points)) or "-"
             coll = "-" if r.collapses is None else str(r.collapses)
             lines.append(
-                f"{r.layer:5d}  {r.kind:<10}  {coll:<9}  {r.collapsed_points:9d}  "
-                f"{r.identity_points:8d}  {fixed}"
+                f"{r.layer:5d}  {r.kind:<10}  {coll:<9}  {r.collapsed_points:9d}  {r.identity_points:8d}  {fixed}"
             )
         return "\n".join(lines)
 

@@ -59,7 +59,7 @@ def zero_outputs(network: Any, l: int) -> list[flint.fmpq_mat]:
     """
     h = flint.fmpq_mat(network.layers[l].shape[0], 1)
     out = []
-    for layer in network.layers[l + 1:]:
+    for layer in network.layers[l + 1 :]:
         z = layer.W * h + layer.b
         out.append(z)
         h = relu(z) if layer.activation == "relu" else z

@@ -174,11 +174,19 @@ def _verify_full(network: ReLUNetwork, data: LabeledData, targets) -> list[Layer
             for j in range(data.Q):
                 for r in range(layer.shape[0]):
                     want = targets[j][r] * scale
-                    got = gathers[j](values[r * N:(r + 1) * N])
+                    got = gathers[j](values[r * N : (r + 1) * N])
                     if min(got) != want or max(got) != want:
                         bad = next(v for v in got if v != want)
-                        raise _counterexample("zero loss", data, j, idx[j][got.index(bad)], k + 1, r,
-                                              flint.fmpq(bad) / scale, str(targets[j][r]))
+                        raise _counterexample(
+                            "zero loss",
+                            data,
+                            j,
+                            idx[j][got.index(bad)],
+                            k + 1,
+                            r,
+                            flint.fmpq(bad) / scale,
+                            str(targets[j][r]),
+                        )
             checks.append(LayerCheck(k + 1, "output"))
     return checks
 
@@ -228,8 +236,9 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
                 z = layer.W * reps[jj] + layer.b
                 neg = next((r for r in range(z.nrows()) if z[r, 0] < 0), None)
                 if neg is not None:
-                    raise _counterexample("identity sign", data, jj, data.class_indices[jj][0], k + 1,
-                                          neg, z[neg, 0], ">= 0")
+                    raise _counterexample(
+                        "identity sign", data, jj, data.class_indices[jj][0], k + 1, neg, z[neg, 0], ">= 0"
+                    )
                 reps[jj] = z
             G, de = Layer(*cumulative[k]).integer_form
             scale = de * inputs.s
@@ -244,15 +253,26 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
                     check, expected = "identity sign", ">= 0"
                 if len(pos):
                     r, i = int(pos[0][0]), int(pos[0][1])
-                    raise _counterexample(check, data, j, data.class_indices[j][i], k + 1, r,
-                                          flint.fmpq(int(sub[r, i]), scale), expected)
+                    raise _counterexample(
+                        check, data, j, data.class_indices[j][i], k + 1, r, flint.fmpq(int(sub[r, i]), scale), expected
+                    )
             reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
-            checks.append(LayerCheck(k + 1, "truncation", data.classes[jc], data.counts[jc],
-                                     sum(data.counts[j] for j in range(data.Q) if j != jc),
-                                     tuple(data.classes[j] for j in fixed[k])))
+            checks.append(
+                LayerCheck(
+                    k + 1,
+                    "truncation",
+                    data.classes[jc],
+                    data.counts[jc],
+                    sum(data.counts[j] for j in range(data.Q) if j != jc),
+                    tuple(data.classes[j] for j in fixed[k]),
+                )
+            )
             progress.step(f"layer {k + 1} collapses class {data.classes[jc]!r}")
     for k in range(len(order), network.depth):
-        kind = "output" if k == network.depth - 1 else (
-            "truncation" if network.layers[k].activation == "relu" else "affine")
+        kind = (
+            "output"
+            if k == network.depth - 1
+            else ("truncation" if network.layers[k].activation == "relu" else "affine")
+        )
         checks.append(LayerCheck(k + 1, kind))
     return checks

@@ -107,8 +107,10 @@ def recheck_certificate(
     """
     cert = read_certificate(certificate)
     if not cert.network_sha256 or not cert.data_sha256 or not cert.targets:
-        raise FormatError("the certificate names no network and data SHA-256 or no targets (written by an "
-                          "older symtrunc?): verify again to get a certificate that can be re-checked")
+        raise FormatError(
+            "the certificate names no network and data SHA-256 or no targets (written by an "
+            "older symtrunc?): verify again to get a certificate that can be re-checked"
+        )
     _same("the network is not the one", network_sha256(network), cert.network_sha256)
     targets = {label: list(t) for label, t in cert.targets}
     if cert.method == "certified":
@@ -117,8 +119,15 @@ def recheck_certificate(
         for chunk in src.chunks(chunk_size):
             digest.update(chunk.X, chunk.labels)
         _same("the data are not the ones", digest.hexdigest(), cert.data_sha256)
-        new = verify_certified(network, src, chunk_size=chunk_size, client=client, progress=progress,
-                               label_matrix=targets, invariants=cert.invariants_checked)
+        new = verify_certified(
+            network,
+            src,
+            chunk_size=chunk_size,
+            client=client,
+            progress=progress,
+            label_matrix=targets,
+            invariants=cert.invariants_checked,
+        )
     elif cert.method == "exact":
         if labels is not None:
             raise DataError("labels= goes with certificates of certified verification")
@@ -129,15 +138,18 @@ def recheck_certificate(
         raise FormatError(f"unknown verification method {cert.method!r} in the certificate")
     for name in CLAIMS:
         if getattr(new, name) != getattr(cert, name):
-            raise VerificationError(f"re-verification proves {name} = {_short(getattr(new, name))}, but the "
-                                    f"certificate states {_short(getattr(cert, name))}")
+            raise VerificationError(
+                f"re-verification proves {name} = {_short(getattr(new, name))}, but the "
+                f"certificate states {_short(getattr(cert, name))}"
+            )
     return replace(new, theorem=cert.theorem)
 
 
 def _same(what: str, got: str, want: str) -> None:
     if got != want:
-        raise VerificationError(f"{what} the certificate speaks about: SHA-256 {got[:16]}..., the "
-                                f"certificate names {want[:16]}...")
+        raise VerificationError(
+            f"{what} the certificate speaks about: SHA-256 {got[:16]}..., the certificate names {want[:16]}..."
+        )
 
 
 def _short(value: Any) -> str:

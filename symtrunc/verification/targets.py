@@ -136,5 +136,7 @@ def _columns(Q: int, vectors: list[flint.fmpq_mat]) -> flint.fmpq_mat:
 def _independent(T: flint.fmpq_mat, n: int) -> None:
     r = T.rank()
     if r < n:
-        raise DataError(f"the label matrix is singular (rank {r} for {n} classes): the class targets must "
-                        "be linearly independent, or zero loss would not tell the classes apart")
+        raise DataError(
+            f"the label matrix is singular (rank {r} for {n} classes): the class targets must "
+            "be linearly independent, or zero loss would not tell the classes apart"
+        )

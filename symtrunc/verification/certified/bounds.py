@@ -93,8 +93,18 @@ from symtrunc.exact.evaluate import EXACT_FLOAT_BOUND
 from symtrunc.exact.rational import to_q
 from symtrunc.exact.rounding import round_up
 
-__all__ = ["OVERFLOW_GUARD", "FloatAffine", "FloatBlock", "FloatInput", "RankOne", "certified_rows",
-           "float_affine", "rank_one", "row_bound", "running"]
+__all__ = [
+    "OVERFLOW_GUARD",
+    "FloatAffine",
+    "FloatBlock",
+    "FloatInput",
+    "RankOne",
+    "certified_rows",
+    "float_affine",
+    "rank_one",
+    "row_bound",
+    "running",
+]
 
 TAU = 2.0**-600
 RANGE_HI = 2.0**400
@@ -130,18 +140,18 @@ def _gamma(n: int) -> flint.fmpq:
 class FloatAffine:
     """The float64 image of an exact affine map ``z = A x + c`` and the constants of its bounds."""
 
-    Wt: np.ndarray           # (k, m) fl(A)ᵀ
-    b: np.ndarray            # (m,) fl(c)
-    Wt1: np.ndarray          # (k+1, m) [fl(A)ᵀ; fl(c)ᵀ] for homogeneous inputs
-    G: np.ndarray            # (k, m) fl(f'|Ã|)ᵀ
-    c2: float                # c₂'
-    T: np.ndarray            # (m,)
-    R: np.ndarray            # (m,)
-    k1: float                # κ₁
-    k2: float                # κ₂
-    Rmax: float              # max R_i
-    Tmax: float              # max T_i
-    struct: RankOne | None   # A = αI + 1gᵀ: the structured kernel
+    Wt: np.ndarray  # (k, m) fl(A)ᵀ
+    b: np.ndarray  # (m,) fl(c)
+    Wt1: np.ndarray  # (k+1, m) [fl(A)ᵀ; fl(c)ᵀ] for homogeneous inputs
+    G: np.ndarray  # (k, m) fl(f'|Ã|)ᵀ
+    c2: float  # c₂'
+    T: np.ndarray  # (m,)
+    R: np.ndarray  # (m,)
+    k1: float  # κ₁
+    k2: float  # κ₂
+    Rmax: float  # max R_i
+    Tmax: float  # max T_i
+    struct: RankOne | None  # A = αI + 1gᵀ: the structured kernel
 
 
 @dataclass(frozen=True)
@@ -199,8 +209,14 @@ def rank_one(A: flint.fmpq_mat, c: flint.fmpq_mat) -> RankOne | None:
     K2 = da + abs(aq) + dg + g1
     T = max((abs(cv - _q(f)) + g3 * abs(_q(f)) for cv, f in zip(cent, cf)), default=flint.fmpq(0))
     grow = 1 + 8 * _FQ_U
-    return RankOne(alpha=af, g=np.array(gf), c=np.array(cf), k1=round_up(K1 * grow), k2=round_up(K2 * grow),
-                   T=round_up((T + _q(TAU)) / (1 - _FQ_U)))
+    return RankOne(
+        alpha=af,
+        g=np.array(gf),
+        c=np.array(cf),
+        k1=round_up(K1 * grow),
+        k2=round_up(K2 * grow),
+        T=round_up((T + _q(TAU)) / (1 - _FQ_U)),
+    )
 
 
 def float_affine(A: flint.fmpq_mat, c: flint.fmpq_mat) -> FloatAffine | None:
@@ -213,10 +229,13 @@ def float_affine(A: flint.fmpq_mat, c: flint.fmpq_mat) -> FloatAffine | None:
     cf = np.array([_fl(v) for v in cent], dtype=np.float64)
     absA = np.abs(Af)
     nz = absA[absA != 0]
-    if (not np.all(np.isfinite(Af)) or not np.all(np.isfinite(cf))
-            or (nz.size and (nz.min() < RANGE_LO or nz.max() > RANGE_HI))
-            or np.abs(cf).max(initial=0.0) > RANGE_HI
-            or sum(1 for v in ent if v != 0) != nz.size):
+    if (
+        not np.all(np.isfinite(Af))
+        or not np.all(np.isfinite(cf))
+        or (nz.size and (nz.min() < RANGE_LO or nz.max() > RANGE_HI))
+        or np.abs(cf).max(initial=0.0) > RANGE_HI
+        or sum(1 for v in ent if v != 0) != nz.size
+    ):
         return None
     rho = flint.fmpq(0)
     for v, f in zip(ent, Af.ravel().tolist()):
@@ -234,16 +253,32 @@ def float_affine(A: flint.fmpq_mat, c: flint.fmpq_mat) -> FloatAffine | None:
     c2 = round_up((gamma + rho) / c1)
     fprime = round_up(c1 * (1 + 2 * (k + 3) * _FQ_U) / (1 - _FQ_U))
     G = np.ascontiguousarray((absA * fprime).T)
-    T = np.array([round_up((abs(cv - _q(cfv)) + gamma * abs(_q(cfv)) + _q(TAU)) / (1 - _FQ_U))
-                  for cv, cfv in zip(cent, cf.tolist())], dtype=np.float64)
+    T = np.array(
+        [
+            round_up((abs(cv - _q(cfv)) + gamma * abs(_q(cfv)) + _q(TAU)) / (1 - _FQ_U))
+            for cv, cfv in zip(cent, cf.tolist())
+        ],
+        dtype=np.float64,
+    )
     # R_i >= r_i (1 + 8u): the float row sum of k nonnegative terms (any order) is
     # >= r_i (1-u)^(k-1), the product loses one more factor (1-u), and
     # (1 + 2(k+9)u)(1-u)^(k-1) >= 1 + 8u (no underflow: entries are >= 2^-400)
     R = absA.sum(axis=1) * round_up((1 + 2 * (k + 9) * _FQ_U) / (1 - _FQ_U))
     Wt1 = np.ascontiguousarray(np.vstack([Af.T, cf[None, :]]))
-    return FloatAffine(Wt=np.ascontiguousarray(Af.T), b=cf, Wt1=Wt1, G=G, c2=c2, T=T, R=R,
-                       k1=round_up(1 + rho), k2=round_up(rho + gamma), Rmax=float(R.max(initial=0.0)),
-                       Tmax=float(T.max(initial=0.0)), struct=rank_one(A, c))
+    return FloatAffine(
+        Wt=np.ascontiguousarray(Af.T),
+        b=cf,
+        Wt1=Wt1,
+        G=G,
+        c2=c2,
+        T=T,
+        R=R,
+        k1=round_up(1 + rho),
+        k2=round_up(rho + gamma),
+        Rmax=float(R.max(initial=0.0)),
+        Tmax=float(T.max(initial=0.0)),
+        struct=rank_one(A, c),
+    )
 
 
 def running(fa: FloatAffine, H: np.ndarray, E: np.ndarray | None, signed: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -278,10 +313,10 @@ def certified_rows(Z: np.ndarray, Eb: np.ndarray) -> np.ndarray:
 class FloatBlock:
     """A block of points for the filter, with bounds of their rounding errors."""
 
-    X: np.ndarray               # (n, M) points, exact in float64 or already rounded
-    mx: np.ndarray              # (n,) max_j |x̃_pj|
-    ex: np.ndarray | None       # (n,) max_j |x_pj - x̃_pj|, None when every x̃ is exact
-    E0: np.ndarray | None       # (n, M) entrywise |x - x̃|, None when every x̃ is exact
+    X: np.ndarray  # (n, M) points, exact in float64 or already rounded
+    mx: np.ndarray  # (n,) max_j |x̃_pj|
+    ex: np.ndarray | None  # (n,) max_j |x_pj - x̃_pj|, None when every x̃ is exact
+    E0: np.ndarray | None  # (n, M) entrywise |x - x̃|, None when every x̃ is exact
 
 
 class FloatInput:
@@ -330,8 +365,9 @@ class FloatInput:
         """Rows ``a:b`` as float64-compatible points with their error bounds."""
         if self.pre is not None:
             p = self.pre
-            return FloatBlock(p.X[a:b], p.mx[a:b], None if p.ex is None else p.ex[a:b],
-                              None if p.E0 is None else p.E0[a:b])
+            return FloatBlock(
+                p.X[a:b], p.mx[a:b], None if p.ex is None else p.ex[a:b], None if p.E0 is None else p.E0[a:b]
+            )
         Xb = self.X[a:b]
         if Xb.shape[1] == 0:
             return FloatBlock(Xb.astype(np.float64), np.zeros(b - a), None, None)

@@ -209,20 +209,30 @@ def _run(network, src, classes, targets, tuning, chunk_size, client, timeout, pr
     collapse = [-1] * len(classes)
     for k, j in enumerate(order or ()):
         collapse[j] = k
-    task = ChunkTask(network, ChunkPlan(
-        label_index={c: j for j, c in enumerate(classes)},
-        targets=tuple(tuple(str(v) for v in t) for t in targets),  # picklable exact strings
-        collapse=tuple(collapse) if order is not None else (),
-        n_plan=len(order) if order else 0,
-        tuning=tuning,
-    ))
+    task = ChunkTask(
+        network,
+        ChunkPlan(
+            label_index={c: j for j, c in enumerate(classes)},
+            targets=tuple(tuple(str(v) for v in t) for t in targets),  # picklable exact strings
+            collapse=tuple(collapse) if order is not None else (),
+            n_plan=len(order) if order else 0,
+            tuning=tuning,
+        ),
+    )
 
     def hashed(chunk: Any) -> Any:
         digest.update(chunk.X, chunk.labels)
         return task(chunk)
 
-    return map_chunks(task if client is not None else hashed, src, chunk_size=chunk_size, client=client,
-                      progress=progress, desc="certified", timeout=timeout)
+    return map_chunks(
+        task if client is not None else hashed,
+        src,
+        chunk_size=chunk_size,
+        client=client,
+        progress=progress,
+        desc="certified",
+        timeout=timeout,
+    )
 
 
 def _layer_checks(network, classes, order, counts, N) -> list[LayerCheck]:
@@ -233,8 +243,16 @@ def _layer_checks(network, classes, order, counts, N) -> list[LayerCheck]:
     for k, layer in enumerate(network.layers):
         if k < m:
             jc = order[k]
-            checks.append(LayerCheck(k + 1, "truncation", classes[jc], int(counts[jc]), int(N - counts[jc]),
-                                     tuple(classes[jj] for jj in fixed[k] if counts[jj] > 0)))
+            checks.append(
+                LayerCheck(
+                    k + 1,
+                    "truncation",
+                    classes[jc],
+                    int(counts[jc]),
+                    int(N - counts[jc]),
+                    tuple(classes[jj] for jj in fixed[k] if counts[jj] > 0),
+                )
+            )
             continue
         kind = "output" if k == network.depth - 1 else ("truncation" if layer.activation == "relu" else "affine")
         checks.append(LayerCheck(k + 1, kind))

@@ -91,26 +91,33 @@ class _Scratch:
 class _Active:
     """The points of a block still in the filter: every sign so far certified, not collapsed."""
 
-    idx: np.ndarray           # chunk rows
-    X1: np.ndarray            # (n, M+1) homogeneous inputs [x̃, 1]: the bias rides in the matmul
-    mx: np.ndarray            # (n,) max_j |x̃_pj|
-    ex: np.ndarray | None     # (n,) max input error (None: exact inputs)
-    E0: np.ndarray | None     # (n, M) entrywise input errors (None: exact inputs)
-    gid: np.ndarray           # prefix group of each point
-    reps: np.ndarray          # a chunk row representing each group
+    idx: np.ndarray  # chunk rows
+    X1: np.ndarray  # (n, M+1) homogeneous inputs [x̃, 1]: the bias rides in the matmul
+    mx: np.ndarray  # (n,) max_j |x̃_pj|
+    ex: np.ndarray | None  # (n,) max input error (None: exact inputs)
+    E0: np.ndarray | None  # (n, M) entrywise input errors (None: exact inputs)
+    gid: np.ndarray  # prefix group of each point
+    reps: np.ndarray  # a chunk row representing each group
 
     def subset(self, keep: np.ndarray, gid: np.ndarray, reps: np.ndarray, out: np.ndarray) -> _Active:
         """The kept points, regrouped (``gid``, ``reps``), their inputs compressed into ``out``."""
-        return _Active(self.idx[keep], np.compress(keep, self.X1, axis=0, out=out), self.mx[keep],
-                       None if self.ex is None else self.ex[keep], None if self.E0 is None else self.E0[keep],
-                       gid, reps)
+        return _Active(
+            self.idx[keep],
+            np.compress(keep, self.X1, axis=0, out=out),
+            self.mx[keep],
+            None if self.ex is None else self.ex[keep],
+            None if self.E0 is None else self.E0[keep],
+            gid,
+            reps,
+        )
 
 
 class _ChunkFilter:
     """The filter state of one chunk: network state, knobs, outputs (``P``, ``amb``, ``res``), buffers."""
 
-    def __init__(self, prep: Prepared, tuning: Tuning, P: np.ndarray, amb: np.ndarray, res: ChunkResult,
-                 scratch: _Scratch) -> None:
+    def __init__(
+        self, prep: Prepared, tuning: Tuning, P: np.ndarray, amb: np.ndarray, res: ChunkResult, scratch: _Scratch
+    ) -> None:
         self.prep, self.tuning, self.P, self.amb, self.res, self.scratch = prep, tuning, P, amb, res, scratch
 
     def block(self, a0: int, blk: FloatBlock) -> None:
@@ -119,8 +126,15 @@ class _ChunkFilter:
         X1 = self.scratch.x(0, nb)
         X1[:, :M] = blk.X
         X1[:, M] = 1.0
-        act = _Active(np.arange(a0, a0 + nb), X1, blk.mx, blk.ex, blk.E0,
-                      np.zeros(nb, dtype=np.int64), np.array([a0], dtype=np.int64))
+        act = _Active(
+            np.arange(a0, a0 + nb),
+            X1,
+            blk.mx,
+            blk.ex,
+            blk.E0,
+            np.zeros(nb, dtype=np.int64),
+            np.array([a0], dtype=np.int64),
+        )
         xside = 0
         prev = None  # (Z, bound, pos) of the previous layer, for the running kernel
         tun = self.tuning
@@ -158,8 +172,10 @@ class _ChunkFilter:
         else:
             composed = np.bincount(act.gid, minlength=ngroups) >= tun.composed_min_group
         prep, P = self.prep, self.P
-        maps = {int(g): prep.prefix_float_map(l, P[act.reps[g]].tobytes()[: prep.offsets[l]])
-                for g in np.flatnonzero(composed)}
+        maps = {
+            int(g): prep.prefix_float_map(l, P[act.reps[g]].tobytes()[: prep.offsets[l]])
+            for g in np.flatnonzero(composed)
+        }
         self.res.composed_evaluations += len(maps)
         return maps
 
@@ -220,14 +236,21 @@ class _ChunkFilter:
         nw = (m + 63) // 64
         if packed.shape[1] != 8 * nw:
             padded = np.zeros((na, 8 * nw), dtype=np.uint8)
-            padded[:, :packed.shape[1]] = packed
+            padded[:, : packed.shape[1]] = packed
             packed = padded
         off = self.prep.offsets[l]
-        self.P[act.idx, off:off + 8 * nw] = packed
+        self.P[act.idx, off : off + 8 * nw] = packed
         return pos, packed.view(np.uint64)
 
-    def _second_chance(self, l: int, act: _Active, maps: dict[int, FloatAffine | None], ok: np.ndarray, Z: np.ndarray,
-                       bound: np.ndarray) -> None:
+    def _second_chance(
+        self,
+        l: int,
+        act: _Active,
+        maps: dict[int, FloatAffine | None],
+        ok: np.ndarray,
+        Z: np.ndarray,
+        bound: np.ndarray,
+    ) -> None:
         """Uncertified points: per-neuron bound of the composed map, then its tight (matmul) bound.
 
         Updates ``Z``, ``bound`` (a per-point bound is replaced by the row maximum of the

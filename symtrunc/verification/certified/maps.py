@@ -159,8 +159,7 @@ class Prepared:
                 status.append("zero" if ge and le else "ge" if ge else "le" if le else "mixed")
             return PatternInfo(term, tuple(status), tuple(chain[-1]), None, None)
         L = self.network.depth - 1
-        A, c = self.prefix_map(L, key[: self.offsets[L - 1] + 8 * ((self.widths[L - 1] + 63) // 64)]
-                               if L > 0 else b"")
+        A, c = self.prefix_map(L, key[: self.offsets[L - 1] + 8 * ((self.widths[L - 1] + 63) // 64)] if L > 0 else b"")
         if all(v == 0 for v in A.entries()):
             return PatternInfo(None, tuple(status), tuple(c.entries()), None, None)
         return PatternInfo(None, tuple(status), None, A, c)
@@ -170,10 +169,10 @@ class Prepared:
 class PatternInfo:
     """What a complete activation pattern implies, exactly."""
 
-    term: int | None                 # first hidden layer whose activation is exactly 0
-    status: tuple[str, ...]          # per hidden layer
+    term: int | None  # first hidden layer whose activation is exactly 0
+    status: tuple[str, ...]  # per hidden layer
     constant: tuple[flint.fmpq, ...] | None  # the output when the linear part is zero
-    A: flint.fmpq_mat | None         # else the output map
+    A: flint.fmpq_mat | None  # else the output map
     c: flint.fmpq_mat | None
 
 

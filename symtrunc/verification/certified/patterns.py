@@ -18,9 +18,19 @@ import numpy as np
 
 __all__ = ["count_patterns", "regroup", "unique_rows"]
 
-_HASH_MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
-                       0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
-                      dtype=np.uint64)
+_HASH_MULT = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+        0xC4CEB9FE1A85EC53,
+        0x94D049BB133111EB,
+        0xBF58476D1CE4E5B9,
+    ],
+    dtype=np.uint64,
+)
 
 
 def regroup(gid: np.ndarray, words: np.ndarray, keep: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,4 +89,3 @@ def count_patterns(P: np.ndarray, rows: np.ndarray, out: dict) -> None:
     counts = np.bincount(inv, minlength=len(keys))
     for key, c in zip(keys, counts.tolist()):
         out[key] = out.get(key, 0) + c
-

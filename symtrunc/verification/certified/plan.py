@@ -30,15 +30,15 @@ COMPOSED = ("auto", "always", "never")
 class Tuning:
     """Advanced knobs of the float filter (tests, benchmarks); none of them affects the verdict."""
 
-    composed: str = "auto"         # "auto" | "always" | "never": use composed maps for prefix groups
-    composed_min_group: int = 64   # in "auto", groups at least this large use the composed map
+    composed: str = "auto"  # "auto" | "always" | "never": use composed maps for prefix groups
+    composed_min_group: int = 64  # in "auto", groups at least this large use the composed map
     composed_max_groups: int = 16  # ... and all groups when there are at most this many
-    retry_max_groups: int = 256    # running-bound failures retried with composed maps up to this many groups
-    shortcut: bool = True          # evaluate exactly in float64 when the whole integer plan fits 2^53
-    batch_exact_groups: int = 32   # more non-constant pattern groups than this: evaluate those points exactly
-    block: int = 4096              # rows per float block (cache-sized buffers)
-    threads: int | None = 1        # BLAS threads inside a chunk (None: leave as is)
-    structured: bool = True        # rank-one kernel for composed maps A = αI + 1gᵀ (rational cones)
+    retry_max_groups: int = 256  # running-bound failures retried with composed maps up to this many groups
+    shortcut: bool = True  # evaluate exactly in float64 when the whole integer plan fits 2^53
+    batch_exact_groups: int = 32  # more non-constant pattern groups than this: evaluate those points exactly
+    block: int = 4096  # rows per float block (cache-sized buffers)
+    threads: int | None = 1  # BLAS threads inside a chunk (None: leave as is)
+    structured: bool = True  # rank-one kernel for composed maps A = αI + 1gᵀ (rational cones)
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> Tuning:
@@ -64,10 +64,10 @@ class Tuning:
 class ChunkPlan:
     """What every chunk is checked against (picklable; the network travels separately)."""
 
-    label_index: dict[Any, int]          # label -> class id (classes in sorted label order)
+    label_index: dict[Any, int]  # label -> class id (classes in sorted label order)
     targets: tuple[tuple[str, ...], ...]  # exact target of each class, as strings (picklable)
-    collapse: tuple[int, ...]            # class id -> collapse layer (0-based) or -1; () without invariants
-    n_plan: int                          # number of collapse layers whose invariants are checked
+    collapse: tuple[int, ...]  # class id -> collapse layer (0-based) or -1; () without invariants
+    n_plan: int  # number of collapse layers whose invariants are checked
     tuning: Tuning
 
 

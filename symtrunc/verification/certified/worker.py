@@ -54,9 +54,9 @@ class _Chunk:
 
     prep: Prepared
     X: np.ndarray
-    cls: np.ndarray       # class id of each row
-    P: np.ndarray         # packed activation pattern of each row
-    failing: list[int]    # rows known to fail some check (appended to)
+    cls: np.ndarray  # class id of each row
+    P: np.ndarray  # packed activation pattern of each row
+    failing: list[int]  # rows known to fail some check (appended to)
     res: ChunkResult
 
 
@@ -104,8 +104,10 @@ class ChunkTask:
             cid = index.get(v)
             if cid is None:
                 bad = int(np.argmax(inv == j))
-                raise DataError(f"point {start + bad} has label {v!r}, which the network does not know "
-                                f"(known labels: {', '.join(map(repr, index))})")
+                raise DataError(
+                    f"point {start + bad} has label {v!r}, which the network does not know "
+                    f"(known labels: {', '.join(map(repr, index))})"
+                )
             ids[j] = cid
         return ids[np.asarray(inv).ravel()]
 
@@ -116,8 +118,9 @@ class ChunkTask:
         n = len(chunk)
         res = ChunkResult(int(chunk.start), n)
         if X.ndim != 2 or X.shape[1] != net.input_dim:
-            raise DataError(f"points have dimension {X.shape[1] if X.ndim == 2 else '?'}, "
-                            f"the network expects {net.input_dim}")
+            raise DataError(
+                f"points have dimension {X.shape[1] if X.ndim == 2 else '?'}, the network expects {net.input_dim}"
+            )
         cls = self._class_ids(chunk.labels, chunk.start)
         n_cls = len(self.plan.targets)
         res.class_counts = np.bincount(cls, minlength=n_cls).tolist()
@@ -145,7 +148,7 @@ class ChunkTask:
             count_patterns(c.P, exact_rows, res.patterns)
         if c.failing:
             row = min(c.failing)
-            res.failure = self._explain(prep, X[row:row + 1], int(cls[row]), int(chunk.start) + row)
+            res.failure = self._explain(prep, X[row : row + 1], int(cls[row]), int(chunk.start) + row)
         return res
 
     def _fits_float(self, X: np.ndarray) -> bool:
@@ -191,7 +194,8 @@ class ChunkTask:
             classes = np.unique(cls[grp])
             for cid in classes.tolist():
                 if not self._pattern_invariants_ok(info, cid) or (
-                        info.constant is not None and tuple(info.constant) != tq[cid]):
+                    info.constant is not None and tuple(info.constant) != tq[cid]
+                ):
                     c.failing.append(int(grp[cls[grp] == cid].min()))
             if info.A is not None and info.c is not None:  # not constant: the pattern's output map
                 nonconst.append((info.A, info.c, grp))
@@ -230,8 +234,11 @@ class ChunkTask:
         net = c.prep.network
         collapse = self.plan.collapse
         sub = c.cls[rows]
-        own = np.array([collapse[j] for j in sub.tolist()], dtype=np.int64) if collapse \
+        own = (
+            np.array([collapse[j] for j in sub.tolist()], dtype=np.int64)
+            if collapse
             else np.full(rows.size, -1, dtype=np.int64)
+        )
         alive = np.ones(rows.size, dtype=bool)
         bad = np.zeros(rows.size, dtype=bool)
         for k, Z in integer_layers(net, c.X[rows]):
@@ -250,7 +257,7 @@ class ChunkTask:
             pos &= alive[:, None]
             packed = np.packbits(pos, axis=1)
             off = c.prep.offsets[k]
-            c.P[rows, off:off + packed.shape[1]] = packed
+            c.P[rows, off : off + packed.shape[1]] = packed
             alive &= pos.any(axis=1)
         if bad.any():
             c.failing.append(int(rows[bad].min()))
