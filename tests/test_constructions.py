@@ -232,3 +232,15 @@ def test_many_clustered_points_construct_and_verify():
     cert = symtrunc.verify(net, data)
     assert cert.invariants_checked and cert.n_points == 300
     assert_interpolates(net, data)
+
+
+def test_float_proposals_give_short_rational_normals():
+    """The float LP proposal must not drown in solver tolerances (data scaled to magnitude 1 once
+    made every rounded normal fail, and the exact fallback returned 341-bit normals)."""
+    sklearn = pytest.importorskip("sklearn.datasets")
+    b = sklearn.load_breast_cancer()
+    data = symtrunc.LabeledData.from_arrays([[repr(float(v)) for v in r] for r in b.data], b.target.tolist())
+    net = symtrunc.construct(data)
+    bits = max(max(int(v.p).bit_length(), int(v.q).bit_length()) for s in net.construction.steps for v in s.normal)
+    assert bits <= 32
+    assert_interpolates(net, data)

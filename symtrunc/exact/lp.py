@@ -124,13 +124,21 @@ def simplest_between(lo: flint.fmpq, hi: flint.fmpq) -> flint.fmpq:
     return fl + 1 / simplest_between(1 / (hi - fl), 1 / (lo - fl))
 
 
+#: :func:`float_exponent` puts the largest entry near ``2**FLOAT_MAGNITUDE_BITS``: far from
+#: overflow, and large enough that the float LP solver's absolute tolerances (about 1e-7) stay far
+#: below the margins of real data (data scaled down to magnitude 1 made HiGHS's margins noise, so
+#: every rounded normal failed and the exact fallback returned normals of hundreds of bits)
+FLOAT_MAGNITUDE_BITS = 12
+
+
 def float_exponent(*matrices: flint.fmpq_mat) -> int:
-    """An exponent ``k`` with every entry ``|v| < 2**(k + 1)``, so ``v / 2**k`` fits a float.
+    """An exponent ``k`` with every entry ``|v| < 2**(k + 1 + FLOAT_MAGNITUDE_BITS)``: ``v / 2**k``
+    fits a float and the largest entry is about ``2**FLOAT_MAGNITUDE_BITS``.
 
     >>> float_exponent(flint.fmpq_mat(1, 2, [flint.fmpq(10) ** 400, 1]))
-    1328
+    1316
     >>> float_exponent(flint.fmpq_mat(1, 1, [flint.fmpq(1, 8)]), flint.fmpq_mat(0, 1))
-    -3
+    -15
     """
     k = None
     for P in matrices:
@@ -138,7 +146,7 @@ def float_exponent(*matrices: flint.fmpq_mat) -> int:
             if v != 0:
                 e = v.p.bit_length() - v.q.bit_length()
                 k = e if k is None or e > k else k
-    return 0 if k is None else k
+    return 0 if k is None else k - FLOAT_MAGNITUDE_BITS
 
 
 def scaled_floats(P: flint.fmpq_mat, k: int) -> np.ndarray:
@@ -163,7 +171,9 @@ def _float_margin_lp(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray | None, f
     b_ub = np.zeros(A_ub.shape[0])
     cost = np.zeros(M + 2)
     cost[-1] = -1.0
-    bounds = [(-1.0, 1.0)] * M + [(None, None), (0.0, 1.0)]
+    # t is bounded through |h|_inf <= 1 and the data; no bound of its own, so the proposal does not
+    # depend on the magnitude of the (scaled) data
+    bounds = [(-1.0, 1.0)] * M + [(None, None), (0.0, None)]
     res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
     if res.status != 0:
         return None, 0.0

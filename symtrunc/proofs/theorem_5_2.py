@@ -41,7 +41,8 @@ CLAIM = (
     r"is $C_\ell(\xi_\ell - p_\ell)$ with $\xi_\ell = p_j$ for classes $j \le \ell$ and $\xi_\ell = x$ otherwise; "
     r"(c) the network maps every point of class $j$ to $y_j$ (zero loss). For every $M$ and $Q$. (For the paper's "
     r"recipe $W^{(\ell)} = W_\theta R_\ell$, $R_\ell$ maps $p_\ell + C_\theta[\pm h_\ell]$ onto "
-    r"$C_\theta[\pm u]$ and Lemma 3.4, \texttt{cone\_lemma}, gives the same sign pattern.)"
+    r"$C_\theta[\pm u]$ and Lemma 3.4, \texttt{cone\_lemma}, gives the same sign pattern provided the points lie "
+    r"in those cones; that hypothesis is checked exactly when a network is constructed, not proved here.)"
 )
 VARIANTS = {
     "bias_sign": "the cumulative biases are b^(l) = +W^(l) p_l",
