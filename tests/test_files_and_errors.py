@@ -542,9 +542,12 @@ def _start_cluster(tmp_path: Path) -> tuple[subprocess.Popen, subprocess.Popen, 
 
 @pytest.fixture
 def long_job(tmp_path):
-    """A network and 400 000 points whose certified verification takes several seconds per run."""
-    X, y = clustered_sls_arrays(400_000, 16, 4, seed=1)
-    net = symtrunc.construct(symtrunc.LabeledData.from_arrays(X[::1000], y[::1000].tolist()))
+    """A network and 10^7 points (uint8) whose certified verification takes well over 8 s on a Dask cluster."""
+    # 400 distinct points, each repeated 1000 times: the network is built on exactly the points it
+    # is verified on (a network built on a subsample need not interpolate the other points)
+    Xs, ys = clustered_sls_arrays(400, 16, 4, seed=1)
+    X, y = np.tile(Xs, (25000, 1)).astype(np.uint8), np.tile(ys, 25000).astype(np.uint8)
+    net = symtrunc.construct(symtrunc.LabeledData.from_arrays(Xs, ys.tolist()))
     save_network(net, tmp_path / "net.json")
     np.save(tmp_path / "big.npy", np.hstack([X, y[:, None]]))
     return tmp_path / "net.json", tmp_path / "big.npy"
@@ -568,7 +571,7 @@ def test_losing_the_dask_cluster_mid_run_ends_with_one_line(tmp_path, long_job, 
                 str(data),
                 "--certified",
                 "--chunk-size",
-                "20000",
+                "2000",
                 "-q",
                 "--dask",
                 address,

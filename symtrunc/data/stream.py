@@ -453,6 +453,8 @@ def _gather(client: Any, futures: list[Any], bar: Any, timeout: float | None) ->
             raise SymtruncError(f"the Dask workers {where} died while computing a chunk ({_first_line(e)})") from None
         except CancelledError:
             raise SymtruncError(f"lost the Dask scheduler {where} during the run (its chunks were cancelled)") from None
+        except OSError as e:  # the connection to the scheduler closed or was reset (CommClosedError is one)
+            raise SymtruncError(f"lost the Dask scheduler {where} during the run ({_first_line(e)})") from None
         results[index[future.key]] = result
         bar.update(_result_len(result))
         watch.left -= 1
