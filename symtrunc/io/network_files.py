@@ -1,14 +1,14 @@
 """The one reader and the one writer of network files, chosen by the file's extension.
 
-============  ===============  ===========================================================
-extension     format           what is stored
-============  ===============  ===========================================================
-``.json``     exact JSON       the exact network (:mod:`symtrunc.io.json`)
-``.onnx``     ONNX             float weights + the exact rationals in ``metadata_props``
+================  ===========  ==================================================================
+extension         format       what is stored
+================  ===========  ==================================================================
+``.json``         exact JSON   the exact network (:mod:`symtrunc.io.json`)
+``.onnx``         ONNX         float weights + the exact rationals in ``metadata_props``
 ``.safetensors``  safetensors  float weights + the exact rationals in the metadata
-``.pt``       PyTorch          state dict + the exact rationals in ``_metadata`` (also ``.pth``)
-``.npz``      npz              float weights ``W0, b0, ...`` + exact numerators/denominators
-============  ===============  ===========================================================
+``.pt``           PyTorch      state dict + the exact rationals in ``_metadata`` (also ``.pth``)
+``.npz``          npz          float weights ``W0, b0, ...`` + exact numerators/denominators
+================  ===========  ==================================================================
 
 :func:`read_network` returns the exact network a file holds (for float files written by
 symtrunc, the exact rationals of its metadata; for other float files, the binary fractions its
