@@ -493,7 +493,7 @@ def _fuzz_one(X, y) -> str:
     return "built"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hard_data())
 def test_fuzz_construct_builds_a_correct_network_or_refuses(data):
     event(_fuzz_one(*data))

@@ -38,6 +38,10 @@ from symtrunc.network import ReLUNetwork
 
 EPS = Fraction(1, 10**12)
 MODES = ("exact", "no-invariants", "certified")
+
+#: Wine in the default mode in the quick run; the two other modes under ``-m slow`` (CI runs all)
+WINE_MODES = [MODES[0], *(pytest.param(m, marks=pytest.mark.slow) for m in MODES[1:])]
+
 Edit = tuple[str, Callable[[dict], None]]
 
 
@@ -251,7 +255,7 @@ def test_worked_example_every_single_edit(worked_net, worked_data, mode):
     assert flips["rejected by verify"] == flips["tried"] == worked_net.depth - 1
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WINE_MODES)
 def test_wine_activation_edits(wine, mode):
     data, net = wine
     tally = mutation_counts(net, data, list(activation_edits(network_to_dict(net))), mode)
@@ -259,7 +263,14 @@ def test_wine_activation_edits(wine, mode):
     assert tally["rejected by verify"] == net.depth - 1  # each hidden ReLU turned into the identity
 
 
-@pytest.mark.parametrize(("mode", "sample"), [("exact", None), ("no-invariants", 12), ("certified", 12)])
+@pytest.mark.parametrize(
+    ("mode", "sample"),
+    [
+        ("exact", None),
+        pytest.param("no-invariants", 12, marks=pytest.mark.slow),
+        pytest.param("certified", 12, marks=pytest.mark.slow),
+    ],
+)
 def test_wine_metadata_edits(wine, mode, sample):
     data, net = wine
     edits = list(metadata_edits(network_to_dict(net)))
@@ -271,7 +282,7 @@ def test_wine_metadata_edits(wine, mode, sample):
         assert tally["kept, still interpolates"] == 1 and tally["metadata only, same certificate"] > 40
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WINE_MODES)
 def test_wine_sample_of_number_edits(wine, mode):
     data, net = wine
     edits = list(number_edits(network_to_dict(net)))

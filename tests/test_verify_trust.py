@@ -31,6 +31,9 @@ from symtrunc.verification.digest import DataDigest, data_sha256, network_sha256
 
 MODES = ("exact", "no-invariants", "certified")
 
+#: Wine in the default mode in the quick run; the two other modes under ``-m slow`` (CI runs all)
+WINE_MODES = [MODES[0], *(pytest.param(m, marks=pytest.mark.slow) for m in MODES[1:])]
+
 
 def _verify(net, data, mode, **kw):
     if mode == "certified":
@@ -70,7 +73,7 @@ def test_hidden_identity_in_the_file_fails_worked_example(worked_net, worked_dat
         _is_true_counterexample(bad, worked_data, c, int(c.neuron == worked_data.classes.index(c.label)))
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WINE_MODES)
 def test_hidden_identity_in_the_file_fails_wine(wine, mode):
     data, net = wine
     for k in range(net.depth - 1):
@@ -102,7 +105,7 @@ def _zeroed(net: ReLUNetwork) -> ReLUNetwork:
     return _edited(net, edit)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", WINE_MODES)
 def test_stored_zero_label_matrix_is_not_used(wine, mode):
     data, net = wine
     labels = [data.classes[j] for j in data.y]
