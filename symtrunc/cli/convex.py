@@ -85,7 +85,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = cp.add_subparsers(dest="action", required=True)
     for name, text in (
         ("fit", "solve, certify, report the optimal set"),
-        ("prune", "solve, then prune to a minimal optimal network (Algorithm 1)"),
+        (
+            "prune",
+            "solve, then prune to linearly independent activations (exact rank; Algorithm 1), optimal up to the certified gap",
+        ),
         ("path", "regularization path from lambda_max down to --lam (warm starts)"),
     ):
         sp = sub.add_parser(name, help=text, description=text)
