@@ -22,7 +22,7 @@ import numpy as np
 
 import symtrunc
 
-__all__ = ["sls_data", "sls_arrays"]
+__all__ = ["sls_data", "sls_arrays", "clustered_arrays"]
 
 LOW, HIGH = 0, 16  # feature range
 CENTER_LOW, CENTER_HIGH = 3, 13
@@ -71,3 +71,16 @@ def sls_data(N: int, M: int, Q: int, seed: int = 0, *, noise: int = 1) -> symtru
     """
     X, y = sls_arrays(N, M, Q, seed, noise=noise)
     return symtrunc.LabeledData.from_arrays(X, y.tolist())
+
+
+def clustered_arrays(N: int, M: int, Q: int, seed: int = 0, *, spread: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Data for Proposition 4.1: the :func:`sls_arrays` points with the cluster centers moved
+    ``spread`` times further apart (``x = spread · c + noise``), so that ``16 δ² < min_j |x̄_j - x̄|²``.
+
+    >>> X, y = clustered_arrays(40, 16, 4, seed=1)
+    >>> X.shape, int(X.max()) <= 8 * 16 + 1
+    ((40, 16), True)
+    """
+    X, y = sls_arrays(N, M, Q, seed, noise=0)
+    noise = np.random.default_rng(seed + 1).integers(-1, 2, size=X.shape)
+    return X * spread + noise, y

@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import flint
+import numpy as np
 
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import HypothesisError, VerificationError
 from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, rows
+from symtrunc.exact.row_sets import RowSet
 from symtrunc.geometry.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.network import ReLUNetwork
 from symtrunc.records import CollapseRecord, ConeStep, as_rows, as_vector, cone_recipe_from_json
@@ -20,19 +22,30 @@ __all__ = ["CONES", "build_cone", "layer_sets", "assemble"]
 CONES = ("rational", "paper")
 
 
-def layer_sets(data: LabeledData, order: Sequence[int], k: int, bases: Sequence[flint.fmpq_mat]):
+def layer_sets(
+    data: LabeledData, order: Sequence[int], k: int, bases: Sequence[flint.fmpq_mat]
+) -> tuple[RowSet, RowSet]:
     """Forward points (later classes, earlier base points) and backward points (class ``order[k]``)."""
-    X = data.X.tolist()
-    fwd = [X[i] for j in order[k + 1 :] for i in data.class_indices[j]] + [p.entries() for p in bases[:k]]
-    bwd = [X[i] for i in data.class_indices[order[k]]]
-    return exact_rows(fwd, data.M), exact_rows(bwd, data.M)
+    A, s, bound = data.scaled_rows
+    lab = data.labels
+    later = [np.flatnonzero(lab == j) for j in order[k + 1 :]]
+    fwd = RowSet.of(
+        A,
+        s,
+        np.concatenate(later) if later else np.zeros(0, dtype=np.intp),
+        exact_rows([p.entries() for p in bases[:k]], data.M),
+        bound,
+    )
+    return fwd, RowSet.of(A, s, np.flatnonzero(lab == order[k]), bound=bound)
 
 
 def build_cone(cone: str, p, h, fwd, bwd, *, epsilon=None, angle=None) -> ConeLayer:
-    """Dispatch to :func:`rational_cone` or :func:`paper_cone`."""
+    """Dispatch to :func:`rational_cone` or :func:`paper_cone` (points as ``fmpq_mat`` or
+    :class:`~symtrunc.exact.row_sets.RowSet`)."""
     if cone == "rational":
         return rational_cone(p, h, fwd, bwd, epsilon=epsilon)
     if cone == "paper":
+        fwd, bwd = (P.exact() if isinstance(P, RowSet) else P for P in (fwd, bwd))
         return paper_cone(p, h, fwd, bwd, angle=angle)
     raise HypothesisError(f"unknown cone recipe {cone!r}; use one of {', '.join(CONES)}")
 

@@ -25,14 +25,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import flint
-
 from symtrunc.constructions.common import assemble, build_cone, layer_sets
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import Separator
 from symtrunc.exact.matrix import qvector
 from symtrunc.exact.rational import to_q
+from symtrunc.exact.row_sets import RowSet
 from symtrunc.geometry.separability import SLSStep, find_sls
 from symtrunc.network import ReLUNetwork
 from symtrunc.progress import task
@@ -47,7 +46,6 @@ def _user_steps(data: LabeledData, order: Sequence[int], normals: Sequence[Any],
     if len(normals) != data.Q or len(ts) != data.Q:
         raise HypothesisError(f"give one normal and one t per class ({data.Q} each)")
     steps: list[SLSStep] = []
-    X = data.X.tolist()
     for k, (j, hv, tv) in enumerate(zip(order, normals, ts)):
         h, t = qvector(hv), to_q(tv)
         if h.nrows() != data.M:
@@ -56,23 +54,28 @@ def _user_steps(data: LabeledData, order: Sequence[int], normals: Sequence[Any],
             raise HypothesisError(f"t_{k + 1} = {t} is not in (0, 1)")
         p = t * data.barycenter + (1 - t) * data.mean(j)
         c = (h.transpose() * p)[0, 0]
-        for i in data.class_indices[j]:
-            v = sum((a * b for a, b in zip(h.entries(), X[i])), flint.fmpq(0)) - c
-            if v >= 0:
-                raise HypothesisError(
-                    f"step {k + 1}: point {i} of class {data.classes[j]!r} is not strictly on the "
-                    f"negative side of the hyperplane (⟨h, x - p⟩ = {v})"
-                )
-        others = [
-            (f"point {i} of class {data.classes[r]!r}", X[i]) for r in order[k + 1 :] for i in data.class_indices[r]
-        ]
-        others += [(f"base point p_{m + 1}", s.base_point.entries()) for m, s in enumerate(steps)]
-        for what, x in others:
-            v = sum((a * b for a, b in zip(h.entries(), x)), flint.fmpq(0)) - c
-            if v <= 0:
-                raise HypothesisError(
-                    f"step {k + 1}: {what} is not strictly on the positive side of the hyperplane (⟨h, x - p⟩ = {v})"
-                )
+        bwd = RowSet.of(*data.scaled_rows[:2], data.class_indices[j], bound=data.scaled_rows[2])
+        wrong = bwd.first_violation(h, c, -1)
+        if wrong is not None:
+            i, v = data.class_indices[j][wrong[0]], wrong[1]
+            raise HypothesisError(
+                f"step {k + 1}: point {i} of class {data.classes[j]!r} is not strictly on the "
+                f"negative side of the hyperplane (⟨h, x - p⟩ = {v})"
+            )
+        bases = [s.base_point for s in steps]
+        fwd, _ = layer_sets(data, order, k, bases)
+        wrong = fwd.first_violation(h, c, 1)
+        if wrong is not None:
+            r, v = wrong
+            n_points = len(fwd.index)
+            what = (
+                f"point {int(fwd.index[r])} of class {data.classes[data.y[int(fwd.index[r])]]!r}"
+                if r < n_points
+                else f"base point p_{r - n_points + 1}"
+            )
+            raise HypothesisError(
+                f"step {k + 1}: {what} is not strictly on the positive side of the hyperplane (⟨h, x - p⟩ = {v})"
+            )
         steps.append(SLSStep(j, Separator(h, c), t, p))
     return steps
 

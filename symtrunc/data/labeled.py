@@ -45,13 +45,14 @@ import flint
 import numpy as np
 
 from symtrunc.errors import DataError
+from symtrunc.exact.common_denominator import from_fmpq_mat, from_numpy, read_only, to_fmpq_mat
 from symtrunc.exact.matrix import frozen, identity, qmatrix
 from symtrunc.exact.rational import is_number_syntax, to_q
 
 __all__ = ["LabeledData", "load_data", "MAX_FEATURES", "ARCHIVE_ERRORS"]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class LabeledData:
     """Exact labeled data: points ``X`` (N x M), class indices ``y`` and label matrix ``Y``.
 
@@ -63,6 +64,10 @@ class LabeledData:
 
     Instances are immutable: ``X``, ``Y`` and every derived matrix are read-only
     (:func:`~symtrunc.exact.matrix.frozen`); copy with ``flint.fmpq_mat(M)`` to change one.
+
+    Points given as a numeric NumPy array are held as :attr:`integer_array` (``X = A / s`` with an
+    ``int64`` array ``A``); the ``fmpq_mat`` :attr:`X` is then built only when something asks for
+    it, so the vectorized paths (construction, verification) handle millions of points.
 
     Attributes
     ----------
@@ -78,19 +83,78 @@ class LabeledData:
         Column names when the source had a header or was a pandas ``DataFrame``.
     """
 
-    X: flint.fmpq_mat
     y: tuple[int, ...]
     classes: tuple[Any, ...]
     Y: flint.fmpq_mat
-    feature_names: tuple[str, ...] | None = field(default=None, compare=False)
+    feature_names: tuple[str, ...] | None = None
+    exact_points: flint.fmpq_mat | None = field(default=None, repr=False)
+    scaled_points: tuple[np.ndarray, int] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "X", frozen(qmatrix(self.X, name="points")))
+        if (self.exact_points is None) == (self.scaled_points is None):
+            raise TypeError("give the points either as exact_points or as scaled_points")
+        if self.exact_points is not None:
+            object.__setattr__(self, "exact_points", frozen(qmatrix(self.exact_points, name="points")))
+        else:
+            A, s = self.scaled_points  # type: ignore[misc]
+            object.__setattr__(self, "scaled_points", (read_only(A), int(s)))
         object.__setattr__(self, "Y", frozen(qmatrix(self.Y, name="label matrix Y")))
         object.__setattr__(self, "y", tuple(self.y))
         object.__setattr__(self, "classes", tuple(self.classes))
         if self.feature_names is not None:
             object.__setattr__(self, "feature_names", tuple(self.feature_names))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal points (exactly), labels, classes and label matrices (feature names are not compared)."""
+        if not isinstance(other, LabeledData):
+            return NotImplemented
+        if (self.y, self.classes) != (other.y, other.classes):
+            return False
+        if self.Y != other.Y or (self.N, self.M) != (other.N, other.M):
+            return False
+        a, b = self.integer_array, other.integer_array
+        if a is not None and b is not None:  # normalized forms: equal iff the matrices are
+            return a[1] == b[1] and bool(np.array_equal(a[0], b[0]))
+        return bool(self.X == other.X)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @cached_property
+    def X(self) -> flint.fmpq_mat:
+        """The points as rows, shape ``(N, M)`` (read-only)."""
+        if self.exact_points is not None:
+            return self.exact_points
+        return frozen(to_fmpq_mat(*self.scaled_points))  # type: ignore[misc]
+
+    @cached_property
+    def integer_array(self) -> tuple[np.ndarray, int] | None:
+        """``(A, s)`` with ``X = A / s``: a read-only ``int64`` array ``A`` (N x M) and the least
+        common denominator ``s``; ``None`` when an entry of ``A`` reaches ``2**62``.
+
+        >>> A, s = LabeledData.from_arrays([["0.5", 1], [2, "0.25"]], ["a", "b"]).integer_array
+        >>> A.tolist(), s
+        ([[2, 4], [8, 1]], 4)
+        """
+        if self.scaled_points is not None:
+            return self.scaled_points
+        return from_fmpq_mat(self.X)
+
+    @cached_property
+    def scaled_rows(self) -> tuple[np.ndarray, int, int]:
+        """``(A, s, max|A|)`` with ``X = A / s`` for every data set: :attr:`integer_array` when it
+        exists, else an ``object`` array of Python integers (read-only)."""
+        ints = self.integer_array
+        if ints is None:
+            Z, s = self.X.numer_denom()
+            A = np.array([int(v) for v in Z.entries()], dtype=object).reshape(self.N, self.M)
+            ints = (read_only(A), int(s))
+        A = ints[0]
+        return A, ints[1], int(np.abs(A).max()) if A.size else 0
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """The class index of each point as a read-only ``intp`` array."""
+        return read_only(np.array(self.y, dtype=np.intp))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -143,10 +207,11 @@ class LabeledData:
             feature_names = names if feature_names is None else feature_names
         if hasattr(y, "to_numpy"):  # a pandas Series
             y = y.to_numpy()
-        Xq = _points_matrix(X)
+        Xq, scaled = _points(X)
         labels = list(np.asarray(y).tolist()) if isinstance(y, np.ndarray) else list(y)
-        if len(labels) != Xq.nrows():
-            raise DataError(f"{Xq.nrows()} points but {len(labels)} labels")
+        n_points = Xq.nrows() if Xq is not None else scaled[0].shape[0]  # type: ignore[index]
+        if len(labels) != n_points:
+            raise DataError(f"{n_points} points but {len(labels)} labels")
         try:
             present = set(labels)
         except TypeError:
@@ -169,7 +234,8 @@ class LabeledData:
         Q = len(classes)
         Yq = identity(Q) if Y is None else qmatrix(Y, name="label matrix Y")
         data = cls(
-            X=Xq,
+            exact_points=Xq,
+            scaled_points=scaled,
             y=tuple(index[c] for c in labels),
             classes=classes,
             Y=Yq,
@@ -299,16 +365,13 @@ class LabeledData:
             raise DataError(f"label matrix Y must be {Q} x {Q}, got {self.Y.nrows()} x {self.Y.ncols()}")
         if self.Y.rank() < Q:
             raise DataError("label matrix Y is singular; the class targets must be linearly independent")
-        seen: dict[tuple, int] = {}
-        A, _ = self.X.numer_denom()  # integer rows hash fast (fmpz) and identify points exactly
-        for i, row in enumerate(A.tolist()):
-            j = seen.setdefault(tuple(row), self.y[i])
-            if j != self.y[i]:
-                coords = ", ".join(str(self.X[i, k]) for k in range(self.M))
-                raise DataError(
-                    f"point {i} ({coords}) appears under two labels: "
-                    f"{self.classes[j]!r} and {self.classes[self.y[i]]!r}"
-                )
+        bad = self._conflicting_point()
+        if bad is not None:
+            i, j = bad
+            coords = ", ".join(str(v) for v in self._row(i))
+            raise DataError(
+                f"point {i} ({coords}) appears under two labels: {self.classes[j]!r} and {self.classes[self.y[i]]!r}"
+            )
         if Q > M:
             raise DataError(
                 f"{Q} classes in dimension {M}: the theorems need Q <= M, because the Q class "
@@ -324,16 +387,47 @@ class LabeledData:
                 "linearly independent)"
             )
 
+    def _conflicting_point(self) -> tuple[int, int] | None:
+        """The first point ``i`` equal to an earlier point of another class ``j``, as ``(i, j)``."""
+        ints = self.integer_array
+        if ints is None:
+            seen: dict[tuple, int] = {}
+            Z, _ = self.X.numer_denom()  # integer rows hash fast (fmpz) and identify points exactly
+            for i, row in enumerate(Z.tolist()):
+                j = seen.setdefault(tuple(row), self.y[i])
+                if j != self.y[i]:
+                    return i, j
+            return None
+        A = np.ascontiguousarray(ints[0])
+        keys = A.view(np.dtype((np.void, A.dtype.itemsize * A.shape[1]))).ravel()
+        order = np.argsort(keys, kind="stable")  # equal rows together, in data order
+        sk = keys[order]
+        start = np.ones(len(order), dtype=bool)
+        start[1:] = sk[1:] != sk[:-1]
+        first = order[np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))]
+        lab = self.labels
+        clash = lab[order] != lab[first]
+        if not clash.any():
+            return None
+        i = int(order[clash].min())
+        return i, int(lab[first[np.flatnonzero(order == i)[0]]])
+
+    def _row(self, i: int) -> list[flint.fmpq]:
+        ints = self.integer_array
+        if ints is None:
+            return [self.X[i, k] for k in range(self.M)]
+        return [flint.fmpq(int(v), ints[1]) for v in ints[0][i]]
+
     # ----------------------------------------------------------------- geometry
     @property
     def N(self) -> int:
         """Number of points."""
-        return self.X.nrows()
+        return len(self.y)
 
     @property
     def M(self) -> int:
         """Input dimension."""
-        return self.X.ncols()
+        return self.X.ncols() if self.scaled_points is None else self.scaled_points[0].shape[1]
 
     @property
     def Q(self) -> int:
@@ -343,10 +437,8 @@ class LabeledData:
     @cached_property
     def class_indices(self) -> tuple[tuple[int, ...], ...]:
         """Row indices of each class, in class order."""
-        idx: list[list[int]] = [[] for _ in range(self.Q)]
-        for i, j in enumerate(self.y):
-            idx[j].append(i)
-        return tuple(tuple(v) for v in idx)
+        lab = self.labels
+        return tuple(tuple(np.flatnonzero(lab == j).tolist()) for j in range(self.Q))
 
     @property
     def counts(self) -> tuple[int, ...]:
@@ -355,12 +447,35 @@ class LabeledData:
 
     def points(self, j: int) -> flint.fmpq_mat:
         """The points of class ``j`` as an ``(N_j, M)`` matrix."""
+        ints = self.integer_array
+        if ints is not None:
+            return to_fmpq_mat(ints[0][np.asarray(self.class_indices[j], dtype=np.intp)], ints[1])
         rows = self.X.tolist()
         return qmatrix([rows[i] for i in self.class_indices[j]])
 
     @cached_property
+    def _class_sums(self) -> tuple[list[list[int]], int] | None:
+        """Exact integer column sums ``Σ A_i`` of each class and ``s`` (``None``: no int64 form)."""
+        ints = self.integer_array
+        if ints is None:
+            return None
+        A, s = ints
+        big = int(np.abs(A).max()) if A.size else 0
+        sums = []
+        for idx in self.class_indices:
+            rows = A[np.asarray(idx, dtype=np.intp)]
+            if big * len(idx) < 2**63:
+                sums.append([int(v) for v in rows.sum(axis=0)])
+            else:
+                sums.append([int(v) for v in rows.astype(object).sum(axis=0)])
+        return sums, s
+
+    @cached_property
     def _mean_columns(self) -> tuple[tuple[flint.fmpq, ...], ...]:
         """The class means as tuples of coordinates, one per class."""
+        sums = self._class_sums
+        if sums is not None:
+            return tuple(tuple(flint.fmpq(v, n * sums[1]) for v in col) for col, n in zip(sums[0], self.counts))
         rows = self.X.tolist()
         return tuple(
             tuple(sum((rows[i][k] for i in idx), flint.fmpq(0)) / len(idx) for k in range(self.M))
@@ -388,12 +503,33 @@ class LabeledData:
     @cached_property
     def delta_squared(self) -> flint.fmpq:
         """``δ²``: the largest squared distance of a point from its class mean (exact)."""
+        sums = self._class_sums
+        if sums is not None:
+            return self._delta_squared_scaled(*sums)
         cols = self._mean_columns
         best = flint.fmpq(0)
         for i, row in enumerate(self.X.tolist()):
             m = cols[self.y[i]]
             d2 = sum(((row[k] - m[k]) ** 2 for k in range(self.M)), flint.fmpq(0))
             best = max(best, d2)
+        return best
+
+    def _delta_squared_scaled(self, sums: list[list[int]], s: int) -> flint.fmpq:
+        """``δ²`` from the int64 form: ``|x - x̄_j|² = |n_j A_i - S_j|² / (n_j s)²``, the squares
+        summed in int64 when they provably fit, else in Python integers."""
+        A = self.integer_array[0]  # type: ignore[index]
+        best = flint.fmpq(0)
+        for j, idx in enumerate(self.class_indices):
+            n, S = len(idx), sums[j]
+            rows = A[np.asarray(idx, dtype=np.intp)]
+            reach = n * (int(np.abs(rows).max()) if rows.size else 0) + max(map(abs, S), default=0)
+            if reach * reach * self.M < 2**63:
+                D = rows * n - np.array(S, dtype=np.int64)
+                top = int((D * D).sum(axis=1).max())
+            else:
+                D = rows.astype(object) * n - np.array(S, dtype=object)
+                top = max(int(v) for v in (D * D).sum(axis=1))
+            best = max(best, flint.fmpq(top, (n * s) ** 2))
         return best
 
     @property
@@ -417,8 +553,11 @@ class LabeledData:
     @cached_property
     def integer_points(self) -> tuple[flint.fmpz_mat, int]:
         """``(A, s)`` with ``X^T = A / s``: the points as integer columns, shape ``(M, N)`` (read-only)."""
-        A, s = self.X.transpose().numer_denom()
-        return frozen(A), int(s)
+        ints = self.integer_array
+        if ints is not None:
+            return frozen(flint.fmpz_mat(self.M, self.N, ints[0].T.ravel().tolist())), ints[1]
+        Z, s = self.X.transpose().numer_denom()
+        return frozen(Z), int(s)
 
     def summary(self) -> str:
         """One line describing the data.
@@ -489,9 +628,10 @@ def load_data(source: Any, y: Sequence[Any] | None = None, **kwargs: Any) -> Lab
 
 
 # ---------------------------------------------------------------------- helpers
-def _points_matrix(X: Any) -> flint.fmpq_mat:
+def _points(X: Any) -> tuple[flint.fmpq_mat | None, tuple[np.ndarray, int] | None]:
+    """The points as an exact matrix, or (numeric NumPy arrays) in common-denominator form."""
     if isinstance(X, (flint.fmpq_mat, flint.fmpz_mat)):
-        return qmatrix(X)
+        return qmatrix(X), None
     if isinstance(X, np.ndarray):
         if X.ndim != 2:
             raise DataError(f"points must form a 2-dimensional array, got shape {X.shape}")
@@ -500,6 +640,13 @@ def _points_matrix(X: Any) -> flint.fmpq_mat:
             raise DataError(f"point {i} has a NaN or infinite coordinate")
         if X.dtype.kind not in "biufO":
             raise DataError(f"points must be numeric, got an array of dtype {X.dtype}")
+        if X.shape[0] == 0:
+            raise DataError("no points given")
+        if X.shape[1] == 0:
+            raise DataError("points have no coordinates")
+        scaled = from_numpy(X) if X.dtype.kind in "biuf" else None
+        if scaled is not None:
+            return None, scaled
         X = X.tolist()
     try:
         rows = [list(r) if not isinstance(r, (str, bytes)) else [r] for r in X]
@@ -510,7 +657,7 @@ def _points_matrix(X: Any) -> flint.fmpq_mat:
     if len(rows[0]) == 0:
         raise DataError("points have no coordinates")
     try:
-        return qmatrix(rows, name="points")
+        return qmatrix(rows, name="points"), None
     except DataError as e:
         raise DataError(str(e).replace("matrix: ", "")) from None
 

@@ -36,11 +36,13 @@ from types import MappingProxyType
 from typing import Any
 
 import flint
+import numpy as np
 
 from symtrunc.errors import HypothesisError
 from symtrunc.exact.lp import simplest_between
 from symtrunc.exact.matrix import frozen, identity
 from symtrunc.exact.rational import to_q
+from symtrunc.exact.row_sets import RowSet, clip64, integer_vector
 
 __all__ = ["ConeLayer", "rational_cone", "paper_cone", "sign_violation"]
 
@@ -96,11 +98,96 @@ def sign_violation(
     return None
 
 
+def _epsilon_bound(
+    p: flint.fmpq_mat, h: flint.fmpq_mat, rows: RowSet, sign: int
+) -> flint.fmpq | None | tuple[int, flint.fmpq]:
+    """``min ±⟨h, x - p⟩ / max_i(∓(x - p)_i)`` over the rows with a positive denominator (``None``
+    if there is none), or ``(row, ⟨h, x - p⟩)`` for the first row with ``±⟨h, x - p⟩ ≤ 0``.
+
+    Exact. For the integer block ``x = a / s`` (``p = P / d_p``, ``h = H / d_h``) the signs are
+    integer comparisons; the ratios are bounded in float64 with a rigorous error margin, and only
+    the rows whose interval can reach the minimum are evaluated in rational arithmetic.
+    """
+    hp = (h.transpose() * p)[0, 0]
+    wrong = rows.first_violation(h, hp, sign)
+    if wrong is not None:
+        return wrong
+    P, dp = integer_vector(p)
+    v, d = rows.block_products(h)  # ⟨h, x⟩ = v / d on the block
+    s, r = rows.s, d * hp
+    # on the block: g = sign ⟨h, x - p⟩ = sign (v - r) / d and w = max_i sign (P_i / d_p - a_i / s)
+    best: flint.fmpq | None = None
+    if len(v):
+        cand = _ratio_candidates(rows, v, r, P, dp, d, sign)
+        for i in cand.tolist():
+            x = rows.A[rows.index[i]]
+            w = max(sign * (flint.fmpq(P[c], dp) - flint.fmpq(int(x[c]), s)) for c in range(len(P)))
+            if w > 0:
+                q = sign * (flint.fmpq(int(v[i]), d) - hp) / w
+                best = q if best is None or q < best else best
+    for x in rows.extra.tolist():
+        w = max(sign * (a - b) for a, b in zip(p.entries(), x))
+        if w > 0:
+            q = sign * (sum((a * b for a, b in zip(h.entries(), x)), flint.fmpq(0)) - hp) / w
+            best = q if best is None or q < best else best
+    return best
+
+
+def _ratio_candidates(
+    rows: RowSet, v: np.ndarray, r: flint.fmpq, P: list[int], dp: int, d: int, sign: int
+) -> np.ndarray:
+    """Rows of ``B`` with ``w > 0`` whose ratio ``g / w`` can be the minimum.
+
+    ``g = sign (v - r) / d > 0`` and ``w = max_i sign (P_i / d_p - B_i / s)``. Whether ``w > 0`` is
+    decided exactly (integer thresholds ``⌈s P_i / d_p⌉``). The ratios are bounded in float64:
+    each operation has relative error at most ``u = 2^-53``, so ``|g_f - g| ≤ 3u (|v| + |r|) / d``
+    and ``|w_f - w| ≤ 3u (max|P / d_p| + max|B / s|)``; the bounds below use ``8u`` and ``32u``.
+    A row is kept when its lower ratio bound does not exceed the smallest upper bound. Object
+    (huge-integer) arrays keep every row with ``w > 0``.
+    """
+    n, s, A, index = len(v), rows.s, rows.A, rows.index
+
+    def chunks():  # row blocks, copied one at a time
+        for lo in range(0, n, 1 << 16):
+            yield lo, A[index[lo : lo + (1 << 16)]]
+
+    positive = np.zeros(n, dtype=bool)
+    if A.dtype == object:
+        limits = [flint.fmpq(s * a, dp) for a in P]
+        for i in range(n):
+            positive[i] = any((sign * (lim - int(x)) > 0) for lim, x in zip(limits, A[index[i]]))
+        return np.flatnonzero(positive)
+    if sign > 0:  # B_i < s P_i / d_p  <=>  B_i < ceil(s P_i / d_p)
+        T = np.array([clip64(-((-s * a) // dp)) for a in P], dtype=np.int64)
+        for lo, B in chunks():
+            positive[lo : lo + len(B)] = (B < T).any(axis=1)
+    else:  # B_i > s P_i / d_p  <=>  B_i > floor(s P_i / d_p)
+        T = np.array([clip64((s * a) // dp) for a in P], dtype=np.int64)
+        for lo, B in chunks():
+            positive[lo : lo + len(B)] = (B > T).any(axis=1)
+    if v.dtype == object or s >= 2**53 or dp >= 2**1000 or d >= 2**1000:
+        return np.flatnonzero(positive)
+    u = 2.0**-53
+    vf, rf, df = v.astype(np.float64), float(r), float(d)
+    gf = sign * (vf - rf) / df
+    eg = 8 * u * (np.abs(vf) + abs(rf)) / df
+    pf = np.array([float(flint.fmpq(a, dp)) for a in P])
+    wf = np.empty(n)
+    for lo, B in chunks():
+        wf[lo : lo + len(B)] = (sign * (pf - B / float(s))).max(axis=1)
+    ew = 32 * u * (float(np.abs(pf).max(initial=0.0)) + rows.bound / s)  # type: ignore[operator]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        hi = np.where(positive & (wf > ew), (gf + eg) / (wf - ew) * (1 + 4 * u), np.inf)
+        low = np.where(positive, (gf - eg) / (wf + ew) * (1 - 4 * u), np.inf)
+    top = hi.min(initial=np.inf)
+    return np.flatnonzero(positive & ((low <= top) | np.isnan(low)))
+
+
 def rational_cone(
     apex: flint.fmpq_mat,
     normal: flint.fmpq_mat,
-    forward: flint.fmpq_mat,
-    backward: flint.fmpq_mat,
+    forward: flint.fmpq_mat | RowSet,
+    backward: flint.fmpq_mat | RowSet,
     *,
     epsilon: flint.fmpq | None = None,
 ) -> ConeLayer:
@@ -113,8 +200,10 @@ def rational_cone(
     ----------
     apex, normal : flint.fmpq_mat
         ``p`` and ``h`` as ``(M, 1)`` columns.
-    forward, backward : flint.fmpq_mat
-        Points (rows) that must stay fixed / collapse to ``p``.
+    forward, backward : flint.fmpq_mat or RowSet
+        Points (rows) that must stay fixed / collapse to ``p``; large sets as
+        :class:`~symtrunc.exact.row_sets.RowSet` (the bound is then found with vectorized
+        integer arithmetic and a rigorous float filter, see :func:`_epsilon_bound`).
     epsilon : fmpq, optional
         Use this ``ε`` (checked against the exact bound) instead of choosing one.
 
@@ -126,22 +215,16 @@ def rational_cone(
     M = apex.nrows()
     bound = None
     for sign, pts in ((1, forward), (-1, backward)):
-        if pts.nrows() == 0:
+        rows = pts if isinstance(pts, RowSet) else RowSet.from_matrix(pts)
+        if rows.n == 0:
             continue
-        D = _offsets(pts, apex)
-        g = (D * normal).entries()
-        vals = D.entries()
-        for r in range(pts.nrows()):
-            gr = sign * g[r]
-            if gr <= 0:
-                side = "forward" if sign > 0 else "backward"
-                raise HypothesisError(
-                    f"the hyperplane does not strictly separate: {side} point {r} has ⟨h, x - p⟩ = {g[r]}"
-                )
-            worst = max(-sign * v for v in vals[r * M : (r + 1) * M])
-            if worst > 0:
-                cand = gr / worst
-                bound = cand if bound is None or cand < bound else bound
+        side = _epsilon_bound(apex, normal, rows, sign)
+        if isinstance(side, tuple):
+            r, g = side
+            name = "forward" if sign > 0 else "backward"
+            raise HypothesisError(f"the hyperplane does not strictly separate: {name} point {r} has ⟨h, x - p⟩ = {g}")
+        if side is not None and (bound is None or side < bound):
+            bound = side
     hu = sum(normal.entries(), flint.fmpq(0))
     if epsilon is not None:
         eps = flint.fmpq(epsilon)

@@ -34,15 +34,16 @@ import numpy as np
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import FormatError, HypothesisError, UncertifiedError
 from symtrunc.exact.lp import (
+    FLOAT_MAGNITUDE_BITS,
     OverlapCertificate,
     Separator,
-    float_exponent,
-    scaled_floats,
+    separate_rows,
     simplest_between,
     strictly_separate,
 )
 from symtrunc.exact.matrix import exact_rows, qmatrix
 from symtrunc.exact.rational import to_q
+from symtrunc.exact.row_sets import RowSet, bit_exponent
 from symtrunc.geometry.base_points import ShadowCertificate, point_on_segment, separate_through, sup_t
 from symtrunc.progress import task
 
@@ -106,8 +107,8 @@ class SLSCertificate:
             h, c = step.separator.normal, step.separator.offset
             if (h.transpose() * p)[0, 0] != c:
                 return False
-            inside, outside = _sets(data, self.order[k:], [s.base_point for s in self.steps[:k]])
-            if not Separator(h, c).check(inside, outside):
+            inside, outside = _row_sets(data, self.order[k:], [s.base_point for s in self.steps[:k]])
+            if inside.first_violation(h, c, -1) is not None or outside.first_violation(h, c, 1) is not None:
                 return False
         return True
 
@@ -357,13 +358,29 @@ def limit_sets(data: LabeledData, j: int, remaining: Sequence[int], key) -> tupl
     return inside, exact_rows(out, data.M)
 
 
+def _row_sets(data: LabeledData, remaining: Sequence[int], earlier: Sequence[flint.fmpq_mat]) -> tuple[RowSet, RowSet]:
+    """Class ``remaining[0]``, and the rest: the later classes (in the given order), the earlier
+    base points and the barycenter."""
+    A, s, bound = data.scaled_rows
+    lab = data.labels
+    inside = RowSet.of(A, s, np.flatnonzero(lab == remaining[0]), bound=bound)
+    rest = [np.flatnonzero(lab == r) for r in remaining[1:]]
+    extra = qmatrix([p.entries() for p in earlier] + [data.barycenter.entries()])
+    out = np.concatenate(rest) if rest else np.zeros(0, dtype=np.intp)
+    return inside, RowSet.of(A, s, out, extra, bound)
+
+
 def _sets(data: LabeledData, remaining: Sequence[int], earlier: Sequence[flint.fmpq_mat]):
-    rows = data.X.tolist()
-    j = remaining[0]
-    inside = exact_rows([rows[i] for i in data.class_indices[j]], data.M)
-    out_rows = [rows[i] for r in remaining[1:] for i in data.class_indices[r]]
-    out_rows += [p.entries() for p in earlier] + [data.barycenter.entries()]
-    return inside, exact_rows(out_rows, data.M)
+    inside, outside = _row_sets(data, remaining, earlier)
+    return inside.exact(), outside.exact()
+
+
+def float_scale(data: LabeledData) -> int:
+    """The exponent ``k`` of :func:`~symtrunc.exact.lp.float_exponent` for the points of ``data``
+    (computed on the integer array)."""
+    A, s, _ = data.scaled_rows
+    e = bit_exponent(A, s)
+    return 0 if e is None else e - FLOAT_MAGNITUDE_BITS
 
 
 def sls_step(
@@ -372,26 +389,20 @@ def sls_step(
     remaining: Sequence[int],
     earlier: Sequence[flint.fmpq_mat],
     *,
-    floats: tuple[np.ndarray, int] | None = None,
+    k: int | None = None,
 ) -> SLSStep | OverlapCertificate:
     """Try to peel class ``j`` given the classes still present and the earlier base points.
 
-    ``floats``, optional, is ``(scaled_floats(data.X, k), k)`` (:func:`~symtrunc.exact.lp.scaled_floats`)
-    with ``k`` from :func:`~symtrunc.exact.lp.float_exponent` of ``data.X``: the LP proposals then
-    see every point divided by ``2**k`` (base points and barycenter lie in the hull of the data,
-    so they fit too), whatever the magnitude of the data.
+    ``k``, optional, is :func:`float_scale` of ``data`` (computed when not given): the LP
+    proposals see every point divided by ``2**k`` (base points and barycenter lie in the hull of
+    the data, so they fit too), whatever the magnitude of the data.
 
     Returns an exact :class:`SLSStep`, or an :class:`OverlapCertificate` proving that the class
     meets the convex hull of the rest (later classes, earlier base points, barycenter).
     """
     order = [j] + [r for r in remaining if r != j]
-    inside, outside = _sets(data, order, earlier)
-    fl = None
-    if floats is not None:
-        rest = [i for r in order[1:] for i in data.class_indices[r]]
-        extra = scaled_floats(qmatrix([p.entries() for p in earlier] + [data.barycenter.entries()]), floats[1])
-        fl = (floats[0][list(data.class_indices[j])], np.vstack([floats[0][rest], extra]))
-    result = strictly_separate(inside, outside, floats=fl)
+    inside, outside = _row_sets(data, order, earlier)
+    result = separate_rows(inside, outside, float_scale(data) if k is None else k)
     if isinstance(result, OverlapCertificate):
         return result
     h = result.normal
@@ -399,25 +410,25 @@ def sls_step(
     hb = (h.transpose() * data.barycenter)[0, 0]
     # every offset c in (max_class ⟨h,x⟩, min_rest ⟨h,x⟩) separates; c <-> t is affine. Take the
     # simplest t in the middle half of its interval: small denominators, margin >= 1/4 of the gap
-    lo = (max((inside * h).entries()) - hm) / (hb - hm)
-    hi = (min((outside * h).entries()) - hm) / (hb - hm)
+    lo = (inside.extremes(h)[1] - hm) / (hb - hm)
+    hi = (outside.extremes(h)[0] - hm) / (hb - hm)
     t = simplest_between(lo + (hi - lo) / 4, hi - (hi - lo) / 4)
     p = t * data.barycenter + (1 - t) * data.mean(j)
     return SLSStep(j, Separator(h, hm + t * (hb - hm)), t, p)
 
 
-def _steps_along(data: LabeledData, order: Sequence[int], delta: flint.fmpq | None, floats) -> list[SLSStep] | None:
+def _steps_along(data: LabeledData, order: Sequence[int], delta: flint.fmpq | None, k: int) -> list[SLSStep] | None:
     """Exact steps along ``order``. ``delta=None``: the max-margin hyperplane and the simplest ``t`` in
     the middle half of its interval (robust). Otherwise ``t`` is pushed to within ``delta`` of the
     supremum ``τ`` of the admissible ``t`` (relative to the max-margin ``t``)."""
     steps: list[SLSStep] = []
-    for k, j in enumerate(order):
+    for n, j in enumerate(order):
         earlier = [s.base_point for s in steps]
-        res = sls_step(data, j, list(order[k:]), earlier, floats=floats)
+        res = sls_step(data, j, list(order[n:]), earlier, k=k)
         if isinstance(res, OverlapCertificate):
             return None
-        if delta is not None and k < len(order) - 1:
-            X, R = _sets(data, order[k:], earlier)
+        if delta is not None and n < len(order) - 1:
+            X, R = _sets(data, order[n:], earlier)
             tau, _ = sup_t(X, R, data.mean(j), data.barycenter)
             gap = tau - res.t
             t = simplest_between(tau - delta * gap, tau - delta * gap / 2) if gap > 0 else res.t
@@ -473,8 +484,7 @@ def find_sls(
     robust max-margin choice first; when the exact decision finds an order, ``t``'s are pushed
     towards the ``τ``'s (margins ``1/2, 1/4, 1/16, …`` of the gap) until every step is exact.
     """
-    k = float_exponent(data.X)
-    floats = (scaled_floats(data.X, k), k)
+    k = float_scale(data)
     all_classes = tuple(range(data.Q))
     if order is not None:
         order = tuple(int(c) for c in order)
@@ -482,13 +492,13 @@ def find_sls(
             raise HypothesisError(f"the order must be a permutation of the class indices 0..{data.Q - 1}")
     # fast path: the robust greedy peel (max-margin hyperplanes, middle t), no backtracking
     if order is not None:
-        steps = _steps_along(data, order, None, floats)
+        steps = _steps_along(data, order, None, k)
     else:
         steps, remaining = [], list(all_classes)
         with task("sls: order search", total=data.Q) as progress:
             while remaining:
                 for j in remaining:
-                    res = sls_step(data, j, remaining, [s.base_point for s in steps], floats=floats)
+                    res = sls_step(data, j, remaining, [s.base_point for s in steps], k=k)
                     if isinstance(res, SLSStep):
                         steps.append(res)
                         remaining.remove(j)
@@ -565,7 +575,7 @@ def find_sls(
         )
     delta = flint.fmpq(1, 2)
     for _ in range(64):
-        steps = _steps_along(data, found, delta, floats)
+        steps = _steps_along(data, found, delta, k)
         if steps is not None:
             cert_yes = SLSCertificate(found, tuple(steps))
             if cert_yes.check(data):

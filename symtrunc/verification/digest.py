@@ -180,5 +180,12 @@ class DataDigest:
 def data_sha256(data: LabeledData) -> str:
     """SHA-256 (hex) of exact labeled data: the points in order and their labels."""
     dig = DataDigest()
-    dig.update(data.X, np.array([data.classes[j] for j in data.y], dtype=object))
+    names = np.empty(data.Q, dtype=object)
+    names[:] = list(data.classes)  # element-wise: a class label may itself be a tuple
+    labels = names[data.labels]
+    ints = data.integer_array
+    if ints is not None and ints[1] & (ints[1] - 1) == 0 and (not ints[0].size or int(np.abs(ints[0]).max()) <= 2**53):
+        dig.update(ints[0] / float(ints[1]), labels)  # every A/s is a float exactly: the same bytes
+    else:
+        dig.update(data.X, labels)
     return dig.hexdigest()
