@@ -19,6 +19,16 @@ Examples
 ['symtrunc: demo 1/2: first', 'symtrunc: demo 2/2: second']
 >>> with task("silent", total=1) as t:      # no reporter installed: nothing happens
 ...     t.step("nothing printed")
+
+A reporter can also collect the time spent in named parts (:func:`timed`), e.g. the exact
+verification inside a construction:
+
+>>> times = {}
+>>> with reporting(bar=False, timings=times):
+...     with timed("verify"):
+...         pass
+>>> sorted(times)
+['verify']
 """
 
 from __future__ import annotations
@@ -28,10 +38,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-__all__ = ["Reporter", "Task", "reporting", "task"]
+__all__ = ["Reporter", "Task", "reporting", "task", "timed"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +56,14 @@ class Reporter:
         One line per step with the time it took (replaces the bar).
     stream : TextIO or None
         Where to write (``None``: :data:`sys.stderr` at the time of writing).
+    timings : dict or None
+        Where :func:`timed` adds the seconds spent in each named part (``None``: not recorded).
     """
 
     bar: bool = False
     verbose: bool = False
     stream: TextIO | None = None
+    timings: dict[str, float] | None = field(default=None, compare=False)
 
     @property
     def out(self) -> TextIO:
@@ -62,7 +75,12 @@ _CURRENT: ContextVar[Reporter | None] = ContextVar("symtrunc_progress", default=
 
 
 @contextmanager
-def reporting(bar: bool | None = None, verbose: bool = False, stream: TextIO | None = None) -> Iterator[Reporter]:
+def reporting(
+    bar: bool | None = None,
+    verbose: bool = False,
+    stream: TextIO | None = None,
+    timings: dict[str, float] | None = None,
+) -> Iterator[Reporter]:
     """Show the progress of every :func:`task` run inside the ``with`` block.
 
     Parameters
@@ -73,12 +91,14 @@ def reporting(bar: bool | None = None, verbose: bool = False, stream: TextIO | N
         One line per step with its time.
     stream : TextIO, optional
         Default: standard error.
+    timings : dict, optional
+        Collects the seconds of every :func:`timed` part run inside the block.
     """
-    rep = Reporter(False, verbose, stream)
+    rep = Reporter(False, verbose, stream, timings)
     if bar is None:
         isatty = getattr(rep.out, "isatty", None)
         bar = bool(isatty()) if callable(isatty) else False
-    rep = Reporter(bool(bar) and not verbose, verbose, stream)
+    rep = Reporter(bool(bar) and not verbose, verbose, stream, timings)
     token = _CURRENT.set(rep)
     try:
         yield rep
@@ -132,3 +152,15 @@ def task(desc: str, total: int | None = None) -> Iterator[Task]:
         yield t
     finally:
         t.close()
+
+
+@contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Add the seconds spent in the block to ``timings[name]`` of the installed reporter (if any)."""
+    rep = _CURRENT.get()
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        if rep is not None and rep.timings is not None:
+            rep.timings[name] = rep.timings.get(name, 0.0) + time.perf_counter() - t0

@@ -179,6 +179,21 @@ def test_report_records_failures(net, data):
     assert rep.ok and "no collapse order" in rep.text and "no construction recorded" in rep.text
 
 
+def test_float_robust_report_states_the_scaled_cone(wine):
+    net = symtrunc.construct(wine, robust="float32")
+    rep = build_report(net, wine)
+    assert rep.ok
+    assert r"\varepsilon_\ell D + u h_\ell^\top" in rep.text and r"D = \operatorname{diag}(d)" in rep.text
+    assert r"\varepsilon_\ell I + u h_\ell^\top\right)" not in rep.text  # the plain rational cone is not claimed
+    # the recorded scaling is compared with the layers: a wrong d fails the recipe check
+    record = net.construction
+    st = record.steps[0]
+    d = (st.recipe.diagonal[0] * 2,) + st.recipe.diagonal[1:]
+    wrong = replace(record, steps=(replace(st, recipe=replace(st.recipe, diagonal=d)),) + record.steps[1:])
+    rep = build_report(ReLUNetwork(net.layers, net.classes, wrong), wine)
+    assert not rep.ok and "layer 1: the cumulative parameters do not match the recorded recipe" in rep.problems
+
+
 # ------------------------------------------------------------------ CLI
 def test_cli_latex_writes_reports(tmp_path, net, worked_csv, capsys):
     net_path, data_path = tmp_path / "net.json", worked_csv

@@ -14,6 +14,7 @@ from symtrunc.exact.matrix import columns_matrix, exact_rows, pinv, qmatrix, row
 from symtrunc.exact.row_sets import RowSet
 from symtrunc.geometry.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.network import ReLUNetwork
+from symtrunc.progress import timed
 from symtrunc.records import CollapseRecord, ConeStep, as_rows, as_vector, cone_recipe_from_json
 from symtrunc.verification.exact import verify
 
@@ -35,8 +36,9 @@ def layer_sets(
         np.concatenate(later) if later else np.zeros(0, dtype=np.intp),
         exact_rows([p.entries() for p in bases[:k]], data.M),
         bound,
+        data.float_rows,
     )
-    return fwd, RowSet.of(A, s, np.flatnonzero(lab == order[k]), bound=bound)
+    return fwd, RowSet.of(A, s, np.flatnonzero(lab == order[k]), bound=bound, F=data.float_rows)
 
 
 def build_cone(cone: str, p, h, fwd, bwd, *, epsilon=None, angle=None) -> ConeLayer:
@@ -98,7 +100,8 @@ def assemble(
     construction = record(label_matrix=as_rows(data.Y), steps=steps, **fields)
     network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=construction)
     try:
-        verify(network, data)
+        with timed("verify"):
+            verify(network, data)
     except VerificationError as e:
         if widths is None:
             raise  # a bug: the constructions are proved; never hand out an unverified network

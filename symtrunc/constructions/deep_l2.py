@@ -61,6 +61,7 @@ from symtrunc.geometry.cones import ConeLayer
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.loss import costs
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.progress import timed
 from symtrunc.records import DeepL2Record
 from symtrunc.verification.exact import verify
 
@@ -597,7 +598,8 @@ def construct_deep_l2(
             net.classes,
             replace(cast(DeepL2Record, net.construction), extra_identity_layers=L - data.Q),
         )
-        verify(net, data)
+        with timed("verify"):
+            verify(net, data)
     tau = truncate(net, data)
     expected = columns_matrix([points[j] for j in data.y])
     return DeepL2Network(

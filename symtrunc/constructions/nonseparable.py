@@ -53,6 +53,7 @@ from symtrunc.exact.rational import to_q
 from symtrunc.geometry.cones import rational_cone
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.progress import timed
 from symtrunc.records import NonseparableRecord, SLSRecord, as_rows, as_vector, cone_recipe_from_json
 from symtrunc.verification.exact import verify
 
@@ -323,7 +324,8 @@ def construct_nonseparable(
         net = _network_sls(data, *parts[:2])
     else:
         raise DataError(f"unknown finish {finish!r}; use 'cone' or 'sls'")
-    verify(net, data)  # never hand out an unverified network
+    with timed("verify"):
+        verify(net, data)  # never hand out an unverified network
     return net
 
 

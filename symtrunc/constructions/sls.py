@@ -54,7 +54,7 @@ def _user_steps(data: LabeledData, order: Sequence[int], normals: Sequence[Any],
             raise HypothesisError(f"t_{k + 1} = {t} is not in (0, 1)")
         p = t * data.barycenter + (1 - t) * data.mean(j)
         c = (h.transpose() * p)[0, 0]
-        bwd = RowSet.of(*data.scaled_rows[:2], data.class_indices[j], bound=data.scaled_rows[2])
+        bwd = RowSet.of(*data.scaled_rows[:2], data.class_indices[j], bound=data.scaled_rows[2], F=data.float_rows)
         wrong = bwd.first_violation(h, c, -1)
         if wrong is not None:
             i, v = data.class_indices[j][wrong[0]], wrong[1]

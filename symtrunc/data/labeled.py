@@ -71,8 +71,6 @@ class LabeledData:
 
     Attributes
     ----------
-    X : flint.fmpq_mat
-        Points as rows, shape ``(N, M)``.
     y : tuple of int
         Class index (``0..Q-1``) of each point.
     classes : tuple
@@ -81,6 +79,9 @@ class LabeledData:
         Invertible ``(Q, Q)`` label matrix; column ``j`` is the target of class ``j``.
     feature_names : tuple of str or None
         Column names when the source had a header or was a pandas ``DataFrame``.
+    exact_points, scaled_points : flint.fmpq_mat or (numpy.ndarray, int) or None
+        How the points are stored (exactly one is given); read them through :attr:`X`,
+        :attr:`integer_array` or :attr:`scaled_rows`.
     """
 
     y: tuple[int, ...]
@@ -150,6 +151,16 @@ class LabeledData:
             ints = (read_only(A), int(s))
         A = ints[0]
         return A, ints[1], int(np.abs(A).max()) if A.size else 0
+
+    @cached_property
+    def float_rows(self) -> np.ndarray | None:
+        """The ``A`` of :attr:`scaled_rows` as a read-only ``float64`` array, when that is exact
+        (``max|A| < 2^53``), else ``None``: for float64 BLAS products that are exact (integer
+        weights with ``max|A| Σ|h| < 2^53``) and for float proposals."""
+        A, _, bound = self.scaled_rows
+        if A.dtype == object or bound >= 2**53:
+            return None
+        return read_only(A.astype(np.float64))
 
     @cached_property
     def labels(self) -> np.ndarray:
@@ -399,11 +410,7 @@ class LabeledData:
                     return i, j
             return None
         A = np.ascontiguousarray(ints[0])
-        keys = A.view(np.dtype((np.void, A.dtype.itemsize * A.shape[1]))).ravel()
-        order = np.argsort(keys, kind="stable")  # equal rows together, in data order
-        sk = keys[order]
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = sk[1:] != sk[:-1]
+        order, start = _equal_row_groups(A)
         first = order[np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))]
         lab = self.labels
         clash = lab[order] != lab[first]
@@ -460,7 +467,7 @@ class LabeledData:
         if ints is None:
             return None
         A, s = ints
-        big = int(np.abs(A).max()) if A.size else 0
+        big = self.scaled_rows[2]
         sums = []
         for idx in self.class_indices:
             rows = A[np.asarray(idx, dtype=np.intp)]
@@ -788,3 +795,35 @@ def _decimal_commas(path: Path, rows: list[list[str]], lines: list[int]) -> list
                     "write every decimal the same way"
                 )
     return [[c.replace(",", ".") if _DECIMAL_COMMA.fullmatch(c.strip()) else c for c in r[:-1]] + r[-1:] for r in rows]
+
+
+def _equal_row_groups(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, start)``: a stable order of the rows of the ``int64`` array ``A`` in which equal
+    rows are adjacent (in data order), and ``start[k]`` whether row ``order[k]`` differs from
+    ``order[k - 1]``.
+
+    Rows are sorted by a 64-bit hash (a product with fixed odd multipliers, wrapping modulo
+    ``2^64``); whether rows with equal hashes are equal is then checked exactly. On a hash
+    collision between different rows (rare) the rows themselves are sorted as bytes.
+
+    >>> _equal_row_groups(np.array([[1, 2], [3, 4], [1, 2]]))[1].tolist()
+    [True, False, True]
+    """
+    n, M = A.shape
+    mult = np.random.default_rng(0x5EED).integers(1, 2**62, size=M, dtype=np.int64) | 1
+    with np.errstate(over="ignore"):
+        keys = A @ mult  # wraps modulo 2^64: a hash, not a value
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    same = np.flatnonzero(sk[1:] == sk[:-1])  # adjacent pairs with equal hashes
+    equal = (A[order[same]] == A[order[same + 1]]).all(axis=1)
+    if equal.all():
+        start = np.ones(n, dtype=bool)
+        start[same + 1] = False
+        return order, start
+    keys = A.view(np.dtype((np.void, A.dtype.itemsize * M))).ravel()  # a collision: exact sort
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    start = np.ones(n, dtype=bool)
+    start[1:] = sk[1:] != sk[:-1]
+    return order, start

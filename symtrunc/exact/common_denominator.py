@@ -23,6 +23,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import flint
 import numpy as np
 
@@ -73,9 +75,10 @@ def from_numpy(X: np.ndarray) -> tuple[np.ndarray, int] | None:
     k = int((53 - e[nz] - np.log2(low).astype(np.int64)).max())
     if k <= 0:  # pragma: no cover - whole numbers were handled above
         return None
-    if k > 1000 or float(np.abs(F).max()) * 2.0**k >= INT64_LIMIT:
+    top = float(np.abs(F).max())
+    if math.frexp(top)[1] + k > 62:  # max|A| = top 2^k would reach 2^62
         return None
-    return read_only((F * 2.0**k).astype(np.int64)), 2**k  # exact: scaling by 2^k is exact here
+    return read_only(np.ldexp(F, k).astype(np.int64)), 2**k  # exact: a power-of-two scaling to integers
 
 
 def from_fmpq_mat(X: flint.fmpq_mat) -> tuple[np.ndarray, int] | None:

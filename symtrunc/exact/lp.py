@@ -188,35 +188,117 @@ def _float_margin_lp(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray | None, f
 WORKING_SET_ROWS = 4000
 
 
-def _working_set_margin_lp(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray | None, float]:
+class _FloatRows:
+    """The rows of a :class:`~symtrunc.exact.row_sets.RowSet` divided by ``2**k`` as float64
+    proposals, without copying them: products with a vector go through the data set's float
+    array (``F @ v``, then the selection), and only the rows asked for are gathered."""
+
+    def __init__(self, rows: RowSet, k: int) -> None:
+        self.rows, self.k = rows, k
+        self.full = rows.F is not None and rows.s.bit_length() < 900 and -900 < k < 900
+        self.factor = 2.0**-k / float(rows.s) if self.full else 1.0
+        self.extra = rows.extra_floats(k) if self.full else None
+        self.dense = None if self.full else rows.floats(k)
+        self.n = len(rows.index) + rows.extra.nrows()
+
+    def products(self, v: np.ndarray, Fv: np.ndarray | None = None) -> np.ndarray:
+        """``X v`` for every row (``Fv``: ``F v`` when already computed)."""
+        if self.dense is not None:
+            return self.dense @ v
+        F, index = self.rows.F, self.rows.index
+        if Fv is None and 4 * len(index) < len(F):  # type: ignore[arg-type]
+            block = F[index] @ v  # type: ignore[index]
+        else:
+            block = (F @ v if Fv is None else Fv)[index]  # type: ignore[operator]
+        return np.concatenate([block * self.factor, self.extra @ v])  # type: ignore[operator]
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """The rows at ``positions``."""
+        if self.dense is not None:
+            return self.dense[positions]
+        nb = len(self.rows.index)
+        inner = positions[positions < nb]
+        return np.vstack(
+            [self.rows.F[self.rows.index[inner]] * self.factor, self.extra[positions[positions >= nb] - nb]]
+        )  # type: ignore[index]
+
+    def weights(self) -> np.ndarray:
+        """``w`` with ``wᵀ F`` the sum of the block rows (``F`` rows, not yet scaled)."""
+        return np.bincount(self.rows.index, minlength=len(self.rows.F)).astype(np.float64)  # type: ignore[arg-type]
+
+    def largest_magnitude(self) -> float:
+        """``max |x|`` over the rows."""
+        if self.dense is not None:
+            return _largest_magnitude(self.dense)
+        top = float(self.rows.bound) * self.factor  # type: ignore[arg-type]
+        return max(top, _largest_magnitude(self.extra))  # type: ignore[arg-type]
+
+
+def _products(A: _FloatRows, B: _FloatRows, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A v, B v)``, with one product ``F v`` when both views share the data set's ``F``."""
+    if A.dense is None and B.dense is None and A.rows.F is B.rows.F:
+        Fv = A.rows.F @ v  # type: ignore[operator]
+        return A.products(v, Fv), B.products(v, Fv)
+    return A.products(v), B.products(v)
+
+
+def _mean_difference(A: _FloatRows, B: _FloatRows) -> np.ndarray:
+    """The mean row of ``B`` minus that of ``A`` (one pass over ``F`` when they share it)."""
+    if A.dense is None and B.dense is None and A.rows.F is B.rows.F:
+        w = B.weights() * (B.factor / B.n) - A.weights() * (A.factor / A.n)
+        return w @ A.rows.F + B.extra.sum(axis=0) / B.n - A.extra.sum(axis=0) / A.n  # type: ignore[union-attr, operator]
+    return _mean(B) - _mean(A)
+
+
+def _mean(A: _FloatRows) -> np.ndarray:
+    return A.take(np.arange(A.n)).mean(axis=0)
+
+    def largest_magnitude(self) -> float:
+        """``max |x|`` over the rows."""
+        if self.dense is not None:
+            return _largest_magnitude(self.dense)
+        top = float(self.rows.bound) * self.factor  # type: ignore[arg-type]
+        return max(top, _largest_magnitude(self.extra))  # type: ignore[arg-type]
+
+
+def _working_set_margin_lp(A: _FloatRows, B: _FloatRows, M: int) -> tuple[np.ndarray | None, float]:
     """The max-margin LP of :func:`_float_margin_lp` by constraint generation: solve on a working
     set (the points of each side nearest the other side's centroid direction, and a spread
     sample), add the points the proposal violates most, repeat until it holds for all points
     (to a relative tolerance; only a proposal, checked exactly by the caller)."""
-    d = B.mean(axis=0) - A.mean(axis=0)
-    m0 = 2 * A.shape[1] + 2  # a vertex of the LP has at most M + 2 active constraints
-    pa, pb = A @ d, B @ d
+    d = _mean_difference(A, B)
+    m0 = 2 * M + 2  # a vertex of the LP has at most M + 2 active constraints
+    pa, pb = _products(A, B, d)
 
     def start(values: np.ndarray, n: int) -> np.ndarray:
-        near = np.argsort(values)[: min(n, m0)]
+        near = np.argpartition(values, min(n, m0) - 1)[: min(n, m0)] if n > m0 else np.arange(n)
         spread = np.linspace(0, n - 1, num=min(n, m0), dtype=np.intp)
         return np.union1d(near, spread)
 
-    wa, wb = start(-pa, len(A)), start(pb, len(B))
+    wa, wb = start(-pa, A.n), start(pb, B.n)
     for _ in range(50):
-        h, t, c = _float_margin_lp(A[wa], B[wb])
+        h, t, c = _float_margin_lp(A.take(wa), B.take(wb))
         if h is None or t <= 0:
             return h, t
         slack = 1e-9 * max(1.0, abs(c), t)
-        va, vb = A @ h - c + t, t - (B @ h - c)  # > 0: constraint violated
+        ha, hb = _products(A, B, h)
+        va, vb = ha - c + t, t - (hb - c)  # > 0: constraint violated
         bad_a = np.flatnonzero(va > slack)
         bad_b = np.flatnonzero(vb > slack)
         bad_a, bad_b = np.setdiff1d(bad_a, wa), np.setdiff1d(bad_b, wb)
         if not len(bad_a) and not len(bad_b):
             return h, t
-        wa = np.union1d(wa, bad_a[np.argsort(-va[bad_a])[:m0]])
-        wb = np.union1d(wb, bad_b[np.argsort(-vb[bad_b])[:m0]])
-    return _float_margin_lp(A, B)[:2]  # pragma: no cover - did not settle: the whole LP
+        wa = np.union1d(wa, _largest(bad_a, va, m0))
+        wb = np.union1d(wb, _largest(bad_b, vb, m0))
+    all_a, all_b = A.take(np.arange(A.n)), B.take(np.arange(B.n))  # pragma: no cover - did not settle
+    return _float_margin_lp(all_a, all_b)[:2]  # pragma: no cover
+
+
+def _largest(rows: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
+    """The (at most) ``m`` entries of ``rows`` with the largest ``values[rows]``."""
+    if len(rows) <= m:
+        return rows
+    return rows[np.argpartition(-values[rows], m - 1)[:m]]
 
 
 def _round_normal(h: np.ndarray, bits: int) -> flint.fmpq_mat | None:
@@ -410,6 +492,11 @@ def _make_certificate(A, B, idx, weights) -> OverlapCertificate | None:
     return cert if cert.check(A, B) else None
 
 
+def _largest_magnitude(F: np.ndarray) -> float:
+    """``max |F|`` (``0`` for an empty array), without a full-size temporary."""
+    return max(float(F.max(initial=0.0)), -float(F.min(initial=0.0)))
+
+
 def separate_rows(inside: RowSet, outside: RowSet, k: int) -> Separator | OverlapCertificate:
     """:func:`strictly_separate` for :class:`~symtrunc.exact.row_sets.RowSet` points: the same
     answer, with the exact checks vectorized over integer arrays and, above
@@ -425,12 +512,12 @@ def separate_rows(inside: RowSet, outside: RowSet, k: int) -> Separator | Overla
     >>> sep.check(RowSet.of(A, 1, [0, 1]).exact(), RowSet.of(A, 1, [2, 3]).exact())
     True
     """
-    Af, Bf = inside.floats(k), outside.floats(k)
-    if len(Af) + len(Bf) > WORKING_SET_ROWS:
-        h, t = _working_set_margin_lp(Af, Bf)
+    fa, fb = _FloatRows(inside, k), _FloatRows(outside, k)
+    if fa.n + fb.n > WORKING_SET_ROWS:
+        h, t = _working_set_margin_lp(fa, fb, inside.A.shape[1])
     else:
-        h, t, _ = _float_margin_lp(Af, Bf)
-    scale = max(float(np.max(np.abs(Af), initial=0.0)), float(np.max(np.abs(Bf), initial=0.0)))
+        h, t, _ = _float_margin_lp(fa.take(np.arange(fa.n)), fb.take(np.arange(fb.n)))
+    scale = max(fa.largest_magnitude(), fb.largest_magnitude())
     if h is not None and t > 1e-12 * scale:
         for bits in (4, 8, 12, 16, 24, 40, 52):
             normal = _round_normal(h, bits)
@@ -438,4 +525,4 @@ def separate_rows(inside: RowSet, outside: RowSet, k: int) -> Separator | Overla
                 hi_a, lo_b = inside.extremes(normal)[1], outside.extremes(normal)[0]
                 if hi_a < lo_b:
                     return Separator(normal, simplest_between(hi_a, lo_b))
-    return _exact_phase_one(inside.exact(), outside.exact(), _float_basis(Af, Bf))
+    return _exact_phase_one(inside.exact(), outside.exact(), _float_basis(inside.floats(k), outside.floats(k)))

@@ -36,6 +36,7 @@ from symtrunc.exact.matrix import frozen
 __all__ = ["RowSet", "integer_vector", "bit_exponent", "clip64"]
 
 _INT64_SAFE = 2**63
+_FLOAT_EXACT = 2**53
 
 
 def integer_vector(h: flint.fmpq_mat) -> tuple[list[int], int]:
@@ -47,15 +48,27 @@ def integer_vector(h: flint.fmpq_mat) -> tuple[list[int], int]:
 _CHUNK = 1 << 16
 
 
-def _matvec(A: np.ndarray, index: np.ndarray, H: list[int], bound: int) -> np.ndarray:
-    """``A[index] @ H`` exactly, in row chunks: ``int64`` when ``bound Σ|H| < 2^63`` (``bound ≥
-    max|A|``), else Python integers."""
+def _matvec(A: np.ndarray, index: np.ndarray, H: list[int], bound: int, F: np.ndarray | None = None) -> np.ndarray:
+    """``A[index] @ H`` exactly, in row chunks: float64 BLAS on ``F`` (``A`` as floats) when given
+    and ``bound Σ|H| < 2^53`` (``bound ≥ max|A|``: every term and partial sum, in any order, is an
+    integer of magnitude below ``2^53``, so exact), ``int64`` below ``2^63``, else Python integers."""
     if not len(index):
         return np.zeros(0, dtype=np.int64)
-    if A.dtype != object and bound * sum(abs(v) for v in H) < _INT64_SAFE:
-        h = np.array(H, dtype=np.int64)
-        return np.concatenate([A[index[lo : lo + _CHUNK]] @ h for lo in range(0, len(index), _CHUNK)])
+    total = bound * sum(abs(v) for v in H)
+    if F is not None and total < _FLOAT_EXACT:  # float64 BLAS: every partial sum is an integer < 2^53
+        return _rows_times(F, index, np.array(H, dtype=np.float64)).astype(np.int64)
+    if A.dtype != object and total < _INT64_SAFE:
+        return _rows_times(A, index, np.array(H, dtype=np.int64))
     return A[index].astype(object) @ np.array(H, dtype=object)
+
+
+def _rows_times(A: np.ndarray, index: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """``A[index] @ h``: when ``index`` covers a quarter of the rows or more, the product of all
+    rows and then the selection (a gather of rows costs more than the product), else in chunks
+    of gathered rows."""
+    if 4 * len(index) >= len(A):
+        return (A @ h)[index]
+    return np.concatenate([A[index[lo : lo + _CHUNK]] @ h for lo in range(0, len(index), _CHUNK)])
 
 
 def clip64(v: int) -> int:
@@ -111,6 +124,9 @@ class RowSet:
         Further rows, shape ``(k, M)`` (read-only).
     bound : int
         ``max |A|`` (computed when not given; pass it to share one pass over a large ``A``).
+    F : numpy.ndarray or None
+        ``A`` as ``float64`` (equal to it: ``max|A| < 2^53``), shared by the row sets of one data
+        set, for exact float64 BLAS products and float proposals (optional).
     """
 
     A: np.ndarray
@@ -118,17 +134,28 @@ class RowSet:
     index: np.ndarray
     extra: flint.fmpq_mat
     bound: int | None = None
+    F: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", read_only(np.asarray(self.index, dtype=np.intp)))
         if self.bound is None:
             object.__setattr__(self, "bound", int(np.abs(self.A).max()) if self.A.size else 0)
         object.__setattr__(self, "extra", frozen(self.extra))
+        if self.F is not None and (self.F.shape != self.A.shape or self.bound >= _FLOAT_EXACT):  # type: ignore[operator]
+            raise ValueError("F must be the float64 copy of A, with max|A| < 2^53")
 
     @classmethod
-    def of(cls, A: np.ndarray, s: int, index, extra: flint.fmpq_mat | None = None, bound: int | None = None) -> RowSet:
+    def of(
+        cls,
+        A: np.ndarray,
+        s: int,
+        index,
+        extra: flint.fmpq_mat | None = None,
+        bound: int | None = None,
+        F: np.ndarray | None = None,
+    ) -> RowSet:
         """A row set; ``extra`` defaults to no rows."""
-        return cls(A, int(s), index, extra if extra is not None else flint.fmpq_mat(0, A.shape[1]), bound)
+        return cls(A, int(s), index, extra if extra is not None else flint.fmpq_mat(0, A.shape[1]), bound, F)
 
     @classmethod
     def from_matrix(cls, P: flint.fmpq_mat) -> RowSet:
@@ -138,7 +165,9 @@ class RowSet:
             Z, s = P.numer_denom()
             A = np.array([int(v) for v in Z.entries()], dtype=object).reshape(P.nrows(), P.ncols())
             form = (A, int(s))
-        return cls.of(form[0], form[1], np.arange(P.nrows()))
+        A, s = form
+        exact_floats = A.dtype != object and (not A.size or int(np.abs(A).max()) < _FLOAT_EXACT)
+        return cls.of(A, s, np.arange(P.nrows()), F=read_only(A.astype(np.float64)) if exact_floats else None)
 
     @property
     def n(self) -> int:
@@ -168,22 +197,28 @@ class RowSet:
         scale = flint.fmpq(1, 2**k) if k >= 0 else flint.fmpq(2**-k)
         n, M = len(self.index), self.A.shape[1]
         out = np.empty((n + self.extra.nrows(), M))
-        if self.A.dtype != object and self.s < 2**53 and -900 < k < 900:
+        if self.A.dtype != object and self.s.bit_length() < 900 and -900 < k < 900:
             for lo in range(0, n, _CHUNK):  # in row blocks: no full-size temporaries
                 block = out[lo : min(lo + _CHUNK, n)]
-                block[:] = self.A[self.index[lo : lo + _CHUNK]]
-                block /= float(self.s)  # A/s correctly rounded, then 2^-k exactly
+                block[:] = (self.F if self.F is not None else self.A)[self.index[lo : lo + _CHUNK]]
+                block /= float(self.s)  # rounded: a proposal
                 block *= 2.0**-k
         else:
             values = [float(flint.fmpq(int(v), self.s) * scale) for v in self.block.ravel().tolist()]
             out[:n] = np.array(values).reshape(n, M)
-        out[n:] = np.array([float(v * scale) for v in self.extra.entries()]).reshape(self.extra.nrows(), M)
+        out[n:] = self.extra_floats(k)
         return out
+
+    def extra_floats(self, k: int) -> np.ndarray:
+        """The rows of ``extra`` divided by ``2**k`` as float64 (a proposal)."""
+        scale = flint.fmpq(1, 2**k) if k >= 0 else flint.fmpq(2**-k)
+        values = [float(v * scale) for v in self.extra.entries()]
+        return np.array(values, dtype=np.float64).reshape(self.extra.nrows(), self.A.shape[1])
 
     def block_products(self, h: flint.fmpq_mat) -> tuple[np.ndarray, int]:
         """``(v, d)``: the integer vector ``v = A[index] H`` with ``⟨h, x⟩ = v / d`` on the block rows."""
         H, dh = integer_vector(h)
-        return _matvec(self.A, self.index, H, self.bound), dh * self.s  # type: ignore[arg-type]
+        return _matvec(self.A, self.index, H, self.bound, self.F), dh * self.s  # type: ignore[arg-type]
 
     def extra_values(self, h: flint.fmpq_mat) -> list[flint.fmpq]:
         """``⟨h, x⟩`` for the exact rows."""
@@ -194,7 +229,9 @@ class RowSet:
         v, d = self.block_products(h)
         return [flint.fmpq(int(a), d) for a in v.tolist()] + self.extra_values(h)
 
-    def first_violation(self, h: flint.fmpq_mat, c: flint.fmpq, sign: int) -> tuple[int, flint.fmpq] | None:
+    def first_violation(
+        self, h: flint.fmpq_mat, c: flint.fmpq, sign: int, products: tuple[np.ndarray, int] | None = None
+    ) -> tuple[int, flint.fmpq] | None:
         """The first row (position, ``⟨h, x⟩ - c``) with ``sign (⟨h, x⟩ - c) ≤ 0``, or ``None``
         when every row lies strictly on the ``sign`` side of the hyperplane ``⟨h, x⟩ = c``.
 
@@ -202,8 +239,10 @@ class RowSet:
         >>> S = RowSet.of(np.array([[2, 0], [3, 1], [0, 2]]), 1, [0, 1, 2])
         >>> S.first_violation(qvector([1, 0]), flint.fmpq(1), 1)
         (2, -1)
+
+        ``products``: :meth:`block_products` of ``h`` when already computed.
         """
-        v, d = self.block_products(h)
+        v, d = self.block_products(h) if products is None else products
         r = d * c  # sign (v / d - c) > 0  <=>  sign (v - r) > 0
         if len(v):
             if v.dtype == object:

@@ -30,7 +30,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -109,11 +109,11 @@ def _epsilon_bound(
     the rows whose interval can reach the minimum are evaluated in rational arithmetic.
     """
     hp = (h.transpose() * p)[0, 0]
-    wrong = rows.first_violation(h, hp, sign)
+    v, d = rows.block_products(h)  # ⟨h, x⟩ = v / d on the block
+    wrong = rows.first_violation(h, hp, sign, (v, d))
     if wrong is not None:
         return wrong
     P, dp = integer_vector(p)
-    v, d = rows.block_products(h)  # ⟨h, x⟩ = v / d on the block
     s, r = rows.s, d * hp
     # on the block: g = sign ⟨h, x - p⟩ = sign (v - r) / d and w = max_i sign (P_i / d_p - a_i / s)
     best: flint.fmpq | None = None
@@ -133,6 +133,64 @@ def _epsilon_bound(
     return best
 
 
+def _too_big(v: np.ndarray) -> bool:
+    """Whether an entry of the Python-integer array ``v`` reaches ``2^900``."""
+    return bool(len(v)) and max(abs(int(v.max())), abs(int(v.min()))).bit_length() > 900
+
+
+def _row_maxima(rows: RowSet, terms: Sequence[tuple[np.ndarray, float]], sign: int) -> list[np.ndarray]:
+    """For each ``(shift, divisor)`` of ``terms``: ``max_i sign (shift_i - F_i / divisor)`` for each
+    block row, from the float copy ``F`` in one pass (over all rows, then the selection, when the
+    block is a quarter of them or more)."""
+    F, index = rows.F, rows.index
+    full = 4 * len(index) >= len(F)  # type: ignore[arg-type]
+    n, chunk = (len(F) if full else len(index)), 1 << 15  # type: ignore[arg-type]
+    outs = [np.empty(n) for _ in terms]
+    buf = np.empty((min(chunk, n), F.shape[1]))  # type: ignore[union-attr]
+    for lo in range(0, n, chunk):
+        B = F[lo : lo + chunk] if full else F[index[lo : lo + chunk]]  # type: ignore[index]
+        D = buf[: len(B)]
+        for (shift, divisor), out in zip(terms, outs):
+            X = np.divide(B, divisor, out=D) if divisor != 1.0 else B
+            if sign > 0:
+                np.subtract(shift, X, out=D)
+            else:
+                np.subtract(X, shift, out=D)
+            D.max(axis=1, out=out[lo : lo + len(B)])
+    return [out[index] for out in outs] if full else outs
+
+
+def _float_ratio_candidates(
+    rows: RowSet, v: np.ndarray, r: flint.fmpq, P: list[int], dp: int, d: int, sign: int
+) -> np.ndarray:
+    """:func:`_ratio_candidates` from the float copy ``F`` of the integer rows (``s < 2^53``).
+
+    ``w > 0`` exactly: ``sign (T_i - B_i) > 0`` for some ``i`` with the integer thresholds ``T``
+    (:func:`_ratio_candidates`); ``B`` and ``T`` are integers below ``2^53`` in magnitude (``T`` is
+    clipped to ``±2^53``, beyond every ``B``), so ``T_i - B_i`` rounds to a float of the same sign
+    and the row maximum is positive exactly when ``w > 0``. The ratio bounds are those of
+    :func:`_ratio_candidates` (``F / s`` rounds like ``B / s`` there).
+    """
+    s, lim = rows.s, 2**53
+    if sign > 0:
+        T = [max(min(-((-s * a) // dp), lim), -lim) for a in P]
+    else:
+        T = [max(min((s * a) // dp, lim), -lim) for a in P]
+    pf = np.array([float(flint.fmpq(a, dp)) for a in P])
+    top_t, wf = _row_maxima(rows, [(np.array(T, dtype=np.float64), 1.0), (pf, float(s))], sign)
+    positive = top_t > 0
+    u = 2.0**-53
+    vf, rf, df = v.astype(np.float64), float(r), float(d)
+    gf = sign * (vf - rf) / df
+    eg = 8 * u * (np.abs(vf) + abs(rf)) / df
+    ew = 32 * u * (float(np.abs(pf).max(initial=0.0)) + rows.bound / s)  # type: ignore[operator]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        hi = np.where(positive & (wf > ew), (gf + eg) / (wf - ew) * (1 + 4 * u), np.inf)
+        low = np.where(positive, (gf - eg) / (wf + ew) * (1 - 4 * u), np.inf)
+    top = hi.min(initial=np.inf)
+    return np.flatnonzero(positive & ((low <= top) | np.isnan(low)))
+
+
 def _ratio_candidates(
     rows: RowSet, v: np.ndarray, r: flint.fmpq, P: list[int], dp: int, d: int, sign: int
 ) -> np.ndarray:
@@ -140,8 +198,10 @@ def _ratio_candidates(
 
     ``g = sign (v - r) / d > 0`` and ``w = max_i sign (P_i / d_p - B_i / s)``. Whether ``w > 0`` is
     decided exactly (integer thresholds ``⌈s P_i / d_p⌉``). The ratios are bounded in float64:
-    each operation has relative error at most ``u = 2^-53``, so ``|g_f - g| ≤ 3u (|v| + |r|) / d``
-    and ``|w_f - w| ≤ 3u (max|P / d_p| + max|B / s|)``; the bounds below use ``8u`` and ``32u``.
+    each conversion (of ``v``, ``r``, ``d``, ``B``, ``s``, ``P_i / d_p``) and each operation has
+    relative error at most ``u = 2^-53`` (all below ``2^900``: no overflow), so
+    ``|g_f - g| ≤ 5u (|v| + |r|) / d`` and ``|w_f - w| ≤ 5u (max|P / d_p| + max|B / s|)``; the
+    bounds below use ``8u`` and ``32u``.
     A row is kept when its lower ratio bound does not exceed the smallest upper bound. Object
     (huge-integer) arrays keep every row with ``w > 0``.
     """
@@ -151,6 +211,8 @@ def _ratio_candidates(
         for lo in range(0, n, 1 << 16):
             yield lo, A[index[lo : lo + (1 << 16)]]
 
+    if A.dtype != object and rows.F is not None and v.dtype != object and s < 2**53 and max(dp, d) < 2**900:
+        return _float_ratio_candidates(rows, v, r, P, dp, d, sign)
     positive = np.zeros(n, dtype=bool)
     if A.dtype == object:
         limits = [flint.fmpq(s * a, dp) for a in P]
@@ -165,9 +227,9 @@ def _ratio_candidates(
         T = np.array([clip64((s * a) // dp) for a in P], dtype=np.int64)
         for lo, B in chunks():
             positive[lo : lo + len(B)] = (B > T).any(axis=1)
-    if v.dtype == object or s >= 2**53 or dp >= 2**1000 or d >= 2**1000:
+    if s >= 2**900 or dp >= 2**900 or d >= 2**900 or (v.dtype == object and _too_big(v)):
         return np.flatnonzero(positive)
-    u = 2.0**-53
+    u = 2.0**-53  # every conversion to float64 and every operation below rounds once, by <= u
     vf, rf, df = v.astype(np.float64), float(r), float(d)
     gf = sign * (vf - rf) / df
     eg = 8 * u * (np.abs(vf) + abs(rf)) / df

@@ -363,11 +363,11 @@ def _row_sets(data: LabeledData, remaining: Sequence[int], earlier: Sequence[fli
     base points and the barycenter."""
     A, s, bound = data.scaled_rows
     lab = data.labels
-    inside = RowSet.of(A, s, np.flatnonzero(lab == remaining[0]), bound=bound)
+    inside = RowSet.of(A, s, np.flatnonzero(lab == remaining[0]), bound=bound, F=data.float_rows)
     rest = [np.flatnonzero(lab == r) for r in remaining[1:]]
     extra = qmatrix([p.entries() for p in earlier] + [data.barycenter.entries()])
     out = np.concatenate(rest) if rest else np.zeros(0, dtype=np.intp)
-    return inside, RowSet.of(A, s, out, extra, bound)
+    return inside, RowSet.of(A, s, out, extra, bound, data.float_rows)
 
 
 def _sets(data: LabeledData, remaining: Sequence[int], earlier: Sequence[flint.fmpq_mat]):

@@ -410,8 +410,9 @@ def _theorem(net, data, record, plan, opts, rep) -> Fragment:
     if counts:
         frag.text("Parameter counts of the paper for these $M$ and $Q$: " + counts + ".")
     rational = record.cone == "rational"
+    diagonal = rational and any(getattr(st.recipe, "diagonal", None) for st in record.steps)
     recipe = (
-        r"W^{(\ell)} = s_\ell\left(\varepsilon_\ell I + u h_\ell^\top\right)"
+        r"W^{(\ell)} = s_\ell\left(\varepsilon_\ell " + ("D" if diagonal else "I") + r" + u h_\ell^\top\right)"
         if rational
         else r"W^{(\ell)} = W_{\theta_\ell}R_\ell,\quad W_{\theta} = \lambda I + (1-\lambda)\tfrac{1}{M}uu^\top,\quad "
         r"R_\ell = I - 2\tfrac{vv^\top}{v^\top v},\ v = h_\ell - s_\ell u"
@@ -434,6 +435,13 @@ def _theorem(net, data, record, plan, opts, rep) -> Fragment:
         + r")} = 0,",
         wide=True,
     )
+    if diagonal:
+        frag.text(
+            r"with $D = \operatorname{diag}(d)$ the recorded feature scaling: in the coordinates $x' = Dx$ the "
+            r"layer is the rational cone $s_\ell(\varepsilon_\ell I + u h_\ell'^\top)$ with $h_\ell' = D^{-1}h_\ell$ "
+            r"(the float-robust choice of the free parameters), so the proof \texttt{rational\_cone} applies "
+            r"to the data $Dx$; it has the same sign pattern as $W_{\theta_\ell}R_\ell$ there."
+        )
     if rational:
         frag.text(
             r"using the rational variant of the cone lemma ($\varepsilon_\ell I + uh_\ell^\top$ in place of "
