@@ -1,8 +1,9 @@
 """Benchmark: float exports in their own precision, data set × network × dtype × format.
 
 For wine (``symtrunc.load_wine()``), breast cancer and digits (scikit-learn's bundled data), two
-exact networks: ``default`` (``symtrunc.construct``) and ``robust`` (the float-robust choices of
-:mod:`benchmarks.float_robust`). Each is exported with ``symtrunc.export(..., data=...)`` in
+exact networks: ``default`` (``symtrunc.construct(data)``) and ``robust``
+(``symtrunc.construct(data, robust="float32")``, the float-robust choice of the free parameters,
+:mod:`symtrunc.constructions.float_robust`). Each is exported with ``symtrunc.export(..., data=...)`` in
 float64 and float32 (``layers="auto"``: plain, or factored when only the factored floats can be
 certified), forced when the certificate fails, and then run in
 
@@ -41,7 +42,6 @@ if __package__ in (None, ""):  # allow ``python benchmarks/bench_float_export.py
 import numpy as np
 
 import symtrunc
-from benchmarks.float_robust import robust_network
 from benchmarks.timing import best_of
 from symtrunc.io.export import export
 from symtrunc.io.trained import load_float_network
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, data in datasets(args.quick).items():
             for kind in ("default", "robust"):
                 t = time.perf_counter()
-                net = symtrunc.construct(data) if kind == "default" else robust_network(data)
+                net = symtrunc.construct(data, robust=None if kind == "default" else "float32")
                 print(f"<!-- {name} {kind}: constructed in {time.perf_counter() - t:.1f} s -->", flush=True)
                 for row in rows_for(name, kind, net, data, Path(tmp)):
                     print(row, flush=True)

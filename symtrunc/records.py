@@ -207,13 +207,19 @@ class PaperCount:
 # ----------------------------------------------------------------------------- cone recipes
 @dataclass(frozen=True)
 class RationalRecipe:
-    """The rational cone ``W^(l) = s (ε I + u hᵀ)`` (:func:`symtrunc.geometry.cones.rational_cone`).
+    """The rational cone ``W^(l) = s (ε I + u hᵀ)`` (:func:`symtrunc.geometry.cones.rational_cone`),
+    or ``W^(l) = s (ε diag(d) + u hᵀ)`` with a recorded positive ``diagonal`` ``d``.
 
-    ``None`` marks a parameter missing from an older file.
+    With ``d`` the cone is the rational cone of the data in the coordinates ``x'_j = d_j x_j``
+    (``ε I + u h'ᵀ`` there, ``h'_j = h_j / d_j``), written in the original coordinates, where the
+    normal ``h``, the base point and the offset are recorded
+    (:mod:`symtrunc.constructions.float_robust`). ``None`` marks a parameter missing from an older
+    file; files without ``d`` (all files before it) read ``d = (1, …, 1)``.
     """
 
     epsilon: flint.fmpq | None
     scale: flint.fmpq | None
+    diagonal: Vector | None = None
     name: ClassVar[str] = "rational"
 
     def matrix(self, normal: Vector) -> flint.fmpq_mat | None:
@@ -222,19 +228,44 @@ class RationalRecipe:
         >>> RationalRecipe(flint.fmpq(1, 2), flint.fmpq(2)).matrix((flint.fmpq(1), flint.fmpq(-1)))
         [3, -2]
         [2, -1]
+        >>> RationalRecipe(flint.fmpq(1, 2), flint.fmpq(2), (flint.fmpq(1, 4), flint.fmpq(2))).matrix(
+        ...     (flint.fmpq(1), flint.fmpq(-1)))
+        [9/4, -2]
+        [  2,  0]
         """
         if self.epsilon is None or self.scale is None:
             return None
         M, c = len(normal), self.scale
-        return c * self.epsilon * identity(M) + flint.fmpq_mat(M, M, [c * v for _ in range(M) for v in normal])
+        d = self.diagonal if self.diagonal is not None else (flint.fmpq(1),) * M
+        if len(d) != M:
+            return None
+        W = flint.fmpq_mat(M, M, [c * v for _ in range(M) for v in normal])
+        for i in range(M):
+            W[i, i] += c * self.epsilon * d[i]
+        return W
 
     def to_json(self) -> dict[str, Any]:
         """The step keys of this recipe."""
-        return {k: str(v) for k, v in (("epsilon", self.epsilon), ("scale", self.scale)) if v is not None}
+        out: dict[str, Any] = {
+            k: str(v) for k, v in (("epsilon", self.epsilon), ("scale", self.scale)) if v is not None
+        }
+        if self.diagonal is not None:
+            out["diagonal"] = _strs(self.diagonal)
+        return out
 
     def describe(self) -> str:
-        """``"rational cone, epsilon = 1, scale = 1"``."""
-        return f"rational cone, epsilon = {self.epsilon}, scale = {self.scale}"
+        """``"rational cone, epsilon = 1, scale = 1"`` (and ``d`` when recorded).
+
+        >>> RationalRecipe(flint.fmpq(1, 2), flint.fmpq(2), (flint.fmpq(1, 4), flint.fmpq(2))).describe()
+        "rational cone s (epsilon diag(d) + u h^T), epsilon = 1/2, scale = 2, d_j in [1/4, 2] (the rational cone in the coordinates x'_j = d_j x_j)"
+        """
+        if not self.diagonal:
+            return f"rational cone, epsilon = {self.epsilon}, scale = {self.scale}"
+        lo, hi = min(self.diagonal), max(self.diagonal)
+        return (
+            f"rational cone s (epsilon diag(d) + u h^T), epsilon = {self.epsilon}, scale = {self.scale}, "
+            f"d_j in [{lo}, {hi}] (the rational cone in the coordinates x'_j = d_j x_j)"
+        )
 
 
 @dataclass(frozen=True)
@@ -301,14 +332,18 @@ def cone_recipe_from_json(name: Any, parameters: Mapping[str, Any], where: str =
     """The recipe ``name`` (``"rational"`` or ``"paper"``) with its parameters from JSON.
 
     >>> cone_recipe_from_json("rational", {"epsilon": "1/2", "scale": "2"})
-    RationalRecipe(epsilon=1/2, scale=2)
+    RationalRecipe(epsilon=1/2, scale=2, diagonal=None)
     >>> cone_recipe_from_json("round", {})
     Traceback (most recent call last):
     ...
     symtrunc.errors.FormatError: construction metadata, cone: unknown cone recipe 'round'
     """
     if name == "rational":
-        return RationalRecipe(_opt_q(parameters, "epsilon", where), _opt_q(parameters, "scale", where))
+        diagonal = parameters.get("diagonal")
+        d = None if diagonal is None else _vector(diagonal, where + "diagonal")
+        if d is not None and not all(v > 0 for v in d):
+            raise FormatError(f"construction metadata, {where}diagonal: the entries must be positive")
+        return RationalRecipe(_opt_q(parameters, "epsilon", where), _opt_q(parameters, "scale", where), d)
     if name == "paper":
         halvings = parameters.get("lambda_halvings")
         if halvings is not None and (isinstance(halvings, bool) or not isinstance(halvings, int)):
@@ -412,11 +447,14 @@ class ConeStep:
         p, h = _vector(d["base_point"], where + "base_point"), _vector(d["normal"], where + "normal")
         if len(p) != len(h):
             raise FormatError(f"construction metadata, step {k}: base point and normal have different lengths")
+        recipe = cone_recipe_from_json(d.get("cone", cone), d, where)
+        if isinstance(recipe, RationalRecipe) and recipe.diagonal is not None and len(recipe.diagonal) != len(h):
+            raise FormatError(f"construction metadata, step {k}: diagonal and normal have different lengths")
         return cls(
             _label(d["class"], where + "class"),
             p,
             h,
-            cone_recipe_from_json(d.get("cone", cone), d, where),
+            recipe,
             _opt_q(d, "t", where),
             _opt_q(d, "offset", where),
             _opt_q(d, "mu_over_delta_squared", where),
@@ -596,8 +634,9 @@ class CollapseRecord(ConstructionRecord):
 class SLSRecord(CollapseRecord):
     """Theorem 5.2 of arXiv 2405.07098 (sequentially linearly separable data).
 
-    ``hyperplanes`` says where the normals came from: ``"search"``, ``"imposed order"`` or
-    ``"user"``.
+    ``hyperplanes`` says where the normals came from: ``"search"``, ``"imposed order"``,
+    ``"user"`` or ``"robust float32"`` / ``"robust float64"``
+    (:mod:`symtrunc.constructions.float_robust`).
     """
 
     hyperplanes: str | None = None
@@ -640,6 +679,11 @@ class SLSRecord(CollapseRecord):
             "imposed order": "found by the exact LP search in the imposed order",
             "user": "given by the user, checked exactly against Definition 5.1",
         }
+        for dtype in ("float32", "float64"):
+            where[f"robust {dtype}"] = (
+                f"chosen for {dtype} evaluation (max-margin normals in the float-error norm, short "
+                "integers, in power-of-two coordinates), checked exactly against Definition 5.1"
+            )
         return [] if self.hyperplanes is None else [("hyperplanes", where.get(self.hyperplanes, self.hyperplanes))]
 
 

@@ -90,9 +90,7 @@ def wine():
 
 @pytest.fixture(scope="module")
 def robust_wine(wine):
-    from benchmarks.float_robust import robust_network
-
-    return robust_network(wine)
+    return symtrunc.construct(wine, robust="float32")
 
 
 # ------------------------------------------------------------------------------ the certificate
@@ -403,10 +401,8 @@ def test_breast_cancer_certificates_agree_with_onnxruntime(tmp_path):
 @pytest.mark.slow
 def test_digits_float32_export_is_certified_and_right_in_onnxruntime(tmp_path):
     pytest.importorskip("onnx")
-    from benchmarks.float_robust import robust_network
-
     data = _sk("load_digits")
-    net = robust_network(data)
+    net = symtrunc.construct(data, robust="float32")
     path = tmp_path / "digits32.onnx"
     report = export(net, path, dtype="float32", data=data)
     assert report.factored and report.certificate.certified

@@ -18,6 +18,7 @@ from typing import Any
 
 from symtrunc.constructions.clustered import construct_clustered
 from symtrunc.constructions.deep_l2 import deep_l2_network
+from symtrunc.constructions.float_robust import construct_float_robust
 from symtrunc.constructions.nonseparable import construct_nonseparable
 from symtrunc.constructions.sls import construct_sls
 from symtrunc.data.labeled import load_data
@@ -44,7 +45,11 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
         standing-assumption check, since concentric data have dependent class means).
     **options
         Passed to :func:`~symtrunc.constructions.sls.construct_sls` (``order``, ``cone``,
-        ``normals``, ``t``, ``angles``, ``epsilon``) or
+        ``normals``, ``t``, ``angles``, ``epsilon``, ``max_nodes``), or with ``robust="float32"``
+        (or ``"float64"``) to :func:`~symtrunc.constructions.float_robust.construct_float_robust`
+        (``order``, ``max_nodes``): the same theorem with its free parameters chosen so that the
+        network evaluated in that float type keeps its margins (power-of-two coordinates,
+        max-margin normals in the float-error norm, short integers); or
         :func:`~symtrunc.constructions.clustered.construct_clustered` (``cone``, ``mu``,
         ``widths``, ``check_hypotheses``) or
         :func:`~symtrunc.constructions.deep_l2.construct_deep_l2` (``cone``, ``layers``, ``t``,
@@ -67,15 +72,40 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     """
     if method not in METHODS:
         raise DataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    robust = options.pop("robust", None)
+    if robust is not None and method != "sls":
+        raise DataError(f"robust={robust!r} applies to method 'sls' (Theorem 5.2), not {method!r}")
     data = load_data(data, check=method != "nonseparable")
     _check_size(data)
     if method == "nonseparable":
         return _nonseparable(data, **options)
     if method == "sls":
-        return construct_sls(data, **options)
+        if robust is None:
+            return construct_sls(data, **options)
+        return _robust(data, robust, **options)
     if method == "clustered":
         return construct_clustered(data, **options)
     return deep_l2_network(data, **options)
+
+
+def _robust(data: Any, robust: str, *, cone: str = "rational", **options: Any) -> ReLUNetwork:
+    """``robust=...``: the float-robust choice of the free parameters (rational cone, found normals).
+
+    >>> from symtrunc.data.labeled import LabeledData
+    >>> d = LabeledData.from_arrays([[2, 0], [3, 0], [0, 2], [0, 3]], list("aabb"))
+    >>> construct(d, robust="float32").construction.hyperplanes
+    'robust float32'
+    >>> construct(d, robust="float32", t=["1/2", "1/2"])
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.DataError: robust='float32' chooses the normals, t and epsilon itself; it does not take t
+    """
+    if cone != "rational":
+        raise DataError(f"robust={robust!r} uses the rational cone, not cone={cone!r}")
+    given = [k for k in ("normals", "t", "angles", "epsilon") if options.get(k) is not None]
+    if given:
+        raise DataError(f"robust={robust!r} chooses the normals, t and epsilon itself; it does not take {given[0]}")
+    return construct_float_robust(data, robust, **{k: v for k, v in options.items() if v is not None})
 
 
 MAX_WEIGHTS = 10_000_000
