@@ -693,3 +693,50 @@ def test_radicals_against_sympy(terms):
     expr = sympy.expand(sum(c * sympy.sqrt(sympy.Rational(a, b)) for c, a, b in terms))
     assert (ours == {}) == (expr == 0)
     assert sympy.expand(sum(sympy.Rational(str(v)) * sympy.sqrt(m) for m, v in ours.items()) - expr) == 0
+
+
+# ------------------------------------------------------- working-set solver and the filtered certificate
+def _sampled_program(n: int = 40, d: int = 4, lam: str = "2"):
+    rng = np.random.default_rng(3)
+    X = [[int(v) for v in row] + [1] for row in rng.integers(-9, 10, size=(n, d - 1))]
+    y = [int(v) for v in rng.integers(-5, 6, size=n)]
+    data = RegressionData.from_arrays(X, y)
+    return ConvexProgram.create(data, lam, sample_patterns(data, 30, seed=2))
+
+
+def test_working_set_matches_the_whole_program_and_certifies():
+    prog = _sampled_program()
+    ws, full = solve_conic(prog), solve_conic(prog, formulation="cvxpy")
+    assert ws.solver == "clarabel" and abs(ws.objective - full.objective) <= 1e-7 * max(1.0, full.objective)
+    certify(ws).require(prog, 1e-6)
+
+
+def test_filtered_multipliers_give_the_bound_of_exact_projections_everywhere():
+    """Only blocks near the top are projected exactly; the largest bound (hence θ and the gap)
+    must equal the one obtained by projecting every block exactly."""
+    from symtrunc.convex.cones import project_exact
+
+    prog = _sampled_program()
+    cert = certify(solve_conic(prog))
+    S = prog.exact_correlations(cert.dual.residual)
+    every = max(
+        prog.cone_bound_sq(b, S[b], project_exact(prog.cone_matrix_exact(b), S[b]).multipliers)
+        for b in range(prog.n_blocks)
+    )
+    assert cert.dual.bound_sq == every
+
+
+def test_a_wrong_solution_fails_the_certificate():
+    prog = _sampled_program()
+    sol = solve_conic(prog)
+    W = sol.weights.copy()
+    b = sol.active[0]
+    W[b] *= 1.5  # a wrong (feasible) point: far from optimal
+    cert = certify_weights(prog, W)
+    cert.check(prog)  # the certificate itself is valid ...
+    assert not cert.certified(1e-6)  # ... but proves nothing near optimality
+    with pytest.raises(VerificationError, match="not certified optimal"):
+        cert.require(prog, 1e-6)
+    forged = dataclasses.replace(cert.dual, bound_sq=cert.dual.bound_sq / 4)  # a smaller (false) bound
+    with pytest.raises(VerificationError):
+        dataclasses.replace(cert, dual=forged).check(prog)

@@ -200,14 +200,14 @@ def test_many_decimals_enumerate_exactly(capsys, tmp_path):
     assert code == 0 and d["global"] and d["patterns_complete"] and d["certified"], err
 
 
-def test_missing_cvxpy_is_one_line(tmp_path, capsys, monkeypatch):
+def test_missing_clarabel_is_one_line(tmp_path, capsys, monkeypatch):
     import sys
 
     from symtrunc.cli.app import main
 
     p = tmp_path / "reg.csv"
     p.write_text("x1,x2,y\n1,0,1\n0,1,2\n1,1,0\n2,1,1\n", encoding="utf-8")
-    monkeypatch.setitem(sys.modules, "cvxpy", None)
+    monkeypatch.setitem(sys.modules, "clarabel", None)
     assert main(["convex", "fit", str(p), "--lam", "1/10"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'pip install "symtrunc[convex]"' in err[0]

@@ -115,10 +115,10 @@ def _verify_float_file(args: argparse.Namespace) -> int:
         f"{args.network}: the {fnet.dtype.name} weights stored in the file (what runs), read exactly, "
         "not the exact rationals in its metadata"
     )
+    if not cert.certified:  # nothing is written: the one line says what failed
+        raise UncertifiedError(f"{what}: {cert.summary()}")
     if args.certificate:
         atomic_write(args.certificate, json.dumps(cert.to_dict(), indent=1) + "\n")
-    if not cert.certified:
-        raise UncertifiedError(f"{what}: {cert.summary()}")
     if not args.quiet:
         print(f"network:   {what}")
         print(f"data:      {data.summary()}")

@@ -44,11 +44,12 @@ from dataclasses import dataclass
 import flint
 import numpy as np
 
-from symtrunc.convex.cones import cone_bound_sq, project_exact
+from symtrunc.convex.cones import project_exact, project_float, rationalize_multipliers
 from symtrunc.convex.mapping import TwoLayerNetwork
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
 from symtrunc.convex.radicals import sqrt_bounds, sqrt_lower
 from symtrunc.errors import VerificationError
+from symtrunc.exact.matrix import to_float
 from symtrunc.exact.rational import to_q
 
 __all__ = [
@@ -118,8 +119,7 @@ class DualCertificate:
                 raise VerificationError(f"block {b}: a cone multiplier is negative", {"block": b})
             if program.gated and mu:
                 raise VerificationError(f"block {b}: a gated program has no cone multipliers", {"block": b})
-            Bb = cone_bound_sq(program.cone_matrix_exact(b), S[b], mu)
-            worst = max(worst, Bb)
+            worst = max(worst, program.cone_bound_sq(b, S[b], mu))
         if worst != self.bound_sq:
             raise VerificationError(
                 f"stated bound {self.bound_sq} differs from the recomputed {worst}", {"bound_sq": worst}
@@ -302,11 +302,9 @@ def primal_bounds(program: ConvexProgram, W: flint.fmpq_mat) -> tuple[flint.fmpq
     (1, 1)
     """
     d = program.data.d
-    for b in range(program.n_blocks):
-        if program.gated:
-            break
-        w = flint.fmpq_mat(d, 1, [W[b, k] for k in range(d)])
-        if any(v < 0 for v in (program.cone_matrix_exact(b) * w).entries()):
+    nonzero = [b for b in range(program.n_blocks) if any(W[b, k] != 0 for k in range(d))]
+    for b, Aw in ({} if program.gated else program.signed_products(W, nonzero)).items():
+        if any(v < 0 for v in Aw):
             raise VerificationError(f"block {b} violates its cone constraint", {"block": b})
     r = program.data.y - program.exact_fit(W)
     lo = hi = _half_sq(r)
@@ -341,15 +339,8 @@ def dual_certificate(program: ConvexProgram, r: flint.fmpq_mat) -> DualCertifica
         If the patterns are flagged complete but a chamber is missing.
     """
     S = program.exact_correlations(r)
-    mults = []
-    worst = flint.fmpq(0)
-    for b in range(program.n_blocks):
-        if program.gated:
-            mu: dict[int, flint.fmpq] = {}
-        else:
-            mu = project_exact(program.cone_matrix_exact(b), S[b], Af=program.cone_matrix(b)).multipliers
-        mults.append(mu)
-        worst = max(worst, cone_bound_sq(program.cone_matrix_exact(b), S[b], mu))
+    mults, bounds = _multipliers(program, r, S)
+    worst = max(bounds, default=flint.fmpq(0))
     theta = flint.fmpq(1)
     if worst > program.lam_sq:
         theta = sqrt_lower(program.lam_sq / worst)  # θ² worst <= λ² exactly
@@ -361,6 +352,50 @@ def dual_certificate(program: ConvexProgram, r: flint.fmpq_mat) -> DualCertifica
     if complete:
         program.patterns.verify_complete(program.data)  # a global claim only with every chamber proved present
     return DualCertificate(r, theta, tuple(mults), worst, _dual_value(program, r, theta), complete, program.gated)
+
+
+def _multipliers(
+    program: ConvexProgram, r: flint.fmpq_mat, S: list[flint.fmpq_mat]
+) -> tuple[list[dict[int, flint.fmpq]], list[flint.fmpq]]:
+    """Cone multipliers ``μ_b`` and exact bounds ``B_b = ‖Z_b^T r + A_b^T μ_b‖²`` per block.
+
+    The largest bound (the only one that enters ``θ``) is the same as if every block had the
+    multipliers of its exact projection (:func:`~symtrunc.convex.cones.project_exact`): a float
+    projection ranks the blocks; the blocks near the top get the exact projection, every other
+    block the rationalized float multipliers (any ``μ >= 0`` gives a valid bound), and a block
+    whose bound so obtained reaches the largest exact one is projected exactly as well."""
+    n = program.n_blocks
+    if program.gated:
+        return [{} for _ in range(n)], [program.cone_bound_sq(b, S[b], {}) for b in range(n)]
+    Sf = program.correlations(to_float(r).ravel())
+    floats = [project_float(program.cone_matrix(b), Sf[b]) for b in range(n)]
+    norms = np.array([float(np.linalg.norm(v)) for v, _ in floats])
+    top = float(norms.max(initial=0.0))
+    exact = [False] * n
+    mults: list[dict[int, flint.fmpq]] = [{} for _ in range(n)]
+    bounds = [flint.fmpq(0)] * n
+
+    def project(b: int) -> None:
+        mults[b] = project_exact(program.cone_matrix_exact(b), S[b], Af=program.cone_matrix(b)).multipliers
+        bounds[b] = program.cone_bound_sq(b, S[b], mults[b])
+        exact[b] = True
+
+    for i in np.flatnonzero(norms >= (1 - _NEAR_TOP) * top):
+        project(int(i))
+    for b in range(n):
+        if not exact[b]:
+            mults[b] = rationalize_multipliers(floats[b][1])
+            bounds[b] = program.cone_bound_sq(b, S[b], mults[b])
+    while True:
+        worst = max((bounds[b] for b in range(n) if exact[b]), default=flint.fmpq(0))
+        pending = [b for b in range(n) if not exact[b] and bounds[b] >= worst]
+        if not pending:
+            return mults, bounds
+        for b in pending:
+            project(b)
+
+
+_NEAR_TOP = 1e-3  # blocks within this (relative) of the largest float projection are projected exactly
 
 
 def certify_weights(program: ConvexProgram, W) -> OptimalityCertificate:

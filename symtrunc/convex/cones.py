@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import flint
@@ -79,7 +80,7 @@ def nnls(M: np.ndarray, b: np.ndarray, passive: np.ndarray | None = None) -> tup
     P = np.zeros(n, dtype=bool)
     tol = 1e-13 * max(1.0, float(np.abs(M).max()) * max(1.0, float(np.abs(b).max())))
     if passive is not None and passive.any():
-        z = np.linalg.lstsq(M[:, passive], b, rcond=None)[0]
+        z = _lsq(M[:, passive], b)
         if (z > 0).all():
             x[passive], P = z, passive.copy()
     w = M.T @ (b - M @ x)
@@ -90,7 +91,7 @@ def nnls(M: np.ndarray, b: np.ndarray, passive: np.ndarray | None = None) -> tup
         P[int(np.argmax(np.where(cand, w, -np.inf)))] = True
         for _ in range(3 * n + 10):
             z = np.zeros(n)
-            z[P] = np.linalg.lstsq(M[:, P], b, rcond=None)[0]
+            z[P] = _lsq(M[:, P], b)
             if (z[P] > 0).all():
                 x = z
                 break
@@ -103,9 +104,143 @@ def nnls(M: np.ndarray, b: np.ndarray, passive: np.ndarray | None = None) -> tup
     return x, P
 
 
+def _lsq(M: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least squares ``argmin ‖M z − b‖`` for a few columns: Cholesky of the normal equations when
+    they are well conditioned (fast), else SVD (``lstsq``, the minimum-norm solution)."""
+    if M.shape[1] == 0:
+        return np.zeros(0)
+    G = M.T @ M
+    if G.shape[0] <= M.shape[0]:
+        try:
+            L = np.linalg.cholesky(G)
+            diag = np.diag(L)
+            if diag.min() > 1e-6 * diag.max():  # condition number of G below 1e12
+                return np.linalg.solve(L.T, np.linalg.solve(L, M.T @ b))
+        except np.linalg.LinAlgError:
+            pass
+    return np.linalg.lstsq(M, b, rcond=None)[0]
+
+
+def _cone_nnls(A: np.ndarray, s: np.ndarray, mu: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Lawson–Hanson for ``min_{μ >= 0} ‖s + A^T μ‖`` written with loops for numba; fills ``mu``
+    and returns ``False`` when a least-squares system is singular (then the NumPy :func:`nnls`
+    decides)."""
+    n, d = A.shape
+    amax = 0.0
+    for j in range(n):
+        for k in range(d):
+            amax = max(amax, abs(A[j, k]))
+    smax = 0.0
+    for k in range(d):
+        smax = max(smax, abs(s[k]))
+    tol = 1e-13 * max(1.0, amax * max(1.0, smax))
+    P = np.zeros(n, dtype=np.int64)  # passive indices, first m entries
+    m = 0
+    inP = np.zeros(n, dtype=np.bool_)
+    v = s.copy()
+    for _ in range(3 * d + 30):
+        best, jbest = tol, -1
+        for j in range(n):
+            if not inP[j]:
+                g = 0.0
+                for k in range(d):
+                    g -= A[j, k] * v[k]
+                if g > best:
+                    best, jbest = g, j
+        if jbest < 0:
+            return True
+        P[m] = jbest
+        inP[jbest] = True
+        m += 1
+        for _ in range(3 * d + 30):
+            G = np.empty((m, m))
+            rhs = np.empty(m)
+            for a in range(m):
+                for b in range(m):
+                    acc = 0.0
+                    for k in range(d):
+                        acc += A[P[a], k] * A[P[b], k]
+                    G[a, b] = acc
+                acc = 0.0
+                for k in range(d):
+                    acc -= A[P[a], k] * s[k]
+                rhs[a] = acc
+            L = np.zeros((m, m))  # Cholesky with a conditioning check
+            for a in range(m):
+                acc = G[a, a]
+                for k in range(a):
+                    acc -= L[a, k] * L[a, k]
+                if acc <= 1e-12 * G[a, a] or acc <= 0.0:
+                    return False
+                L[a, a] = np.sqrt(acc)
+                for b in range(a + 1, m):
+                    acc2 = G[b, a]
+                    for k in range(a):
+                        acc2 -= L[b, k] * L[a, k]
+                    L[b, a] = acc2 / L[a, a]
+            y = np.empty(m)
+            for a in range(m):
+                acc = rhs[a]
+                for k in range(a):
+                    acc -= L[a, k] * y[k]
+                y[a] = acc / L[a, a]
+            zp = np.empty(m)
+            for a in range(m - 1, -1, -1):
+                acc = y[a]
+                for k in range(a + 1, m):
+                    acc -= L[k, a] * zp[k]
+                zp[a] = acc / L[a, a]
+            if zp.min() > 0:
+                for a in range(m):
+                    mu[P[a]] = zp[a]
+                break
+            alpha = 1.0
+            for a in range(m):
+                if zp[a] <= 0:
+                    x = mu[P[a]]
+                    alpha = min(alpha, x / (x - zp[a]))
+            keep = 0
+            for a in range(m):
+                j = P[a]
+                mu[j] = mu[j] + alpha * (zp[a] - mu[j])
+                if mu[j] > tol:
+                    P[keep] = j
+                    keep += 1
+                else:
+                    mu[j] = 0.0
+                    inP[j] = False
+            m = keep
+            if m == 0:
+                break
+        for k in range(d):
+            acc = s[k]
+            for a in range(m):
+                acc += A[P[a], k] * mu[P[a]]
+            v[k] = acc
+    return False
+
+
+_COMPILED: list = []  # [the compiled _cone_nnls] or [None] without numba, after the first call
+
+
+def _compiled_nnls():
+    """:func:`_cone_nnls` compiled by numba (cached on disk), or ``None`` without numba."""
+    if not _COMPILED:
+        try:
+            numba = importlib.import_module("numba")  # lazy: numba is optional (symtrunc[fast])
+        except ImportError:
+            _COMPILED.append(None)
+        else:
+            _COMPILED.append(numba.njit(cache=True, nogil=True)(_cone_nnls))
+    return _COMPILED[0]
+
+
 def project_float(A: np.ndarray, s: np.ndarray, passive: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Float projection: returns ``(Π_C(s), μ)`` (``μ`` from :func:`nnls`, optionally warm-started
-    with a passive set); ``s`` itself when it already satisfies ``A s >= 0``.
+    """Float projection: returns ``(Π_C(s), μ)``; ``s`` itself when it already satisfies ``A s >= 0``.
+
+    ``μ`` comes from a compiled Lawson–Hanson loop when numba is installed (``symtrunc[fast]``)
+    and the least-squares systems are well conditioned, else from :func:`nnls` (optionally
+    warm-started with a passive set).
 
     >>> v, mu = project_float(np.eye(2), np.array([3.0, -4.0]))
     >>> v.tolist(), mu.tolist()
@@ -113,6 +248,11 @@ def project_float(A: np.ndarray, s: np.ndarray, passive: np.ndarray | None = Non
     """
     if A.shape[0] == 0 or (A @ s >= 0).all():
         return s.copy(), np.zeros(A.shape[0])
+    kernel = _compiled_nnls() if passive is None else None
+    if kernel is not None:
+        mu = np.zeros(A.shape[0])
+        if kernel(np.ascontiguousarray(A, dtype=float), np.ascontiguousarray(s, dtype=float), mu):
+            return s + A.T @ mu, mu
     mu, _ = nnls(-A.T, s, passive)
     return s + A.T @ mu, mu
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cmp_to_key
 from itertools import combinations
-from math import comb
+from math import comb, gcd
 
 import flint
 import numpy as np
@@ -263,17 +263,20 @@ def _dot(a: list[int], g: tuple[int, ...]) -> int:
 def _row_classes(A: list[list[int]]) -> list[tuple[int, int]]:
     """For each row: (index of the first row on the same line, +1/-1 orientation), or (-1, 0) for 0."""
     out: list[tuple[int, int]] = []
+    first: dict[tuple[int, ...], tuple[int, int]] = {}  # primitive direction up to sign -> (row, its sign)
     for j, a in enumerate(A):
         if not any(a):
             out.append((-1, 0))
             continue
-        for k in range(j):
-            b = A[k]
-            if out[k][0] == k and flint.fmpz_mat(2, len(a), a + b).rank() == 1:
-                sgn = 1 if _dot(a, tuple(b)) > 0 else -1
-                out.append((k, sgn))
-                break
+        g = gcd(*a)
+        lead = next(x for x in a if x != 0)
+        sign = 1 if lead > 0 else -1
+        key = tuple(sign * x // g for x in a)  # a = sign · g · key: proportional rows share the key
+        if key in first:
+            k, sk = first[key]
+            out.append((k, sign * sk))
         else:
+            first[key] = (j, sign)
             out.append((j, 1))
     return out
 

@@ -151,23 +151,67 @@ class ConvexProgram:
         m = self.block_masks[b]
         return np.where(m[:, None], 1.0, -1.0) * self.data.Xf
 
+    @cached_property
+    def _signed_rows(self) -> tuple[list[list[flint.fmpq]], list[list[flint.fmpq]]]:
+        """The rows of ``X`` and of ``−X`` as lists of exact entries (built once)."""
+        rows = self.data.X.tolist()
+        return rows, [[-v for v in row] for row in rows]
+
     def cone_matrix_exact(self, b: int) -> flint.fmpq_mat:
         """``(2 D_i − I) X`` of block ``b`` exactly."""
         n, d = self.data.n, self.data.d
         if self.gated:
             return flint.fmpq_mat(0, d)
         m = self.block_masks[b]
-        X = self.data.X
-        return flint.fmpq_mat(n, d, [X[j, k] if m[j] else -X[j, k] for j in range(n) for k in range(d)])
+        pos, neg = self._signed_rows
+        return flint.fmpq_mat(n, d, [v for j in range(n) for v in (pos[j] if m[j] else neg[j])])
+
+    def cone_bound_sq(self, b: int, s: flint.fmpq_mat, mu: dict[int, flint.fmpq]) -> flint.fmpq:
+        """``‖s + A_b^T μ‖²`` exactly (``A_b`` the cone matrix of block ``b``), touching only the
+        rows named by ``μ``: an upper bound on ``‖Π_{C_b}(s)‖²`` for every ``μ >= 0``.
+
+        Raises
+        ------
+        ValueError
+            If some multiplier is negative or names no data row.
+        """
+        if any(m < 0 for m in mu.values()):
+            raise ValueError("cone multipliers must be non-negative")
+        if any(not 0 <= j < self.data.n for j in mu):
+            raise ValueError("a cone multiplier names no data row")
+        pos, neg = self._signed_rows
+        mask = self.block_masks[b]
+        v = s.entries()
+        for j, m in mu.items():
+            row = pos[j] if mask[j] else neg[j]
+            v = [a + m * x for a, x in zip(v, row)]
+        return sum((x * x for x in v), flint.fmpq(0))
+
+    def signed_products(self, W: flint.fmpq_mat, blocks: list[int]) -> dict[int, list[flint.fmpq]]:
+        """``(2 D_b − I) X w_b`` exactly for the given blocks (one exact product ``X W_S^T``)."""
+        if not blocks:
+            return {}
+        d = self.data.d
+        WS = flint.fmpq_mat(d, len(blocks), [W[b, k] for k in range(d) for b in blocks])
+        F = (self.data.X * WS).tolist()
+        out = {}
+        for i, b in enumerate(blocks):
+            mask = self.block_masks[b]
+            out[b] = [row[i] if mask[j] else -row[i] for j, row in enumerate(F)]
+        return out
 
     def exact_fit(self, W: flint.fmpq_mat) -> flint.fmpq_mat:
         """``ŷ = Σ_b Z_b w_b`` exactly, for exact weights ``(n_blocks, d)``; an ``(n, 1)`` column."""
-        n = self.data.n
-        F = (self.data.X * W.transpose()).tolist()  # (n, n_blocks)
-        masks, signs = self.block_masks, self.signs
+        n, d = self.data.n, self.data.d
+        nz = [b for b in range(self.n_blocks) if any(W[b, k] != 0 for k in range(d))]
         zero = flint.fmpq(0)
+        if not nz:
+            return flint.fmpq_mat(n, 1, [zero] * n)
+        WS = flint.fmpq_mat(d, len(nz), [W[b, k] for k in range(d) for b in nz])
+        F = (self.data.X * WS).tolist()  # (n, len(nz))
+        masks, signs = self.block_masks, self.signs
         vals = [
-            sum((F[j][b] if signs[b] > 0 else -F[j][b] for b in range(self.n_blocks) if masks[b, j]), zero)
+            sum((F[j][i] if signs[b] > 0 else -F[j][i] for i, b in enumerate(nz) if masks[b, j]), zero)
             for j in range(n)
         ]
         return flint.fmpq_mat(n, 1, vals)

@@ -27,6 +27,8 @@ import time
 import warnings
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
 
 from symtrunc.convex.cones import nnls, project_float
 from symtrunc.convex.program import ConvexProgram, ConvexSolution
@@ -44,10 +46,10 @@ def _clean(program: ConvexProgram, W: np.ndarray) -> np.ndarray:
     if not program.gated:
         outside = ((np.where(program.block_masks, 1.0, -1.0) * (W @ program.data.Xf.T)) < 0).any(axis=1)
         for b in np.flatnonzero(outside):
-            W[b] = project_float(program.cone_matrix(b), W[b])[0]
+            W[b] = project_float(program.cone_matrix(int(b)), W[b])[0]
     norms = np.linalg.norm(W, axis=1)
-    top = norms.max() if norms.size else 0.0
-    scale = float(np.linalg.norm(program.data.yf) / max(np.linalg.norm(program.data.Xf), 1e-300))
+    top = float(norms.max()) if norms.size else 0.0
+    scale = float(np.linalg.norm(program.data.yf)) / max(float(np.linalg.norm(program.data.Xf)), 1e-300)
     W[norms <= _CLEAN * max(top, scale, 1e-300)] = 0.0
     return W
 
@@ -61,22 +63,222 @@ def solve(program: ConvexProgram, method: str = "conic", **kwargs) -> ConvexSolu
     raise ValueError(f"unknown method {method!r} (conic or fista)")
 
 
-def solve_conic(program: ConvexProgram, *, eps: float = 1e-10) -> ConvexSolution:
-    """Solve with cvxpy + Clarabel (second-order cones, linear cone constraints).
+def solve_conic(program: ConvexProgram, *, eps: float = 1e-10, formulation: str = "working-set") -> ConvexSolution:
+    """Solve with Clarabel (interior point; second-order cones, linear cone constraints).
+
+    ``formulation="working-set"`` (default) hands Clarabel compact restricted programs built
+    directly as sparse matrices: only a working set of blocks, the data term compressed by a
+    QR factorization of their design (``½‖R w − Qᵀy‖²``) and, per block, only the cone rows near
+    its direction. After each solve every other block is screened for dual feasibility
+    (``‖Π_{C_b}(Z_bᵀ r)‖ <= λ``) and every block's omitted rows for feasibility; violators join
+    and the program is solved again. It stops when the restricted optimum is feasible and dual
+    feasible for the whole program, i.e. optimal for it up to the solver's tolerance (the
+    certificate decides, see :mod:`symtrunc.convex.certificate`). ``formulation="cvxpy"`` is the
+    previous route (the whole program through cvxpy; slow and memory-hungry for large ``n``).
 
     Parameters
     ----------
     program : ConvexProgram
     eps : float
         Clarabel's absolute/relative gap and feasibility tolerances.
+    formulation : str
+        ``"working-set"`` or ``"cvxpy"``.
 
     Raises
     ------
     MissingDependencyError
-        With an install hint when cvxpy or Clarabel is missing (also an ``ImportError``).
+        With an install hint when Clarabel (or, for ``"cvxpy"``, cvxpy) is missing.
     UncertifiedError
         If the solver does not report an optimal (or almost optimal) status.
     """
+    if formulation == "cvxpy":
+        return _solve_cvxpy(program, eps=eps)
+    if formulation != "working-set":
+        raise ValueError(f"unknown formulation {formulation!r} (working-set or cvxpy)")
+    clarabel = require("clarabel", "convex", "solve_conic")
+    t0 = time.perf_counter()
+    ws = _WorkingSet(program)
+    W = np.zeros((program.n_blocks, program.data.d))
+    status, iters, tight = "", 0, False
+    for _ in range(_MAX_ROUNDS):
+        changed = ws.update(W)
+        if not changed and (tight or not ws.blocks):  # no block at all: w = 0 is dual feasible
+            break
+        # loose solves while the working set moves, one tight solve once it has settled
+        tight = not changed
+        W, status, k = _solve_restricted(clarabel, program, ws, eps if tight else max(eps, _LOOSE))
+        iters += k
+        if tight and status != "optimal":  # Clarabel stalled at eps: once more at 10 eps
+            W2, status2, k = _solve_restricted(clarabel, program, ws, 10 * eps)
+            iters += k
+            if status2 == "optimal":
+                W, status = W2, status2
+        ws.drop_zeros(W)
+    else:
+        raise UncertifiedError(f"the working set did not settle in {_MAX_ROUNDS} rounds")
+    name = "clarabel" if status == "optimal" else f"clarabel ({status})"
+    return ConvexSolution(program, _clean(program, W), name, iters, time.perf_counter() - t0)
+
+
+_MAX_ROUNDS = 30
+_LOOSE = 1e-6
+_ROW_TOL = 1e-7  # an omitted cone row joins when violated by more than this (relative); smaller
+#                  violations are removed by projecting the block into its cone (``_clean``)  # Clarabel's tolerance while the working set still changes
+_SCREEN_TOL = 1e-7  # a block outside the working set joins when ‖Π_C(Z_bᵀ r)‖ > λ (1 + this)
+
+
+class _WorkingSet:
+    """Blocks handed to Clarabel, with the cone rows kept per block (all other rows are checked
+    after each solve); projections are cached and reused through the bound
+    ``‖Π(s')‖ <= ‖Π(s)‖ + ‖s' − s‖`` (projection onto a convex cone is 1-Lipschitz)."""
+
+    def __init__(self, program: ConvexProgram) -> None:
+        self.program = program
+        self.blocks: list[int] = []
+        self.dropped: set[int] = set()
+        self.rows: dict[int, np.ndarray] = {}
+        self.cache: dict[int, tuple[np.ndarray, float, np.ndarray]] = {}  # b -> (s, ‖Π s‖, Π s)
+        X = program.data.Xf
+        self.row_norms = np.maximum(np.linalg.norm(X, axis=1), 1e-300)
+        self.n_rows = max(4 * program.data.d, 40)
+
+    def _cone(self, b: int) -> np.ndarray:
+        return np.where(self.program.block_masks[b], 1.0, -1.0)[:, None] * self.program.data.Xf
+
+    def _near(self, b: int, u: np.ndarray) -> np.ndarray:
+        """The rows of block ``b``'s cone closest to the direction ``u`` (and all it violates)."""
+        marg = (self._cone(b) @ u) / (self.row_norms * max(float(np.linalg.norm(u)), 1e-300))
+        m = min(self.n_rows, marg.size)
+        near = np.argpartition(marg, m - 1)[:m]
+        return np.union1d(near, np.flatnonzero(marg <= 1e-3))
+
+    def _projection(self, b: int, s: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """``‖Π_{C_b}(s)‖`` (or an upper bound below the screening level from the cache)."""
+        lam = self.program.lam
+        if self.program.gated:
+            return float(np.linalg.norm(s)), s
+        hit = self.cache.get(b)
+        if hit is not None and hit[1] + float(np.linalg.norm(s - hit[0])) <= lam * (1 + _SCREEN_TOL):
+            return hit[1] + float(np.linalg.norm(s - hit[0])), None
+        v = project_float(self._cone(b), s)[0]
+        nv = float(np.linalg.norm(v))
+        self.cache[b] = (s, nv, v)
+        return nv, v
+
+    def drop_zeros(self, W: np.ndarray) -> None:
+        """Leave out the blocks that are zero in ``W`` (each block at most once, so no cycling)."""
+        norms = np.linalg.norm(W, axis=1)
+        tiny = 1e-6 * float(norms.max(initial=0.0))
+        out = [b for b in self.blocks if norms[b] <= tiny and b not in self.dropped]
+        self.dropped.update(out)
+        self.blocks = [b for b in self.blocks if b not in set(out)]
+
+    def update(self, W: np.ndarray) -> bool:
+        """Add the violating blocks and rows for the current weights; ``True`` if anything changed."""
+        program, lam = self.program, self.program.lam
+        changed = False
+        if not program.gated:
+            for b in self.blocks:
+                if W[b].any():
+                    marg = (self._cone(b) @ W[b]) / (self.row_norms * float(np.linalg.norm(W[b])))
+                    bad = np.setdiff1d(np.flatnonzero(marg < -_ROW_TOL), self.rows[b])
+                    if bad.size:
+                        self.rows[b] = np.union1d(self.rows[b], np.union1d(bad, self._near(b, W[b])))
+                        changed = True
+        S = program.correlations(program.data.yf - program.fit(W))
+        norms = np.linalg.norm(S, axis=1)
+        inside = set(self.blocks)
+        budget = max(20, len(self.blocks))  # the working set at most doubles per round
+        viol: list[tuple[float, int, np.ndarray]] = []
+        for b in np.argsort(-norms):
+            b = int(b)
+            if norms[b] <= lam * (1 + _SCREEN_TOL):
+                break
+            if b in inside:
+                continue
+            nv, v = self._projection(b, S[b])
+            if nv > lam * (1 + _SCREEN_TOL) and v is not None:
+                viol.append((nv, b, v))
+        viol.sort(key=lambda t: -t[0])
+        for _, b, v in viol[:budget]:
+            self.blocks.append(b)
+            if not program.gated:
+                self.rows[b] = self._near(b, v)
+            changed = True
+        return changed
+
+
+def _solve_restricted(clarabel, program: ConvexProgram, ws: _WorkingSet, eps: float) -> tuple[np.ndarray, str, int]:
+    """One Clarabel solve of the program restricted to the working set (variables ``w``, ``t``,
+    ``e``: ``min ½‖e‖² + λ Σ t_b`` with ``e = R w − Qᵀy``, ``‖w_b‖ <= t_b``, kept cone rows)."""
+    X, y = program.data.Xf, program.data.yf
+    d = X.shape[1]
+    B = np.array(sorted(ws.blocks), dtype=int)
+    k = B.size
+    nw = k * d
+    Z = np.hstack([(program.signs[b] * program.block_masks[b])[:, None] * X for b in B])
+    R, c = _compress(Z, y)
+    m = R.shape[0]
+    nv = nw + k + m
+    mats = [sp.hstack([sp.csc_matrix(-R), sp.csc_matrix((m, k)), sp.identity(m, format="csc")])]
+    cones = [clarabel.ZeroConeT(m)]
+    rhs = [-c]
+    if not program.gated:
+        rr, cc, vv = [], [], []
+        off = 0
+        for i, b in enumerate(B):
+            J = ws.rows[int(b)]
+            sig = np.where(program.block_masks[b][J], 1.0, -1.0)
+            rr.append(off + np.repeat(np.arange(J.size), d))
+            cc.append(np.tile(i * d + np.arange(d), J.size))
+            vv.append((-(sig[:, None] * X[J])).ravel())
+            off += J.size
+        mats.append(sp.csc_matrix((np.concatenate(vv), (np.concatenate(rr), np.concatenate(cc))), shape=(off, nv)))
+        cones.append(clarabel.NonnegativeConeT(off))
+        rhs.append(np.zeros(off))
+    cols = np.arange(k)[:, None] * d + np.arange(-1, d)[None, :]
+    cols[:, 0] = nw + np.arange(k)
+    mats.append(sp.csc_matrix((-np.ones(k * (d + 1)), (np.arange(k * (d + 1)), cols.ravel())), shape=(k * (d + 1), nv)))
+    cones += [clarabel.SecondOrderConeT(d + 1)] * k
+    rhs.append(np.zeros(k * (d + 1)))
+    e = nw + k + np.arange(m)
+    P = sp.csc_matrix((np.ones(m), (e, e)), shape=(nv, nv))
+    q = np.concatenate([np.zeros(nw), np.full(k, program.lam), np.zeros(m)])
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = eps
+    settings.max_iter = 500
+    try:  # the supernodal factorization (dense blocks through BLAS) when this Clarabel has it
+        settings.direct_solve_method = "faer"
+        solver = clarabel.DefaultSolver(P, q, sp.vstack(mats).tocsc(), np.concatenate(rhs), cones, settings)
+    except BaseException:
+        settings.direct_solve_method = "qdldl"
+        solver = clarabel.DefaultSolver(P, q, sp.vstack(mats).tocsc(), np.concatenate(rhs), cones, settings)
+    sol = solver.solve()
+    status = {"Solved": "optimal", "AlmostSolved": "optimal_inaccurate"}.get(str(sol.status))
+    if status is None:
+        raise UncertifiedError(f"Clarabel did not solve the convex program (status {sol.status})")
+    W = np.zeros((program.n_blocks, d))
+    W[B] = np.asarray(sol.x)[:nw].reshape(k, d)
+    return W, status, int(sol.iterations)
+
+
+def _compress(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(R, c)`` with ``‖Z w − y‖² = ‖R w − c‖² + const``: Cholesky of ``ZᵀZ`` when it is well
+    conditioned (fast), else a QR factorization of ``Z``."""
+    try:
+        L = np.linalg.cholesky(Z.T @ Z)
+        diag = np.diag(L)
+        if diag.size and diag.min() > 1e-6 * diag.max():
+            return L.T, scipy.linalg.solve_triangular(L, Z.T @ y, lower=True)
+    except np.linalg.LinAlgError:
+        pass
+    Q, R = np.linalg.qr(Z)
+    return R, Q.T @ y
+
+
+def _solve_cvxpy(program: ConvexProgram, *, eps: float) -> ConvexSolution:
+    """The whole program written with cvxpy and solved by Clarabel (the previous route)."""
     cp = require("cvxpy", "convex", "solve_conic")
     require("clarabel", "convex", "solve_conic")
     X, y = program.data.Xf, program.data.yf
