@@ -67,7 +67,6 @@ def _arrays(case: dict) -> tuple[np.ndarray, np.ndarray]:
         return d.data, d.target
     if case["data"] == "wine":
         import symtrunc
-
         from symtrunc.exact.matrix import to_float
 
         w = symtrunc.load_wine()  # the exact decimals (the construct route reads them exactly)
@@ -147,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     cases += [("digits", 1797, 64, 10), ("wine", 178, 13, 3), ("breast_cancer", 569, 30, 2)]
     print(f"# construct: 2 cores, seed {args.seed}; times in s (medians are not taken: one run each)")
     print()
-    print("| data | method | N | M | Q | load s | construct s | of which verify s | peak MB | LinearSVC s | naive s* | construct / LinearSVC |")
+    print(
+        "| data | method | N | M | Q | load s | construct s | of which verify s | peak MB | LinearSVC s | naive s* | construct / LinearSVC |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for kind, N, M, Q in cases:
         method = "clustered" if kind == "clustered" else "sls"

@@ -121,9 +121,7 @@ def test_rational_cone_is_the_same_with_and_without_the_float_copy(seed, s):
     if len(fwd_all) < 20 or len(bwd_all) < 20:
         return
     for fwd, bwd in ((fwd_all, bwd_all), (fwd_all[:30], bwd_all[:30])):
-        layers = [
-            rational_cone(p, h, RowSet.of(A, s, fwd, F=G), RowSet.of(A, s, bwd, F=G)) for G in (None, F)
-        ]
+        layers = [rational_cone(p, h, RowSet.of(A, s, fwd, F=G), RowSet.of(A, s, bwd, F=G)) for G in (None, F)]
         assert layers[0].parameters == layers[1].parameters
     wrong = RowSet.of(A, s, np.concatenate([fwd_all[:5], bwd_all[:1]]), F=F)  # a backward point among them
     with pytest.raises(HypothesisError):

@@ -54,7 +54,6 @@ symtrunc.errors.VerificationError: zero loss fails at point 0 (class 'a'), layer
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 import flint
@@ -62,7 +61,7 @@ import numpy as np
 
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, VerificationError
-from symtrunc.loss import cost_table
+from symtrunc.exact.evaluate import AffineSigns, exact_values, first_mismatch
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.progress import task
 from symtrunc.verification.certificate import Certificate, Counterexample, LayerCheck
@@ -72,10 +71,10 @@ from symtrunc.verification.targets import class_targets
 
 __all__ = ["verify"]
 
+_BLOCK = 1 << 19  # entries per block of points (points x widest layer) held at a time
 
-def _gather(idx: tuple[int, ...]):
-    g = itemgetter(*idx)
-    return (lambda row: (g(row),)) if len(idx) == 1 else g
+_ZERO_COSTS = {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
+""":func:`symtrunc.loss.cost_table` of outputs that equal their targets: a certificate proves zero loss."""
 
 
 def verify(
@@ -87,7 +86,9 @@ def verify(
 ) -> Certificate:
     """Prove exactly that ``network`` maps every training point to its target.
 
-    Exact integer arithmetic on every point; :func:`symtrunc.verify`
+    Exact integer arithmetic on every point (float64 BLAS only where every integer provably fits,
+    or as a filter with a rigorous error bound whose undecided points are computed exactly:
+    :mod:`symtrunc.exact.evaluate`); :func:`symtrunc.verify`
     (:mod:`symtrunc.verification.api`) also offers the certified float filter.
 
     Parameters
@@ -134,17 +135,15 @@ def verify(
             order, broken = None, str(e)
     if checks is None:
         checks = _verify_full(network, data, targets)
-    N = data.N
-    outputs = flint.fmpq_mat(N, network.output_dim, [t for j in data.y for t in targets[j]])
     return Certificate(
         zero_loss=True,
-        n_points=N,
+        n_points=data.N,
         input_dim=data.M,
         n_classes=data.Q,
         widths=network.widths,
         invariants_checked=order is not None,
         layers=tuple(checks),
-        costs=cost_table(outputs, data, [list(t) for t in targets]),
+        costs=dict(_ZERO_COSTS),  # every output equals its target exactly
         extra={"invariants_failed": broken} if broken else {},
         network_sha256=network_sha256(network),
         data_sha256=data_sha256(data),
@@ -158,58 +157,80 @@ def _counterexample(check, data, cls, point, layer, neuron, value, expected) -> 
 
 
 def _verify_full(network: ReLUNetwork, data: LabeledData, targets) -> list[LayerCheck]:
-    """Zero loss by a full exact forward pass of every point (any network)."""
-    A, s = data.integer_points
-    N = data.N
-    idx = data.class_indices
-    gathers = [_gather(ix) for ix in idx]
-    checks = []
-    with task("verify: exact forward pass", total=network.depth) as progress:
-        for k, values, scale in network.integer_pass(A, s):
-            layer = network.layers[k]
-            progress.step(f"layer {k + 1}")
-            if k < network.depth - 1:
-                checks.append(LayerCheck(k + 1, "truncation" if layer.activation == "relu" else "affine"))
-                continue
-            for j in range(data.Q):
-                for r in range(layer.shape[0]):
-                    want = targets[j][r] * scale
-                    got = gathers[j](values[r * N : (r + 1) * N])
-                    if min(got) != want or max(got) != want:
-                        bad = next(v for v in got if v != want)
-                        raise _counterexample(
-                            "zero loss",
-                            data,
-                            j,
-                            idx[j][got.index(bad)],
-                            k + 1,
-                            r,
-                            flint.fmpq(bad) / scale,
-                            str(targets[j][r]),
-                        )
-            checks.append(LayerCheck(k + 1, "output"))
-    return checks
+    """Zero loss by a full exact forward pass of every point (any network), block by block.
+
+    :func:`~symtrunc.exact.evaluate.exact_values` runs each block of points through the layers
+    (float64 BLAS while provably exact, then one python-flint product per layer). The
+    counterexample is the first failing point in data order, at its first wrong output.
+    """
+    A, s, _ = data.scaled_rows
+    labels = data.labels
+    N, L = data.N, network.depth
+    step = max(1, _BLOCK // max(network.widths))
+    with task("verify: exact forward pass", total=-(-N // step)) as progress:
+        for lo in range(0, N, step):
+            out = exact_values(network, A[lo : lo + step], s)
+            bad = first_mismatch(out, labels[lo : lo + step], targets)
+            if bad is not None:
+                i, r, value = bad
+                j = int(labels[lo + i])
+                raise _counterexample("zero loss", data, j, lo + i, L, r, value, str(targets[j][r]))
+            progress.step(f"points {lo + 1}..{min(lo + step, N)}")
+    kinds = ["truncation" if layer.activation == "relu" else "affine" for layer in network.layers[:-1]]
+    return [LayerCheck(k + 1, kind) for k, kind in enumerate(kinds + ["output"])]
 
 
-class _Inputs:
-    """The data as homogeneous integer columns ``[A; s]`` (``X^T = A/s``), as int64 when small."""
+def _collapse_signs(network: ReLUNetwork, data: LabeledData, order: tuple[int, ...]) -> list[tuple | None]:
+    """For each collapse layer ``k``: the first sign that breaks the collapse structure, as
+    ``(check, class, point, neuron, value, expected)``, or ``None``.
 
-    def __init__(self, data: LabeledData) -> None:
-        A, s = data.integer_points
-        self.s = s
-        rows = [list(map(int, r)) for r in A.tolist()] + [[s] * data.N]
-        self.bound = max(max((abs(v) for v in r), default=0) for r in rows)
-        self.fmpz = flint.fmpz_mat(rows)
-        self.int64 = np.array(rows, dtype=np.int64) if self.bound < 2**62 else None
-
-    def affine(self, G: flint.fmpz_mat) -> np.ndarray:
-        """``G [A; s]`` exactly: an int64 array when every entry provably fits, else objects."""
-        Gl = [list(map(int, r)) for r in G.tolist()]
-        row_bound = max(sum(abs(v) for v in r) for r in Gl) * self.bound
-        if self.int64 is not None and row_bound < 2**62:
-            return np.array(Gl, dtype=np.int64) @ self.int64
-        H = G * self.fmpz
-        return np.array([list(map(int, r)) for r in H.tolist()], dtype=object)
+    At layer ``k`` the points of the classes not collapsed before are checked: the
+    pre-activations of class ``order[k]`` must be ``≤ 0``, the others ``≥ 0``; they are the
+    cumulative integer map applied to the integer inputs, whose signs
+    :class:`~symtrunc.exact.evaluate.AffineSigns` proves (blocks of points, every layer per block).
+    The first failure is searched in a fixed order: class ``order[k]`` first, then the other
+    classes by index; within a class the lowest neuron, then the first point.
+    """
+    A, s, bound = data.scaled_rows
+    labels = data.labels
+    rank = np.empty(data.Q, dtype=np.intp)
+    rank[list(order)] = np.arange(len(order))
+    point_rank = rank[labels]
+    forms = [Layer(W, b).integer_form for W, b in network.cumulative()[: len(order)]]
+    signs = [AffineSigns([[int(v) for v in row] for row in G.tolist()], s, bound) for G, _ in forms]
+    first: list[dict[tuple[int, int], int]] = [{} for _ in order]  # (class, neuron) -> first point
+    step = max(1, _BLOCK // (data.M + 1))
+    for lo in range(0, data.N, step):
+        blk, pr, lab = A[lo : lo + step], point_rank[lo : lo + step], labels[lo : lo + step]
+        Af = blk.astype(np.float64) if blk.dtype != object else None
+        for k, jc in enumerate(order):
+            rows = np.flatnonzero(pr >= k)
+            if not rows.size:
+                break
+            full = rows.size == len(blk)
+            sg = signs[k](blk if full else blk[rows], Af if full or Af is None else Af[rows])
+            lk = lab if full else lab[rows]
+            collapse = lk == jc
+            broken = np.where(collapse, sg.max(axis=1) > 0, sg.min(axis=1) < 0)
+            if broken.any():
+                bad = np.where(collapse[:, None], sg > 0, sg < 0)
+                for j in np.unique(lk[broken]).tolist():
+                    sel = np.flatnonzero(lk == j)
+                    cols = bad[sel]
+                    for r in np.flatnonzero(cols.any(axis=0)).tolist():
+                        first[k].setdefault((j, r), lo + int(rows[sel[int(np.argmax(cols[:, r]))]]))
+    out: list[tuple | None] = []
+    for k, jc in enumerate(order):
+        if not first[k]:
+            out.append(None)
+            continue
+        j = min({c for c, _ in first[k]}, key=lambda c: (c != jc, c))
+        r = min(n for c, n in first[k] if c == j)
+        i = first[k][(j, r)]
+        value = flint.fmpq(signs[k].value(r, A[i].tolist()), forms[k][1] * s)
+        check, expected = ("collapse sign", "<= 0") if j == jc else ("identity sign", ">= 0")
+        out.append((check, j, i, r, value, expected))
+    return out
 
 
 def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int, ...]) -> list[LayerCheck]:
@@ -218,17 +239,16 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
     If ReLU acted as the identity on a point in layers ``1..l-1`` (checked: pre-activations
     ``≥ 0``), its pre-activation at layer ``l`` is exactly ``W^(l) x + b^(l)`` (cumulative
     parameters computed from the layers). So the remaining points are checked with the small
-    cumulative maps applied to the raw integer inputs. A class whose pre-activations at a ReLU
-    layer are all ``≤ 0`` has the zero activation vector there, so from then on one exact
+    cumulative maps applied to the raw integer inputs (exact signs: float64 BLAS, exact or as a
+    certified filter with an exact python-flint fallback). A class whose pre-activations at a
+    ReLU layer are all ``≤ 0`` has the zero activation vector there, so from then on one exact
     representative stands for every point of the class; :func:`collapse_order` chose the order
     so that this representative leaves the network exactly at the class's target.
     """
-    inputs = _Inputs(data)
-    idx = [np.array(ix, dtype=np.intp) for ix in data.class_indices]
-    cumulative = network.cumulative()
     reps: dict[int, flint.fmpq_mat] = {}  # collapsed class -> exact activation after the layer
     checks: list[LayerCheck] = []
     fixed = fixed_base_points(network, order)
+    signs = _collapse_signs(network, data, order)
     with task("verify: exact collapse checks", total=len(order)) as progress:
         for k, jc in enumerate(order):
             layer = network.layers[k]  # a ReLU layer (collapse_order checked it)
@@ -240,22 +260,10 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
                         "identity sign", data, jj, data.class_indices[jj][0], k + 1, neg, z[neg, 0], ">= 0"
                     )
                 reps[jj] = z
-            G, de = Layer(*cumulative[k]).integer_form
-            scale = de * inputs.s
-            H = inputs.affine(G)
-            for j in [jc] + [j for j in range(data.Q) if j != jc and j not in reps]:
-                sub = H[:, idx[j]]
-                if j == jc:
-                    pos = np.argwhere(sub > 0)
-                    check, expected = "collapse sign", "<= 0"
-                else:
-                    pos = np.argwhere(sub < 0)
-                    check, expected = "identity sign", ">= 0"
-                if len(pos):
-                    r, i = int(pos[0][0]), int(pos[0][1])
-                    raise _counterexample(
-                        check, data, j, data.class_indices[j][i], k + 1, r, flint.fmpq(int(sub[r, i]), scale), expected
-                    )
+            broken = signs[k]
+            if broken is not None:
+                check, j, i, r, value, expected = broken
+                raise _counterexample(check, data, j, i, k + 1, r, value, expected)
             reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
             checks.append(
                 LayerCheck(
