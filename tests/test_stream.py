@@ -100,3 +100,46 @@ def test_npy_1d_without_labels_is_refused(tmp_path):
     np.save(tmp_path / "v.npy", np.arange(5))
     with pytest.raises(DataError, match="last column"):
         open_source(tmp_path / "v.npy")
+
+
+def test_npz_members_are_streamed(tmp_path):
+    from symtrunc.data.stream import _CompressedSource
+
+    X = np.arange(60, dtype=np.float64).reshape(20, 3) / 4
+    y = np.arange(20) % 3
+    np.savez(tmp_path / "s.npz", X=X, y=y)
+    np.savez_compressed(tmp_path / "c.npz", X=X, y=y)
+    stored, compressed = open_source(tmp_path / "s.npz"), open_source(tmp_path / "c.npz")
+    assert isinstance(stored.X, np.memmap)  # read in place, like a .npy file
+    assert isinstance(compressed, _CompressedSource) and (compressed.n_points, compressed.dim) == (20, 3)
+    for src in (stored, compressed):
+        for size in (1, 7, 20, 50):
+            chunks, Xc, yc = _collect(src, size)
+            assert [c.start for c in chunks] == list(range(0, 20, size))
+            assert (Xc == X).all() and (yc == y).all() and Xc.dtype == X.dtype
+
+
+def test_npz_nan_and_damage_are_data_errors(tmp_path):
+    X = np.zeros((10, 2))
+    X[8, 0] = np.nan
+    np.savez_compressed(tmp_path / "nan.npz", X=X, y=np.zeros(10))
+    with pytest.raises(DataError, match="point 8"):
+        list(open_source(tmp_path / "nan.npz").chunks(3))
+    np.savez_compressed(tmp_path / "c.npz", X=np.ones((200, 4)), y=np.zeros(200))
+    raw = bytearray((tmp_path / "c.npz").read_bytes())
+    raw[60:70] = bytes(10)  # inside the compressed data of the first member
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="cannot read"):
+        list(open_source(tmp_path / "bad.npz").chunks(50))
+    np.savez(tmp_path / "no_y.npz", X=np.ones((2, 2)))
+    with pytest.raises(DataError, match="'X' and 'y'"):
+        open_source(tmp_path / "no_y.npz")
+
+
+def test_released_memmap_pages_read_back_the_same(tmp_path):
+    arr = np.random.default_rng(0).integers(0, 255, size=(5000, 9), dtype=np.uint8)
+    np.save(tmp_path / "d.npy", arr)
+    src = open_source(tmp_path / "d.npy")
+    for _ in range(2):  # the second pass reads pages the first released
+        _, X, y = _collect(src, 700)
+        assert (X == arr[:, :8]).all() and (y == arr[:, 8]).all()

@@ -29,8 +29,11 @@ from __future__ import annotations
 import functools
 import gc
 import glob
+import mmap
 import queue
+import struct
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -119,13 +122,74 @@ class ArraySource(_RowSource):
         self.X, self.labels = X, labels
 
     def chunks(self, size: int, start: int = 0) -> Iterator[Chunk]:
-        """Consecutive chunks of at most ``size`` points (only one chunk in memory at a time)."""
+        """Consecutive chunks of at most ``size`` points (only one chunk in memory at a time).
+
+        A memory-mapped array is read in place; the pages of chunks two behind the current
+        one are released from this process (``madvise``; read-only file pages, so nothing is
+        lost: they are read again if used), which keeps the resident memory of a run
+        proportional to the chunk size however large the file is.
+        """
+        trim = _Trimmer(self.X)
         for a in range(0, self.n_points, size):
             X = np.asarray(self.X[a : a + size])
-            if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-                bad = a + int(np.argwhere(~np.isfinite(X))[0][0])
-                raise DataError(f"point {start + bad} has a NaN or infinite coordinate")
+            _check_finite(X, start + a)
             yield Chunk(start + a, X, np.asarray(self.labels[a : a + size]))
+            trim.release(a - 2 * size, a - size)
+        trim.release(0, self.n_points)
+
+
+def _check_finite(X: np.ndarray, first: int) -> None:
+    """Refuse NaN and infinite coordinates, naming the first such point (global index ``first + row``)."""
+    if X.dtype.kind != "f" or not X.size:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = X.sum(dtype=np.float64)  # one pass: finite unless a coordinate is not (or the sum overflows)
+    if np.isfinite(total):
+        return
+    bad = ~np.isfinite(X)
+    if bad.any():
+        raise DataError(f"point {first + int(np.argwhere(bad)[0][0])} has a NaN or infinite coordinate")
+
+
+class _Trimmer:
+    """Releases the pages of rows of a memory-mapped array from the process (``MADV_DONTNEED``).
+
+    Only for read-only shared file mappings (``np.load(..., mmap_mode="r")``), whose pages are
+    read again from the file on the next access: releasing never changes what is read. A no-op
+    for other arrays and on systems without ``madvise``.
+    """
+
+    def __init__(self, X: Any) -> None:
+        self.mm = None
+        mm = getattr(X, "_mmap", None)  # numpy's memmap keeps its mmap object here
+        if (
+            isinstance(X, np.memmap)
+            and X.mode == "r"
+            and isinstance(mm, mmap.mmap)
+            and hasattr(mm, "madvise")
+            and hasattr(mmap, "MADV_DONTNEED")
+            and X.ndim == 2
+        ):
+            base = np.frombuffer(mm, dtype=np.uint8)  # the mapping's first byte
+            begin = X.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+            del base
+            if 0 <= begin < len(mm) and X.strides[0] > 0:
+                self.mm, self.begin, self.stride = mm, begin, X.strides[0]
+
+    def release(self, a: int, b: int) -> None:
+        """Release the whole pages inside rows ``a:b`` (clipped to the mapping)."""
+        if self.mm is None or b <= max(a, 0):
+            return
+        page = mmap.PAGESIZE
+        lo = self.begin + max(a, 0) * self.stride
+        hi = min(self.begin + b * self.stride, len(self.mm))
+        lo = -(-lo // page) * page
+        hi = hi // page * page
+        if hi > lo:
+            try:
+                self.mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+            except (OSError, ValueError):  # pragma: no cover - not supported here: keep the pages
+                self.mm = None
 
 
 class ShardSource:
@@ -195,6 +259,116 @@ def _npy_source(path: Path, labels: Any) -> ArraySource:
         src.labels_from_last_column = path.name
         return src
     return ArraySource(arr, _labels(labels))
+
+
+def _npz_source(path: Path) -> ArraySource | _CompressedSource:
+    """Points ``X`` and labels ``y`` of an ``.npz`` archive, streamed: a member stored without
+    compression (``np.savez``) is memory-mapped in place like a ``.npy`` file, a compressed one
+    (``np.savez_compressed``) is decompressed chunk by chunk, in order (its CRC is checked at
+    the end, as ``np.load`` does). Labels are read whole."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n[:-4] if n.endswith(".npy") else n: n for n in zf.namelist()}
+            if "X" not in names or "y" not in names:
+                raise DataError(f"{path} must contain arrays 'X' and 'y'")
+            members = {key: zf.getinfo(names[key]) for key in ("X", "y")}
+            with zf.open(members["y"]) as fh:
+                y = np.lib.format.read_array(fh, allow_pickle=False)
+            X = _stored_member(path, members["X"])
+            if X is None:
+                with zf.open(members["X"]) as fh:
+                    shape, fortran, dtype = _npy_header(fh)
+                if fortran or len(shape) != 2:  # not readable by rows as a stream: read it whole
+                    with zf.open(members["X"]) as fh:
+                        return ArraySource(np.lib.format.read_array(fh, allow_pickle=False), y)
+                return _CompressedSource(path, names["X"], shape, dtype, y)
+            return ArraySource(X, y)
+    except ARCHIVE_ERRORS as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"cannot read {path} as .npz: {e or type(e).__name__}") from None
+
+
+def _npy_header(fh: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` stream ``fh``, positioned at its data;
+    object arrays are refused (no pickles)."""
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    if dtype.hasobject:
+        raise DataError("object arrays are not read (they would need pickle)")
+    return shape, fortran, dtype
+
+
+def _stored_member(path: Path, info: zipfile.ZipInfo) -> np.memmap | None:
+    """The array of an uncompressed, unencrypted ``.npy`` member memory-mapped in place, else None."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        return None
+    with path.open("rb") as fh:
+        fh.seek(info.header_offset)
+        head = fh.read(30)
+        if len(head) != 30 or head[:4] != b"PK\x03\x04":
+            raise DataError(f"{path}: damaged local header of member {info.filename}")
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        fh.seek(start)
+        shape, fortran, dtype = _npy_header(fh)
+        offset = fh.tell()
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if offset - start + nbytes != info.file_size:
+        raise DataError(f"{path}: member {info.filename} does not hold the array its header describes")
+    if nbytes == 0:
+        return None  # nothing to map (mmap refuses empty mappings): read it the ordinary way
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+
+
+class _CompressedSource:
+    """Points of a compressed ``.npz`` member, decompressed in order, one chunk at a time."""
+
+    labels_from_last_column: str | None = None
+
+    def __init__(self, path: Path, member: str, shape: tuple[int, ...], dtype: np.dtype, labels: Any) -> None:
+        if dtype.kind not in "biuf":
+            raise DataError(f"points must be numeric, got dtype {dtype}")
+        labels = np.asarray(labels)
+        if labels.shape != (shape[0],):
+            raise DataError(f"{shape[0]} points but labels of shape {labels.shape}")
+        self.path, self.member, self.shape, self.dtype, self.labels = path, member, shape, dtype, labels
+
+    @property
+    def n_points(self) -> int:
+        """Number of points."""
+        return int(self.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Dimension ``M``."""
+        return int(self.shape[1])
+
+    def chunks(self, size: int, start: int = 0) -> Iterator[Chunk]:
+        """Consecutive chunks of at most ``size`` points, decompressed as they are needed."""
+        n, m = self.shape
+        dtype = self.dtype
+        try:
+            with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as fh:
+                _npy_header(fh)
+                for a in range(0, n, size):
+                    rows = min(size, n - a)
+                    want = rows * m * dtype.itemsize
+                    buf = fh.read(want)
+                    if len(buf) != want:
+                        raise EOFError(f"member {self.member} ends early")
+                    if a + rows == n:
+                        fh.read()  # to the end: the CRC is checked there
+                    X = np.frombuffer(buf, dtype=dtype).reshape(rows, m)
+                    _check_finite(X, start + a)
+                    yield Chunk(start + a, X, np.asarray(self.labels[a : a + rows]))
+        except ARCHIVE_ERRORS as e:
+            if isinstance(e, DataError):
+                raise
+            raise DataError(f"cannot read {self.path} as .npz: {e or type(e).__name__}") from None
 
 
 def dimension_mismatch(source: Any, expected: int) -> str:
@@ -267,16 +441,7 @@ def open_source(obj: Any, labels: Any = None):
         if path.suffix.lower() == ".npy":
             return _npy_source(path, labels)
         if path.suffix.lower() == ".npz":
-            try:
-                # our own handle: numpy leaves its file open when the zip directory is damaged
-                with path.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
-                    if "X" not in z or "y" not in z:
-                        raise DataError(f"{path} must contain arrays 'X' and 'y'")
-                    return ArraySource(z["X"], z["y"])
-            except ARCHIVE_ERRORS as e:
-                if isinstance(e, DataError):
-                    raise
-                raise DataError(f"cannot read {path} as .npz: {e}") from None
+            return _npz_source(path)
         return open_source(load_data(path, check=False))  # verification needs no standing assumption
     if labels is None:
         raise DataError("labels are required when points are given as an array")

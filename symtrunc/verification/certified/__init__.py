@@ -10,7 +10,12 @@ rests on an uncertified float comparison:
    A neuron whose float value satisfies ``|z̃| > Ê`` has a *certified sign*. If every neuron of a
    point is certified, its exact activation pattern is known; otherwise the point is
    **ambiguous** and is evaluated again in exact integer arithmetic
-   (:mod:`symtrunc.exact.evaluate`).
+   (:mod:`symtrunc.exact.evaluate`). For the rational-cone networks, whose all-positive
+   prefix maps are ``αI + 1gᵀ``, the points first go through the structured kernel
+   (:mod:`~.kernel`: compiled with numba when installed, NumPy otherwise), which settles a
+   point whose layers are certified all positive until one certified all negative, with no
+   per-point pattern: the points are grouped by that layer. The rest go through the general
+   filter.
 2. **Exact affine map per pattern.** On a fixed activation pattern the network is one affine
    map; it is composed exactly in python-flint (0/1 masks between the exact layers, cached per
    process). When its linear part is zero (every point of the constructed networks collapses)
@@ -24,7 +29,8 @@ rests on an uncertified float comparison:
 
 The modules: :mod:`~.bounds` (rigorous IEEE error bounds, rounding of maps and inputs),
 :mod:`~.maps` (exact affine maps per pattern, per-process caches), :mod:`~.patterns` (exact
-grouping of packed patterns), :mod:`~.float_filter` (the filter of one chunk),
+grouping of packed patterns), :mod:`~.kernel` (the structured kernel),
+:mod:`~.float_filter` (the filter of one chunk),
 :mod:`~.worker` (the picklable chunk worker: exact checks and fallback), :mod:`~.plan` (what a
 run checks, what a chunk reports) and :mod:`~.driver` (:func:`verify_certified`).
 

@@ -104,6 +104,7 @@ __all__ = [
     "rank_one",
     "row_bound",
     "running",
+    "structured_affine",
 ]
 
 TAU = 2.0**-600
@@ -219,6 +220,31 @@ def rank_one(A: flint.fmpq_mat, c: flint.fmpq_mat) -> RankOne | None:
     )
 
 
+def structured_affine(A: flint.fmpq_mat, c: flint.fmpq_mat) -> RankOne | None:
+    """:func:`rank_one` of ``(A, c)`` under the range conditions of :func:`float_affine` (every
+    nonzero entry of ``fl(A)`` in ``[2^-400, 2^400]``, no nonzero entry rounded to zero), i.e.
+    exactly when ``float_affine(A, c).struct`` exists, without rounding the other constants.
+
+    >>> structured_affine(flint.fmpq_mat([[2, 1], [1, 2]]), flint.fmpq_mat([[0], [1]])).alpha
+    1.0
+    >>> structured_affine(flint.fmpq_mat([[2, flint.fmpq(1, 2**500)], [flint.fmpq(1, 2**500), 2]]),
+    ...                   flint.fmpq_mat([[0], [1]])) is None    # an entry below 2^-400
+    True
+    """
+    st = rank_one(A, c)
+    if st is None:
+        return None
+    rows = A.tolist()
+    k = len(rows)
+    # A = αI + 1gᵀ: its entries are the g_j (off the diagonal, k >= 2) and the α + g_j
+    for v in [rows[1][0]] + [rows[0][j] for j in range(1, k)] + [rows[j][j] for j in range(k)]:
+        if v != 0:
+            f = abs(_fl(v))
+            if not RANGE_LO <= f <= RANGE_HI:  # also False for an infinity or a rounded-off zero
+                return None
+    return st
+
+
 def float_affine(A: flint.fmpq_mat, c: flint.fmpq_mat) -> FloatAffine | None:
     """The rounded map ``(fl(A), fl(c))`` and the exact constants of its bounds; ``None`` when
     an entry is outside the range of the bounds (the points concerned are then ambiguous)."""
@@ -326,45 +352,75 @@ class FloatInput:
     are exact in float64 when integers are at most ``2^53`` in absolute value (else the
     rounding error ``|x - fl(x)| ≤ 2u|fl(x)|`` is carried). Exact rationals are rounded
     once, and each rounding error is bounded exactly. ``ok`` is False when the points are
-    outside the range of the bounds (the chunk then goes to the exact path).
+    outside the range of the bounds (the chunk then goes to the exact path). Both are
+    computed on first use: the structured kernel (:meth:`kernel_input`) reads numeric
+    arrays as they are and checks every row itself.
     """
 
     def __init__(self, X: np.ndarray) -> None:
         self.X = X
-        self.pre: FloatBlock | None = None  # the whole chunk, when it had to be rounded
-        self.ok = True
         self.unsigned = X.dtype.kind in "bu"
+        self._state: tuple[bool, FloatBlock | None] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the points are in the range of the bounds."""
+        return self._prepared()[0]
+
+    @property
+    def pre(self) -> FloatBlock | None:
+        """The whole chunk rounded to float64 with its error bounds, when it had to be rounded."""
+        return self._prepared()[1]
+
+    def kernel_input(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """``(points, per-row input error bound or None)`` for the structured kernel
+        (:mod:`~symtrunc.verification.certified.kernel`), or None when out of range.
+
+        Numeric arrays go as they are (the kernel checks the range of every row and sends
+        64-bit integers that float64 may not represent to the general filter); exact rationals
+        go rounded, with the row maximum of their exact rounding errors.
+        """
+        X = self.X
+        if X.dtype != object and X.dtype.kind in "biuf" and X.dtype.itemsize <= 8:
+            return X, None
+        if not self.ok or self.pre is None:
+            return None
+        return self.pre.X, self.pre.ex
+
+    def _prepared(self) -> tuple[bool, FloatBlock | None]:
+        if self._state is None:
+            self._state = self._prepare()
+        return self._state
+
+    def _prepare(self) -> tuple[bool, FloatBlock | None]:
+        X = self.X
         kind = X.dtype.kind
         if X.dtype != object and kind in "biu":
             hi = max(abs(int(X.min())), abs(int(X.max()))) if X.size else 0
             if hi > EXACT_FLOAT_BOUND:
                 Xf = X.astype(np.float64)
                 if np.abs(Xf).max() > RANGE_HI:
-                    self.ok = False
-                    return
+                    return False, None
                 E0 = np.abs(Xf) * 2.0**-52  # |x - fl(x)| <= 2u|fl(x)|, exact power-of-two scaling
-                self.pre = FloatBlock(Xf, np.abs(Xf).max(axis=1), E0.max(axis=1), E0)
-            return
+                return True, FloatBlock(Xf, np.abs(Xf).max(axis=1), E0.max(axis=1), E0)
+            return True, None
         if X.dtype != object and kind == "f" and X.dtype.itemsize <= 8:
-            if X.size and max(-float(X.min()), float(X.max())) > RANGE_HI:
-                self.ok = False
-            return
+            return not (X.size and max(-float(X.min()), float(X.max())) > RANGE_HI), None
         # exact rationals (or long doubles): round, and bound each rounding error exactly
         vals = [to_q(v) for v in X.ravel().tolist()]
         fl = [_fl(v) for v in vals]
         Xf = np.array(fl, dtype=np.float64).reshape(X.shape)
         if not np.all(np.isfinite(Xf)) or (Xf.size and np.abs(Xf).max() > RANGE_HI):
-            self.ok = False
-            return
+            return False, None
         err = [round_up(abs(v - _q(f))) if _q(f) != v else 0.0 for v, f in zip(vals, fl)]
         E0 = np.array(err, dtype=np.float64).reshape(X.shape)
         mx = np.abs(Xf).max(axis=1) if X.shape[1] else np.zeros(X.shape[0])
-        self.pre = FloatBlock(Xf, mx, None, None) if not E0.any() else FloatBlock(Xf, mx, E0.max(axis=1), E0)
+        return True, FloatBlock(Xf, mx, None, None) if not E0.any() else FloatBlock(Xf, mx, E0.max(axis=1), E0)
 
     def block(self, a: int, b: int) -> FloatBlock:
         """Rows ``a:b`` as float64-compatible points with their error bounds."""
-        if self.pre is not None:
-            p = self.pre
+        p = self.pre
+        if p is not None:
             return FloatBlock(
                 p.X[a:b], p.mx[a:b], None if p.ex is None else p.ex[a:b], None if p.E0 is None else p.E0[a:b]
             )

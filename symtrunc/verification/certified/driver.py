@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -101,7 +102,8 @@ def verify_certified(
         :class:`~symtrunc.verification.certified.plan.Tuning`: ``composed`` (``"auto"``,
         ``"always"``, ``"never"``), ``shortcut`` (bool), ``composed_min_group``,
         ``composed_max_groups``, ``retry_max_groups``, ``batch_exact_groups``, ``block``,
-        ``threads``, ``structured``.
+        ``threads``, ``structured``, ``kernel`` (bool: the structured kernel of
+        :mod:`~symtrunc.verification.certified.kernel`), ``kernel_threads``.
 
     Returns
     -------
@@ -147,32 +149,48 @@ def verify_certified(
             raise DataError("the data have no points")
     targets = class_targets(network, classes, label_matrix=label_matrix)
     order = collapse_order(network, targets) if invariants else None
-    digest = DataDigest()
-    run = (network, src, classes, targets, tun, chunk_size, client, timeout, progress)
-    results = _run(*run, order, digest)
-    fails = [r.failure for r in results if r.failure is not None]
-    broken = [f for f in fails if f.check != "zero loss"]
-    broken_at = ""
-    if order is not None and broken:  # the data do not follow the layers' collapse order: zero loss alone
-        broken_at = str(min(broken, key=lambda f: (f.point, f.layer)))
-        order, digest = None, DataDigest()
-        results = _run(*run, order, digest)
+    # locally the data digest runs on a second thread while the chunks are checked (hashing and
+    # the compiled kernel release the GIL); the digest updates stay in chunk order. The network
+    # digest and the base points of the summary are computed on a third thread meanwhile.
+    side = ThreadPoolExecutor(max_workers=1)
+    summary = ThreadPoolExecutor(max_workers=1)
+    try:
+        net_sha = summary.submit(network_sha256, network)
+        fixed = summary.submit(fixed_base_points, network, order) if order is not None else None
+        digest = DataDigest()
+        run = (network, src, classes, targets, tun, chunk_size, client, timeout, progress, side)
+        results, hashing = _run(*run, order, digest)
         fails = [r.failure for r in results if r.failure is not None]
-    if fails:
-        c = min(fails, key=lambda f: (f.point, f.layer))
-        raise VerificationError(str(c), c)
-    if client is not None:  # the cluster read the chunks: hash them here, in order
-        for chunk in src.chunks(chunk_size):
-            digest.update(chunk.X, chunk.labels)
-    N = sum(r.n_points for r in results)
-    counts = np.zeros(len(classes), dtype=np.int64)
-    patterns: dict[bytes, int] = {}
-    for r in results:
-        counts += np.asarray(r.class_counts, dtype=np.int64)
-        for key, c in r.patterns.items():
-            patterns[key] = patterns.get(key, 0) + c
-    present = [j for j in range(len(classes)) if counts[j] > 0]
-    checks = _layer_checks(network, classes, order, counts, N)
+        broken = [f for f in fails if f.check != "zero loss"]
+        broken_at = ""
+        if order is not None and broken:  # the data do not follow the layers' collapse order: zero loss alone
+            broken_at = str(min(broken, key=lambda f: (f.point, f.layer)))
+            order, digest = None, DataDigest()
+            results, hashing = _run(*run, order, digest)
+            fails = [r.failure for r in results if r.failure is not None]
+        if fails:
+            c = min(fails, key=lambda f: (f.point, f.layer))
+            raise VerificationError(str(c), c)
+        if client is not None:  # the cluster read the chunks: hash them here, in order
+            for chunk in src.chunks(chunk_size):
+                digest.update(chunk.X, chunk.labels)
+        # the summary while the last chunks are hashed
+        N = sum(r.n_points for r in results)
+        counts = np.zeros(len(classes), dtype=np.int64)
+        patterns: dict[bytes, int] = {}
+        for r in results:
+            counts += np.asarray(r.class_counts, dtype=np.int64)
+            for key, c in r.patterns.items():
+                patterns[key] = patterns.get(key, 0) + c
+        present = [j for j in range(len(classes)) if counts[j] > 0]
+        checks = _layer_checks(
+            network, classes, order, [] if order is None or fixed is None else fixed.result(), counts, N
+        )
+        for f in hashing:
+            f.result()
+    finally:
+        side.shutdown(wait=True, cancel_futures=True)
+        summary.shutdown(wait=True, cancel_futures=True)
     n_float = sum(r.n_float for r in results)
     n_exact = sum(r.n_exact for r in results)
     return Certificate(
@@ -198,14 +216,17 @@ def verify_certified(
             "running_rows": sum(r.running_rows for r in results),
             "seconds": round(time.perf_counter() - t0, 6),
         },
-        network_sha256=network_sha256(network),
+        network_sha256=net_sha.result(),
         data_sha256=digest.hexdigest(),
         targets=tuple((plain(c), tuple(str(v) for v in t)) for c, t in zip(classes, targets)),
     )
 
 
-def _run(network, src, classes, targets, tuning, chunk_size, client, timeout, progress, order, digest) -> list:
-    """The chunk results of one pass (a local pass also feeds the chunks to ``digest``, in order)."""
+def _run(
+    network, src, classes, targets, tuning, chunk_size, client, timeout, progress, side, order, digest
+) -> tuple[list, list[Future]]:
+    """The chunk results of one pass and the digest updates still running on ``side`` (a local
+    pass feeds the chunks to ``digest`` there, in order)."""
     collapse = [-1] * len(classes)
     for k, j in enumerate(order or ()):
         collapse[j] = k
@@ -219,26 +240,26 @@ def _run(network, src, classes, targets, tuning, chunk_size, client, timeout, pr
             tuning=tuning,
         ),
     )
+    if client is not None:
+        results = map_chunks(
+            task, src, chunk_size=chunk_size, client=client, progress=progress, desc="certified", timeout=timeout
+        )
+        return results, []
+    pending: list[Future] = []
 
     def hashed(chunk: Any) -> Any:
-        digest.update(chunk.X, chunk.labels)
+        if pending:  # at most one chunk waits for its digest: bounded memory
+            pending.pop().result()
+        pending.append(side.submit(digest.update, chunk.X, chunk.labels))
         return task(chunk)
 
-    return map_chunks(
-        task if client is not None else hashed,
-        src,
-        chunk_size=chunk_size,
-        client=client,
-        progress=progress,
-        desc="certified",
-        timeout=timeout,
-    )
+    return map_chunks(hashed, src, chunk_size=chunk_size, progress=progress, desc="certified"), pending
 
 
-def _layer_checks(network, classes, order, counts, N) -> list[LayerCheck]:
-    """Per-layer summary: the class each collapse layer collapses, the base points it keeps fixed."""
+def _layer_checks(network, classes, order, fixed, counts, N) -> list[LayerCheck]:
+    """Per-layer summary: the class each collapse layer collapses, the base points it keeps fixed
+    (``fixed``: :func:`~symtrunc.verification.collapse.fixed_base_points` of ``order``)."""
     m = len(order) if order is not None else 0
-    fixed = fixed_base_points(network, order) if order is not None else []
     checks: list[LayerCheck] = []
     for k, layer in enumerate(network.layers):
         if k < m:

@@ -38,6 +38,7 @@ from symtrunc.verification.certified.bounds import (
     row_bound,
     running,
 )
+from symtrunc.verification.certified.kernel import structured_codes
 from symtrunc.verification.certified.maps import Prepared
 from symtrunc.verification.certified.patterns import regroup
 from symtrunc.verification.certified.plan import ChunkResult, Tuning
@@ -45,15 +46,62 @@ from symtrunc.verification.certified.plan import ChunkResult, Tuning
 __all__ = ["filter_chunk"]
 
 
-def filter_chunk(prep: Prepared, tuning: Tuning, floats: FloatInput, P: np.ndarray, res: ChunkResult) -> np.ndarray:
+def filter_chunk(
+    prep: Prepared,
+    tuning: Tuning,
+    floats: FloatInput,
+    P: np.ndarray,
+    res: ChunkResult,
+    codes: np.ndarray | None = None,
+) -> np.ndarray:
     """Certify activation patterns; fills ``P`` (packed bits) and returns the ambiguous mask.
+
+    When the network's first layers have rank-one all-positive prefix maps
+    (:meth:`~symtrunc.verification.certified.maps.Prepared.structured_chain`), every point first
+    goes through the structured kernel (:mod:`~symtrunc.verification.certified.kernel`); the
+    points it does not settle go through the general filter below. With ``codes`` (an int
+    array of one entry per point), the points settled by the kernel get their kernel code
+    there and their rows of ``P`` are left alone (their pattern is
+    :meth:`~symtrunc.verification.certified.maps.Prepared.code_key` of the code); every other
+    point gets ``-1`` and its pattern in ``P``. Adds its statistics to ``res``.
+    """
+    n = floats.X.shape[0]
+    chain = prep.structured_chain() if tuning.uses_kernel else None
+    kin = floats.kernel_input() if chain is not None and n else None
+    if chain is None or kin is None:
+        if codes is not None:
+            codes[:] = -1
+        return _general(prep, tuning, floats, P, res)
+    with blas_threads(tuning.threads):  # the NumPy version's BLAS product, when numba is missing
+        kc = structured_codes(chain, kin[0], kin[1], threads=tuning.kernel_threads)
+    res.structured_evaluations += chain.layers
+    settled = (kc >= 0) if chain.layers == prep.network.depth - 1 else (kc >= 0) & (kc < chain.layers)
+    if codes is not None:
+        np.copyto(codes, np.where(settled, kc, -1))
+    else:
+        table = np.frombuffer(b"".join(prep.code_key(c) for c in range(chain.layers + 1)), dtype=np.uint8)
+        rows = np.flatnonzero(settled)
+        P[rows] = table.reshape(chain.layers + 1, prep.nbytes)[kc[rows]]
+    amb = np.zeros(n, dtype=bool)
+    rest = np.flatnonzero(~settled)
+    if rest.size:
+        sub = FloatInput(floats.X[rest])
+        Psub = np.zeros((rest.size, prep.nbytes), dtype=np.uint8)
+        amb[rest] = _general(prep, tuning, sub, Psub, res)
+        P[rest] = Psub
+    return amb
+
+
+def _general(prep: Prepared, tuning: Tuning, floats: FloatInput, P: np.ndarray, res: ChunkResult) -> np.ndarray:
+    """The general filter: every point ambiguous when out of range, else block by block.
 
     Works on blocks of ``tuning.block`` rows with preallocated buffers, so that the float
     arrays stay in cache and no block-sized array is allocated per layer (fresh multi-MB
-    allocations cost page faults that would dominate the arithmetic). Adds its statistics to
-    ``res``.
+    allocations cost page faults that would dominate the arithmetic).
     """
     n, M = floats.X.shape
+    if not floats.ok:
+        return np.ones(n, dtype=bool)
     amb = np.zeros(n, dtype=bool)
     B = max(int(tuning.block), 1)
     w = max(prep.widths[:-1] + [M + 1])

@@ -45,7 +45,8 @@ import flint
 import numpy as np
 
 from symtrunc.network import ReLUNetwork
-from symtrunc.verification.certified.bounds import FloatAffine, float_affine
+from symtrunc.verification.certified.bounds import FloatAffine, float_affine, structured_affine
+from symtrunc.verification.certified.kernel import StructuredChain
 
 __all__ = ["PatternInfo", "Prepared", "payload", "prepared", "prepared_local"]
 
@@ -73,6 +74,51 @@ class Prepared:
         self.prefix_float: dict[tuple[int, bytes], FloatAffine | None] = {}
         self.patterns: dict[bytes, PatternInfo] = {}
         self.zero_chain: dict[int, list[list[flint.fmpq]]] = {}
+        self._chain: list[StructuredChain | None] = []  # [chain] once computed
+
+    # the all-positive prefixes and the structured kernel -------------------------------
+    def ones_prefix(self, l: int) -> bytes:
+        """The packed signs of layers ``< l`` when all are positive, as the filter records them."""
+        out = b""
+        for k in range(l):
+            m = self.widths[k]
+            block = np.packbits(np.ones(m, dtype=bool)).tobytes()
+            out += block + bytes(8 * ((m + 63) // 64) - len(block))
+        return out
+
+    def code_key(self, code: int) -> bytes:
+        """The packed pattern of the kernel code ``code``
+        (:mod:`~symtrunc.verification.certified.kernel`): all positive before layer ``code``,
+        zero from there on."""
+        pre = self.ones_prefix(code)
+        return pre + bytes(self.nbytes - len(pre))
+
+    def structured_chain(self) -> StructuredChain | None:
+        """The rank-one maps of the all-positive prefixes of the first hidden layers, as far as
+        they exist (:func:`~symtrunc.verification.certified.bounds.structured_affine`); ``None``
+        when the first has none. Computed on first use."""
+        if not self._chain:
+            sts = []
+            if self.float_ok:
+                for l in range(self.network.depth - 1):
+                    st = structured_affine(*self.prefix_map(l, self.ones_prefix(l)))
+                    if st is None:
+                        break
+                    sts.append(st)
+            self._chain.append(
+                StructuredChain(
+                    alphas=np.array([s.alpha for s in sts]),
+                    G=np.array([s.g for s in sts]),
+                    C=np.array([s.c for s in sts]),
+                    K1=np.array([s.k1 for s in sts]),
+                    K2=np.array([s.k2 for s in sts]),
+                    T=np.array([s.T for s in sts]),
+                    layers=len(sts),
+                )
+                if sts
+                else None
+            )
+        return self._chain[0]
 
     # exact composed maps -------------------------------------------------------------
     def prefix_map(self, l: int, prefix: bytes) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:

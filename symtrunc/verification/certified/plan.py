@@ -39,6 +39,17 @@ class Tuning:
     block: int = 4096  # rows per float block (cache-sized buffers)
     threads: int | None = 1  # BLAS threads inside a chunk (None: leave as is)
     structured: bool = True  # rank-one kernel for composed maps A = αI + 1gᵀ (rational cones)
+    kernel: bool = True  # the structured kernel for all-positive prefixes (with structured, composed != "never")
+    kernel_threads: int = 2  # threads running the structured kernel on parts of a chunk
+
+    @property
+    def uses_kernel(self) -> bool:
+        """Whether the structured kernel runs (when the network has a rank-one chain).
+
+        >>> Tuning().uses_kernel, Tuning(composed="never").uses_kernel
+        (True, False)
+        """
+        return self.kernel and self.structured and self.composed != "never"
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> Tuning:
@@ -57,6 +68,9 @@ class Tuning:
         if tuning.composed not in COMPOSED:
             raise DataError(f"unknown tuning composed={tuning.composed!r}; use one of {', '.join(COMPOSED)}")
         check_threads(tuning.threads)
+        check_threads(tuning.kernel_threads)
+        if tuning.kernel_threads is None:
+            raise DataError("tuning kernel_threads must be a positive integer")
         return tuning
 
 

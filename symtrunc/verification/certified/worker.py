@@ -91,6 +91,9 @@ class ChunkTask:
 
     def _class_ids(self, labels: np.ndarray, start: int) -> np.ndarray:
         labels = np.asarray(labels)
+        fast = self._class_ids_by_table(labels)
+        if fast is not None:
+            return fast
         index = self.plan.label_index
         try:
             values, inv = np.unique(labels, return_inverse=True)
@@ -110,6 +113,31 @@ class ChunkTask:
                 )
             ids[j] = cid
         return ids[np.asarray(inv).ravel()]
+
+    def _class_ids_by_table(self, labels: np.ndarray) -> np.ndarray | None:
+        """Class ids of integer-valued numeric labels by a lookup table (no sort), or None
+        (other labels, or an unknown one: the general path finds it and explains)."""
+        if labels.ndim != 1 or not labels.size or labels.dtype.kind not in "iuf" or labels.dtype.itemsize > 8:
+            return None
+        if labels.dtype.kind == "u" and labels.dtype.itemsize == 8:
+            return None
+        with np.errstate(invalid="ignore"):  # NaN and huge floats: refused just below
+            as_int = labels.astype(np.int64) if labels.dtype != np.int64 else labels
+        if labels.dtype.kind == "f" and not np.array_equal(as_int, labels):
+            return None  # non-integral, NaN or huge floats
+        lo, hi = int(as_int.min()), int(as_int.max())
+        if hi - lo > 1 << 16:
+            return None
+        ints = {}
+        for v, cid in self.plan.label_index.items():  # a label equals an int key exactly when its value does
+            if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
+                ints[int(v)] = cid
+        table = np.full(hi - lo + 1, -1, dtype=np.intp)
+        for v, cid in ints.items():
+            if lo <= v <= hi:
+                table[v - lo] = cid
+        ids = table[as_int - lo]
+        return None if (ids < 0).any() else ids
 
     def __call__(self, chunk: Any) -> ChunkResult:
         prep = self.prep
@@ -132,16 +160,24 @@ class ChunkTask:
             return res
         c = _Chunk(prep, X, cls, np.zeros((n, prep.nbytes), dtype=np.uint8), [], res)
         exact_rows = np.arange(n)
-        if prep.float_ok and not (self.plan.tuning.shortcut and self._fits_float(X)):
-            floats = FloatInput(X)
-            if floats.ok:
-                with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-                    amb = filter_chunk(prep, self.plan.tuning, floats, c.P, res)
-                exact_rows = np.flatnonzero(amb)
-                cert_rows = np.flatnonzero(~amb)
-                res.n_float = int(cert_rows.size)
-                if cert_rows.size:
-                    self._check_patterns(c, cert_rows)
+        tun = self.plan.tuning
+        kernel = tun.uses_kernel and prep.structured_chain() is not None
+        # the shortcut (a dense exact evaluation in float64) is slower than the structured kernel
+        if prep.float_ok and not (tun.shortcut and not kernel and self._fits_float(X)):
+            codes = np.empty(n, dtype=np.int32)
+            with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+                amb = filter_chunk(prep, tun, FloatInput(X), c.P, res, codes)
+            exact_rows = np.flatnonzero(amb)
+            res.n_float = n - int(exact_rows.size)
+            kernel_rows = np.flatnonzero(codes >= 0)
+            if kernel_rows.size:  # settled by the structured kernel: grouped by their code
+                kc = codes[kernel_rows]
+                top = int(kc.max())
+                self._check_groups(c, kernel_rows, [prep.code_key(k) for k in range(top + 1)], kc)
+            cert_rows = np.flatnonzero(~amb & (codes < 0))
+            if cert_rows.size:
+                keys, inv = unique_rows(c.P[cert_rows])
+                self._check_groups(c, cert_rows, keys, inv)
         if exact_rows.size:
             res.n_exact = int(exact_rows.size)
             self._check_exact(c, exact_rows)
@@ -152,8 +188,15 @@ class ChunkTask:
         return res
 
     def _fits_float(self, X: np.ndarray) -> bool:
-        """Whether the exact integer evaluation of this chunk runs entirely in float64."""
+        """Whether the exact integer evaluation of this chunk runs entirely in float64.
+
+        Decided once per network first: when even integer inputs of magnitude at most 1 do
+        not fit (e.g. the ~100-bit weights of constructed networks), no chunk is tested (the
+        shortcut only saves time; the filter and the exact path decide the same).
+        """
         if X.dtype == object or X.dtype.kind not in "biuf" or X.dtype.itemsize > 8:
+            return False
+        if not self._plan_fits(1, 1):
             return False
         if X.dtype.kind in "biu":
             s, bound = 1, (max(abs(int(X.min())), abs(int(X.max()))) if X.size else 0)
@@ -165,11 +208,16 @@ class ChunkTask:
             if not isinstance(A, np.ndarray):
                 return False
             bound = int(np.abs(A).max()) if A.size else 0
-        key = (int(s), bound.bit_length())
+        return self._plan_fits(int(s), bound.bit_length())
+
+    def _plan_fits(self, s: int, bits: int) -> bool:
+        """Whether the integer plan of inputs ``A / s`` with ``|A| < 2^bits`` stays below ``2^53`` (memoized)."""
+        key = (s, bits)
         memo = self._fits_memo
         if key not in memo:
-            bounds = [2 ** key[1]] * X.shape[1]  # a uniform bound: the cheap a-priori recursion
-            scales = (int(s),) * X.shape[1]
+            M = self.prep.network.input_dim
+            bounds = [2**bits] * M  # a uniform bound: the cheap a-priori recursion
+            scales = (s,) * M
             fits = True
             for layer in self.prep.network.layers:
                 plan = _integer_layer(layer, scales)
@@ -182,28 +230,41 @@ class ChunkTask:
         return memo[key]
 
     # -- checks on certified patterns ---------------------------------------------------
-    def _check_patterns(self, c: _Chunk, rows: np.ndarray) -> None:
-        keys, inv = unique_rows(c.P[rows])
+    def _check_groups(self, c: _Chunk, rows: np.ndarray, keys: list[bytes], inv: np.ndarray) -> None:
+        """Check certified points exactly, by pattern: ``rows[i]`` has the pattern ``keys[inv[i]]``.
+
+        Per pattern and class present: the sign invariants and the constant output; points of
+        a non-constant pattern have their outputs computed exactly.
+        """
         tq = self._targets_q
-        cls = c.cls
-        nonconst: list[tuple[flint.fmpq_mat, flint.fmpq_mat, np.ndarray]] = []
+        n_cls = len(tq)
+        cls = c.cls[rows]
+        counts = np.bincount(inv.astype(np.int64) * n_cls + cls, minlength=len(keys) * n_cls).reshape(len(keys), n_cls)
+        bad = np.zeros((len(keys), n_cls), dtype=bool)
+        nonconst: list[tuple[flint.fmpq_mat, flint.fmpq_mat, int]] = []
         for g, key in enumerate(keys):
-            grp = rows[inv == g]
-            c.res.patterns[key] = c.res.patterns.get(key, 0) + int(grp.size)
+            total = int(counts[g].sum())
+            if total == 0:
+                continue
+            c.res.patterns[key] = c.res.patterns.get(key, 0) + total
             info = c.prep.pattern(key)
-            classes = np.unique(cls[grp])
-            for cid in classes.tolist():
+            for cid in np.flatnonzero(counts[g]).tolist():
                 if not self._pattern_invariants_ok(info, cid) or (
                     info.constant is not None and tuple(info.constant) != tq[cid]
                 ):
-                    c.failing.append(int(grp[cls[grp] == cid].min()))
+                    bad[g, cid] = True
             if info.A is not None and info.c is not None:  # not constant: the pattern's output map
-                nonconst.append((info.A, info.c, grp))
-        if len(nonconst) > self.plan.tuning.batch_exact_groups:
-            allrows = np.concatenate([g for _, _, g in nonconst])
+                nonconst.append((info.A, info.c, g))
+        if bad.any():
+            c.failing.append(int(rows[bad[inv, cls]].min()))
+        if not nonconst:
+            return
+        groups = [(A, b, rows[inv == g]) for A, b, g in nonconst]
+        if len(groups) > self.plan.tuning.batch_exact_groups:
+            allrows = np.concatenate([g for _, _, g in groups])
             self._compare_outputs(c, _last(integer_layers(c.prep.network, c.X[allrows])), allrows)
             return
-        for A, b, grp in nonconst:
+        for A, b, grp in groups:
             out = _last(integer_layers([Layer(A, b, "identity")], c.X[grp]))
             self._compare_outputs(c, out, grp)
 
