@@ -16,7 +16,8 @@ from strategies import random_data
 
 import symtrunc
 from symtrunc.errors import VerificationError
-from symtrunc.exact.evaluate import AffineSigns, exact_values
+from symtrunc.exact.affine_signs import AffineSigns
+from symtrunc.exact.evaluate import exact_values
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.verification import exact as exact_verifier
 

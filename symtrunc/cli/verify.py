@@ -94,8 +94,11 @@ def _cluster(address: str | None, timeout: float) -> Iterator:
         client = dask_client(address, timeout=timeout)
         try:
             yield client
-        finally:
-            client.close(timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the cluster is gone: the error that says so wins
+                client.close(timeout=timeout)
+            raise
+        client.close(timeout=timeout)
     finally:
         logging.disable(previous)
 

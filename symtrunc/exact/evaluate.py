@@ -22,7 +22,7 @@ integer products are not BLAS (7–29x slower than float64).
 :func:`exact_values` (the forward pass of verification and of :func:`exact_forward`) has two
 more exact routes for the layers beyond ``2^53``, all vectorized:
 
-* **residues** (:class:`Residues`): while ``4 B`` stays below a product of at most 24 primes
+* **residues** (:class:`~symtrunc.exact.residues.Residues`): while ``4 B`` stays below a product of at most 24 primes
   ``p < 2^21``, the integers are held modulo each prime; a layer is one float64 BLAS product
   per prime (products below ``2^42``, sums of up to 1024 of them below ``2^52``: exact), and the
   signs for ReLU come from Garner's mixed-radix digits (one more small product per prime);
@@ -31,7 +31,7 @@ more exact routes for the layers beyond ``2^53``, all vectorized:
   ``D_i`` (which multiply up layer after layer: thousands of bits on deep networks with large
   denominators) are replaced by the denominators the values really have.
 
-:class:`AffineSigns` gives the exact signs of one integer affine map on many points (the
+:class:`~symtrunc.exact.affine_signs.AffineSigns` gives the exact signs of one integer affine map on many points (the
 structured verifier's cumulative maps) with float64 BLAS: exact when the integers fit, else as a
 filter with a rigorous error bound and an exact python-flint fallback for the undecided points.
 
@@ -76,9 +76,10 @@ import flint
 import numpy as np
 
 from symtrunc.errors import DataError, FormatError
-from symtrunc.exact.common_denominator import INT64_LIMIT
 from symtrunc.exact.matrix import FrozenQMatrix, frozen
 from symtrunc.exact.rational import to_q
+from symtrunc.exact.residues import _MAX_PRIMES, Residues, _count, _mod, _modular_dot, _primes
+from symtrunc.exact.scaled import EXACT_FLOAT_BOUND, Scaled
 
 __all__ = [
     "Scaled",
@@ -89,122 +90,11 @@ __all__ = [
     "Residues",
     "exact_outputs",
     "exact_forward",
-    "AffineSigns",
     "EXACT_FLOAT_BOUND",
 ]
 
-EXACT_FLOAT_BOUND = 2**53
-"""Integers of absolute value ``≤ 2^53`` (and all sums of them below it) are exact in float64."""
-
 
 # ----------------------------------------------------------------------------- values
-class Scaled:
-    """Exact rationals ``numerators[:, j] / scales[j]``: points as rows, one scale per column.
-
-    Attributes
-    ----------
-    numerators : numpy.ndarray or flint.fmpz_mat
-        Shape ``(n, m)``: a float64 array holding exact integers of absolute value ``≤ 2^53``
-        (``backend == "float64"``), or a python-flint integer matrix (``"flint"``).
-    scales : tuple of int
-        Positive integer scale of each column.
-    """
-
-    __slots__ = ("numerators", "scales")
-
-    def __init__(self, numerators: Any, scales: Sequence[int]) -> None:
-        self.numerators = numerators
-        self.scales = tuple(int(s) for s in scales)
-
-    @property
-    def backend(self) -> str:
-        """``"float64"`` or ``"flint"``."""
-        return "float64" if isinstance(self.numerators, np.ndarray) else "flint"
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(n, m)``."""
-        N = self.numerators
-        return tuple(N.shape) if isinstance(N, np.ndarray) else (N.nrows(), N.ncols())
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def integer_rows(self) -> list[list[int]]:
-        """The numerators as Python integers, row by row."""
-        N = self.numerators
-        if isinstance(N, np.ndarray):
-            return N.astype(np.int64).tolist()
-        return [[int(v) for v in r] for r in N.tolist()]
-
-    def fmpz(self) -> flint.fmpz_mat:
-        """The numerators as a python-flint integer matrix."""
-        N = self.numerators
-        if isinstance(N, np.ndarray):
-            n, m = N.shape
-            return flint.fmpz_mat(n, m, N.astype(np.int64).ravel().tolist())
-        return N
-
-    def to_fmpq_mat(self) -> flint.fmpq_mat:
-        """The exact values as an ``(n, m)`` rational matrix."""
-        n, m = self.shape
-        Z = flint.fmpq_mat(self.fmpz())
-        if all(s == 1 for s in self.scales):
-            return Z
-        D = flint.fmpq_mat(m, m, [flint.fmpq(1, self.scales[i]) if i == j else 0 for i in range(m) for j in range(m)])
-        return Z * D
-
-    def value(self, i: int, j: int) -> flint.fmpq:
-        """Exact value of point ``i``, column ``j``."""
-        N = self.numerators
-        v = int(N[i, j]) if isinstance(N, np.ndarray) else int(N[i, j])
-        return flint.fmpq(v, self.scales[j])
-
-    def signs(self) -> np.ndarray:
-        """Signs of the values (``-1, 0, 1``) as an ``int8`` array of shape ``(n, m)``."""
-        N = self.numerators
-        if isinstance(N, np.ndarray):
-            return np.sign(N).astype(np.int8)
-        n, m = self.shape
-        vals = N.entries()
-        return np.fromiter(((v > 0) - (v < 0) for v in vals), dtype=np.int8, count=n * m).reshape(n, m)
-
-    def equals(self, targets: Sequence[flint.fmpq]) -> np.ndarray:
-        """Boolean mask of the points whose values equal ``targets`` (one per column) exactly."""
-        n, m = self.shape
-        if len(targets) != m:
-            raise DataError(f"{len(targets)} targets for {m} outputs")
-        ok = np.ones(n, dtype=bool)
-        want = []
-        for j, t in enumerate(targets):
-            scaled = flint.fmpq(t) * self.scales[j]
-            if scaled.q != 1:  # the numerators are integers: no point can match
-                return np.zeros(n, dtype=bool)
-            want.append(int(scaled.p))
-        N = self.numerators
-        if isinstance(N, np.ndarray):
-            for j, w in enumerate(want):
-                if abs(w) > EXACT_FLOAT_BOUND:  # |numerators| <= 2^53 in this backend
-                    return np.zeros(n, dtype=bool)
-                ok &= N[:, j] == float(w)
-            return ok
-        vals = N.entries()
-        for j, w in enumerate(want):
-            col = vals[j::m]
-            ok &= np.fromiter((v == w for v in col), dtype=bool, count=n)
-        return ok
-
-    def common_scale_rows(self) -> tuple[list, int]:
-        """``(values, C)``: the transposed values ``(m, n)`` row-major over a common scale ``C``."""
-        n, m = self.shape
-        C = math.lcm(*self.scales) if self.scales else 1
-        Zt = self.fmpz().transpose()
-        if any(C != s for s in self.scales):
-            D = flint.fmpz_mat(m, m, [C // self.scales[i] if i == j else 0 for i in range(m) for j in range(m)])
-            Zt = D * Zt
-        return Zt.entries(), C
-
-
 # ----------------------------------------------------------------------------- inputs
 def _float_integer_scaling(X: np.ndarray) -> tuple[np.ndarray | None, int, np.ndarray | None]:
     """``(A, s, big)`` with ``X = A / s`` for a float array: ``s`` a power of two, ``A`` float64
@@ -480,175 +370,8 @@ def integer_layers(network: Any, X: Any) -> Iterator[tuple[int, Scaled]]:
 
 
 # ----------------------------------------------------------------------------- residues
-_PRIME_BITS = 21  # residues below 2^21: products below 2^42, sums of 1024 of them below 2^52
-_MAX_PRIMES = 24  # beyond (integers over ~500 bits) the reduced rational stage is faster
-_DOT_CHUNK = 2**52 // 2 ** (2 * _PRIME_BITS)  # terms per exact float64 dot product of residues
 
 
-@functools.cache
-def _primes() -> tuple[int, ...]:
-    """The largest primes below ``2^21``, descending (enough for :data:`_MAX_PRIMES`)."""
-    out: list[int] = []
-    p = 2**_PRIME_BITS - 1
-    while len(out) < 2 * _MAX_PRIMES:
-        if flint.fmpz(p).is_prime():
-            out.append(p)
-        p -= 2
-    return tuple(out)
-
-
-def _count(bound: int) -> int:
-    """How many primes make a product above ``4 bound`` (residues then fix a value below ``bound``)."""
-    P, t = 1, 0
-    for p in _primes():
-        if P > 4 * bound and t:
-            return t
-        P, t = P * p, t + 1
-    return t + 1  # more than the list holds: callers compare with _MAX_PRIMES
-
-
-def _mod(x: np.ndarray, p: int) -> np.ndarray:
-    """``x mod p`` in ``[0, p)`` as float64, for float64 integers of absolute value below ``2^52``
-    or any int64 array.
-
-    ``q = floor(x / p)`` is off by at most one (``x / p`` is rounded), and ``x - q p`` is exact
-    (integers below ``2^53``): one correction each way gives the remainder.
-    """
-    if x.dtype != np.float64:
-        return np.mod(x, p).astype(np.float64)
-    r = x - np.floor(x * (1.0 / p)) * p
-    r[r < 0] += p
-    r[r >= p] -= p
-    return r
-
-
-class Residues:
-    """Exact integers ``H`` (points as rows) held by their residues modulo primes ``p_0 .. p_{t-1}``
-    (below ``2^22``) whose product ``P`` exceeds ``4 max |H|``: the values are ``H[:, j] / scales[j]``.
-
-    Residues are float64 arrays of integers, so the products of a layer are float64 BLAS and exact.
-    Signs and values come from the mixed-radix (Garner) digits of ``H mod P``.
-
-    Attributes
-    ----------
-    residues : list of numpy.ndarray
-        ``H mod p_i``, one ``(n, m)`` float64 array per prime.
-    primes : tuple of int
-    scales : tuple of int
-        Positive integer scale of each column.
-    bounds : tuple of int
-        A-priori bounds of ``|H|`` per column.
-    """
-
-    __slots__ = ("residues", "primes", "scales", "bounds", "_digits")
-
-    def __init__(self, residues: list[np.ndarray], primes: Sequence[int], scales: Sequence[int], bounds: Sequence[int]):
-        self.residues, self.primes = residues, tuple(primes)
-        self.scales, self.bounds = tuple(scales), tuple(bounds)
-        self._digits: tuple[np.ndarray, np.ndarray] | None = None
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(n, m)``."""
-        n, m = self.residues[0].shape
-        return n, m
-
-    def digits(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(C, negative)``: ``H mod P = Σ_i C[..., i] p_0 ⋯ p_{i-1}`` (Garner's mixed-radix
-        digits, shape ``(n, m, t)``) and the mask ``H < 0``.
-
-        Digit ``i`` needs ``(Σ_{j<i} C_j p_0 ⋯ p_{j-1}) mod p_i``: one float64 product with the
-        weights ``p_0 ⋯ p_{j-1} mod p_i`` (sums of ``t`` terms below ``2^42``, exact).
-        """
-        if self._digits is None:
-            R, ps = self.residues, self.primes
-            n, m = self.shape
-            C = np.empty((n, m, len(ps)))
-            C[..., 0] = R[0]
-            for i in range(1, len(ps)):
-                p = ps[i]
-                v = _mod(C[..., :i] @ np.array([math.prod(ps[:j]) % p for j in range(i)], dtype=np.float64), p)
-                inv = pow(math.prod(ps[:i]) % p, -1, p)
-                C[..., i] = _mod(_mod(R[i] - v, p) * inv, p)
-            half = (math.prod(ps) - 1) // 2  # H < 0 iff H mod P > half: compare digits from the top
-            h = []
-            for p in ps:
-                half, d = divmod(half, p)
-                h.append(d)
-            above = np.zeros((n, m), dtype=bool)
-            tie = np.ones((n, m), dtype=bool)
-            for i in reversed(range(len(ps))):
-                above |= tie & (C[..., i] > h[i])
-                tie &= C[..., i] == h[i]
-            self._digits = (C, above)
-        return self._digits
-
-    def signs(self) -> np.ndarray:
-        """Signs of ``H`` as an ``int8`` array."""
-        C, neg = self.digits()
-        return (C != 0).any(axis=2).astype(np.int8) - 2 * neg.astype(np.int8)
-
-    def relu(self) -> None:
-        """Set every negative ``H`` to zero, in place (residues and digits)."""
-        C, neg = self.digits()
-        if neg.any():
-            for R in self.residues:
-                R[neg] = 0
-            C[neg] = 0
-            neg[:] = False
-
-    def residue(self, q: int) -> np.ndarray:
-        """``H mod q`` for any prime ``q < 2^21`` (from the digits when ``q`` is new)."""
-        if q in self.primes:
-            return self.residues[self.primes.index(q)]
-        C, neg = self.digits()
-        w = np.array([math.prod(self.primes[:j]) % q for j in range(len(self.primes))], dtype=np.float64)
-        return _mod(_mod(C @ w, q) - (math.prod(self.primes) % q) * neg, q)
-
-    def integers(self) -> flint.fmpz_mat:
-        """``H`` exactly, as a python-flint integer matrix."""
-        (n, m), (C, neg) = self.shape, self.digits()
-        H, M = flint.fmpz_mat(n, m), 1
-        for i, p in enumerate(self.primes):
-            H += flint.fmpz_mat(n, m, C[..., i].astype(np.int64).ravel().tolist()) * M
-            M *= p
-        return H - flint.fmpz_mat(n, m, neg.astype(np.int64).ravel().tolist()) * M
-
-    def to_fmpq_mat(self) -> flint.fmpq_mat:
-        """The exact values as an ``(n, m)`` rational matrix."""
-        return Scaled(self.integers(), self.scales).to_fmpq_mat()
-
-    def value(self, i: int, j: int) -> flint.fmpq:
-        """Exact value of point ``i``, column ``j``."""
-        P = math.prod(self.primes)
-        x = sum(int(R[i, j]) * (P // p) * pow(P // p % p, -1, p) for R, p in zip(self.residues, self.primes)) % P
-        return flint.fmpq(x - P if x > P // 2 else x, self.scales[j])
-
-    def wrong(self, j: int, targets: Sequence[Any], labels: np.ndarray) -> np.ndarray:
-        """Mask of the points whose column ``j`` differs from ``targets[labels[i]]`` (exact)."""
-        out = np.zeros(len(labels), dtype=bool)
-        for c, t in enumerate(targets):
-            v = flint.fmpq(t) * self.scales[j]
-            rows = labels == c
-            if v.q != 1 or abs(int(v.p)) > self.bounds[j]:  # no integer within the bound equals it
-                out |= rows
-                continue
-            for R, p in zip(self.residues, self.primes):  # equal mod P > 4 bound: equal
-                out |= rows & (R[:, j] != int(v.p) % p)
-        return out
-
-
-def _modular_dot(R: np.ndarray, G: Sequence[Sequence[int]], beta: Sequence[int], p: int) -> np.ndarray:
-    """``(R Gᵀ + β) mod p`` for residues ``R`` (float64 BLAS, exact: chunks of ``_DOT_CHUNK`` terms)."""
-    k = R.shape[1]
-    Gm = np.array([[g % p for g in row] for row in G], dtype=np.float64).reshape(len(G), k).T
-    Z = np.array([c % p for c in beta], dtype=np.float64)
-    for lo in range(0, k, _DOT_CHUNK):
-        Z = _mod(R[:, lo : lo + _DOT_CHUNK] @ Gm[lo : lo + _DOT_CHUNK] + Z, p)
-    return Z
-
-
-# ----------------------------------------------------------------------------- fast rows
 def _as_points(A: Any) -> tuple[np.ndarray | None, flint.fmpz_mat | None, int, int]:
     """``(H, Z, n, m)``: integer points as a float64 array when every entry is ``≤ 2^53`` in
     absolute value, an ``int64`` array below ``2^62``, else as an ``fmpz_mat`` (``H`` is ``None``)."""
@@ -854,112 +577,6 @@ def first_mismatch(
 
 
 # ----------------------------------------------------------------------------- signs
-_U = 2.0**-53  # unit roundoff of float64
-_SIGN_BLOCK = 1 << 21  # entries of the float64 work arrays per block (16 MiB each)
-
-
-def _scaled_float(v: int, e: int) -> float:
-    """``v / 2^e`` as a float within ``2u |v / 2^e| + 2^-1074`` (the top 53 bits of ``v``, scaled)."""
-    t = max(v.bit_length() - 53, 0)
-    return math.ldexp(float(v >> t), t - e)
-
-
-def _flint_signs(G: list[list[int]], A: np.ndarray) -> np.ndarray:
-    """Exact signs of ``[A | 1] Gᵀ`` by one python-flint product (``A``: integer rows)."""
-    n, k = A.shape
-    m = len(G)
-    rows = np.ones((n, k + 1), dtype=A.dtype if A.dtype == object else np.int64)
-    rows[:, :k] = A
-    X = flint.fmpz_mat(n, k + 1, rows.ravel().tolist())
-    Gt = flint.fmpz_mat(k + 1, m, [G[r][j] for j in range(k + 1) for r in range(m)])
-    vals = (X * Gt).entries()
-    return np.fromiter(((v > 0) - (v < 0) for v in vals), dtype=np.int8, count=n * m).reshape(n, m)
-
-
-class AffineSigns:
-    """Exact signs of the integers ``H = [A | s] Gᵀ`` for blocks of integer points ``A``: entry
-    ``(i, r)`` is the sign of ``Σ_j G[r][j] A[i, j] + G[r][k] s`` (``A`` has ``k`` columns).
-
-    Computed with float64 BLAS. When every integer involved provably stays below ``2^53`` the
-    float products are exact. Otherwise each row of ``G`` is scaled by a power of two and rounded
-    to float64, and the float values are a *filter*: with ``T_r = Σ_j |ĝ_rj| a_j`` (``a_j`` a
-    bound on ``|A_ij|``), the computed value ``ĥ`` is within
-    ``E_r = 2(k+5)u T_r + 2^-1000 (k+1+Σ_j a_j)`` of the exact scaled value (``u = 2^-53``:
-    rounding of ``G`` and ``A``, any summation order, underflow), so ``|ĥ| > E_r`` proves the
-    sign; the few points with an entry inside the band are evaluated exactly with python-flint,
-    and so are integers beyond ``int64`` (object arrays).
-
-    Parameters
-    ----------
-    G : sequence of sequences of int
-        ``m`` rows of ``k + 1`` integers (weights, then the coefficient of ``s``).
-    s : int
-        The homogeneous coordinate (any integer).
-    bound : int
-        A bound on ``|A_ij|`` for every block passed in.
-
-    Examples
-    --------
-    >>> big = 2**80
-    >>> signs = AffineSigns([[1, -1, 0], [big, -big, 1]], 1, bound=5)
-    >>> signs(np.array([[3, 3], [2, 5]])).tolist()
-    [[0, 1], [-1, -1]]
-    >>> signs.exact  # the float values are a filter here
-    False
-    """
-
-    def __init__(self, G: Sequence[Sequence[int]], s: int, bound: int) -> None:
-        rows = [[int(v) for v in row] for row in G]
-        self.k = k = len(rows[0]) - 1 if rows else 0
-        self.G = [row[:k] + [row[k] * int(s)] for row in rows]  # weights on the inputs [A | 1]
-        m = len(self.G)
-        a = [int(bound)] * k + [1]
-        gmax = [max(map(abs, row)) for row in self.G]
-        top = max(gmax, default=0)
-        exact = top <= EXACT_FLOAT_BOUND and int(bound) <= EXACT_FLOAT_BOUND
-        if exact and top * sum(a) > EXACT_FLOAT_BOUND:  # the quick bound fails: the exact one
-            exact = max(sum(abs(g) * b for g, b in zip(row, a)) for row in self.G) <= EXACT_FLOAT_BOUND
-        self.exact = exact
-        self.Gt: np.ndarray | None = None  # None: every block goes to python-flint
-        if int(bound) >= INT64_LIMIT:  # only object arrays hold such points
-            return
-        if exact:
-            Gt = np.array(self.G, dtype=np.float64).reshape(m, k + 1).T
-            self.E = np.zeros(m)
-        else:
-            e = [g.bit_length() for g in gmax]
-            Gt = np.array([[_scaled_float(v, e[r]) for v in self.G[r]] for r in range(m)]).reshape(m, k + 1).T
-            af = np.array(a, dtype=np.float64) * (1 + 4 * _U)  # upper bounds of the |A_ij|
-            T = np.abs(Gt).T @ af
-            self.E = 2 * (k + 5) * _U * T * (1 + 4 * (k + 2) * _U) + 2.0**-1000 * (k + 1 + float(af.sum()))
-        self.Gt = np.ascontiguousarray(Gt)
-
-    def __call__(self, A: np.ndarray, Af: np.ndarray | None = None) -> np.ndarray:
-        """``int8`` signs, shape ``(n, m)``, of the points ``A`` (rows, ``|A_ij| ≤ bound``).
-
-        ``Af``, optional: ``A`` as float64 (converted here when not given).
-        """
-        A = np.asarray(A)
-        n, m = A.shape[0], len(self.G)
-        if self.Gt is None or A.dtype.kind not in "biu" or A.dtype.itemsize > 8:
-            return _flint_signs(self.G, A)
-        out = np.empty((n, m), dtype=np.int8)
-        step = max(1, _SIGN_BLOCK // max(m, self.k + 1))
-        for lo in range(0, n, step):
-            blk = A[lo : lo + step]
-            H = (blk.astype(np.float64) if Af is None else Af[lo : lo + step]) @ self.Gt[: self.k]
-            H += self.Gt[self.k]
-            sg = np.sign(H).astype(np.int8)
-            if not self.exact:
-                band = np.flatnonzero((np.abs(H) <= self.E).any(axis=1))
-                if band.size:
-                    sg[band] = _flint_signs(self.G, blk[band])
-            out[lo : lo + step] = sg
-        return out
-
-    def value(self, r: int, x: Sequence[int]) -> int:
-        """The exact integer ``H`` of neuron ``r`` at the point ``x`` (one row of ``A``)."""
-        return sum(g * int(v) for g, v in zip(self.G[r], x)) + self.G[r][self.k]
 
 
 def exact_outputs(network: Any, X: Any) -> Scaled:

@@ -185,7 +185,7 @@ def _float_margin_lp(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray | None, f
 
 
 #: Above this many rows the margin LP is solved on a working set with constraint generation
-WORKING_SET_ROWS = 4000
+WORKING_SET_ROWS = 1000
 
 
 class _FloatRows:

@@ -301,7 +301,7 @@ def rank(A: flint.fmpq_mat) -> int:
 def pinv(A: flint.fmpq_mat) -> flint.fmpq_mat:
     """Exact Moore–Penrose pseudo-inverse.
 
-    Uses ``A^T (A A^T)^{-1}`` for full row rank, ``(A^T A)^{-1} A^T`` for full column
+    Uses ``A^{-1}`` for invertible ``A``, ``A^T (A A^T)^{-1}`` for full row rank, ``(A^T A)^{-1} A^T`` for full column
     rank, and a rank factorization ``A = C F`` (``A^+ = F^+ C^+``) otherwise.
 
     >>> pinv(qmatrix([[1, 1], [1, 1]]))
@@ -313,6 +313,8 @@ def pinv(A: flint.fmpq_mat) -> flint.fmpq_mat:
     At = A.transpose()
     if r == 0:
         return zeros(n, m)
+    if r == m == n:
+        return A.inv()
     if r == m:
         return At * (A * At).inv()
     if r == n:

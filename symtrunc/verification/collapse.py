@@ -99,8 +99,18 @@ def base_points(network: Any, order: Sequence[int]) -> list[flint.fmpq_mat]:
     """The base point ``p_l = (W^(l))^+ (0 - b^(l))`` of each collapse layer: the truncated
     representative of the zero activation, in input space (cumulative parameters ``W^(l), b^(l)``).
     """
-    cumulative = network.cumulative()
-    return [pinv(W) * (-b) for W, b in cumulative[: len(order)]]
+    return [_pseudo_solve(W, -b, W.rank() == W.ncols()) for W, b in network.cumulative()[: len(order)]]
+
+
+def _pseudo_solve(W: flint.fmpq_mat, y: flint.fmpq_mat, full_rank: bool) -> flint.fmpq_mat:
+    """``W^+ y`` exactly: by a linear solve when ``W`` has full column rank (``full_rank``;
+    ``W^+ = (WᵀW)^{-1}Wᵀ``, or ``W^{-1}`` when square), else with the pseudo-inverse."""
+    if full_rank:
+        if W.nrows() == W.ncols():
+            return W.solve(y)
+        Wt = W.transpose()
+        return (Wt * W).solve(Wt * y)
+    return pinv(W) * y
 
 
 def fixed_base_points(network: Any, order: Sequence[int]) -> list[tuple[int, ...]]:
@@ -113,7 +123,8 @@ def fixed_base_points(network: Any, order: Sequence[int]) -> list[tuple[int, ...
     the paper's argument has a gap, the comparison may fail and the class is not listed.
     """
     cumulative = network.cumulative()
-    points = base_points(network, order)
+    full = [W.rank() == W.ncols() for W, _ in cumulative[: len(order)]]
+    points = [_pseudo_solve(W, -b, f) for (W, b), f in zip(cumulative, full)]
     reps: dict[int, flint.fmpq_mat] = {}
     fixed = []
     for k, jc in enumerate(order):
@@ -121,7 +132,15 @@ def fixed_base_points(network: Any, order: Sequence[int]) -> list[tuple[int, ...
         for jj in reps:
             reps[jj] = relu(layer.W * reps[jj] + layer.b)
         W, b = cumulative[k]
-        P = pinv(W)
-        fixed.append(tuple(jj for jj in reps if P * (reps[jj] - b) == points[order.index(jj)]))
+        fixed.append(tuple(jj for jj in reps if _pseudo_equal(W, reps[jj] - b, points[order.index(jj)], full[k])))
         reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
     return fixed
+
+
+def _pseudo_equal(W: flint.fmpq_mat, y: flint.fmpq_mat, p: flint.fmpq_mat, full_rank: bool) -> bool:
+    """Whether ``W^+ y = p``, exactly. With full column rank (``full_rank``) ``W^+ = (WᵀW)^{-1}Wᵀ``,
+    so this is ``Wᵀ (y - W p) = 0`` (products only, no inverse); otherwise with the pseudo-inverse."""
+    if full_rank:
+        r = W.transpose() * (y - W * p)
+        return all(v == 0 for v in r.entries())
+    return bool(pinv(W) * y == p)

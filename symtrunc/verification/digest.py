@@ -177,6 +177,9 @@ class DataDigest:
         return hashlib.sha256(head + self._rows.digest() + self._labels.digest()).hexdigest()
 
 
+_CHUNK_ROWS = 1 << 16
+
+
 def data_sha256(data: LabeledData) -> str:
     """SHA-256 (hex) of exact labeled data: the points in order and their labels."""
     dig = DataDigest()
@@ -185,7 +188,9 @@ def data_sha256(data: LabeledData) -> str:
     labels = names[data.labels]
     ints = data.integer_array
     if ints is not None and ints[1] & (ints[1] - 1) == 0 and (not ints[0].size or int(np.abs(ints[0]).max()) <= 2**53):
-        dig.update(ints[0] / float(ints[1]), labels)  # every A/s is a float exactly: the same bytes
+        A, scale = ints[0], float(ints[1])
+        for lo in range(0, max(len(A), 1), _CHUNK_ROWS):  # in chunks: no full-size temporaries
+            dig.update(A[lo : lo + _CHUNK_ROWS] / scale, labels[lo : lo + _CHUNK_ROWS])  # A/s exact: same bytes
     else:
         dig.update(data.X, labels)
     return dig.hexdigest()

@@ -54,6 +54,7 @@ symtrunc.errors.VerificationError: zero loss fails at point 0 (class 'a'), layer
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import flint
@@ -61,7 +62,8 @@ import numpy as np
 
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, VerificationError
-from symtrunc.exact.evaluate import AffineSigns, exact_values, first_mismatch
+from symtrunc.exact.affine_signs import AffineSigns
+from symtrunc.exact.evaluate import exact_values, first_mismatch
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.progress import task
 from symtrunc.verification.certificate import Certificate, Counterexample, LayerCheck
@@ -128,13 +130,16 @@ def verify(
     targets = class_targets(network, data.classes, label_matrix=label_matrix, Y=data.Y)
     order = collapse_order(network, targets) if invariants else None
     checks, broken = None, ""
-    if order is not None:
-        try:
-            checks = _verify_structured(network, data, order)
-        except VerificationError as e:  # the data do not follow the layers' collapse order
-            order, broken = None, str(e)
-    if checks is None:
-        checks = _verify_full(network, data, targets)
+    with ThreadPoolExecutor(1) as pool:  # the digests on a second thread (hashlib releases the GIL)
+        digests = pool.submit(lambda: (network_sha256(network), data_sha256(data)))
+        if order is not None:
+            try:
+                checks = _verify_structured(network, data, order)
+            except VerificationError as e:  # the data do not follow the layers' collapse order
+                order, broken = None, str(e)
+        if checks is None:
+            checks = _verify_full(network, data, targets)
+        network_digest, data_digest = digests.result()
     return Certificate(
         zero_loss=True,
         n_points=data.N,
@@ -145,8 +150,8 @@ def verify(
         layers=tuple(checks),
         costs=dict(_ZERO_COSTS),  # every output equals its target exactly
         extra={"invariants_failed": broken} if broken else {},
-        network_sha256=network_sha256(network),
-        data_sha256=data_sha256(data),
+        network_sha256=network_digest,
+        data_sha256=data_digest,
         targets=tuple((c, tuple(str(v) for v in t)) for c, t in zip(data.classes, targets)),
     )
 
@@ -187,11 +192,12 @@ def _collapse_signs(network: ReLUNetwork, data: LabeledData, order: tuple[int, .
     At layer ``k`` the points of the classes not collapsed before are checked: the
     pre-activations of class ``order[k]`` must be ``≤ 0``, the others ``≥ 0``; they are the
     cumulative integer map applied to the integer inputs, whose signs
-    :class:`~symtrunc.exact.evaluate.AffineSigns` proves (blocks of points, every layer per block).
+    :class:`~symtrunc.exact.affine_signs.AffineSigns` proves (blocks of points, every layer per block).
     The first failure is searched in a fixed order: class ``order[k]`` first, then the other
     classes by index; within a class the lowest neuron, then the first point.
     """
     A, s, bound = data.scaled_rows
+    F = data.float_rows  # A as float64 (exact), when every entry is below 2^53
     labels = data.labels
     rank = np.empty(data.Q, dtype=np.intp)
     rank[list(order)] = np.arange(len(order))
@@ -202,7 +208,7 @@ def _collapse_signs(network: ReLUNetwork, data: LabeledData, order: tuple[int, .
     step = max(1, _BLOCK // (data.M + 1))
     for lo in range(0, data.N, step):
         blk, pr, lab = A[lo : lo + step], point_rank[lo : lo + step], labels[lo : lo + step]
-        Af = blk.astype(np.float64) if blk.dtype != object else None
+        Af = None if blk.dtype == object else F[lo : lo + step] if F is not None else blk.astype(np.float64)
         for k, jc in enumerate(order):
             rows = np.flatnonzero(pr >= k)
             if not rows.size:
