@@ -282,12 +282,13 @@ def test_verify_checks_the_floats_in_the_file(tmp_path, capsys):
     assert not cert.exists()  # nothing is written on failure
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.onnx: the float32 weights stored in the file (what runs)" in err[0]
-    assert "misclassified by an actual float32 evaluation" in err[0]
+    assert "misclassified by symtrunc's float32 evaluation" in err[0]
     # a float64 export is certified and verifies; a deliberately broken copy does not
     assert main(["export", str(exact), "--data", str(csv), "-o", str(good), "-q"]) == 0
     assert main(["verify", str(good), str(csv), "--certificate", str(cert)]) == 0
     assert "verified:  certified float64" in capsys.readouterr().out
-    assert json.loads(cert.read_text())["certified"] is True
+    doc = json.loads(cert.read_text())
+    assert doc["certified"] is True and len(doc["weights_sha256"]) == 64
     model = onnx.load(str(good))
     W = numpy_helper.to_array(model.graph.initializer[0]).copy()
     W[[0, 1]] = W[[1, 0]]  # swap the two outputs

@@ -511,6 +511,15 @@ def test_corrupt_files_give_one_line_errors(tmp_path, worked_net, fmt, kind):
     assert str(bad) in msg and "\n" not in msg and len(msg) < 300
 
 
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors", ".npz"])
+def test_text_under_a_binary_extension_is_not_called_onnx(tmp_path, suffix):
+    bad = tmp_path / f"x{suffix}"
+    bad.write_text("hello,world\n1,2\n")
+    with pytest.raises(FormatError) as e:
+        import_network(bad)
+    assert "ONNX" not in str(e.value) and str(bad) in str(e.value)
+
+
 def test_missing_file_and_directory(tmp_path):
     with pytest.raises(FormatError, match="no such file"):
         import_network(tmp_path / "none.onnx")

@@ -230,6 +230,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("   costs: " + ", ".join(f"{k} = {v}" for k, v in cert.costs.items()))
     if args.output:
         with reporting(verbose=args.verbose):
-            write_network(net, args.output, data=data)
+            written = write_network(net, args.output, data=data)
+        if written.dtype != "exact":
+            print(f"\nfloats: {written.floats}")
         print(f"\nsaved the network to {args.output}; check it with: symtrunc verify {args.output} {wine_path()}")
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from symtrunc.cli.app import add_command
-from symtrunc.io.network_files import read_network
+from symtrunc.io.network_files import network_format, read_float_network, read_network
 from symtrunc.network import ReLUNetwork
 
 __all__ = ["cmd_info", "describe_network", "field_lines", "register"]
@@ -31,12 +31,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(theorem, recipe, collapse steps), widths, parameter counts (with the paper's counts) "
         "and every layer.",
     )
-    i.add_argument("network", help="network file (.json, .onnx, .safetensors, .pt, .npz: the exact network it holds)")
+    i.add_argument(
+        "network",
+        help="network file (.json; .onnx, .safetensors, .pt, .npz: their float weights and the exact network they record)",
+    )
     i.set_defaults(func=cmd_info)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc info``."""
+    if network_format(args.network) != "json":
+        fnet = read_float_network(args.network)
+        count = sum(W.size + b.size for W, b in zip(fnet.weights, fnet.biases))
+        shapes = ", ".join(f"{W.shape[0]}x{W.shape[1]}" for W in fnet.weights)
+        print(f"floats:      {fnet.dtype.name} weights, what runs: {count} float parameters in layers {shapes}")
+        print("             (check them on data with: symtrunc verify FILE DATA)")
+        print("exact network recorded in the file:")
     print(describe_network(read_network(args.network)))
     return 0
 

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
 
 from symtrunc.cli.app import add_command
 from symtrunc.cli.files import check_outputs, read_label_matrix
@@ -115,18 +119,32 @@ def _verify_float_file(args: argparse.Namespace) -> int:
     Y = read_label_matrix(args.label_matrix) if args.label_matrix else None
     cert = fnet.certify(data, label_matrix=Y)
     what = (
-        f"{args.network}: the {fnet.dtype.name} weights stored in the file (what runs), read exactly, "
-        "not the exact rationals in its metadata"
+        f"{args.network}: the {fnet.dtype.name} weights stored in the file (what runs), read exactly "
+        "(exact rationals in its metadata, if any, are not used)"
     )
     if not cert.certified:  # nothing is written: the one line says what failed
         raise UncertifiedError(f"{what}: {cert.summary()}")
-    if args.certificate:
-        atomic_write(args.certificate, json.dumps(cert.to_dict(), indent=1) + "\n")
+    if args.certificate:  # the float certificate, tied to the weights that were checked
+        doc = {**cert.to_dict(), "weights_sha256": _weights_sha256(fnet)}
+        atomic_write(args.certificate, json.dumps(doc, indent=1) + "\n")
     if not args.quiet:
         print(f"network:   {what}")
         print(f"data:      {data.summary()}")
         print(f"verified:  {cert.summary()} ({cert.seconds:.2f} s)")
     return 0
+
+
+def _weights_sha256(fnet: Any) -> str:
+    """SHA-256 of the float weights that were checked: dtype, then per layer the shapes and
+    little-endian bytes of ``W`` and ``b`` and the activation."""
+    h = hashlib.sha256(f"symtrunc.float_weights/1 {fnet.dtype.name}\n".encode("ascii"))
+    for W, b, act in zip(fnet.weights, fnet.biases, fnet.activations):
+        for arr in (W, b):
+            a = np.ascontiguousarray(arr, dtype=fnet.dtype.newbyteorder("<"))
+            h.update(f"{a.shape}".encode("ascii"))
+            h.update(a.tobytes())
+        h.update(act.encode("ascii"))
+    return h.hexdigest()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -58,7 +58,7 @@ from typing import Any
 import flint
 import numpy as np
 
-from symtrunc.constructions.sls import construct_sls
+from symtrunc.constructions.sls import construct_sls, order_indices
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.lp import simplest_between
@@ -250,15 +250,7 @@ def construct_float_robust(
     """
     if dtype not in ROBUST_DTYPES:
         raise DataError(f"robust={dtype!r}: use one of {', '.join(ROBUST_DTYPES)}")
-    index = {c: j for j, c in enumerate(data.classes)}
-    order_idx = None
-    if order is not None:
-        missing = [c for c in order if c not in index]
-        if missing:
-            raise DataError(f"unknown class {missing[0]!r} in the order")
-        order_idx = [index[c] for c in order]
-        if sorted(order_idx) != list(range(data.Q)):
-            raise DataError("the order must list every class exactly once")
+    order_idx = order_indices(data, order)
     d = [_power_of_two(-e) for e in dyadic_exponents(to_float(data.X))]
     sdata = _scaled(data, d)
     found = list(find_sls(sdata, order_idx, max_nodes=max_nodes).order)

@@ -37,7 +37,7 @@ from symtrunc.network import ReLUNetwork
 from symtrunc.progress import task
 from symtrunc.records import SLSRecord
 
-__all__ = ["construct_sls", "THEOREM_SLS"]
+__all__ = ["construct_sls", "order_indices", "THEOREM_SLS"]
 
 THEOREM_SLS = "Theorem 5.2 (Chen & Muñoz Ewald, arXiv 2405.07098): SLS data, Q hidden layers of width M"
 
@@ -78,6 +78,26 @@ def _user_steps(data: LabeledData, order: Sequence[int], normals: Sequence[Any],
             )
         steps.append(SLSStep(j, Separator(h, c), t, p))
     return steps
+
+
+def order_indices(data: LabeledData, order: Sequence[Any] | None) -> list[int] | None:
+    """The class indices of a collapse ``order`` given by labels (``None`` stays ``None``).
+
+    Raises
+    ------
+    DataError
+        An unknown label, or an order that does not list every class exactly once.
+    """
+    if order is None:
+        return None
+    index = {c: j for j, c in enumerate(data.classes)}
+    missing = [c for c in order if c not in index]
+    if missing:
+        raise DataError(f"unknown class {missing[0]!r} in the order")
+    order_idx = [index[c] for c in order]
+    if sorted(order_idx) != list(range(data.Q)):
+        raise DataError("the order must list every class exactly once")
+    return order_idx
 
 
 def construct_sls(
@@ -125,15 +145,7 @@ def construct_sls(
     SLSUndecidedError
         If ``max_nodes`` was hit before a decision (not a proof).
     """
-    index = {c: j for j, c in enumerate(data.classes)}
-    order_idx = None
-    if order is not None:
-        missing = [c for c in order if c not in index]
-        if missing:
-            raise DataError(f"unknown class {missing[0]!r} in the order")
-        order_idx = [index[c] for c in order]
-        if sorted(order_idx) != list(range(data.Q)):
-            raise DataError("the order must list every class exactly once")
+    order_idx = order_indices(data, order)
     if normals is not None or t is not None:
         if normals is None or t is None:
             raise HypothesisError("give both normals and t (or neither)")

@@ -821,9 +821,9 @@ def _equal_row_groups(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         start = np.ones(n, dtype=bool)
         start[same + 1] = False
         return order, start
-    keys = A.view(np.dtype((np.void, A.dtype.itemsize * M))).ravel()  # a collision: exact sort
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
+    rows = A.view(np.dtype((np.void, A.dtype.itemsize * M))).ravel()  # a collision: exact sort
+    order = np.argsort(rows, kind="stable")
+    sr = rows[order]
     start = np.ones(n, dtype=bool)
-    start[1:] = sk[1:] != sk[:-1]
+    start[1:] = sr[1:] != sr[:-1]
     return order, start

@@ -191,74 +191,65 @@ WORKING_SET_ROWS = 1000
 class _FloatRows:
     """The rows of a :class:`~symtrunc.exact.row_sets.RowSet` divided by ``2**k`` as float64
     proposals, without copying them: products with a vector go through the data set's float
-    array (``F @ v``, then the selection), and only the rows asked for are gathered."""
+    array (``F @ v``, then the selection), and only the rows asked for are gathered. Without
+    ``F`` (or for huge scales) the rows are converted once (``dense``)."""
 
     def __init__(self, rows: RowSet, k: int) -> None:
-        self.rows, self.k = rows, k
-        self.full = rows.F is not None and rows.s.bit_length() < 900 and -900 < k < 900
-        self.factor = 2.0**-k / float(rows.s) if self.full else 1.0
-        self.extra = rows.extra_floats(k) if self.full else None
-        self.dense = None if self.full else rows.floats(k)
+        self.index, self.bound = rows.index, int(rows.bound or 0)
+        full = rows.F is not None and rows.s.bit_length() < 900 and -900 < k < 900
+        self.F: np.ndarray | None = rows.F if full else None
+        self.factor = 2.0**-k / float(rows.s) if full else 1.0
+        self.extra = rows.extra_floats(k)
+        self.dense: np.ndarray | None = None if full else rows.floats(k)
         self.n = len(rows.index) + rows.extra.nrows()
 
     def products(self, v: np.ndarray, Fv: np.ndarray | None = None) -> np.ndarray:
         """``X v`` for every row (``Fv``: ``F v`` when already computed)."""
-        if self.dense is not None:
+        if self.F is None:
             return self.dense @ v
-        F, index = self.rows.F, self.rows.index
-        if Fv is None and 4 * len(index) < len(F):  # type: ignore[arg-type]
-            block = F[index] @ v  # type: ignore[index]
+        if Fv is None and 4 * len(self.index) < len(self.F):
+            block = self.F[self.index] @ v
         else:
-            block = (F @ v if Fv is None else Fv)[index]  # type: ignore[operator]
-        return np.concatenate([block * self.factor, self.extra @ v])  # type: ignore[operator]
+            block = (self.F @ v if Fv is None else Fv)[self.index]
+        return np.concatenate([block * self.factor, self.extra @ v])
 
     def take(self, positions: np.ndarray) -> np.ndarray:
         """The rows at ``positions``."""
-        if self.dense is not None:
-            return self.dense[positions]
-        nb = len(self.rows.index)
+        if self.F is None:
+            return self.dense[positions]  # type: ignore[index]
+        nb = len(self.index)
         inner = positions[positions < nb]
-        return np.vstack(
-            [self.rows.F[self.rows.index[inner]] * self.factor, self.extra[positions[positions >= nb] - nb]]
-        )  # type: ignore[index]
+        return np.vstack([self.F[self.index[inner]] * self.factor, self.extra[positions[positions >= nb] - nb]])
 
     def weights(self) -> np.ndarray:
         """``w`` with ``wᵀ F`` the sum of the block rows (``F`` rows, not yet scaled)."""
-        return np.bincount(self.rows.index, minlength=len(self.rows.F)).astype(np.float64)  # type: ignore[arg-type]
+        return np.bincount(self.index, minlength=len(self.F)).astype(np.float64)  # type: ignore[arg-type]
 
     def largest_magnitude(self) -> float:
         """``max |x|`` over the rows."""
-        if self.dense is not None:
-            return _largest_magnitude(self.dense)
-        top = float(self.rows.bound) * self.factor  # type: ignore[arg-type]
-        return max(top, _largest_magnitude(self.extra))  # type: ignore[arg-type]
+        if self.F is None:
+            return _largest_magnitude(self.dense)  # type: ignore[arg-type]
+        return max(self.bound * self.factor, _largest_magnitude(self.extra))
 
 
 def _products(A: _FloatRows, B: _FloatRows, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(A v, B v)``, with one product ``F v`` when both views share the data set's ``F``."""
-    if A.dense is None and B.dense is None and A.rows.F is B.rows.F:
-        Fv = A.rows.F @ v  # type: ignore[operator]
+    if A.F is not None and A.F is B.F:
+        Fv = A.F @ v
         return A.products(v, Fv), B.products(v, Fv)
     return A.products(v), B.products(v)
 
 
 def _mean_difference(A: _FloatRows, B: _FloatRows) -> np.ndarray:
     """The mean row of ``B`` minus that of ``A`` (one pass over ``F`` when they share it)."""
-    if A.dense is None and B.dense is None and A.rows.F is B.rows.F:
+    if A.F is not None and A.F is B.F:
         w = B.weights() * (B.factor / B.n) - A.weights() * (A.factor / A.n)
-        return w @ A.rows.F + B.extra.sum(axis=0) / B.n - A.extra.sum(axis=0) / A.n  # type: ignore[union-attr, operator]
+        return w @ A.F + B.extra.sum(axis=0) / B.n - A.extra.sum(axis=0) / A.n
     return _mean(B) - _mean(A)
 
 
 def _mean(A: _FloatRows) -> np.ndarray:
     return A.take(np.arange(A.n)).mean(axis=0)
-
-    def largest_magnitude(self) -> float:
-        """``max |x|`` over the rows."""
-        if self.dense is not None:
-            return _largest_magnitude(self.dense)
-        top = float(self.rows.bound) * self.factor  # type: ignore[arg-type]
-        return max(top, _largest_magnitude(self.extra))  # type: ignore[arg-type]
 
 
 def _working_set_margin_lp(A: _FloatRows, B: _FloatRows, M: int) -> tuple[np.ndarray | None, float]:
@@ -267,7 +258,7 @@ def _working_set_margin_lp(A: _FloatRows, B: _FloatRows, M: int) -> tuple[np.nda
     sample), add the points the proposal violates most, repeat until it holds for all points
     (to a relative tolerance; only a proposal, checked exactly by the caller)."""
     d = _mean_difference(A, B)
-    m0 = 2 * M + 2  # a vertex of the LP has at most M + 2 active constraints
+    m0 = max(M // 4, 8)  # rows added per side and round: small sets solve fast, violators join
     pa, pb = _products(A, B, d)
 
     def start(values: np.ndarray, n: int) -> np.ndarray:

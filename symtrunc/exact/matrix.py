@@ -233,7 +233,10 @@ def identity(n: int) -> flint.fmpq_mat:
     [1, 0]
     [0, 1]
     """
-    return flint.fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+    out = flint.fmpq_mat(n, n)
+    for i in range(n):
+        out[i, i] = 1
+    return out
 
 
 def zeros(m: int, n: int) -> flint.fmpq_mat:

@@ -29,13 +29,20 @@ DTYPES = ("float64", "float32")
 
 
 def float_dtype(dtype: Any) -> np.dtype:
-    """``dtype`` as a NumPy dtype, checked to be one of :data:`DTYPES`.
+    """``dtype`` as a NumPy dtype, checked to be one of :data:`DTYPES` (names, NumPy types, and
+    ``torch.float64`` / ``torch.float32``, read by name without importing torch).
+
+    >>> float_dtype("float32"), float_dtype(np.float64)
+    (dtype('float32'), dtype('float64'))
 
     Raises
     ------
     DataError
         Any other type.
     """
+    name = str(dtype)
+    if name in ("torch.float64", "torch.float32"):
+        dtype = name.removeprefix("torch.")
     try:
         dt = np.dtype(dtype)
     except TypeError:

@@ -162,9 +162,8 @@ class RowSet:
         """All rows of an exact matrix (``int64`` when they fit, else Python integers)."""
         form = from_fmpq_mat(P)
         if form is None:
-            Z, s = P.numer_denom()
-            A = np.array([int(v) for v in Z.entries()], dtype=object).reshape(P.nrows(), P.ncols())
-            form = (A, int(s))
+            Z, d = P.numer_denom()
+            form = (np.array([int(v) for v in Z.entries()], dtype=object).reshape(P.nrows(), P.ncols()), int(d))
         A, s = form
         exact_floats = A.dtype != object and (not A.size or int(np.abs(A).max()) < _FLOAT_EXACT)
         return cls.of(A, s, np.arange(P.nrows()), F=read_only(A.astype(np.float64)) if exact_floats else None)

@@ -178,17 +178,7 @@ def _float_ratio_candidates(
         T = [max(min((s * a) // dp, lim), -lim) for a in P]
     pf = np.array([float(flint.fmpq(a, dp)) for a in P])
     top_t, wf = _row_maxima(rows, [(np.array(T, dtype=np.float64), 1.0), (pf, float(s))], sign)
-    positive = top_t > 0
-    u = 2.0**-53
-    vf, rf, df = v.astype(np.float64), float(r), float(d)
-    gf = sign * (vf - rf) / df
-    eg = 8 * u * (np.abs(vf) + abs(rf)) / df
-    ew = 32 * u * (float(np.abs(pf).max(initial=0.0)) + rows.bound / s)  # type: ignore[operator]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        hi = np.where(positive & (wf > ew), (gf + eg) / (wf - ew) * (1 + 4 * u), np.inf)
-        low = np.where(positive, (gf - eg) / (wf + ew) * (1 - 4 * u), np.inf)
-    top = hi.min(initial=np.inf)
-    return np.flatnonzero(positive & ((low <= top) | np.isnan(low)))
+    return _candidates(top_t > 0, v, r, d, sign, pf, wf, rows.bound / s)  # type: ignore[operator]
 
 
 def _ratio_candidates(
@@ -229,15 +219,24 @@ def _ratio_candidates(
             positive[lo : lo + len(B)] = (B > T).any(axis=1)
     if s >= 2**900 or dp >= 2**900 or d >= 2**900 or (v.dtype == object and _too_big(v)):
         return np.flatnonzero(positive)
-    u = 2.0**-53  # every conversion to float64 and every operation below rounds once, by <= u
-    vf, rf, df = v.astype(np.float64), float(r), float(d)
-    gf = sign * (vf - rf) / df
-    eg = 8 * u * (np.abs(vf) + abs(rf)) / df
     pf = np.array([float(flint.fmpq(a, dp)) for a in P])
     wf = np.empty(n)
     for lo, B in chunks():
         wf[lo : lo + len(B)] = (sign * (pf - B / float(s))).max(axis=1)
-    ew = 32 * u * (float(np.abs(pf).max(initial=0.0)) + rows.bound / s)  # type: ignore[operator]
+    return _candidates(positive, v, r, d, sign, pf, wf, rows.bound / s)  # type: ignore[operator]
+
+
+def _candidates(
+    positive: np.ndarray, v: np.ndarray, r: flint.fmpq, d: int, sign: int, pf: np.ndarray, wf: np.ndarray, top_b: float
+) -> np.ndarray:
+    """The rows with ``w > 0`` (``positive``, exact) whose ratio interval ``[low, hi]`` can reach
+    the smallest ``hi`` (:func:`_ratio_candidates`: ``g = sign (v - r) / d`` and its float ``w``
+    estimate ``wf``; ``top_b = max|B| / s``)."""
+    u = 2.0**-53  # every conversion to float64 and every operation rounds once, by <= u
+    vf, rf, df = v.astype(np.float64), float(r), float(d)
+    gf = sign * (vf - rf) / df
+    eg = 8 * u * (np.abs(vf) + abs(rf)) / df
+    ew = 32 * u * (float(np.abs(pf).max(initial=0.0)) + top_b)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hi = np.where(positive & (wf > ew), (gf + eg) / (wf - ew) * (1 + 4 * u), np.inf)
         low = np.where(positive, (gf - eg) / (wf + ew) * (1 - 4 * u), np.inf)
@@ -301,7 +300,10 @@ def rational_cone(
             eps = simplest_between(top / 4, top / 2)
     # scaling invariance τ_{cW,cb} = τ_{W,b}: clear denominators, W = c (ε I + u hᵀ) integer
     c = flint.fmpq_mat(M + 1, 1, [eps] + list(normal.entries())).numer_denom()[1]
-    W = c * eps * identity(M) + flint.fmpq_mat(M, M, [c * v for _ in range(M) for v in normal.entries()])
+    row = [c * v for v in normal.entries()]
+    W = flint.fmpq_mat(M, M, row * M)  # c u hᵀ, then c ε on the diagonal
+    for i in range(M):
+        W[i, i] += c * eps
     return ConeLayer(W, apex, normal, "rational", {"epsilon": str(eps), "scale": str(c)})
 
 

@@ -131,7 +131,8 @@ class ExportReport:
             err_text = "0 (exact rationals)"
         exact = ", exact rationals included" if self.exact and self.dtype != "exact" else ""
         split = (
-            "; hidden layers α I + U Vᵀ written factored as Linear [I; Vᵀ] then Linear [α I, U] + ReLU"
+            "; the hidden layers of the form α I + U Vᵀ written factored as Linear [I; Vᵀ] then "
+            "Linear [α I, U] + ReLU (the others dense)"
             if self.factored
             else ""
         )
@@ -390,7 +391,7 @@ def check_exact_matches(
     """
     hint = (
         "its float weights differ from the exact rationals stored with them (changed after "
-        "export?); import with exact=False (CLI: --floats) to use the float weights"
+        "export?); import the float weights with exact=False (CLI: symtrunc import --floats)"
     )
     expected = export_layers(exact, dtype, factored=any(factors))
     if tuple(factors or (0,) * exact.depth) != expected.factors:

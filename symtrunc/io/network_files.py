@@ -109,7 +109,8 @@ def network_format(path: str | Path) -> str:
 
 
 def _contents(p: Path) -> str | None:
-    """The format the first bytes of ``p`` show (``"onnx"`` for anything else; ``None`` if unreadable)."""
+    """The format the first bytes of ``p`` show, or ``None`` when they show none (unreadable, damaged
+    or unrecognized: the reader of the extension's format then says what is wrong)."""
     try:
         with p.open("rb") as f:
             head = f.read(16)
@@ -128,7 +129,9 @@ def _contents(p: Path) -> str | None:
         return "torch"
     if len(head) >= 9 and head[8:9] == b"{":
         return "safetensors"
-    return "onnx"
+    if head[:1] == b"\x08":  # an ONNX ModelProto opens with field 1 (ir_version, a varint)
+        return "onnx"
+    return None
 
 
 def _checked(path: str | Path, format: str | None) -> tuple[Path, str]:
@@ -245,7 +248,8 @@ def write_network(
             summary = str(e).split(" not written: ", 1)[-1].split(" (--force", 1)[0]
             raise UncertifiedError(
                 f"{p} not written: its {dtype} weights cannot be certified on the data ({summary}); "
-                "exact JSON (.json) is always exact"
+                f"write the exact network (-o {p.stem}.json), then 'symtrunc export {p.stem}.json -o {p.name} "
+                "--force' writes the floats marked uncertified"
             ) from None
         write_files({p: staged.read_bytes(), **extra})
     return replace(report, path=p)

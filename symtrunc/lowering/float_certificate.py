@@ -375,7 +375,12 @@ class FloatCertificate:
                 f"margin ≥ {_shown(self.margin, False)}, outputs within {_shown(self.eps, True)} of the "
                 "label vectors"
             )
-        wrong = f", {self.n_wrong} misclassified by an actual {self.dtype} evaluation" if self.n_wrong else ""
+        wrong = (
+            f", {self.n_wrong} misclassified by symtrunc's {self.dtype} evaluation (other runtimes "
+            "sum in other orders and may differ)"
+            if self.n_wrong
+            else ""
+        )
         first = f"; first: {self.failures[0]}" if self.failures else ""
         return (
             f"NOT certified {how}: {self.n_points - self.n_certified} of {self.n_points} points not proved "
