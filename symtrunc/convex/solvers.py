@@ -1,7 +1,10 @@
-"""Solvers for :class:`~symtrunc.convex.program.ConvexProgram`: conic (cvxpy + Clarabel) and NumPy FISTA.
+"""Solvers for :class:`~symtrunc.convex.program.ConvexProgram`: conic (Clarabel) and NumPy FISTA.
 
-* :func:`solve_conic` writes the second-order-cone program with cvxpy and solves it with
-  Clarabel (interior point; ``pip install "symtrunc[convex]"``). Imported lazily.
+* :func:`solve_conic` builds compact second-order-cone programs on a working set of blocks as
+  sparse matrices and solves them with Clarabel (interior point; ``pip install
+  "symtrunc[convex]"``), adding blocks and cone rows until the whole program is feasible and
+  dual feasible; ``formulation="cvxpy"`` writes the whole program with cvxpy instead. Imported
+  lazily.
 * :func:`solve_fista` is dependency-light: accelerated proximal gradient with adaptive
   restart (O'Donoghue & Candès). The prox of ``λ‖·‖ + I_C`` on a polyhedral cone ``C`` is exact:
   ``prox(z) = (1 − tλ/‖Π_C z‖)_+ Π_C z`` (``Π_C`` by NNLS); for the gated program it is the
