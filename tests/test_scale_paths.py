@@ -21,6 +21,7 @@ from symtrunc.exact.common_denominator import from_numpy
 from symtrunc.exact.matrix import qmatrix, qvector
 from symtrunc.exact.row_sets import RowSet, bit_exponent
 from symtrunc.geometry.cones import rational_cone
+from symtrunc.verification.digest import _entry_strings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.synthetic import clustered_arrays, sls_arrays  # noqa: E402
@@ -179,3 +180,16 @@ def test_huge_integers_take_the_python_integer_path():
     net = symtrunc.construct(data)
     assert_interpolates(net, data)
     assert flint.fmpq(big) in data.X.entries()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.fractions(max_denominator=10**9), min_size=1, max_size=12),
+    st.sampled_from([1, 2**70]),
+)
+def test_network_digest_strings_are_the_exact_rationals(values, scale):
+    # the fast common-denominator strings of the network digest equal python-flint's own
+    vals = [flint.fmpq(v.numerator, v.denominator) * scale for v in values]
+    M = flint.fmpq_mat(1, len(vals), vals)
+    assert _entry_strings(M) == [[str(v) for v in vals]]
+    assert [Fraction(s) for s in _entry_strings(M)[0]] == [Fraction(int(v.p), int(v.q)) for v in vals]

@@ -99,21 +99,25 @@ def base_points(network: Any, order: Sequence[int]) -> list[flint.fmpq_mat]:
     """The base point ``p_l = (W^(l))^+ (0 - b^(l))`` of each collapse layer: the truncated
     representative of the zero activation, in input space (cumulative parameters ``W^(l), b^(l)``).
     """
-    return [_pseudo_solve(W, -b, W.rank() == W.ncols()) for W, b in network.cumulative()[: len(order)]]
+    return [_base_point(W, b)[0] for W, b in network.cumulative()[: len(order)]]
 
 
-def _pseudo_solve(W: flint.fmpq_mat, y: flint.fmpq_mat, full_rank: bool) -> flint.fmpq_mat:
-    """``W^+ y`` exactly: by a linear solve when ``W`` has full column rank (``full_rank``;
-    ``W^+ = (WᵀW)^{-1}Wᵀ``, or ``W^{-1}`` when square), else with the pseudo-inverse."""
-    if full_rank:
-        if W.nrows() == W.ncols():
-            return W.solve(y)
+def _base_point(W: flint.fmpq_mat, b: flint.fmpq_mat) -> tuple[flint.fmpq_mat, bool]:
+    """``(W^+ (-b), full)``, exactly, with ``full`` whether ``W`` has full column rank: a linear
+    solve when it has (``W^{-1}`` when square, ``W^+ = (WᵀW)^{-1}Wᵀ`` when tall), else the
+    pseudo-inverse."""
+    if W.nrows() == W.ncols():
+        try:
+            return W.solve(-b), True
+        except ZeroDivisionError:  # singular
+            return pinv(W) * (-b), False
+    if W.rank() == W.ncols():
         Wt = W.transpose()
-        return (Wt * W).solve(Wt * y)
-    return pinv(W) * y
+        return (Wt * W).solve(Wt * (-b)), True
+    return pinv(W) * (-b), False
 
 
-def fixed_base_points(network: Any, order: Sequence[int]) -> list[tuple[int, ...]]:
+def fixed_base_points(network: Any, order: Sequence[int], cumulative: Sequence | None = None) -> list[tuple[int, ...]]:
     """For each collapse layer ``k``, the earlier collapsed classes whose truncated representative
     ``(W^(k))^+ (x^(k) - b^(k))`` equals their base point (exact comparison).
 
@@ -122,9 +126,8 @@ def fixed_base_points(network: Any, order: Sequence[int]) -> list[tuple[int, ...
     point stays fixed once the later ReLUs act as the identity on it; with shrinking widths, where
     the paper's argument has a gap, the comparison may fail and the class is not listed.
     """
-    cumulative = network.cumulative()
-    full = [W.rank() == W.ncols() for W, _ in cumulative[: len(order)]]
-    points = [_pseudo_solve(W, -b, f) for (W, b), f in zip(cumulative, full)]
+    cumulative = network.cumulative() if cumulative is None else cumulative  # given: computed once by the caller
+    points, full = zip(*(_base_point(W, b) for W, b in cumulative[: len(order)])) if order else ((), ())
     reps: dict[int, flint.fmpq_mat] = {}
     fixed = []
     for k, jc in enumerate(order):
@@ -140,6 +143,8 @@ def fixed_base_points(network: Any, order: Sequence[int]) -> list[tuple[int, ...
 def _pseudo_equal(W: flint.fmpq_mat, y: flint.fmpq_mat, p: flint.fmpq_mat, full_rank: bool) -> bool:
     """Whether ``W^+ y = p``, exactly. With full column rank (``full_rank``) ``W^+ = (WᵀW)^{-1}Wᵀ``,
     so this is ``Wᵀ (y - W p) = 0`` (products only, no inverse); otherwise with the pseudo-inverse."""
+    if full_rank and W.nrows() == W.ncols():  # invertible: W^+ y = p iff y = W p
+        return bool(y == W * p)
     if full_rank:
         r = W.transpose() * (y - W * p)
         return all(v == 0 for v in r.entries())

@@ -185,7 +185,9 @@ def _verify_full(network: ReLUNetwork, data: LabeledData, targets) -> list[Layer
     return [LayerCheck(k + 1, kind) for k, kind in enumerate(kinds + ["output"])]
 
 
-def _collapse_signs(network: ReLUNetwork, data: LabeledData, order: tuple[int, ...]) -> list[tuple | None]:
+def _collapse_signs(
+    network: ReLUNetwork, data: LabeledData, order: tuple[int, ...], cumulative: list
+) -> list[tuple | None]:
     """For each collapse layer ``k``: the first sign that breaks the collapse structure, as
     ``(check, class, point, neuron, value, expected)``, or ``None``.
 
@@ -202,7 +204,7 @@ def _collapse_signs(network: ReLUNetwork, data: LabeledData, order: tuple[int, .
     rank = np.empty(data.Q, dtype=np.intp)
     rank[list(order)] = np.arange(len(order))
     point_rank = rank[labels]
-    forms = [Layer(W, b).integer_form for W, b in network.cumulative()[: len(order)]]
+    forms = [Layer(W, b).integer_form for W, b in cumulative[: len(order)]]
     signs = [AffineSigns([[int(v) for v in row] for row in G.tolist()], s, bound) for G, _ in forms]
     first: list[dict[tuple[int, int], int]] = [{} for _ in order]  # (class, neuron) -> first point
     step = max(1, _BLOCK // (data.M + 1))
@@ -253,8 +255,9 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
     """
     reps: dict[int, flint.fmpq_mat] = {}  # collapsed class -> exact activation after the layer
     checks: list[LayerCheck] = []
-    fixed = fixed_base_points(network, order)
-    signs = _collapse_signs(network, data, order)
+    cumulative = network.cumulative()
+    fixed = fixed_base_points(network, order, cumulative)
+    signs = _collapse_signs(network, data, order, cumulative)
     with task("verify: exact collapse checks", total=len(order)) as progress:
         for k, jc in enumerate(order):
             layer = network.layers[k]  # a ReLU layer (collapse_order checked it)
