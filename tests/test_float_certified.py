@@ -273,6 +273,9 @@ def test_verify_checks_the_floats_in_the_file(tmp_path, capsys):
     assert main(["export", str(exact), "--dtype", "float32", "--data", str(csv), "-o", str(bad)]) == 1
     assert "bad.onnx not written" in capsys.readouterr().err and not bad.exists()
     assert main(["export", str(exact), "--dtype", "float32", "--data", str(csv), "--force", "-o", str(bad), "-q"]) == 0
+    assert main(["info", str(bad)]) == 0  # info shows the floats that run, then the exact record
+    out = capsys.readouterr().out
+    assert out.startswith("floats:      float32 weights, what runs:") and "exact network recorded" in out
     # the exact rationals of the metadata pass; the floats that run do not
     assert main(["import", str(bad), "-o", str(tmp_path / "b.json")]) == 0
     assert "not the float weights that run" in capsys.readouterr().out
