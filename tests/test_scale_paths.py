@@ -15,12 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symtrunc
+from symtrunc.constructions import common
 from symtrunc.errors import HypothesisError
 from symtrunc.exact import lp
 from symtrunc.exact.common_denominator import from_numpy
 from symtrunc.exact.matrix import qmatrix, qvector
 from symtrunc.exact.row_sets import RowSet, bit_exponent
 from symtrunc.geometry.cones import rational_cone
+from symtrunc.progress import reporting
 from symtrunc.verification.digest import _entry_strings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -193,3 +195,14 @@ def test_network_digest_strings_are_the_exact_rationals(values, scale):
     M = flint.fmpq_mat(1, len(vals), vals)
     assert _entry_strings(M) == [[str(v) for v in vals]]
     assert [Fraction(s) for s in _entry_strings(M)[0]] == [Fraction(int(v.p), int(v.q)) for v in vals]
+
+
+def test_large_constructions_verify_by_the_certified_method(monkeypatch):
+    # from CERTIFIED_FROM points the built-in proof is the certified one (same statement)
+    monkeypatch.setattr(common, "CERTIFIED_FROM", 1)
+    X, y = sls_arrays(300, 8, 3, seed=2)
+    times: dict[str, float] = {}
+    with reporting(bar=False, timings=times):
+        net = symtrunc.construct(symtrunc.LabeledData.from_arrays(X, y))
+    assert "verify certified" in times and "verify" not in times
+    assert_interpolates(net, _as_lists(X, y))

@@ -61,7 +61,9 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     Returns
     -------
     ReLUNetwork
-        Already verified exactly (zero loss and layer invariants).
+        Already verified (zero loss and layer invariants): exactly, or from
+        :data:`~symtrunc.constructions.common.CERTIFIED_FROM` points by the certified method
+        (float filter with rigorous bounds, exact fallback: the same statement, proved).
 
     Raises
     ------

@@ -16,7 +16,7 @@ from symtrunc.geometry.cones import ConeLayer, paper_cone, rational_cone
 from symtrunc.network import ReLUNetwork
 from symtrunc.progress import timed
 from symtrunc.records import CollapseRecord, ConeStep, as_rows, as_vector, cone_recipe_from_json
-from symtrunc.verification.exact import verify
+from symtrunc.verification.api import verify
 
 __all__ = ["CONES", "build_cone", "layer_sets", "assemble"]
 
@@ -63,6 +63,13 @@ def _cone_step(label: Any, layer: ConeLayer, **extra: Any) -> ConeStep:
     )
 
 
+#: From this many points the built-in verification of a construction runs
+#: ``verify(..., method="certified")`` (:mod:`symtrunc.verification.certified`: a float filter with
+#: rigorous error bounds, every undecided point in exact arithmetic; the same statement, proved):
+#: faster than the exact pass on large data, slower on small data (it loads a compiled kernel).
+CERTIFIED_FROM = 250_000
+
+
 def assemble(
     data: LabeledData,
     order: Sequence[int],
@@ -75,11 +82,13 @@ def assemble(
 ) -> ReLUNetwork:
     """Cumulative parameters → layers. Output layer ``W^(Q+1) = Y_ord R^+``, ``b^(Q+1) = 0``,
     where ``R`` holds the truncated class representatives in collapse order. The network is
-    verified exactly before it is returned.
+    verified before it is returned.
 
     The network carries ``record(**fields)`` with the label matrix and one
     :class:`~symtrunc.records.ConeStep` per layer (``step_extras``: its ``t``, ``offset``, ...).
     ``widths`` (``d_1..d_Q``) keeps the first ``d_l`` rows of each ``W^(l)`` (``I(M, d_l) W``).
+    The verification is exact, or from :data:`CERTIFIED_FROM` points the certified method (same
+    guarantee).
     """
     cumulative = []
     for k, layer in enumerate(layers):
@@ -100,8 +109,12 @@ def assemble(
     construction = record(label_matrix=as_rows(data.Y), steps=steps, **fields)
     network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=construction)
     try:
-        with timed("verify"):
-            verify(network, data)
+        if data.N >= CERTIFIED_FROM:  # the same proof; floats only filter, with rigorous bounds
+            with timed("verify certified"):
+                verify(network, data, method="certified", progress=False)
+        else:
+            with timed("verify"):
+                verify(network, data)
     except VerificationError as e:
         if widths is None:
             raise  # a bug: the constructions are proved; never hand out an unverified network

@@ -421,9 +421,19 @@ def open_source(obj: Any, labels: Any = None):
         If the input cannot be read or has the wrong shape.
     """
     if isinstance(obj, LabeledData):
+        names = np.empty(obj.Q, dtype=object)
+        names[:] = list(obj.classes)  # element-wise: a class label may itself be a tuple
+        point_labels = names[obj.labels]
+        ints = obj.integer_array
+        if ints is not None:
+            A, s = ints
+            if s == 1:
+                return ArraySource(A, point_labels)  # the integers themselves
+            if s & (s - 1) == 0 and s < 2**1000 and obj.scaled_rows[2] <= 2**53:
+                return ArraySource(A / float(s), point_labels)  # A / 2^k: every value a float exactly
         X = np.empty((obj.N, obj.M), dtype=object)
         X[:, :] = obj.X.tolist()
-        return ArraySource(X, np.array([obj.classes[j] for j in obj.y], dtype=object))
+        return ArraySource(X, point_labels)
     if type(obj).__module__.startswith("dask"):
         if labels is None:
             raise DataError("labels are required with a dask array")
