@@ -131,25 +131,41 @@ def _value_bytes(q: flint.fmpq) -> bytes:
     return b"R" + struct.pack("<I", len(text)) + text
 
 
-def _float_bytes(x: np.ndarray) -> bytes:
-    out = np.empty(x.size, dtype=_FLOAT)
+_BLOCK = 1 << 15  # coordinates encoded at a time: the 9-byte records stay in cache while hashed
+
+
+def _hash_numbers(h: Any, x: np.ndarray) -> None:
+    """Feed ``h`` the records ``b"F" + float64`` of the values of ``x`` (floats, or integers of
+    magnitude at most ``2^53``: exact as floats), through one reused block buffer (no full-size
+    temporaries: encoding costs a fraction of the hashing)."""
+    x = x.ravel()
+    out = np.empty(min(x.size, _BLOCK), dtype=_FLOAT)
     out["tag"] = b"F"
-    out["v"] = x.ravel() + 0.0  # -0.0 becomes +0.0: one encoding per value
-    return out.tobytes()
+    v = out["v"]
+    for lo in range(0, x.size, _BLOCK):
+        part = x[lo : lo + _BLOCK]
+        if x.dtype.kind == "f":
+            np.add(part, 0.0, out=v[: part.size])  # -0.0 becomes +0.0: one encoding per value
+        else:
+            v[: part.size] = part
+        h.update(out[: part.size])
 
 
-def _values_bytes(X: Any) -> bytes:
-    """Canonical bytes of the exact values of ``X`` (row-major)."""
+def _hash_values(h: Any, X: Any) -> None:
+    """Feed ``h`` the canonical bytes of the exact values of ``X`` (row-major)."""
     if isinstance(X, flint.fmpq_mat):
-        return b"".join(_value_bytes(v) for v in X.entries())
+        h.update(b"".join(_value_bytes(v) for v in X.entries()))
+        return
     X = np.asarray(X)
     if X.dtype.kind == "f" and X.dtype.itemsize <= 8:
-        return _float_bytes(X.astype(np.float64))  # float16/32 widen exactly
+        _hash_numbers(h, X)  # float16/32 widen exactly
+        return
     if X.dtype.kind in "biu" and X.dtype.itemsize <= 8:
         big = X.size and (X.max() > 2**53 or (X.dtype.kind == "i" and X.min() < -(2**53)))
         if not big:
-            return _float_bytes(X.astype(np.float64))  # |v| <= 2^53: exact as a float
-    return b"".join(_value_bytes(to_q(v)) for v in X.ravel().tolist())
+            _hash_numbers(h, X)  # |v| <= 2^53: exact as a float
+            return
+    h.update(b"".join(_value_bytes(to_q(v)) for v in X.ravel().tolist()))
 
 
 def _labels_bytes(labels: Any) -> bytes:
@@ -185,7 +201,7 @@ class DataDigest:
         n, dim = (X.nrows(), X.ncols()) if isinstance(X, flint.fmpq_mat) else np.shape(X)
         if self.dim is None:
             self.dim = dim
-        self._rows.update(_values_bytes(X))
+        _hash_values(self._rows, X)
         self._labels.update(_labels_bytes(labels))
         self.n_points += n
 
