@@ -33,7 +33,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import flint
@@ -56,8 +55,8 @@ class Layer:
 
     The layer keeps read-only copies of ``W`` and ``b``
     (:class:`~symtrunc.exact.matrix.FrozenQMatrix`): changing the matrices it was built from
-    does not change it, and its own matrices refuse item assignment, so :attr:`integer_form`
-    and every evaluation plan cached for it stay valid. Build a changed layer instead
+    does not change it, and its own matrices refuse item assignment, so every evaluation plan
+    cached for it stays valid. Build a changed layer instead
     (:meth:`ReLUNetwork.with_layer`).
 
     Attributes
@@ -124,23 +123,6 @@ class Layer:
 
     def __str__(self) -> str:
         return f"{self!r}\nW:\n{self.W}\nb:\n{self.b}"
-
-    @cached_property
-    def integer_form(self) -> tuple[flint.fmpz_mat, int]:
-        """``([e·A | d·c], d·e)`` with ``W = A/d``, ``b = c/e`` integer: the homogeneous integer map.
-
-        Computed once; the matrix is read-only, like the layer.
-
-        >>> Layer(qmatrix([["1/2", 1]]), qmatrix([["1/3"]])).integer_form
-        ([3, 6, 2], 6)
-        """
-        A, dz = self.W.numer_denom()
-        c, ez = self.b.numer_denom()
-        d, e = int(dz), int(ez)
-        out, inp = self.shape
-        Ar, cr = A.tolist(), c.tolist()
-        rows = [[v * e for v in Ar[i]] + [cr[i][0] * d] for i in range(out)]
-        return frozen(flint.fmpz_mat(rows)), d * e
 
 
 def _layer_from_strings(m: int, n: int, W: list[str], b: list[str], activation: str) -> Layer:
@@ -240,8 +222,13 @@ class ReLUNetwork:
             else:
                 prev_W, prev_b = prev
                 square = prev_W.nrows() == prev_W.ncols() and prev_W.rank() == prev_W.nrows()
-                # W_l = W^(l) (W^(l-1))^{-1}: solve (W^(l-1))^T W_l^T = W^(l)^T when invertible
-                W = prev_W.transpose().solve(Wc.transpose()).transpose() if square else Wc * pinv(prev_W)
+                # W_l = W^(l) (W^(l-1))^{-1} when invertible: with W^(l-1) = A/d and W^(l) = B/e,
+                # W_l^T = (d/e) X for the integer system A^T X = B^T (python-flint's fmpz solve)
+                if square:
+                    (A, d), (B, e) = prev_W.numer_denom(), Wc.numer_denom()
+                    W = A.transpose().solve(B.transpose()).transpose() * flint.fmpq(int(d), int(e))
+                else:
+                    W = Wc * pinv(prev_W)
                 b = bc - W * prev_b
             layers.append(Layer(W, b, act))
             prev = Wc, bc

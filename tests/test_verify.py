@@ -122,3 +122,29 @@ def test_costs_of_any_network():
     c = symtrunc.costs(zero, data)
     # every point misses its one-hot label by 1: ½·3, C_N = 1/1 + 2/2 = 2, mean 1
     assert c == {"half_squared": "3/2", "class_weighted": "2", "class_weighted_sqrt": "sqrt(2)", "mean_squared": "1"}
+
+
+def test_a_collapsed_class_whose_zero_vector_turns_negative_is_reported():
+    # the zero vector of class a (collapsed at layer 1) gets a negative pre-activation at layer 2;
+    # the output layer is re-solved so that the zero paths still end at the targets (the network
+    # keeps the collapse order), but the structure is broken at the representative, not at a point
+    X = [[2, 0], [3, 0], [0, 2], [0, 3]]
+    data = symtrunc.LabeledData.from_arrays(X, ["a", "a", "b", "b"])
+    net = symtrunc.construct(data)
+    L2, L3 = net.layers[1], net.layers[2]
+    b2 = flint.fmpq_mat(L2.b)
+    b2[0, 0] = -1  # the first neuron of layer 2 now sees -1 at the zero vector
+    v = b2[1, 0]
+    assert v > 0  # ReLU keeps the other neuron, which carries the path to the target
+    W3 = flint.fmpq_mat(L3.W)
+    target_a = [1, 0] if net.classes[0] == "a" else [0, 1]
+    for r in range(2):  # W3 relu(b2) + b3 = one-hot(a), with relu(b2) = (0, v)
+        W3[r, 1] = (target_a[r] - L3.b[r, 0]) / v
+    bad = ReLUNetwork((net.layers[0], Layer(L2.W, b2, "relu"), Layer(W3, L3.b, "identity")), net.classes)
+    cert = symtrunc.verify(bad, data)  # the exact forward pass decides zero loss
+    assert not cert.invariants_checked
+    assert cert.extra["invariants_failed"] == (
+        "identity sign fails at point 0 (class 'a'), layer 2, neuron 0: value -1, expected >= 0"
+    )
+    certified = symtrunc.verify(bad, data, method="certified")
+    assert not certified.invariants_checked

@@ -29,16 +29,31 @@ def _scaled_float(v: int, e: int) -> float:
     return math.ldexp(float(v >> t), t - e)
 
 
-def _flint_signs(G: list[list[int]], A: np.ndarray) -> np.ndarray:
+def _flint_signs(G: np.ndarray, A: np.ndarray) -> np.ndarray:
     """Exact signs of ``[A | 1] Gᵀ`` by one python-flint product (``A``: integer rows)."""
     n, k = A.shape
     m = len(G)
     rows = np.ones((n, k + 1), dtype=A.dtype if A.dtype == object else np.int64)
     rows[:, :k] = A
     X = flint.fmpz_mat(n, k + 1, rows.ravel().tolist())
-    Gt = flint.fmpz_mat(k + 1, m, [G[r][j] for j in range(k + 1) for r in range(m)])
+    Gt = flint.fmpz_mat(k + 1, m, G.T.ravel().tolist())
     vals = (X * Gt).entries()
     return np.fromiter(((v > 0) - (v < 0) for v in vals), dtype=np.int8, count=n * m).reshape(n, m)
+
+
+def _integer_array(G: Sequence[Sequence[int]] | np.ndarray) -> np.ndarray:
+    """``G`` as a 2-D ``int64`` array, or an object array of Python ints when an entry reaches
+    :data:`INT64_LIMIT`."""
+    if isinstance(G, np.ndarray) and G.dtype != object:
+        G = G.astype(np.int64)
+        if G.size and (int(G.max()) >= INT64_LIMIT or int(G.min()) <= -INT64_LIMIT):
+            G = G.astype(object)
+        return G
+    rows = [[int(v) for v in row] for row in G]
+    if not rows:
+        return np.zeros((0, 1), dtype=np.int64)
+    big = any(abs(v) >= INT64_LIMIT for row in rows for v in row)
+    return np.array(rows, dtype=object if big else np.int64).reshape(len(rows), -1)
 
 
 class AffineSigns:
@@ -56,8 +71,9 @@ class AffineSigns:
 
     Parameters
     ----------
-    G : sequence of sequences of int
-        ``m`` rows of ``k + 1`` integers (weights, then the coefficient of ``s``).
+    G : sequence of sequences of int, or 2-D integer array
+        ``m`` rows of ``k + 1`` integers (weights, then the coefficient of ``s``), e.g. from
+        :func:`~symtrunc.exact.common_denominator.affine_form`.
     s : int
         The homogeneous coordinate (any integer).
     bound : int
@@ -73,27 +89,33 @@ class AffineSigns:
     False
     """
 
-    def __init__(self, G: Sequence[Sequence[int]], s: int, bound: int) -> None:
-        rows = [[int(v) for v in row] for row in G]
-        self.k = k = len(rows[0]) - 1 if rows else 0
-        self.G = [row[:k] + [row[k] * int(s)] for row in rows]  # weights on the inputs [A | 1]
-        m = len(self.G)
-        a = [int(bound)] * k + [1]
-        gmax = [max(map(abs, row)) for row in self.G]
+    def __init__(self, G: Sequence[Sequence[int]] | np.ndarray, s: int, bound: int) -> None:
+        G = _integer_array(G)
+        m = len(G)
+        self.k = k = G.shape[1] - 1
+        if G.dtype != object and m and int(np.abs(G[:, k]).max()) * abs(int(s)) >= INT64_LIMIT:
+            G = G.astype(object)
+        G = G.copy()
+        G[:, k] *= int(s)  # weights on the inputs [A | 1]
+        Gabs = np.abs(G)
+        gmax = [int(v) for v in Gabs.max(axis=1).tolist()] if m else []
         top = max(gmax, default=0)
+        self.G = G  # int64, or Python ints when an entry reaches INT64_LIMIT
+        a = [int(bound)] * k + [1]
         exact = top <= EXACT_FLOAT_BOUND and int(bound) <= EXACT_FLOAT_BOUND
         if exact and top * sum(a) > EXACT_FLOAT_BOUND:  # the quick bound fails: the exact one
-            exact = max(sum(abs(g) * b for g, b in zip(row, a)) for row in self.G) <= EXACT_FLOAT_BOUND
+            exact = max(sum(r[:k]) * int(bound) + r[k] for r in Gabs.tolist()) <= EXACT_FLOAT_BOUND
         self.exact = exact
         self.Gt: np.ndarray | None = None  # None: every block goes to python-flint
         if int(bound) >= INT64_LIMIT:  # only object arrays hold such points
             return
         if exact:
-            Gt = np.array(self.G, dtype=np.float64).reshape(m, k + 1).T
+            Gt = self.G.astype(np.float64).reshape(m, k + 1).T
             self.E = np.zeros(m)
         else:
             e = [g.bit_length() for g in gmax]
-            Gt = np.array([[_scaled_float(v, e[r]) for v in self.G[r]] for r in range(m)]).reshape(m, k + 1).T
+            rows = G.tolist()
+            Gt = np.array([[_scaled_float(v, e[r]) for v in rows[r]] for r in range(m)]).reshape(m, k + 1).T
             af = np.array(a, dtype=np.float64) * (1 + 4 * _U)  # upper bounds of the |A_ij|
             T = np.abs(Gt).T @ af
             self.E = 2 * (k + 5) * _U * T * (1 + 4 * (k + 2) * _U) + 2.0**-1000 * (k + 1 + float(af.sum()))
@@ -124,4 +146,5 @@ class AffineSigns:
 
     def value(self, r: int, x: Sequence[int]) -> int:
         """The exact integer ``H`` of neuron ``r`` at the point ``x`` (one row of ``A``)."""
-        return sum(g * int(v) for g, v in zip(self.G[r], x)) + self.G[r][self.k]
+        row = self.G[r].tolist()
+        return sum(g * int(v) for g, v in zip(row, x)) + row[self.k]

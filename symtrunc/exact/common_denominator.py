@@ -28,7 +28,7 @@ import math
 import flint
 import numpy as np
 
-__all__ = ["INT64_LIMIT", "from_numpy", "from_fmpq_mat", "to_fmpq_mat", "read_only"]
+__all__ = ["INT64_LIMIT", "from_numpy", "from_fmpq_mat", "to_fmpq_mat", "affine_form", "read_only"]
 
 INT64_LIMIT = 2**62
 """Entries of ``A`` stay below this in absolute value (room for one addition without overflow)."""
@@ -89,6 +89,28 @@ def from_fmpq_mat(X: flint.fmpq_mat) -> tuple[np.ndarray, int] | None:
     if entries and max(max(entries), -min(entries)) >= INT64_LIMIT:
         return None
     return read_only(np.array(entries, dtype=np.int64).reshape(X.nrows(), X.ncols())), int(s)
+
+
+def affine_form(W: flint.fmpq_mat, b: flint.fmpq_mat) -> tuple[np.ndarray, int]:
+    """The homogeneous integer map of ``x ↦ W x + b``: ``(G, t)`` with ``t`` the least common
+    denominator of ``W`` and ``b`` and ``G = t·[W | b]`` (``int64`` when every entry is below
+    :data:`INT64_LIMIT`, else an object array of Python ints), so ``W x + b = G (x, 1) / t``.
+
+    >>> G, t = affine_form(flint.fmpq_mat([[flint.fmpq(1, 2), 1]]), flint.fmpq_mat([[flint.fmpq(1, 3)]]))
+    >>> G.tolist(), t
+    ([[3, 6, 2]], 6)
+    """
+    (A, dz), (c, ez) = W.numer_denom(), b.numer_denom()
+    d, e = int(dz), int(ez)
+    t = d * e // math.gcd(d, e)
+    m, n = W.nrows(), W.ncols()
+    entries = [int(v) for v in (A * (t // d)).entries()] + [int(v) for v in (c * (t // e)).entries()]
+    big = entries and max(max(entries), -min(entries)) >= INT64_LIMIT
+    flat = np.array(entries, dtype=object if big else np.int64)
+    G = np.empty((m, n + 1), dtype=flat.dtype)
+    G[:, :n] = flat[: m * n].reshape(m, n)
+    G[:, n] = flat[m * n :]
+    return read_only(G), t
 
 
 def to_fmpq_mat(A: np.ndarray, s: int) -> flint.fmpq_mat:

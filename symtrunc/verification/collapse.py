@@ -49,7 +49,7 @@ import flint
 from symtrunc.exact.matrix import pinv
 from symtrunc.geometry.truncation import relu
 
-__all__ = ["collapse_order", "zero_outputs", "base_points", "fixed_base_points"]
+__all__ = ["collapse_order", "zero_outputs", "ZeroPaths", "base_points", "fixed_base_points"]
 
 
 def zero_outputs(network: Any, l: int) -> list[flint.fmpq_mat]:
@@ -66,13 +66,35 @@ def zero_outputs(network: Any, l: int) -> list[flint.fmpq_mat]:
     return out
 
 
-def collapse_order(network: Any, targets: Sequence[Sequence[flint.fmpq]]) -> tuple[int, ...] | None:
+class ZeroPaths:
+    """:func:`zero_outputs` of one network for each layer ``l``, computed on first use and kept.
+
+    The collapse order, the identity signs of collapsed classes and the fixed base points all
+    follow the zero vector through the later layers; one verification computes each path once.
+    The network is immutable, so the paths stay valid as long as this object lives.
+    """
+
+    def __init__(self, network: Any) -> None:
+        self._network = network
+        self._paths: dict[int, list[flint.fmpq_mat]] = {}
+
+    def __getitem__(self, l: int) -> list[flint.fmpq_mat]:
+        if l not in self._paths:
+            self._paths[l] = zero_outputs(self._network, l)
+        return self._paths[l]
+
+
+def collapse_order(
+    network: Any, targets: Sequence[Sequence[flint.fmpq]], paths: ZeroPaths | None = None
+) -> tuple[int, ...] | None:
     """The class collapsed by each hidden layer ``1..m`` (``m = len(targets)``), or ``None``.
 
     Parameters
     ----------
     network : ReLUNetwork
     targets : sequence of target vectors, one per class (linearly independent, hence distinct)
+    paths : ZeroPaths, optional
+        The network's zero paths, when the caller shares them.
 
     Returns
     -------
@@ -84,10 +106,11 @@ def collapse_order(network: Any, targets: Sequence[Sequence[flint.fmpq]]) -> tup
     m = len(targets)
     if m == 0 or m > network.depth - 1 or any(network.layers[l].activation != "relu" for l in range(m)):
         return None
+    paths = ZeroPaths(network) if paths is None else paths
     index = {tuple(t): j for j, t in enumerate(targets)}
     order = []
     for l in range(m):
-        out = zero_outputs(network, l)[-1]
+        out = paths[l][-1]
         j = index.get(tuple(out.entries()))
         if j is None or j in order:
             return None
@@ -117,7 +140,9 @@ def _base_point(W: flint.fmpq_mat, b: flint.fmpq_mat) -> tuple[flint.fmpq_mat, b
     return pinv(W) * (-b), False
 
 
-def fixed_base_points(network: Any, order: Sequence[int], cumulative: Sequence | None = None) -> list[tuple[int, ...]]:
+def fixed_base_points(
+    network: Any, order: Sequence[int], cumulative: Sequence | None = None, paths: ZeroPaths | None = None
+) -> list[tuple[int, ...]]:
     """For each collapse layer ``k``, the earlier collapsed classes whose truncated representative
     ``(W^(k))^+ (x^(k) - b^(k))`` equals their base point (exact comparison).
 
@@ -125,18 +150,18 @@ def fixed_base_points(network: Any, order: Sequence[int], cumulative: Sequence |
     collapse layer through the layers in between. With invertible cumulative maps every base
     point stays fixed once the later ReLUs act as the identity on it; with shrinking widths, where
     the paper's argument has a gap, the comparison may fail and the class is not listed.
+    ``cumulative`` and ``paths``, when given, are the network's cumulative parameters and
+    :class:`ZeroPaths`, computed once by the caller.
     """
-    cumulative = network.cumulative() if cumulative is None else cumulative  # given: computed once by the caller
+    cumulative = network.cumulative() if cumulative is None else cumulative
+    paths = ZeroPaths(network) if paths is None else paths
     points, full = zip(*(_base_point(W, b) for W, b in cumulative[: len(order)])) if order else ((), ())
-    reps: dict[int, flint.fmpq_mat] = {}
     fixed = []
-    for k, jc in enumerate(order):
-        layer = network.layers[k]
-        for jj in reps:
-            reps[jj] = relu(layer.W * reps[jj] + layer.b)
+    for k in range(len(order)):
         W, b = cumulative[k]
-        fixed.append(tuple(jj for jj in reps if _pseudo_equal(W, reps[jj] - b, points[order.index(jj)], full[k])))
-        reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
+        fixed.append(
+            tuple(order[l] for l in range(k) if _pseudo_equal(W, relu(paths[l][k - l - 1]) - b, points[l], full[k]))
+        )
     return fixed
 
 

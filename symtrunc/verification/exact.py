@@ -63,11 +63,12 @@ import numpy as np
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, VerificationError
 from symtrunc.exact.affine_signs import AffineSigns
+from symtrunc.exact.common_denominator import affine_form
 from symtrunc.exact.evaluate import exact_values, first_mismatch
-from symtrunc.network import Layer, ReLUNetwork
+from symtrunc.network import ReLUNetwork
 from symtrunc.progress import task
 from symtrunc.verification.certificate import Certificate, Counterexample, LayerCheck
-from symtrunc.verification.collapse import collapse_order, fixed_base_points
+from symtrunc.verification.collapse import ZeroPaths, collapse_order, fixed_base_points
 from symtrunc.verification.digest import data_sha256, network_sha256
 from symtrunc.verification.targets import class_targets
 
@@ -85,6 +86,7 @@ def verify(
     *,
     invariants: bool = True,
     label_matrix: Any = None,
+    digests: bool = True,
 ) -> Certificate:
     """Prove exactly that ``network`` maps every training point to its target.
 
@@ -105,6 +107,10 @@ def verify(
         The targets (:func:`~symtrunc.verification.targets.class_targets`): column ``j`` for the
         data's class ``j``, or ``{label: vector}``. Default: the data's label matrix ``Y``
         (one-hot unless the data were built with another). Must be invertible.
+    digests : bool
+        ``False``: skip the SHA-256 digests of the network and the data; the certificate then
+        names neither and cannot be re-checked against files (for a check whose certificate is
+        not kept, such as the one every construction runs).
 
     Returns
     -------
@@ -128,18 +134,19 @@ def verify(
             f"the network expects inputs of dimension {network.input_dim}, the data have dimension {data.M}"
         )
     targets = class_targets(network, data.classes, label_matrix=label_matrix, Y=data.Y)
-    order = collapse_order(network, targets) if invariants else None
+    paths = ZeroPaths(network)
+    order = collapse_order(network, targets, paths) if invariants else None
     checks, broken = None, ""
     with ThreadPoolExecutor(1) as pool:  # the digests on a second thread (hashlib releases the GIL)
-        digests = pool.submit(lambda: (network_sha256(network), data_sha256(data)))
+        hashed = pool.submit(lambda: (network_sha256(network), data_sha256(data)) if digests else ("", ""))
         if order is not None:
             try:
-                checks = _verify_structured(network, data, order)
+                checks = _verify_structured(network, data, order, paths)
             except VerificationError as e:  # the data do not follow the layers' collapse order
                 order, broken = None, str(e)
         if checks is None:
             checks = _verify_full(network, data, targets)
-        network_digest, data_digest = digests.result()
+        network_digest, data_digest = hashed.result()
     return Certificate(
         zero_loss=True,
         n_points=data.N,
@@ -204,8 +211,8 @@ def _collapse_signs(
     rank = np.empty(data.Q, dtype=np.intp)
     rank[list(order)] = np.arange(len(order))
     point_rank = rank[labels]
-    forms = [Layer(W, b).integer_form for W, b in cumulative[: len(order)]]
-    signs = [AffineSigns([[int(v) for v in row] for row in G.tolist()], s, bound) for G, _ in forms]
+    forms = [affine_form(W, b) for W, b in cumulative[: len(order)]]
+    signs = [AffineSigns(G, s, bound) for G, _ in forms]
     first: list[dict[tuple[int, int], int]] = [{} for _ in order]  # (class, neuron) -> first point
     step = max(1, _BLOCK // (data.M + 1))
     for lo in range(0, data.N, step):
@@ -241,7 +248,9 @@ def _collapse_signs(
     return out
 
 
-def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int, ...]) -> list[LayerCheck]:
+def _verify_structured(
+    network: ReLUNetwork, data: LabeledData, order: tuple[int, ...], paths: ZeroPaths
+) -> list[LayerCheck]:
     """The collapse structure, proved by induction over the layers (it implies zero loss).
 
     If ReLU acted as the identity on a point in layers ``1..l-1`` (checked: pre-activations
@@ -250,30 +259,28 @@ def _verify_structured(network: ReLUNetwork, data: LabeledData, order: tuple[int
     cumulative maps applied to the raw integer inputs (exact signs: float64 BLAS, exact or as a
     certified filter with an exact python-flint fallback). A class whose pre-activations at a
     ReLU layer are all ``≤ 0`` has the zero activation vector there, so from then on one exact
-    representative stands for every point of the class; :func:`collapse_order` chose the order
-    so that this representative leaves the network exactly at the class's target.
+    representative stands for every point of the class (``paths``: the zero vector followed
+    through the later layers); :func:`collapse_order` chose the order so that this
+    representative leaves the network exactly at the class's target.
     """
-    reps: dict[int, flint.fmpq_mat] = {}  # collapsed class -> exact activation after the layer
     checks: list[LayerCheck] = []
     cumulative = network.cumulative()
-    fixed = fixed_base_points(network, order, cumulative)
+    fixed = fixed_base_points(network, order, cumulative, paths)
     signs = _collapse_signs(network, data, order, cumulative)
     with task("verify: exact collapse checks", total=len(order)) as progress:
         for k, jc in enumerate(order):
-            layer = network.layers[k]  # a ReLU layer (collapse_order checked it)
-            for jj in reps:  # collapsed classes: one exact representative each, kept by ReLU
-                z = layer.W * reps[jj] + layer.b
-                neg = next((r for r in range(z.nrows()) if z[r, 0] < 0), None)
+            for l in range(k):  # collapsed classes: one exact representative each, kept by ReLU
+                z = paths[l][k - l - 1]
+                neg = next((r for r, v in enumerate(z.entries()) if v < 0), None)
                 if neg is not None:
+                    jj = order[l]
                     raise _counterexample(
                         "identity sign", data, jj, data.class_indices[jj][0], k + 1, neg, z[neg, 0], ">= 0"
                     )
-                reps[jj] = z
             broken = signs[k]
             if broken is not None:
                 check, j, i, r, value, expected = broken
                 raise _counterexample(check, data, j, i, k + 1, r, value, expected)
-            reps[jc] = flint.fmpq_mat(layer.shape[0], 1)
             checks.append(
                 LayerCheck(
                     k + 1,

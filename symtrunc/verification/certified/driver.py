@@ -21,7 +21,7 @@ from symtrunc.network import ReLUNetwork
 from symtrunc.verification.certificate import Certificate, LayerCheck
 from symtrunc.verification.certified.plan import ChunkPlan, Tuning
 from symtrunc.verification.certified.worker import ChunkTask, plain
-from symtrunc.verification.collapse import collapse_order, fixed_base_points
+from symtrunc.verification.collapse import ZeroPaths, collapse_order, fixed_base_points
 from symtrunc.verification.digest import DataDigest, network_sha256
 from symtrunc.verification.targets import class_targets
 
@@ -148,7 +148,8 @@ def verify_certified(
         if not classes:
             raise DataError("the data have no points")
     targets = class_targets(network, classes, label_matrix=label_matrix)
-    order = collapse_order(network, targets) if invariants else None
+    paths = ZeroPaths(network)
+    order = collapse_order(network, targets, paths) if invariants else None
     # locally the data digest runs on a second thread while the chunks are checked (hashing and
     # the compiled kernel release the GIL); the digest updates stay in chunk order. The network
     # digest and the base points of the summary are computed on a third thread meanwhile.
@@ -156,7 +157,7 @@ def verify_certified(
     summary = ThreadPoolExecutor(max_workers=1)
     try:
         net_sha = summary.submit(network_sha256, network)
-        fixed = summary.submit(fixed_base_points, network, order) if order is not None else None
+        fixed = summary.submit(fixed_base_points, network, order, None, paths) if order is not None else None
         digest = DataDigest()
         run = (network, src, classes, targets, tun, chunk_size, client, timeout, progress, side)
         results, hashing = _run(*run, order, digest)
