@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import flint
 
@@ -226,7 +226,8 @@ class ReLUNetwork:
                 # W_l^T = (d/e) X for the integer system A^T X = B^T (python-flint's fmpz solve)
                 if square:
                     (A, d), (B, e) = prev_W.numer_denom(), Wc.numer_denom()
-                    W = A.transpose().solve(B.transpose()).transpose() * flint.fmpq(int(d), int(e))
+                    X = cast(flint.fmpq_mat, A.transpose().solve(B.transpose()))
+                    W = X.transpose() * flint.fmpq(int(d), int(e))
                 else:
                     W = Wc * pinv(prev_W)
                 b = bc - W * prev_b
