@@ -156,6 +156,15 @@ def _int(sign: str, digits: str) -> int:
 
 def _from_str(s: str) -> flint.fmpq:
     t = s.strip()
+    # fast path: an ASCII integer or fraction of at most 20 digits a part (within any limits;
+    # network files are mostly these); everything else goes through the regular expressions
+    num, slash, den = t.partition("/")
+    body = num[1:] if num.startswith(("-", "+")) else num
+    if t.isascii() and 0 < len(body) <= 20 and body.isdigit():
+        if not slash:
+            return flint.fmpq(int(num))
+        if 0 < len(den) <= 20 and den.isdigit() and den.strip("0"):
+            return flint.fmpq(int(num), int(den))
     m = _DECIMAL_RE.fullmatch(t)
     if m and (m.group(2) or m.group(3)):
         sign, whole, frac, exp = m.groups()
