@@ -214,7 +214,7 @@ def test_training_points_and_threads(small_net):
 
 def test_without_threadpoolctl(small_net, monkeypatch):
     net, data = small_net
-    monkeypatch.setattr(threads_mod, "_CONTROLLER", [None])
+    monkeypatch.setattr(threads_mod, "_CONTROLLER", {False: None, True: None})
     f = lower(net)
     assert f.predict(to_float(data.X)).tolist() == [data.classes[j] for j in data.y]
 
