@@ -265,3 +265,12 @@ def _output(layer: Layer, Q: int) -> Layer:
     W = [[layer.W[min(r, layer.shape[0] - 1), j] if r < layer.shape[0] else 0 for j in range(m)] for r in range(Q)]
     b = [[layer.b[r, 0] if r < layer.shape[0] else 0] for r in range(Q)]
     return Layer(flint.fmpq_mat(W), flint.fmpq_mat(b), "identity")
+
+
+def test_affine_signs_with_a_homogeneous_coordinate_beyond_int64():
+    # s = 3^45 > 2^62: the bias column times s leaves int64 even where G's entries are small
+    s = 3**45
+    G = np.array([[1, -1, 0], [2, 0, 1], [0, 1, -1]])
+    A = [[3, 2], [1, 5], [0, 0]]
+    got = AffineSigns(G, s, 10)(np.array(A, dtype=np.int64))
+    assert got.tolist() == _reference_signs(G.tolist(), A, s)

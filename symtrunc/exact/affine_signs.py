@@ -93,7 +93,11 @@ class AffineSigns:
         G = _integer_array(G)
         m = len(G)
         self.k = k = G.shape[1] - 1
-        if G.dtype != object and m and int(np.abs(G[:, k]).max()) * abs(int(s)) >= INT64_LIMIT:
+        if (
+            G.dtype != object
+            and m
+            and (abs(int(s)) >= INT64_LIMIT or int(np.abs(G[:, k]).max()) * abs(int(s)) >= INT64_LIMIT)
+        ):
             G = G.astype(object)
         G = G.copy()
         G[:, k] *= int(s)  # weights on the inputs [A | 1]

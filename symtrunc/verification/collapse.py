@@ -46,7 +46,7 @@ from typing import Any
 
 import flint
 
-from symtrunc.exact.matrix import pinv
+from symtrunc.exact.matrix import frozen, pinv
 from symtrunc.geometry.truncation import relu
 
 __all__ = ["collapse_order", "zero_outputs", "ZeroPaths", "base_points", "fixed_base_points"]
@@ -71,16 +71,23 @@ class ZeroPaths:
 
     The collapse order, the identity signs of collapsed classes and the fixed base points all
     follow the zero vector through the later layers; one verification computes each path once.
-    The network is immutable, so the paths stay valid as long as this object lives.
+    The network is immutable and the paths are read-only, so they stay valid as long as this
+    object lives.
+
+    >>> from symtrunc.network import ReLUNetwork
+    >>> net = ReLUNetwork.from_rows([([[1]], [-1], "relu"), ([[2]], [3], "identity")])
+    >>> paths = ZeroPaths(net)
+    >>> paths[0], paths[0] is paths[0]
+    (([3],), True)
     """
 
     def __init__(self, network: Any) -> None:
         self._network = network
-        self._paths: dict[int, list[flint.fmpq_mat]] = {}
+        self._paths: dict[int, tuple[flint.fmpq_mat, ...]] = {}
 
-    def __getitem__(self, l: int) -> list[flint.fmpq_mat]:
+    def __getitem__(self, l: int) -> tuple[flint.fmpq_mat, ...]:
         if l not in self._paths:
-            self._paths[l] = zero_outputs(self._network, l)
+            self._paths[l] = tuple(frozen(z) for z in zero_outputs(self._network, l))
         return self._paths[l]
 
 
