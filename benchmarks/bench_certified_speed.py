@@ -21,8 +21,9 @@ float64 ``.npz`` (``np.savez``: arrays ``X`` and ``y``) -- the table gives, in o
   (``symtrunc.verification.digest.DataDigest`` over its chunks), which a certified run computes
   on a second thread: a lower bound of ``certified s`` on two cores;
 * ``CLI s`` / ``peak MB``: one run of ``symtrunc verify NET FILE --certified -q`` in a fresh
-  process (start-up, imports and loading the cached compiled kernel included) and its peak
-  resident memory (``wait4`` in a small launcher process);
+  process (start-up and imports included; below ``kernel.COMPILED_FROM`` points it runs the
+  NumPy version of the kernel instead of loading numba) and its peak resident memory (``wait4``
+  in a small launcher process);
 * the float forward passes of ``symtrunc.lower(net)`` on the same points as an in-memory
   contiguous array of the file's dtype (at ``10^7``: the memory-mapped ``.npy`` file):
   ``numba`` (the structured kernel, one thread), ``numpy`` (the plain dense chunked NumPy pass,
@@ -190,10 +191,11 @@ def run(args: argparse.Namespace) -> list[list[str]]:
     net = network(folder, args.seed)
     net_path = folder / f"net-M{M}-Q{Q}-n{N_TRAIN}-s{args.seed}.json"
     routes = forward_routes(net)
-    # warm-up: load the compiled kernels (certified filter, lowered forward) once
+    # warm-up: load the compiled kernels (certified filter, lowered forward) once; a run on so few
+    # points would take the NumPy version of the certified kernel, so ask for the compiled one
     X0, y0 = sls_arrays(2000, M, Q, args.seed)
-    symtrunc.verify(net, X0.astype(np.uint8), method="certified", labels=y0)
-    symtrunc.verify(net, X0.astype(np.float64), method="certified", labels=y0)
+    for X0t in (X0.astype(np.uint8), X0.astype(np.float64)):
+        symtrunc.verify(net, X0t, method="certified", labels=y0, tuning={"compiled": True})
     for fn in routes.values():
         if fn is not None:
             fn(X0.astype(np.float64))

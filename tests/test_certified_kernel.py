@@ -35,6 +35,7 @@ def engine(request, monkeypatch):
     if request.param == "numba":
         pytest.importorskip("numba")
         monkeypatch.setattr(kernel, "_COMPILED", [])
+        monkeypatch.setattr(kernel, "COMPILED_FROM", 0)  # small runs would take the NumPy version
     else:
         monkeypatch.setattr(kernel, "_COMPILED", [None])
     return request.param
@@ -225,3 +226,26 @@ def test_float_labels_are_looked_up_exactly(sls):
         with pytest.raises(DataError, match="point 61") as info:
             verify_certified(net, X, labels=labels, chunk_size=50)
         assert shown in str(info.value)
+
+
+def test_small_runs_do_not_load_numba_but_give_the_same_certificate(sls, monkeypatch):
+    # below COMPILED_FROM points the NumPy version runs unless the compiled kernel is loaded
+    pytest.importorskip("numba")
+    X, y, data, net = sls
+    monkeypatch.setattr(kernel, "_COMPILED", [])
+    loads = []
+    real = kernel.compiled_codes
+    monkeypatch.setattr(kernel, "compiled_codes", lambda: loads.append(1) or real())
+    small = symtrunc.verify(net, X, method="certified", labels=y)
+    assert loads == [] and not kernel.compiled_loaded()
+    forced = symtrunc.verify(net, X, method="certified", labels=y, tuning={"compiled": True})
+    assert loads and kernel.compiled_loaded()
+    same = [c.to_dict() for c in (small, forced)]
+    for d in same:
+        del d["extra"]["seconds"]
+    assert same[0] == same[1]
+    monkeypatch.setattr(kernel, "COMPILED_FROM", len(X))  # from this many points: compiled
+    loads.clear()
+    monkeypatch.setattr(kernel, "_COMPILED", [])
+    symtrunc.verify(net, X, method="certified", labels=y)
+    assert loads

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from symtrunc.data.stream import DASK_TIMEOUT, DaskSource, ShardSource, dimensio
 from symtrunc.errors import DataError, VerificationError
 from symtrunc.network import ReLUNetwork
 from symtrunc.verification.certificate import Certificate, LayerCheck
+from symtrunc.verification.certified import kernel
 from symtrunc.verification.certified.plan import ChunkPlan, Tuning
 from symtrunc.verification.certified.worker import ChunkTask, plain
 from symtrunc.verification.collapse import ZeroPaths, collapse_order, fixed_base_points
@@ -137,6 +139,8 @@ def verify_certified(
     src = source if hasattr(source, "chunks") and hasattr(source, "n_points") else open_source(source, labels)
     if src.dim != network.input_dim:
         raise DataError(dimension_mismatch(src, network.input_dim))
+    if tun.compiled is None:  # load numba only where it pays (see kernel.COMPILED_FROM)
+        tun = replace(tun, compiled=kernel.compiled_loaded() or src.n_points >= kernel.COMPILED_FROM)
     if chunk_size < 1:
         raise DataError("chunk_size must be positive")
     if isinstance(label_matrix, Mapping):

@@ -41,6 +41,9 @@ class Tuning:
     structured: bool = True  # rank-one kernel for composed maps A = αI + 1gᵀ (rational cones)
     kernel: bool = True  # the structured kernel for all-positive prefixes (with structured, composed != "never")
     kernel_threads: int = 2  # threads running the structured kernel on parts of a chunk
+    compiled: bool | None = (
+        None  # the kernel compiled by numba (None: once loaded, or from kernel.COMPILED_FROM points)
+    )
 
     @property
     def uses_kernel(self) -> bool:
