@@ -175,7 +175,11 @@ def _labels_bytes(labels: Any) -> bytes:
     except TypeError:  # unorderable objects
         return b"".join(_label_bytes(v) for v in labels.tolist())
     enc = [_label_bytes(v) for v in uniq.tolist()]
-    return b"".join([enc[i] for i in np.asarray(inv).ravel().tolist()])
+    inv = np.asarray(inv).ravel()
+    if len({len(e) for e in enc}) == 1:  # records of one length (e.g. the classes 0..9): gathered by NumPy
+        table = np.frombuffer(b"".join(enc), dtype=np.uint8).reshape(len(enc), -1)
+        return table[inv].tobytes()
+    return b"".join([enc[i] for i in inv.tolist()])
 
 
 def _label_bytes(label: Any) -> bytes:

@@ -105,7 +105,9 @@ def verify_certified(
         ``"always"``, ``"never"``), ``shortcut`` (bool), ``composed_min_group``,
         ``composed_max_groups``, ``retry_max_groups``, ``batch_exact_groups``, ``block``,
         ``threads``, ``structured``, ``kernel`` (bool: the structured kernel of
-        :mod:`~symtrunc.verification.certified.kernel`), ``kernel_threads``.
+        :mod:`~symtrunc.verification.certified.kernel`), ``kernel_threads`` (default: one per core
+        but one, which hashes the data), ``compiled`` (numba's kernel; default: once loaded, or
+        from ``kernel.COMPILED_FROM`` points).
 
     Returns
     -------
@@ -227,6 +229,10 @@ def verify_certified(
     )
 
 
+#: chunks the data digest may lag behind the checks (each is held in memory until hashed)
+DIGEST_LAG = 2
+
+
 def _run(
     network, src, classes, targets, tuning, chunk_size, client, timeout, progress, side, order, digest
 ) -> tuple[list, list[Future]]:
@@ -253,8 +259,8 @@ def _run(
     pending: list[Future] = []
 
     def hashed(chunk: Any) -> Any:
-        if pending:  # at most one chunk waits for its digest: bounded memory
-            pending.pop().result()
+        while len(pending) >= DIGEST_LAG:  # at most DIGEST_LAG chunks wait for the digest: bounded memory
+            pending.pop(0).result()
         pending.append(side.submit(digest.update, chunk.X, chunk.labels))
         return task(chunk)
 

@@ -73,9 +73,7 @@ def filter_chunk(
             codes[:] = -1
         return _general(prep, tuning, floats, P, res)
     with blas_threads(tuning.threads):  # the NumPy version's BLAS product, when numba is missing
-        kc = structured_codes(
-            chain, kin[0], kin[1], threads=tuning.kernel_threads, compiled=tuning.compiled is not False
-        )
+        kc = structured_codes(chain, kin[0], kin[1], threads=tuning.kernel_parts, compiled=tuning.compiled is not False)
     res.structured_evaluations += chain.layers
     settled = (kc >= 0) if chain.layers == prep.network.depth - 1 else (kc >= 0) & (kc < chain.layers)
     if codes is not None:

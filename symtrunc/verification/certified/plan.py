@@ -13,6 +13,7 @@ symtrunc.errors.DataError: unknown tuning option(s): speed
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -40,7 +41,7 @@ class Tuning:
     threads: int | None = 1  # BLAS threads inside a chunk (None: leave as is)
     structured: bool = True  # rank-one kernel for composed maps A = αI + 1gᵀ (rational cones)
     kernel: bool = True  # the structured kernel for all-positive prefixes (with structured, composed != "never")
-    kernel_threads: int = 2  # threads running the structured kernel on parts of a chunk
+    kernel_threads: int | None = None  # threads running the structured kernel on a chunk (None: cores - 1)
     compiled: bool | None = (
         None  # the kernel compiled by numba (None: once loaded, or from kernel.COMPILED_FROM points)
     )
@@ -72,9 +73,19 @@ class Tuning:
             raise DataError(f"unknown tuning composed={tuning.composed!r}; use one of {', '.join(COMPOSED)}")
         check_threads(tuning.threads)
         check_threads(tuning.kernel_threads)
-        if tuning.kernel_threads is None:
-            raise DataError("tuning kernel_threads must be a positive integer")
         return tuning
+
+    @property
+    def kernel_parts(self) -> int:
+        """Threads for the structured kernel: ``kernel_threads``, by default one per core but one
+        (the data digest runs beside the kernel on a core of its own).
+
+        >>> Tuning(kernel_threads=3).kernel_parts, Tuning().kernel_parts >= 1
+        (3, True)
+        """
+        if self.kernel_threads is not None:
+            return int(self.kernel_threads)
+        return max(1, (os.cpu_count() or 2) - 1)
 
 
 @dataclass(frozen=True)
