@@ -302,3 +302,25 @@ def test_identity_regime_without_output_bias_is_not_called_a_minimum():
     net = ReLUNetwork.from_rows([([[1, 0], [0, 1]], [1, 1], "relu"), ([[1, 0], [0, 1]], [0, 0], "identity")])
     assert local_minimality(net, d, probes=0).verdict == "local minimum"
     assert local_minimality(net, d, bias=False, probes=0).verdict == "not a local minimum"
+
+
+def test_the_step_search_state_is_the_region_state_or_nothing():
+    # _state_in (used by the step search) must accept exactly the states whose pattern is the
+    # target with no zero pre-activation, and give the same activations then
+    from symtrunc.claims.minimality import _state_in, region_state
+
+    d = symtrunc.LabeledData.from_arrays([[3, 0], [4, 1], [0, 3], [1, 5], [2, 2]], [0, 0, 1, 1, 1])
+    X = d.X.transpose()
+    nets = [
+        ReLUNetwork.from_rows([([[1, -1], [0, 1]], [1, "-1/2"], "relu"), ([[1, 0], [0, 1]], [0, 0], "identity")]),
+        ReLUNetwork.from_rows([([[1, 0], [0, 1]], ["-1", "-1"], "relu"), ([[1, 0], [0, 1]], [0, 0], "identity")]),
+    ]
+    for net in nets:
+        st = region_state(net, X)
+        got = _state_in(net, X, st.pattern)
+        if st.boundary:
+            assert got is None
+        else:
+            assert got is not None and [M.entries() for M in got.inputs] == [M.entries() for M in st.inputs]
+        flipped = tuple(tuple(1 - p for p in layer) for layer in st.pattern)
+        assert _state_in(net, X, flipped) is None

@@ -102,6 +102,22 @@ def region_state(network: ReLUNetwork, X: flint.fmpq_mat) -> RegionState:
     return RegionState(inputs, tuple(pattern), tuple(boundary))
 
 
+def _state_in(network: ReLUNetwork, X: flint.fmpq_mat, target: tuple[tuple[int, ...], ...]) -> RegionState | None:
+    """:func:`region_state` when its pattern is ``target`` and no pre-activation is ``0``, else
+    ``None``, found at the first pre-activation of the wrong sign (later layers are not computed)."""
+    n = X.ncols()
+    ones = flint.fmpq_mat(1, n, [1] * n)
+    inputs = [X]
+    for k, layer in enumerate(network.layers[:-1]):
+        Z = layer.W * inputs[-1] + layer.b * ones
+        ent = Z.entries()
+        for v, m in zip(ent, target[k]):
+            if v == 0 or (v > 0) != (m == 1):
+                return None
+        inputs.append(flint.fmpq_mat(Z.nrows(), n, [v if m else 0 for v, m in zip(ent, target[k])]))
+    return RegionState(inputs, target, ())
+
+
 def refitted_cost(
     network: ReLUNetwork, data: LabeledData, *, bias: bool = True, weighting: str = "class"
 ) -> flint.fmpq:
@@ -296,8 +312,8 @@ def local_minimality(
         """The largest ``ε = 2^-k`` whose perturbed pattern is ``target`` (no zeros), with a decrease if asked."""
         eps = flint.fmpq(1)
         for _ in range(max_halvings):
-            st = region_state(_perturbed(network, direction, eps), X)
-            if st.pattern == target and not st.boundary:
+            st = _state_in(_perturbed(network, direction, eps), X, target)
+            if st is not None:
                 v = fitted_objective(st.inputs[-1], data, bias=bias, weighting=weighting)
                 if v < value or not need_decrease:
                     return eps, v
