@@ -102,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--solver",
             choices=("conic", "fista"),
             default="conic",
-            help="cvxpy+Clarabel interior point (default) or NumPy FISTA (warm starts on paths)",
+            help="conic: Clarabel interior point on working sets of blocks (default); fista: NumPy FISTA (warm starts on paths)",
         )
         sp.add_argument("--gated", action="store_true", help="gated-ReLU program (no cone constraints)")
         sp.add_argument(

@@ -5,7 +5,8 @@ Modules, in the order of the mathematics:
 * :mod:`~symtrunc.convex.regression` exact regression data ``(X, y)``;
 * :mod:`~symtrunc.convex.patterns` activation patterns (exact enumeration, sampling, Cover's count);
 * :mod:`~symtrunc.convex.program` the convex program (C-ReLU / C-GReLU) and its scaling;
-* :mod:`~symtrunc.convex.solvers` cvxpy + Clarabel and NumPy FISTA;
+* :mod:`~symtrunc.convex.solvers` Clarabel (working sets built directly; the whole program
+  through cvxpy on request) and NumPy FISTA;
 * :mod:`~symtrunc.convex.mapping` two-layer networks and the solution mappings;
 * :mod:`~symtrunc.convex.cones`, :mod:`~symtrunc.convex.radicals` exact cone projections and
   square roots;
