@@ -88,7 +88,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """The public surface only (``__all__``, ``__version__``), as tab completion shows it."""
+    return sorted([*__all__, "__version__"])
 
 
 __version__ = "0.2.0"

@@ -88,3 +88,10 @@ def test_import_contracts() -> None:
         pytest.skip("import-linter is not installed (it is in the test extra)")
     run = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_dir_of_the_package_is_its_public_surface():
+    import symtrunc
+
+    assert dir(symtrunc) == sorted([*symtrunc.__all__, "__version__"])
+    assert all(hasattr(symtrunc, name) for name in symtrunc.__all__)
