@@ -19,6 +19,7 @@ The best affine output layer on given features (exact weighted least squares):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import flint
@@ -252,9 +253,15 @@ def _sqrt_str(q: flint.fmpq) -> str:
     >>> _sqrt_str(flint.fmpq(9, 4)), _sqrt_str(flint.fmpq(1, 2))
     ('3/2', 'sqrt(2)/2')
     """
+    return _sqrt_of_ratio(int(q.p), int(q.q))
+
+
+@lru_cache(maxsize=4096)
+def _sqrt_of_ratio(p: int, d: int) -> str:
+    """:func:`_sqrt_str` of ``p/d`` (lowest terms), kept: reports print the same values many
+    times, and sympy's radical form factors the integers."""
     from math import isqrt
 
-    p, d = int(q.p), int(q.q)
     if isqrt(p) ** 2 == p and isqrt(d) ** 2 == d:
         return str(flint.fmpq(isqrt(p), isqrt(d)))
     import sympy
