@@ -126,8 +126,8 @@ def _matrix(value: Any, where: str) -> Matrix:
 
 
 def _label(value: Any, where: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise FormatError(f"construction metadata, {where}: a class label is a string or an integer")
+    if not isinstance(value, (str, int)):  # bool is an int: boolean labels are labels too
+        raise FormatError(f"construction metadata, {where}: a class label is a string, an integer or a boolean")
     return value
 
 

@@ -421,6 +421,8 @@ def open_source(obj: Any, labels: Any = None):
         If the input cannot be read or has the wrong shape.
     """
     if isinstance(obj, LabeledData):
+        if labels is not None:
+            raise DataError("LabeledData holds its own labels; do not pass labels with it")
         names = np.empty(obj.Q, dtype=object)
         names[:] = list(obj.classes)  # element-wise: a class label may itself be a tuple
         point_labels = names[obj.labels]
@@ -440,6 +442,8 @@ def open_source(obj: Any, labels: Any = None):
         return DaskSource(obj, labels)
     if isinstance(obj, (str, Path)):
         text = str(obj)
+        if labels is not None and not text.lower().endswith(".npy"):
+            raise DataError(f"{text} holds its own labels; separate labels go only with a single .npy file of points")
         if any(ch in text for ch in "*?["):
             paths = sorted(glob.glob(text))
             if not paths:

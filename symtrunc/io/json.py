@@ -93,8 +93,8 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     if not isinstance(layers_json, list) or not layers_json:
         raise FormatError("the network file has no 'layers' list")
     classes = d.get("classes") or []
-    if not isinstance(classes, list) or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes):
-        raise FormatError("'classes' must be a list of labels (strings or integers)")
+    if not isinstance(classes, list) or not all(isinstance(c, (str, int)) for c in classes):
+        raise FormatError("'classes' must be a list of labels (strings, integers or booleans)")
     construction = record_from_json(_plain(d.get("construction") or {}))
     layers = []
     for k, L in enumerate(layers_json, 1):

@@ -141,8 +141,15 @@ def verify_certified(
     src = source if hasattr(source, "chunks") and hasattr(source, "n_points") else open_source(source, labels)
     if src.dim != network.input_dim:
         raise DataError(dimension_mismatch(src, network.input_dim))
+    try:
+        n_known: int | None = int(src.n_points)
+    except (TypeError, ValueError):  # a dask array of unknown length
+        n_known = None
+    if n_known == 0:
+        raise DataError("the data have no points")
     if tun.compiled is None:  # load numba only where it pays (see kernel.COMPILED_FROM)
-        tun = replace(tun, compiled=kernel.compiled_loaded() or src.n_points >= kernel.COMPILED_FROM)
+        big = n_known is None or n_known >= kernel.COMPILED_FROM
+        tun = replace(tun, compiled=kernel.compiled_loaded() or big)
     if chunk_size < 1:
         raise DataError("chunk_size must be positive")
     if isinstance(label_matrix, Mapping):

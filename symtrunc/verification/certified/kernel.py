@@ -232,6 +232,8 @@ def structured_codes(
     if kernel is None:
         return numpy_codes(chain, X, ex)
     X = np.asarray(X)
+    if not X.dtype.isnative:  # e.g. a big-endian .npy file: numba reads native byte order only
+        X = X.astype(X.dtype.newbyteorder("="))
     if X.dtype.kind == "b":
         X = X.view(np.uint8)
     elif X.dtype == np.float16:  # not a numba type: widened exactly

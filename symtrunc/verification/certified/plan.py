@@ -73,6 +73,8 @@ class Tuning:
             raise DataError(f"unknown tuning composed={tuning.composed!r}; use one of {', '.join(COMPOSED)}")
         check_threads(tuning.threads)
         check_threads(tuning.kernel_threads)
+        if tuning.compiled is not None and not isinstance(tuning.compiled, bool):
+            raise DataError(f"tuning compiled must be True, False or None, got {tuning.compiled!r}")
         return tuning
 
     @property
