@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,7 +147,8 @@ def verify_certified(
     except (TypeError, ValueError):  # a dask array of unknown length
         n_known = None
     if n_known == 0:
-        raise DataError("the data have no points")
+        where = f"{source}: " if isinstance(source, (str, Path)) else ""
+        raise DataError(f"{where}the data have no points; give at least one labeled point")
     if tun.compiled is None:  # load numba only where it pays (see kernel.COMPILED_FROM)
         big = n_known is None or n_known >= kernel.COMPILED_FROM
         tun = replace(tun, compiled=kernel.compiled_loaded() or big)
