@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -100,7 +101,12 @@ def _cluster(address: str | None, timeout: float) -> Iterator:
             yield client
         except BaseException:
             with contextlib.suppress(Exception):  # the cluster is gone: the error that says so wins
+                # gathers abandoned on the lost cluster end with exceptions nobody retrieves, which
+                # asyncio would log at exit ("Task exception was never retrieved"): not here
+                client.loop.asyncio_loop.set_exception_handler(lambda loop, context: None)
+            with contextlib.suppress(Exception):
                 client.close(timeout=timeout)
+            gc.collect()  # while Dask's logging is still off
             raise
         client.close(timeout=timeout)
     finally:
