@@ -64,3 +64,15 @@ def worked_csv(tmp_path: Path) -> Path:
     path = tmp_path / "worked.csv"
     path.write_text("".join(f"{x},{y},{label}\n" for (x, y), label in zip(_POINTS, _LABELS)), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def wine_data() -> LabeledData:
+    """The bundled Wine data (178 × 13, three cultivars)."""
+    return symtrunc.load_wine()
+
+
+@pytest.fixture(scope="session")
+def robust_wine(wine_data: LabeledData) -> ReLUNetwork:
+    """Theorem 5.2 on Wine with parameters chosen for float32 (``robust="float32"``)."""
+    return symtrunc.construct(wine_data, robust="float32")

@@ -83,16 +83,6 @@ def _cancelling_net() -> ReLUNetwork:
 _CANCEL = LabeledData.from_arrays([[2**26 + 2, 2**26], [0, 0]], ["a", "b"], check=False)
 
 
-@pytest.fixture(scope="module")
-def wine():
-    return symtrunc.load_wine()
-
-
-@pytest.fixture(scope="module")
-def robust_wine(wine):
-    return symtrunc.construct(wine, robust="float32")
-
-
 # ------------------------------------------------------------------------------ the certificate
 def test_certificate_fails_with_a_real_counterexample():
     fnet = lower(_cancelling_net(), "float32")
@@ -374,18 +364,18 @@ def _onnx_right(path: Path, data: LabeledData, classes: tuple, dtype: str) -> in
     return int((np.array(classes)[y.argmax(1)] == np.array([data.classes[j] for j in data.y])).sum())
 
 
-def test_wine_float32_export_is_certified_and_right_in_onnxruntime(tmp_path, wine, robust_wine):
+def test_wine_float32_export_is_certified_and_right_in_onnxruntime(tmp_path, wine_data, robust_wine):
     pytest.importorskip("onnx")
     path = tmp_path / "wine32.onnx"
-    report = export(robust_wine, path, dtype="float32", data=wine)
+    report = export(robust_wine, path, dtype="float32", data=wine_data)
     assert report.certificate.certified and report.certificate.margin > 0.5
-    assert _onnx_right(path, wine, robust_wine.classes, "float32") == wine.N
-    assert lower(robust_wine, "float32", data=wine).certificate.certified
+    assert _onnx_right(path, wine_data, robust_wine.classes, "float32") == wine_data.N
+    assert lower(robust_wine, "float32", data=wine_data).certificate.certified
     # whatever the default construction gives, a certificate never claims what onnxruntime denies
-    net = symtrunc.construct(wine)
-    report = export(net, tmp_path / "default32.onnx", dtype="float32", data=wine, force=True)
+    net = symtrunc.construct(wine_data)
+    report = export(net, tmp_path / "default32.onnx", dtype="float32", data=wine_data, force=True)
     if report.certificate.certified:
-        assert _onnx_right(tmp_path / "default32.onnx", wine, net.classes, "float32") == wine.N
+        assert _onnx_right(tmp_path / "default32.onnx", wine_data, net.classes, "float32") == wine_data.N
 
 
 def test_breast_cancer_certificates_agree_with_onnxruntime(tmp_path):

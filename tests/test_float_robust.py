@@ -32,53 +32,43 @@ _THIN = LabeledData.from_arrays(
 )
 
 
-@pytest.fixture(scope="module")
-def wine():
-    return symtrunc.load_wine()
-
-
-@pytest.fixture(scope="module")
-def robust_wine(wine):
-    return symtrunc.construct(wine, robust="float32")
-
-
 def _float_rows(data: LabeledData) -> np.ndarray:
     return np.array([[float(v) for v in r] for r in data.X.tolist()])
 
 
-def test_wine_robust_float32_is_exact_and_certified(wine, robust_wine):
-    report = symtrunc.verify(robust_wine, wine)
+def test_wine_robust_float32_is_exact_and_certified(wine_data, robust_wine):
+    report = symtrunc.verify(robust_wine, wine_data)
     assert report.zero_loss and report.invariants_checked
     record = robust_wine.construction
     assert record.hyperplanes == "robust float32"
     assert all(isinstance(s.recipe, RationalRecipe) and s.recipe.diagonal for s in record.steps)
-    cert = lower(robust_wine, "float32", data=wine).certificate
-    assert cert.certified and cert.n_certified == wine.N and cert.margin > 0.5
+    cert = lower(robust_wine, "float32", data=wine_data).certificate
+    assert cert.certified and cert.n_certified == wine_data.N and cert.margin > 0.5
     # failing case: the same floats on data with two labels swapped are not certified
-    y = [wine.classes[j] for j in wine.y]
+    y = [wine_data.classes[j] for j in wine_data.y]
     y[0], y[-1] = y[-1], y[0]
-    swapped = LabeledData.from_arrays(wine.X, y, classes=wine.classes)
+    swapped = LabeledData.from_arrays(wine_data.X, y, classes=wine_data.classes)
     with pytest.raises(UncertifiedError):
         lower(robust_wine, "float32", data=swapped)
     with pytest.raises(VerificationError):
         symtrunc.verify(robust_wine, swapped)
 
 
-def test_wine_robust_float32_onnx_is_right_in_onnxruntime(tmp_path, wine, robust_wine):
+def test_wine_robust_float32_onnx_is_right_in_onnxruntime(tmp_path, wine_data, robust_wine):
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "wine32.onnx"
-    assert symtrunc.export(robust_wine, path, dtype="float32", data=wine).certificate.certified
+    assert symtrunc.export(robust_wine, path, dtype="float32", data=wine_data).certificate.certified
     # independently of the certificate: run the file in onnxruntime in float32
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    x = _float_rows(wine).astype(np.float32)
+    x = _float_rows(wine_data).astype(np.float32)
     y = session.run(None, {session.get_inputs()[0].name: x})[0]
     assert y.dtype == np.float32
     predicted = np.array(robust_wine.classes)[y.argmax(axis=1)]
-    assert (predicted == np.array([wine.classes[j] for j in wine.y])).all()
+    assert (predicted == np.array([wine_data.classes[j] for j in wine_data.y])).all()
 
 
-def test_record_round_trips_through_json(tmp_path, wine, robust_wine, capsys):
+def test_record_round_trips_through_json(tmp_path, wine_data, robust_wine, capsys):
     text = dumps_network(robust_wine)
     back = loads_network(text)
     assert back.construction == robust_wine.construction and back.layers == robust_wine.layers

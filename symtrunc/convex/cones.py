@@ -21,12 +21,12 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import flint
 import numpy as np
 
+from symtrunc.exact.jit import lazy_njit
 from symtrunc.exact.matrix import pinv, to_float
 from symtrunc.exact.rational import to_q
 
@@ -225,14 +225,7 @@ _COMPILED: list = []  # [the compiled _cone_nnls] or [None] without numba, after
 
 def _compiled_nnls():
     """:func:`_cone_nnls` compiled by numba (cached on disk), or ``None`` without numba."""
-    if not _COMPILED:
-        try:
-            numba = importlib.import_module("numba")  # lazy: numba is optional (symtrunc[fast])
-        except ImportError:
-            _COMPILED.append(None)
-        else:
-            _COMPILED.append(numba.njit(cache=True, nogil=True)(_cone_nnls))
-    return _COMPILED[0]
+    return lazy_njit(_COMPILED, _cone_nnls)
 
 
 def project_float(A: np.ndarray, s: np.ndarray, passive: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -54,13 +54,13 @@ True
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from symtrunc.exact.jit import lazy_njit
 from symtrunc.verification.certified.bounds import OVERFLOW_GUARD, RANGE_HI
 
 __all__ = ["BLOCK", "StructuredChain", "compiled_codes", "numpy_codes", "structured_codes"]
@@ -203,14 +203,7 @@ def compiled_codes() -> Callable | None:
     >>> f is None or callable(f)
     True
     """
-    if not _COMPILED:
-        try:
-            numba = importlib.import_module("numba")  # lazy: numba is optional (symtrunc[fast])
-        except ImportError:
-            _COMPILED.append(None)
-        else:
-            _COMPILED.append(numba.njit(cache=True, nogil=True)(_codes_blocks))
-    return _COMPILED[0]
+    return lazy_njit(_COMPILED, _codes_blocks)
 
 
 def _needs_int_check(X: np.ndarray) -> bool:
