@@ -30,7 +30,8 @@ cone of layer ``l`` is ``W^(l) = s_l (ε_l D + u h_lᵀ)`` with ``D = diag(d)``,
 ``h_l = D h'_l``, the base point ``p_l = D^{-1} p'_l`` and the same ``t_l`` and offset: the first
 layer takes ``D`` in, the other layers are unchanged. That is what the construction record holds
 (:class:`~symtrunc.records.RationalRecipe` with its ``diagonal``), and the returned network is
-verified exactly again on the original data, with its layer invariants.
+verified exactly again on the original data: zero loss (the scaled network's layer invariants
+were proved before; the check here does not require them).
 
 What is and is not claimed: the exact network is a Theorem 5.2 network with zero loss, proved
 exactly, like every construction. Its robustness in floats is a design goal, not a claim: the
@@ -235,7 +236,7 @@ def construct_float_robust(
     Returns
     -------
     ReLUNetwork
-        Verified exactly on ``data`` (zero loss and layer invariants); its
+        Verified exactly on ``data`` (zero loss); its
         :class:`~symtrunc.records.SLSRecord` holds the cones in the original coordinates
         (``hyperplanes = "robust float32"``). Certify the floats that run with
         :func:`symtrunc.lower` or :func:`symtrunc.io.export.export` and the data.
@@ -297,5 +298,5 @@ def _original_coordinates(snet: ReLUNetwork, data: LabeledData, d: Sequence[flin
         )
     construction = replace(record, steps=tuple(steps), hyperplanes=f"robust {dtype}")
     net = ReLUNetwork((Layer(W, first.b, first.activation),) + snet.layers[1:], snet.classes, construction)
-    verify(net, data)  # exact, with the layer invariants: raises if anything went wrong (it cannot)
+    verify(net, data)  # exact zero loss: raises if a point misses its target (it cannot)
     return net

@@ -439,7 +439,7 @@ def exact_values(network: Any, A: Any, s: int) -> Scaled | Residues | flint.fmpq
     integer form and its a-priori bounds ``B``):
 
     1. float64 BLAS on the integers while ``B ≤ 2^53``;
-    2. residues modulo up to 24 primes below ``2^22`` (:class:`Residues`, one float64 BLAS
+    2. residues modulo up to 24 primes below ``2^21`` (:class:`Residues`, one float64 BLAS
        product per prime) while ``B`` needs no more, signs for ReLU from Garner's digits;
     3. then one python-flint ``fmpz_mat`` product per layer on homogeneous integer rows, reduced
        to the least common denominator after each layer (the scales no longer multiply up).
@@ -574,9 +574,6 @@ def first_mismatch(
     i = int(rows[0])
     r = int(np.flatnonzero(wrong[i])[0])
     return i, r, out.value(i, r)
-
-
-# ----------------------------------------------------------------------------- signs
 
 
 def exact_outputs(network: Any, X: Any) -> Scaled:

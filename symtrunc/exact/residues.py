@@ -65,7 +65,7 @@ def _mod(x: np.ndarray, p: int) -> np.ndarray:
 
 class Residues:
     """Exact integers ``H`` (points as rows) held by their residues modulo primes ``p_0 .. p_{t-1}``
-    (below ``2^22``) whose product ``P`` exceeds ``4 max |H|``: the values are ``H[:, j] / scales[j]``.
+    (below ``2^21``) whose product ``P`` exceeds ``4 max |H|``: the values are ``H[:, j] / scales[j]``.
 
     Residues are float64 arrays of integers, so the products of a layer are float64 BLAS and exact.
     Signs and values come from the mixed-radix (Garner) digits of ``H mod P``.
@@ -187,6 +187,3 @@ def _modular_dot(R: np.ndarray, G: Sequence[Sequence[int]], beta: Sequence[int],
     for lo in range(0, k, _DOT_CHUNK):
         Z = _mod(R[:, lo : lo + _DOT_CHUNK] @ Gm[lo : lo + _DOT_CHUNK] + Z, p)
     return Z
-
-
-# ----------------------------------------------------------------------------- fast rows

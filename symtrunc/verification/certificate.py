@@ -23,10 +23,14 @@ from typing import Any
 
 from symtrunc.errors import FormatError
 
-__all__ = ["LayerCheck", "Certificate", "Counterexample", "CERTIFICATE_FORMAT", "CERTIFICATE_VERSION"]
+__all__ = ["LayerCheck", "Certificate", "Counterexample", "CERTIFICATE_FORMAT", "CERTIFICATE_VERSION", "ZERO_COSTS"]
 
 CERTIFICATE_FORMAT = "symtrunc.certificate"
 CERTIFICATE_VERSION = 1
+
+
+#: the costs of a network with zero loss: every output equals its target exactly
+ZERO_COSTS = {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ from symtrunc.exact.common_denominator import affine_form
 from symtrunc.exact.evaluate import exact_values, first_mismatch
 from symtrunc.network import ReLUNetwork
 from symtrunc.progress import task
-from symtrunc.verification.certificate import Certificate, Counterexample, LayerCheck
+from symtrunc.verification.certificate import ZERO_COSTS, Certificate, Counterexample, LayerCheck
 from symtrunc.verification.collapse import ZeroPaths, collapse_order, fixed_base_points
 from symtrunc.verification.digest import data_sha256, network_sha256
 from symtrunc.verification.targets import class_targets
@@ -76,7 +76,6 @@ __all__ = ["verify"]
 
 _BLOCK = 1 << 19  # entries per block of points (points x widest layer) held at a time
 
-_ZERO_COSTS = {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
 """:func:`symtrunc.loss.cost_table` of outputs that equal their targets: a certificate proves zero loss."""
 
 
@@ -155,7 +154,7 @@ def verify(
         widths=network.widths,
         invariants_checked=order is not None,
         layers=tuple(checks),
-        costs=dict(_ZERO_COSTS),  # every output equals its target exactly
+        costs=dict(ZERO_COSTS),  # every output equals its target exactly
         extra={"invariants_failed": broken} if broken else {},
         network_sha256=network_digest,
         data_sha256=data_digest,

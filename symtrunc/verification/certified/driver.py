@@ -20,7 +20,7 @@ import numpy as np
 from symtrunc.data.stream import DASK_TIMEOUT, DaskSource, ShardSource, dimension_mismatch, map_chunks, open_source
 from symtrunc.errors import DataError, VerificationError
 from symtrunc.network import ReLUNetwork
-from symtrunc.verification.certificate import Certificate, LayerCheck
+from symtrunc.verification.certificate import ZERO_COSTS, Certificate, LayerCheck
 from symtrunc.verification.certified import kernel
 from symtrunc.verification.certified.plan import ChunkPlan, Tuning
 from symtrunc.verification.certified.worker import ChunkTask, plain
@@ -29,8 +29,6 @@ from symtrunc.verification.digest import DataDigest, network_sha256
 from symtrunc.verification.targets import class_targets
 
 __all__ = ["verify_certified"]
-
-ZERO_COSTS = {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
 
 
 def _all_labels(source: Any) -> list:
