@@ -19,7 +19,7 @@ from symtrunc.records import CollapseRecord, ConeStep, as_rows, as_vector, cone_
 from symtrunc.verification.api import verify
 from symtrunc.verification.exact import verify as verify_exact
 
-__all__ = ["CONES", "build_cone", "layer_sets", "assemble"]
+__all__ = ["CONES", "build_cone", "layer_sets", "check_network", "assemble"]
 
 CONES = ("rational", "paper")
 
@@ -71,6 +71,25 @@ def _cone_step(label: Any, layer: ConeLayer, **extra: Any) -> ConeStep:
 CERTIFIED_FROM = 250_000
 
 
+def check_network(network: ReLUNetwork, data: LabeledData) -> None:
+    """The check every construction runs on the network it hands out: zero loss, and the layer
+    invariants where the layers have them, exactly; from :data:`CERTIFIED_FROM` points by the
+    certified method (floats only filter, with rigorous bounds: the same guarantee). The
+    certificate is not kept, so the exact check skips its digests.
+
+    Raises
+    ------
+    VerificationError
+        With the first failing point (a bug: the constructions are proved).
+    """
+    if data.N >= CERTIFIED_FROM:
+        with timed("verify certified"):
+            verify(network, data, method="certified", progress=False)
+    else:
+        with timed("verify"):
+            verify_exact(network, data, digests=False)
+
+
 def assemble(
     data: LabeledData,
     order: Sequence[int],
@@ -110,12 +129,7 @@ def assemble(
     construction = record(label_matrix=as_rows(data.Y), steps=steps, **fields)
     network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=construction)
     try:
-        if data.N >= CERTIFIED_FROM:  # the same proof; floats only filter, with rigorous bounds
-            with timed("verify certified"):
-                verify(network, data, method="certified", progress=False)
-        else:
-            with timed("verify"):
-                verify_exact(network, data, digests=False)  # the certificate is not kept: no digests
+        check_network(network, data)
     except VerificationError as e:
         if widths is None:
             raise  # a bug: the constructions are proved; never hand out an unverified network

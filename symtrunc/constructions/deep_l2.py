@@ -51,7 +51,7 @@ from typing import Any, cast
 import flint
 
 from symtrunc.constructions.clustered import _dot
-from symtrunc.constructions.common import assemble, build_cone
+from symtrunc.constructions.common import assemble, build_cone, check_network
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError, UncertifiedError
 from symtrunc.exact.lp import float_exponent, scaled_floats, simplest_between
@@ -61,9 +61,7 @@ from symtrunc.geometry.cones import ConeLayer
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.loss import costs
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.progress import timed
 from symtrunc.records import DeepL2Record
-from symtrunc.verification.exact import verify
 
 __all__ = [
     "DeepL2Hypotheses",
@@ -598,8 +596,7 @@ def construct_deep_l2(
             net.classes,
             replace(cast(DeepL2Record, net.construction), extra_identity_layers=L - data.Q),
         )
-        with timed("verify"):
-            verify(net, data)
+        check_network(net, data)
     tau = truncate(net, data)
     expected = columns_matrix([points[j] for j in data.y])
     return DeepL2Network(

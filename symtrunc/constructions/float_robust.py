@@ -59,6 +59,7 @@ from typing import Any
 import flint
 import numpy as np
 
+from symtrunc.constructions.common import check_network
 from symtrunc.constructions.sls import construct_sls, order_indices
 from symtrunc.data.labeled import LabeledData
 from symtrunc.errors import DataError, HypothesisError
@@ -68,7 +69,6 @@ from symtrunc.geometry.separability import find_sls
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.progress import task
 from symtrunc.records import RationalRecipe, SLSRecord
-from symtrunc.verification.exact import verify
 
 __all__ = ["ROBUST_DTYPES", "construct_float_robust", "dyadic_exponents"]
 
@@ -298,5 +298,5 @@ def _original_coordinates(snet: ReLUNetwork, data: LabeledData, d: Sequence[flin
         )
     construction = replace(record, steps=tuple(steps), hyperplanes=f"robust {dtype}")
     net = ReLUNetwork((Layer(W, first.b, first.activation),) + snet.layers[1:], snet.classes, construction)
-    verify(net, data)  # exact zero loss: raises if a point misses its target (it cannot)
+    check_network(net, data)  # in the original coordinates: raises if a point misses its target (it cannot)
     return net

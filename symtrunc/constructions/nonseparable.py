@@ -44,6 +44,7 @@ from typing import Any, cast
 
 import flint
 
+from symtrunc.constructions.common import check_network
 from symtrunc.constructions.sls import construct_sls
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
@@ -53,9 +54,7 @@ from symtrunc.exact.rational import to_q
 from symtrunc.geometry.cones import rational_cone
 from symtrunc.geometry.truncation import TruncationMap
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.progress import timed
 from symtrunc.records import NonseparableRecord, SLSRecord, as_rows, as_vector, cone_recipe_from_json
-from symtrunc.verification.exact import verify
 
 __all__ = [
     "EnclosingSimplex",
@@ -324,8 +323,7 @@ def construct_nonseparable(
         net = _network_sls(data, *parts[:2])
     else:
         raise DataError(f"unknown finish {finish!r}; use 'cone' or 'sls'")
-    with timed("verify"):
-        verify(net, data)  # never hand out an unverified network
+    check_network(net, data)  # never hand out an unverified network
     return net
 
 

@@ -27,13 +27,13 @@ from typing import Any
 
 import flint
 
+from symtrunc.constructions.common import check_network
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError, HypothesisError
 from symtrunc.exact.matrix import identity, pinv
 from symtrunc.exact.rational import to_q
 from symtrunc.network import Layer, ReLUNetwork
 from symtrunc.records import TwoLayerRecord, as_rows
-from symtrunc.verification.exact import verify
 
 __all__ = ["first_layer", "construct_two_layer", "THEOREM_TWO_LAYER"]
 
@@ -103,7 +103,7 @@ def construct_two_layer(data: Any, *, s: Any = 2, theta: Any = 1, beta: Any = 1,
 
     data = load_data(data)
     net = _network(data, s, theta, beta, c)
-    verify(net, data)  # never hand out an unverified network
+    check_network(net, data)  # never hand out an unverified network
     return net
 
 
