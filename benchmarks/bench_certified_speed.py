@@ -32,7 +32,7 @@ float64 ``.npz`` (``np.savez``: arrays ``X`` and ``y``) -- the table gives, in o
   ``onnxruntime`` (Gemm+Relu graph, one thread; skipped when not installed); at ``10^7`` only
   the numba passes unless ``--all-baselines``;
 * ``cert/numba``, ``cert/numba 2t``: the certified time over each numba pass (target: at most 2
-  at ``10^6``; the certified pass uses both cores: the kernel on two threads, the digest beside it).
+  at ``10^6``; the certified pass uses both cores: one chunk per core, the digest beside them).
 
 Run from the repository root::
 

@@ -106,6 +106,22 @@ def test_kernel_codes_are_the_exact_signs(sls, engine):
         assert c == chain.layers or (signs[c][p] < 0).all()
 
 
+def test_kernel_codes_do_not_depend_on_the_order_of_visit(sls, engine):
+    """The kernel may visit the points class by class (the worker's order) or in any other
+    order, on any number of threads: every point gets the code it gets alone."""
+    X, y, data, net = sls
+    rng = np.random.default_rng(1)
+    Xf = np.vstack([X] + [X + rng.normal(scale=s, size=X.shape) for s in (1.0, 2.0, 3.0, 4.0, 5.0)])
+    assert len(Xf) >= 2 * 8 * kernel.BLOCK  # enough rows for two threads
+    chain = prepared_local(net).structured_chain()
+    alone = np.array([kernel.structured_codes(chain, Xf[p : p + 1], None)[0] for p in range(len(Xf))])
+    assert len(set(alone.tolist())) > 2
+    for order in (np.argsort(np.tile(y, 6), kind="stable"), rng.permutation(len(Xf))):
+        for threads in (1, 3):
+            got = kernel.structured_codes(chain, Xf, None, threads=threads, order=order)
+            assert (got == alone).all()
+
+
 def test_kernel_refuses_what_it_cannot_bound(sls, engine):
     X, y, data, net = sls
     chain = prepared_local(net).structured_chain()
@@ -141,7 +157,8 @@ def test_wrong_network_is_caught_with_the_exact_counterexample(sls, engine, kern
     assert Fraction(c.value) == first[2]
 
 
-def test_wrong_label_is_caught_at_that_point(sls, engine, tmp_path):
+@pytest.mark.parametrize("chunk_threads", [1, 3])
+def test_wrong_label_is_caught_at_that_point(sls, engine, tmp_path, chunk_threads):
     X, y, data, net = sls
     wrong = y.copy()
     wrong[37] = (y[37] + 1) % data.Q
@@ -150,7 +167,7 @@ def test_wrong_label_is_caught_at_that_point(sls, engine, tmp_path):
     np.save(tmp_path / "d.npy", np.column_stack([X, wrong]).astype(np.uint8))
     for src, kw in ((X, {"labels": wrong}), (str(tmp_path / "d.npy"), {})):
         with pytest.raises(VerificationError) as info:
-            verify_certified(net, src, chunk_size=32, **kw)
+            verify_certified(net, src, chunk_size=32, tuning={"chunk_threads": chunk_threads}, **kw)
         c = info.value.counterexample
         assert (c.check, c.point, c.neuron, c.label) == ("zero loss", 37, first[1], wrong[37])
         assert Fraction(c.value) == first[2]

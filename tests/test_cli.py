@@ -199,7 +199,7 @@ def test_certificate(tmp_path, squares, capsys):
     assert code == 0, err
     doc = json.loads(cert.read_text(encoding="utf-8"))
     assert doc["format"] == "symtrunc.certificate"
-    assert doc["version"] == 1
+    assert doc["version"] == 2 and doc["data_digest_version"] == 2
     assert doc["zero_loss"] is True
     assert doc["n_points"] == 8
     assert doc["widths"] == [2, 2, 2, 2]

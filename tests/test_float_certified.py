@@ -405,3 +405,34 @@ def test_digits_float32_export_is_certified_and_right_in_onnxruntime(tmp_path):
     assert report.factored and report.certificate.certified
     assert _onnx_right(path, data, net.classes, "float32") == data.N
     assert import_network(path) == net
+
+
+def test_weights_sha256_names_the_floats_that_run(tmp_path, capsys):
+    """The float certificate's ``weights_sha256`` follows its documented format (recomputed here
+    with hashlib from the arrays of the file), is the same for the same floats in two formats,
+    and changes when one float does."""
+    import hashlib
+
+    pytest.importorskip("onnx")
+    data = LabeledData.from_arrays([[2, 0], [3, 1], [0, 2], [1, 3]], ["a", "a", "b", "b"])
+    exact, csv = tmp_path / "n.json", tmp_path / "d.csv"
+    csv.write_text("x,y,label\n2,0,a\n3,1,a\n0,2,b\n1,3,b\n")
+    symtrunc.save_network(symtrunc.construct(data), exact)
+    digests = {}
+    for name in ("f.onnx", "f.npz"):
+        out, cert = tmp_path / name, tmp_path / f"{name}.cert.json"
+        assert main(["export", str(exact), "--layers", "plain", "-o", str(out), "-q"]) == 0
+        assert main(["verify", str(out), str(csv), "--certificate", str(cert), "-q"]) == 0
+        digests[name] = json.loads(cert.read_text())["weights_sha256"]
+    fnet = load_float_network(tmp_path / "f.npz")
+    h = hashlib.sha256(b"symtrunc.float_weights/1 float64\n")
+    for W, b, act in zip(fnet.weights, fnet.biases, fnet.activations):
+        h.update(f"W {W.shape[0]} {W.shape[1]}\n".encode() + np.asarray(W, dtype="<f8").tobytes())
+        h.update(f"b {b.shape[0]}\n".encode() + np.asarray(b, dtype="<f8").tobytes() + f"{act}\n".encode())
+    assert digests["f.onnx"] == digests["f.npz"] == h.hexdigest()
+    arrays = dict(np.load(tmp_path / "f.npz"))
+    arrays["b0"] = arrays["b0"] + 2.0**-40  # one float moved; still certified
+    np.savez(tmp_path / "g.npz", **arrays)
+    cert = tmp_path / "g.cert.json"
+    assert main(["verify", str(tmp_path / "g.npz"), str(csv), "--certificate", str(cert), "-q"]) == 0
+    assert json.loads(cert.read_text())["weights_sha256"] != h.hexdigest()

@@ -72,6 +72,30 @@ def test_map_chunks_local_order_and_progress_off():
     bar.close()
 
 
+def test_map_chunks_on_threads_keeps_source_order():
+    """Chunks that finish out of order come back in source order; ``on_read`` sees them in
+    order as they are read; an error in a chunk is raised."""
+    import time
+
+    src = open_source(np.arange(40.0).reshape(20, 2), labels=np.zeros(20))
+    seen = []
+
+    def slow_first(c):
+        time.sleep(0.05 if c.start % 6 == 0 else 0.0)
+        return c.start, float(c.X[0, 0])
+
+    out = map_chunks(slow_first, src, chunk_size=3, threads=3, on_read=lambda c: seen.append(c.start))
+    assert out == [(s, 2.0 * s) for s in range(0, 20, 3)] and seen == list(range(0, 20, 3))
+
+    def broken(c):
+        if c.start == 9:
+            raise DataError("chunk at 9")
+        return c.start
+
+    with pytest.raises(DataError, match="chunk at 9"):
+        map_chunks(broken, src, chunk_size=3, threads=2)
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [

@@ -109,7 +109,7 @@ def test_certificate_contents(wine):
     data, net = wine
     cert = symtrunc.verify(net, data)
     d = cert.to_dict()
-    assert d["format"] == "symtrunc.certificate" and d["version"] == 1
+    assert d["format"] == "symtrunc.certificate" and d["version"] == 2
     assert d["costs"] == {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
     assert [row["kind"] for row in d["layers"]] == ["truncation"] * 3 + ["output"]
     assert d["layers"][2]["fixed_base_points"] == list(net.construction.order[:2])

@@ -27,7 +27,7 @@ from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError, FormatError, VerificationError
 from symtrunc.geometry.separability import NotSLSCertificate
 from symtrunc.io.network_files import read_network
-from symtrunc.verification.digest import data_sha256
+from symtrunc.verification.digest import data_sha256, digest_version
 from symtrunc.verification.recheck import recheck_certificate
 
 __all__ = ["cmd_verify_certificate", "register"]
@@ -66,8 +66,9 @@ def cmd_verify_certificate(args: argparse.Namespace) -> int:
                 "a not-SLS certificate is checked against DATA alone: symtrunc verify-certificate CERT DATA"
             )
         data = load_data(args.network, check=False)
-        recorded = json.loads(Path(args.certificate).read_text()).get("data_sha256")
-        if recorded is not None and recorded != data_sha256(data):
+        doc = json.loads(Path(args.certificate).read_text())
+        recorded = doc.get("data_sha256")
+        if recorded is not None and recorded != data_sha256(data, digest_version(doc)):
             raise VerificationError(
                 f"{args.certificate}: the not-SLS certificate speaks about other data "
                 f"(SHA-256 {recorded[:16]}…), not {args.network}"

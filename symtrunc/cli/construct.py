@@ -36,7 +36,7 @@ from symtrunc.io.network_files import check_network_output, write_network
 from symtrunc.progress import reporting
 from symtrunc.records import CollapseRecord
 from symtrunc.verification import verify
-from symtrunc.verification.digest import data_sha256
+from symtrunc.verification.digest import DATA_DIGEST_VERSION, data_sha256
 
 __all__ = ["cmd_construct", "cmd_demo", "construct_options", "register"]
 
@@ -176,7 +176,11 @@ def cmd_construct(args: argparse.Namespace) -> int:
         return 4
     except HypothesisError as e:  # proved not SLS: the refusal certificate is written, then exit 1
         if args.certificate and isinstance(e.certificate, NotSLSCertificate):
-            doc = {**e.certificate.to_dict(), "data_sha256": data_sha256(data)}  # the data it speaks about
+            doc = {
+                **e.certificate.to_dict(),
+                "data_sha256": data_sha256(data),
+                "data_digest_version": DATA_DIGEST_VERSION,
+            }  # the data it speaks about
             write_files({args.certificate: json.dumps(doc, indent=1) + "\n"})
         raise
     elapsed = time.perf_counter() - t0

@@ -15,14 +15,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import hashlib
 import json
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
-
-import numpy as np
 
 from symtrunc.cli.app import add_command
 from symtrunc.cli.files import check_outputs, read_label_matrix
@@ -34,6 +30,7 @@ from symtrunc.io.json import save_certificate
 from symtrunc.io.network_files import network_format, read_float_network, read_network
 from symtrunc.progress import reporting
 from symtrunc.verification import verify
+from symtrunc.verification.digest import float_weights_sha256
 
 __all__ = ["cmd_verify", "register"]
 
@@ -131,26 +128,13 @@ def _verify_float_file(args: argparse.Namespace) -> int:
     if not cert.certified:  # nothing is written: the one line says what failed
         raise UncertifiedError(f"{what}: {cert.summary()}")
     if args.certificate:  # the float certificate, tied to the weights that were checked
-        doc = {**cert.to_dict(), "weights_sha256": _weights_sha256(fnet)}
+        doc = {**cert.to_dict(), "weights_sha256": float_weights_sha256(fnet)}
         atomic_write(args.certificate, json.dumps(doc, indent=1) + "\n")
     if not args.quiet:
         print(f"network:   {what}")
         print(f"data:      {data.summary()}")
         print(f"verified:  {cert.summary()} ({cert.seconds:.2f} s)")
     return 0
-
-
-def _weights_sha256(fnet: Any) -> str:
-    """SHA-256 of the float weights that were checked: dtype, then per layer the shapes and
-    little-endian bytes of ``W`` and ``b`` and the activation."""
-    h = hashlib.sha256(f"symtrunc.float_weights/1 {fnet.dtype.name}\n".encode("ascii"))
-    for W, b, act in zip(fnet.weights, fnet.biases, fnet.activations):
-        for arr in (W, b):
-            a = np.ascontiguousarray(arr, dtype=fnet.dtype.newbyteorder("<"))
-            h.update(f"{a.shape}".encode("ascii"))
-            h.update(a.tobytes())
-        h.update(act.encode("ascii"))
-    return h.hexdigest()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -34,8 +34,9 @@ import queue
 import struct
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -496,6 +497,8 @@ def map_chunks(
     progress: bool | None = False,
     desc: str = "points",
     timeout: float | None = DASK_TIMEOUT,
+    threads: int = 1,
+    on_read: Callable[[Chunk], None] | None = None,
 ) -> list[Any]:
     """``[fn(chunk) for chunk in source]``, locally or on a Dask cluster, in source order.
 
@@ -515,6 +518,11 @@ def map_chunks(
     timeout : float or None
         With ``client``: seconds to wait while the scheduler is unreachable or the cluster has no
         worker (``None``: forever). Chunks that are being computed may take as long as they need.
+    threads : int
+        Locally: chunks computed at once on a thread pool (``fn`` must be thread-safe; at most
+        ``threads + 1`` chunks are held at a time).
+    on_read : callable, optional
+        Locally: called with each chunk in source order as it is read, before ``fn``.
 
     Raises
     ------
@@ -525,11 +533,7 @@ def map_chunks(
     bar = progress_bar(source.n_points, desc, progress)
     try:
         if client is None:
-            out = []
-            for chunk in source.chunks(chunk_size):
-                out.append(fn(chunk))
-                bar.update(len(chunk))
-            return out
+            return _map_local(fn, source.chunks(chunk_size), threads, on_read, bar)
         if isinstance(source, DaskSource):
             import dask
 
@@ -540,6 +544,37 @@ def map_chunks(
         return _gather(client, futures, bar, timeout)
     finally:
         bar.close()
+
+
+def _map_local(fn: Callable[[Chunk], Any], chunks: Any, threads: int, on_read: Any, bar: Any) -> list[Any]:
+    """``[fn(chunk) for chunk in chunks]`` on ``threads`` threads, in order (see :func:`map_chunks`)."""
+    out: list[Any] = []
+    if threads <= 1:
+        for chunk in chunks:
+            if on_read is not None:
+                on_read(chunk)
+            out.append(fn(chunk))
+            bar.update(len(chunk))
+        return out
+    running: deque[tuple[Future, int]] = deque()
+    with ThreadPoolExecutor(threads) as pool:
+        try:
+            for chunk in chunks:
+                if on_read is not None:
+                    on_read(chunk)
+                running.append((pool.submit(fn, chunk), len(chunk)))
+                while len(running) > threads:
+                    f, n = running.popleft()
+                    out.append(f.result())
+                    bar.update(n)
+            while running:
+                f, n = running.popleft()
+                out.append(f.result())
+                bar.update(n)
+        finally:
+            for f, _ in running:  # an error: the chunks not started are dropped
+                f.cancel()
+    return out
 
 
 def dask_client(address: str, timeout: float | None = DASK_TIMEOUT) -> Any:

@@ -101,7 +101,7 @@ import numpy as np
 from symtrunc.data.labeled import LabeledData, load_data
 from symtrunc.errors import DataError
 from symtrunc.exact.rounding import round_matrix, round_up
-from symtrunc.verification.digest import data_sha256
+from symtrunc.verification.digest import DATA_DIGEST_VERSION, data_sha256
 from symtrunc.verification.targets import class_targets
 
 if TYPE_CHECKING:
@@ -404,6 +404,7 @@ class FloatCertificate:
             "margin": repr(self.margin),
             "eps": repr(self.eps),
             "data_sha256": self.data_sha256,
+            "data_digest_version": DATA_DIGEST_VERSION,
             "model": "IEEE-754 round to nearest in dtype, any summation order, with or without FMA, "
             "gradual underflow or flush-to-zero; inputs rounded faithfully to dtype",
         }

@@ -22,11 +22,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from symtrunc.errors import FormatError
+from symtrunc.verification.digest import DATA_DIGEST_VERSION, digest_version
 
 __all__ = ["LayerCheck", "Certificate", "Counterexample", "CERTIFICATE_FORMAT", "CERTIFICATE_VERSION", "ZERO_COSTS"]
 
 CERTIFICATE_FORMAT = "symtrunc.certificate"
-CERTIFICATE_VERSION = 1
+CERTIFICATE_VERSION = 2  # 2: names its data digest format (version 1 certificates use data digest 1)
 
 
 #: the costs of a network with zero loss: every output equals its target exactly
@@ -134,6 +135,9 @@ class Certificate:
         SHA-256 of the exact points and labels (:func:`~symtrunc.verification.digest.data_sha256`).
     targets : tuple of (label, tuple of str)
         The target vector each class was checked against (exact strings), in class order.
+    data_digest_version : int
+        The format of ``data_sha256`` (:data:`~symtrunc.verification.digest.DATA_DIGEST_VERSION`;
+        1 in certificates of version 1, which are re-checked with that format).
     """
 
     zero_loss: bool
@@ -150,9 +154,10 @@ class Certificate:
     network_sha256: str = ""
     data_sha256: str = ""
     targets: tuple[tuple[Any, tuple[str, ...]], ...] = ()
+    data_digest_version: int = DATA_DIGEST_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (format ``symtrunc.certificate``, version 1)."""
+        """JSON-ready dictionary (format ``symtrunc.certificate``, version 2)."""
         d = asdict(self)
         d["layers"] = [asdict(layer) for layer in self.layers]
         d["widths"] = list(self.widths)
@@ -173,10 +178,10 @@ class Certificate:
         if not isinstance(d, Mapping) or d.get("format") != CERTIFICATE_FORMAT:
             got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
             raise FormatError(f"not a symtrunc certificate (format is {got!r}, expected {CERTIFICATE_FORMAT!r})")
-        if d.get("version") != CERTIFICATE_VERSION:
+        if d.get("version") not in (1, CERTIFICATE_VERSION):
             raise FormatError(
                 f"unsupported certificate version {d.get('version')!r} (this symtrunc reads "
-                f"version {CERTIFICATE_VERSION})"
+                f"versions 1 and {CERTIFICATE_VERSION})"
             )
         try:
             layers = tuple(
@@ -204,6 +209,7 @@ class Certificate:
                 network_sha256=str(d.get("network_sha256", "")),
                 data_sha256=str(d.get("data_sha256", "")),
                 targets=tuple((_hashable(label), tuple(str(v) for v in t)) for label, t in d.get("targets", ())),
+                data_digest_version=digest_version(d),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(f"malformed certificate: {type(e).__name__} {e}") from None

@@ -115,7 +115,7 @@ def recheck_certificate(
     targets = {label: list(t) for label, t in cert.targets}
     if cert.method == "certified":
         src = open_source(data, labels)
-        digest = DataDigest()
+        digest = DataDigest(cert.data_digest_version)
         for chunk in src.chunks(chunk_size):
             digest.update(chunk.X, chunk.labels)
         _same("the data are not the ones", digest.hexdigest(), cert.data_sha256)
@@ -132,7 +132,7 @@ def recheck_certificate(
         if labels is not None:
             raise DataError("labels= goes with certificates of certified verification")
         data = data if isinstance(data, LabeledData) else load_data(data, check=False)
-        _same("the data are not the ones", data_sha256(data), cert.data_sha256)
+        _same("the data are not the ones", data_sha256(data, cert.data_digest_version), cert.data_sha256)
         new = verify_exact(network, data, label_matrix=targets, invariants=cert.invariants_checked)
     else:
         raise FormatError(f"unknown verification method {cert.method!r} in the certificate")

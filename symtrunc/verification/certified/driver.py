@@ -19,6 +19,7 @@ import numpy as np
 
 from symtrunc.data.stream import DASK_TIMEOUT, DaskSource, ShardSource, dimension_mismatch, map_chunks, open_source
 from symtrunc.errors import DataError, VerificationError
+from symtrunc.exact.threads import blas_threads
 from symtrunc.network import ReLUNetwork
 from symtrunc.verification.certificate import ZERO_COSTS, Certificate, LayerCheck
 from symtrunc.verification.certified import kernel
@@ -104,8 +105,9 @@ def verify_certified(
         ``"always"``, ``"never"``), ``shortcut`` (bool), ``composed_min_group``,
         ``composed_max_groups``, ``retry_max_groups``, ``batch_exact_groups``, ``block``,
         ``threads``, ``structured``, ``kernel`` (bool: the structured kernel of
-        :mod:`~symtrunc.verification.certified.kernel`), ``kernel_threads`` (default: one per core
-        but one, which hashes the data), ``compiled`` (numba's kernel; default: once loaded, or
+        :mod:`~symtrunc.verification.certified.kernel`), ``kernel_threads`` (threads of the kernel
+        inside one chunk, default 1), ``chunk_threads`` (chunks checked at once in this process,
+        default one per core; the data digest runs beside them), ``compiled`` (numba's kernel; default: once loaded, or
         from ``kernel.COMPILED_FROM`` points).
 
     Returns
@@ -255,7 +257,7 @@ def _run(
             targets=tuple(tuple(str(v) for v in t) for t in targets),  # picklable exact strings
             collapse=tuple(collapse) if order is not None else (),
             n_plan=len(order) if order else 0,
-            tuning=tuning,
+            tuning=tuning if client is not None else replace(tuning, threads=None),  # BLAS: set once, below
         ),
     )
     if client is not None:
@@ -265,13 +267,22 @@ def _run(
         return results, []
     pending: list[Future] = []
 
-    def hashed(chunk: Any) -> Any:
+    def hash_next(chunk: Any) -> None:  # called in source order as each chunk is read
         while len(pending) >= DIGEST_LAG:  # at most DIGEST_LAG chunks wait for the digest: bounded memory
             pending.pop(0).result()
         pending.append(side.submit(digest.update, chunk.X, chunk.labels))
-        return task(chunk)
 
-    return map_chunks(hashed, src, chunk_size=chunk_size, progress=progress, desc="certified"), pending
+    with blas_threads(tuning.threads):  # set once here: the chunks run on several threads at once
+        results = map_chunks(
+            task,
+            src,
+            chunk_size=chunk_size,
+            progress=progress,
+            desc="certified",
+            threads=tuning.chunk_workers,
+            on_read=hash_next,
+        )
+    return results, pending
 
 
 def _layer_checks(network, classes, order, fixed, counts, N) -> list[LayerCheck]:

@@ -53,6 +53,7 @@ def filter_chunk(
     P: np.ndarray,
     res: ChunkResult,
     codes: np.ndarray | None = None,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Certify activation patterns; fills ``P`` (packed bits) and returns the ambiguous mask.
 
@@ -63,7 +64,9 @@ def filter_chunk(
     array of one entry per point), the points settled by the kernel get their kernel code
     there and their rows of ``P`` are left alone (their pattern is
     :meth:`~symtrunc.verification.certified.maps.Prepared.code_key` of the code); every other
-    point gets ``-1`` and its pattern in ``P``. Adds its statistics to ``res``.
+    point gets ``-1`` and its pattern in ``P``. ``order`` is the order in which the kernel visits
+    the points (:func:`~symtrunc.verification.certified.kernel.structured_codes`). Adds its
+    statistics to ``res``.
     """
     n = floats.X.shape[0]
     chain = prep.structured_chain() if tuning.uses_kernel else None
@@ -73,7 +76,9 @@ def filter_chunk(
             codes[:] = -1
         return _general(prep, tuning, floats, P, res)
     with blas_threads(tuning.threads):  # the NumPy version's BLAS product, when numba is missing
-        kc = structured_codes(chain, kin[0], kin[1], threads=tuning.kernel_parts, compiled=tuning.compiled is not False)
+        kc = structured_codes(
+            chain, kin[0], kin[1], threads=tuning.kernel_parts, compiled=tuning.compiled is not False, order=order
+        )
     res.structured_evaluations += chain.layers
     settled = (kc >= 0) if chain.layers == prep.network.depth - 1 else (kc >= 0) & (kc < chain.layers)
     if codes is not None:

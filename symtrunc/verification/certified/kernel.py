@@ -92,17 +92,20 @@ class StructuredChain:
     layers: int
 
 
-def _codes_blocks(X, ex, alphas, G, C, K1, K2, T, check_int, codes):  # pragma: no cover - compiled
-    """Fill ``codes`` (see the module docstring); ``ex`` has length 0 when the inputs are exact.
+def _codes_blocks(X, ex, rows, alphas, G, C, K1, K2, T, check_int, codes):  # pragma: no cover - compiled
+    """Fill ``codes[r]`` for the rows ``r`` of ``rows``, taken in that order (see the module
+    docstring); ``ex`` has length 0 when the inputs are exact.
 
     One pass over the coordinates per layer: ``z̃_i`` is compared with ``±Ê`` (counted: ``+1``
     above ``Ê``, ``-1`` below ``-Ê``, so a layer is certified positive when the count is ``M``
     and negative when it is ``-M``; a NaN counts neither), and the next layer's ``t̃`` is
     accumulated on the way.
     """
-    n, M = X.shape
+    n = rows.shape[0]
+    M = X.shape[1]
     L = alphas.shape[0]
     has_ex = ex.shape[0] > 0
+    row = np.zeros(BLOCK, dtype=np.int64)
     xa = np.empty((M, BLOCK))
     m = np.empty(BLOCK)
     t = np.empty(BLOCK)
@@ -115,8 +118,10 @@ def _codes_blocks(X, ex, alphas, G, C, K1, K2, T, check_int, codes):  # pragma: 
         for p in range(BLOCK):
             m[p] = 0.0
         for p in range(nb):
+            r = rows[p0 + p]
+            row[p] = r
             for i in range(M):
-                v = np.float64(X[p0 + p, i])
+                v = np.float64(X[r, i])
                 xa[i, p] = v
                 a = abs(v)
                 if a > m[p]:
@@ -129,7 +134,7 @@ def _codes_blocks(X, ex, alphas, G, C, K1, K2, T, check_int, codes):  # pragma: 
             ok = p < nb and m[p] <= RANGE_HI and not (check_int and m[p] >= INT_EXACT)
             alive[p] = ok
             if p < nb:
-                codes[p0 + p] = -1
+                codes[row[p]] = -1
             if ok:
                 n_alive += 1
         for p in range(BLOCK):  # t̃ of layer 0; each later one is accumulated in the previous pass
@@ -146,7 +151,7 @@ def _codes_blocks(X, ex, alphas, G, C, K1, K2, T, check_int, codes):  # pragma: 
             for p in range(BLOCK):
                 b = k1 * m[p]
                 if has_ex and p < nb:
-                    b = b + k2 * ex[p0 + p]
+                    b = b + k2 * ex[row[p]]
                 bound[p] = b + T_l
                 cnt[p] = 0
                 tn[p] = 0.0
@@ -171,12 +176,12 @@ def _codes_blocks(X, ex, alphas, G, C, K1, K2, T, check_int, codes):  # pragma: 
                 alive[p] = False
                 n_alive -= 1
                 if b < OVERFLOW_GUARD and t[p] == t[p] and cnt[p] == -M:
-                    codes[p0 + p] = l  # collapses here
+                    codes[row[p]] = l  # collapses here
             for p in range(BLOCK):
                 t[p] = tn[p]
         for p in range(nb):
             if alive[p]:
-                codes[p0 + p] = L
+                codes[row[p]] = L
 
 
 _COMPILED: list = []  # [the compiled kernel] or [None] without numba, after the first call
@@ -212,14 +217,29 @@ def _needs_int_check(X: np.ndarray) -> bool:
 
 
 def structured_codes(
-    chain: StructuredChain, X: np.ndarray, ex: np.ndarray | None, *, threads: int = 1, compiled: bool = True
+    chain: StructuredChain,
+    X: np.ndarray,
+    ex: np.ndarray | None,
+    *,
+    threads: int = 1,
+    compiled: bool = True,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """The code of every row of ``X`` (see the module docstring): compiled kernel, else NumPy.
 
     ``X`` is a numeric array (its values exact in float64 unless ``ex`` bounds their rounding
     errors, per row); 64-bit integers of magnitude ``≥ 2^53`` make their row ``-1``. The
-    compiled kernel runs on ``threads`` parts of the rows at once (it releases the GIL);
-    ``compiled=False`` asks for the NumPy version.
+    compiled kernel runs on ``threads`` parts of the rows at once (it releases the GIL) and
+    visits the rows in ``order`` (a permutation; default: as they are): rows that leave at the
+    same layer (points of one class) should share blocks, since a block runs until its last
+    point leaves. The codes do not depend on the order. ``compiled=False`` asks for the NumPy
+    version.
+
+    >>> chain = StructuredChain(alphas=np.array([1.0]), G=np.array([[1.0, 1.0]]), C=np.array([[-1.0, 0.0]]),
+    ...     K1=np.array([1e-15]), K2=np.array([1e-15]), T=np.array([1e-300]), layers=1)
+    >>> X = np.array([[2, 1], [0, 0], [0, 1]], dtype=np.uint8)
+    >>> structured_codes(chain, X, None, order=np.array([2, 0, 1])).tolist()
+    [1, -1, -1]
     """
     kernel = compiled_codes() if compiled else None
     if kernel is None:
@@ -238,12 +258,12 @@ def structured_codes(
         X.flags.writeable = False
     n = X.shape[0]
     codes = np.empty(n, dtype=np.int32)
-    exv = None if ex is None else np.ascontiguousarray(ex, dtype=np.float64)
+    exv = _NO_ERRORS if ex is None else np.ascontiguousarray(ex, dtype=np.float64)
     check = _needs_int_check(X)
+    rows = np.arange(n, dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)
 
-    def run(a: int, b: int) -> None:
-        e = _NO_ERRORS if exv is None else exv[a:b]
-        kernel(X[a:b], e, chain.alphas, chain.G, chain.C, chain.K1, chain.K2, chain.T, check, codes[a:b])
+    def run(a: int, b: int) -> None:  # the parts write disjoint rows of codes
+        kernel(X, exv, rows[a:b], chain.alphas, chain.G, chain.C, chain.K1, chain.K2, chain.T, check, codes)
 
     parts = max(1, min(int(threads), n // (8 * BLOCK)))
     if parts == 1:

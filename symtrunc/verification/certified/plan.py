@@ -41,7 +41,8 @@ class Tuning:
     threads: int | None = 1  # BLAS threads inside a chunk (None: leave as is)
     structured: bool = True  # rank-one kernel for composed maps A = αI + 1gᵀ (rational cones)
     kernel: bool = True  # the structured kernel for all-positive prefixes (with structured, composed != "never")
-    kernel_threads: int | None = None  # threads running the structured kernel on a chunk (None: cores - 1)
+    kernel_threads: int | None = 1  # threads running the structured kernel inside one chunk (None: one per core)
+    chunk_threads: int | None = None  # chunks checked at once in this process (None: one per core)
     compiled: bool | None = (
         None  # the kernel compiled by numba (None: once loaded, or from kernel.COMPILED_FROM points)
     )
@@ -73,21 +74,31 @@ class Tuning:
             raise DataError(f"unknown tuning composed={tuning.composed!r}; use one of {', '.join(COMPOSED)}")
         check_threads(tuning.threads)
         check_threads(tuning.kernel_threads)
+        check_threads(tuning.chunk_threads)
         if tuning.compiled is not None and not isinstance(tuning.compiled, bool):
             raise DataError(f"tuning compiled must be True, False or None, got {tuning.compiled!r}")
         return tuning
 
     @property
     def kernel_parts(self) -> int:
-        """Threads for the structured kernel: ``kernel_threads``, by default one per core but one
-        (the data digest runs beside the kernel on a core of its own).
+        """Threads for the structured kernel inside one chunk (``kernel_threads``; ``None``: one
+        per core).
 
-        >>> Tuning(kernel_threads=3).kernel_parts, Tuning().kernel_parts >= 1
+        >>> Tuning(kernel_threads=3).kernel_parts, Tuning().kernel_parts
+        (3, 1)
+        """
+        return int(self.kernel_threads) if self.kernel_threads is not None else os.cpu_count() or 1
+
+    @property
+    def chunk_workers(self) -> int:
+        """Chunks checked at once by a local run (``chunk_threads``; ``None``: one per core). The
+        kernel, hashing and most NumPy work release the GIL, so the chunks fill both cores while
+        the data digest runs beside them.
+
+        >>> Tuning(chunk_threads=3).chunk_workers, Tuning().chunk_workers >= 1
         (3, True)
         """
-        if self.kernel_threads is not None:
-            return int(self.kernel_threads)
-        return max(1, (os.cpu_count() or 2) - 1)
+        return int(self.chunk_threads) if self.chunk_threads is not None else os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

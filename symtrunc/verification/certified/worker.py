@@ -166,7 +166,9 @@ class ChunkTask:
         if prep.float_ok and not (tun.shortcut and not kernel and self._fits_float(X)):
             codes = np.empty(n, dtype=np.int32)
             with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-                amb = filter_chunk(prep, tun, FloatInput(X), c.P, res, codes)
+                # the kernel visits the points class by class: the points of a class leave at one layer
+                order = np.argsort(cls.astype(np.uint16), kind="stable") if kernel and n_cls <= 1 << 16 else None
+                amb = filter_chunk(prep, tun, FloatInput(X), c.P, res, codes, order)
             exact_rows = np.flatnonzero(amb)
             res.n_float = n - int(exact_rows.size)
             kernel_rows = np.flatnonzero(codes >= 0)
