@@ -84,7 +84,8 @@ def test_kernel_settles_every_point_and_agrees(sls, engine, kernel_codes):
     assert cert.extra["points_exact"] == 0 and cert.extra["patterns"] == data.Q
     general = verify_certified(net, X, labels=y, chunk_size=50, tuning={"kernel": False})
     assert len(kernel_codes) == 3  # not called with kernel=False
-    for other in (exact, general):
+    as_read = verify_certified(net, X, labels=y, chunk_size=50, tuning={"class_order": False, "chunk_threads": 1})
+    for other in (exact, general, as_read):
         _same_certificate(cert, other)
     assert cert.layers == general.layers and cert.extra["patterns"] == general.extra["patterns"]
 

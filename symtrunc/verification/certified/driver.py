@@ -107,7 +107,8 @@ def verify_certified(
         ``threads``, ``structured``, ``kernel`` (bool: the structured kernel of
         :mod:`~symtrunc.verification.certified.kernel`), ``kernel_threads`` (threads of the kernel
         inside one chunk, default 1), ``chunk_threads`` (chunks checked at once in this process,
-        default one per core; the data digest runs beside them), ``compiled`` (numba's kernel; default: once loaded, or
+        default one per core; the data digest runs beside them), ``class_order`` (the kernel
+        visits a chunk's points class by class, default ``True``), ``compiled`` (numba's kernel; default: once loaded, or
         from ``kernel.COMPILED_FROM`` points).
 
     Returns

@@ -43,6 +43,7 @@ class Tuning:
     kernel: bool = True  # the structured kernel for all-positive prefixes (with structured, composed != "never")
     kernel_threads: int | None = 1  # threads running the structured kernel inside one chunk (None: one per core)
     chunk_threads: int | None = None  # chunks checked at once in this process (None: one per core)
+    class_order: bool = True  # the kernel visits a chunk's points class by class (else in file order)
     compiled: bool | None = (
         None  # the kernel compiled by numba (None: once loaded, or from kernel.COMPILED_FROM points)
     )

@@ -121,10 +121,12 @@ class ChunkTask:
             return None
         if labels.dtype.kind == "u" and labels.dtype.itemsize == 8:
             return None
-        with np.errstate(invalid="ignore"):  # NaN and huge floats: refused just below
-            as_int = labels.astype(np.int64) if labels.dtype != np.int64 else labels
-        if labels.dtype.kind == "f" and not np.array_equal(as_int, labels):
-            return None  # non-integral, NaN or huge floats
+        as_int = labels  # integers index the table as they are
+        if labels.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):  # NaN and huge floats: refused just below
+                as_int = labels.astype(np.int64)
+            if not np.array_equal(as_int, labels):
+                return None  # non-integral, NaN or huge floats
         lo, hi = int(as_int.min()), int(as_int.max())
         if hi - lo > 1 << 16:
             return None
@@ -136,7 +138,7 @@ class ChunkTask:
         for v, cid in ints.items():
             if lo <= v <= hi:
                 table[v - lo] = cid
-        ids = table[as_int - lo]
+        ids = table[as_int if lo == 0 else as_int.astype(np.intp) - lo]
         return None if (ids < 0).any() else ids
 
     def __call__(self, chunk: Any) -> ChunkResult:
@@ -151,10 +153,14 @@ class ChunkTask:
             )
         cls = self._class_ids(chunk.labels, chunk.start)
         n_cls = len(self.plan.targets)
-        res.class_counts = np.bincount(cls, minlength=n_cls).tolist()
+        counts = np.bincount(cls, minlength=n_cls)
+        res.class_counts = counts.tolist()
+        # the points class by class (a stable radix sort): each class's first point, and the
+        # order in which the kernel visits the points (the points of a class leave at one layer)
+        order = np.argsort(cls.astype(np.uint16) if n_cls <= 1 << 16 else cls, kind="stable")
         first = np.full(n_cls, -1, dtype=np.int64)
-        u, fi = np.unique(cls, return_index=True)
-        first[u] = fi + chunk.start
+        present = np.flatnonzero(counts)
+        first[present] = order[(np.cumsum(counts) - counts)[present]] + chunk.start
         res.class_first = first.tolist()
         if n == 0:
             return res
@@ -166,9 +172,7 @@ class ChunkTask:
         if prep.float_ok and not (tun.shortcut and not kernel and self._fits_float(X)):
             codes = np.empty(n, dtype=np.int32)
             with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-                # the kernel visits the points class by class: the points of a class leave at one layer
-                order = np.argsort(cls.astype(np.uint16), kind="stable") if kernel and n_cls <= 1 << 16 else None
-                amb = filter_chunk(prep, tun, FloatInput(X), c.P, res, codes, order)
+                amb = filter_chunk(prep, tun, FloatInput(X), c.P, res, codes, order if tun.class_order else None)
             exact_rows = np.flatnonzero(amb)
             res.n_float = n - int(exact_rows.size)
             kernel_rows = np.flatnonzero(codes >= 0)
