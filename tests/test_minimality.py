@@ -305,9 +305,9 @@ def test_identity_regime_without_output_bias_is_not_called_a_minimum():
 
 
 def test_the_step_search_state_is_the_region_state_or_nothing():
-    # _state_in (used by the step search) must accept exactly the states whose pattern is the
-    # target with no zero pre-activation, and give the same activations then
-    from symtrunc.claims.minimality import _state_in, region_state
+    # region_state with a target (the step search) must accept exactly the states whose pattern
+    # is the target with no zero pre-activation, and give the same activations then
+    from symtrunc.claims.minimality import region_state
 
     d = symtrunc.LabeledData.from_arrays([[3, 0], [4, 1], [0, 3], [1, 5], [2, 2]], [0, 0, 1, 1, 1])
     X = d.X.transpose()
@@ -317,10 +317,10 @@ def test_the_step_search_state_is_the_region_state_or_nothing():
     ]
     for net in nets:
         st = region_state(net, X)
-        got = _state_in(net, X, st.pattern)
+        got = region_state(net, X, st.pattern)
         if st.boundary:
             assert got is None
         else:
             assert got is not None and [M.entries() for M in got.inputs] == [M.entries() for M in st.inputs]
         flipped = tuple(tuple(1 - p for p in layer) for layer in st.pattern)
-        assert _state_in(net, X, flipped) is None
+        assert region_state(net, X, flipped) is None

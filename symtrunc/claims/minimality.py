@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import flint
 
@@ -88,34 +88,36 @@ class RegionState:
     boundary: tuple[tuple[int, int, int], ...]
 
 
-def region_state(network: ReLUNetwork, X: flint.fmpq_mat) -> RegionState:
-    """Forward the columns ``X`` through the hidden layers exactly; record pattern and zeros."""
+@overload
+def region_state(network: ReLUNetwork, X: flint.fmpq_mat) -> RegionState: ...
+@overload
+def region_state(
+    network: ReLUNetwork, X: flint.fmpq_mat, target: tuple[tuple[int, ...], ...]
+) -> RegionState | None: ...
+
+
+def region_state(
+    network: ReLUNetwork, X: flint.fmpq_mat, target: tuple[tuple[int, ...], ...] | None = None
+) -> RegionState | None:
+    """Forward the columns ``X`` through the hidden layers exactly; record pattern and zeros.
+
+    With ``target`` (a pattern): ``None`` as soon as a layer has a pre-activation ``0`` or a
+    pattern other than ``target``'s (the later layers are not computed).
+    """
     n = X.ncols()
     ones = flint.fmpq_mat(1, n, [1] * n)
     inputs, pattern, boundary = [X], [], []
     for k, layer in enumerate(network.layers[:-1]):
         Z = layer.W * inputs[-1] + layer.b * ones
         ent = Z.entries()
-        pattern.append(tuple(1 if v > 0 else 0 for v in ent))
-        boundary += [(k + 1, idx // n, idx % n) for idx, v in enumerate(ent) if v == 0]
-        inputs.append(flint.fmpq_mat(Z.nrows(), n, [v if v > 0 else 0 for v in ent]))
+        signs = tuple(1 if v > 0 else 0 for v in ent)
+        zeros = [(k + 1, idx // n, idx % n) for idx, v in enumerate(ent) if v == 0]
+        if target is not None and (zeros or signs != target[k]):
+            return None
+        pattern.append(signs)
+        boundary += zeros
+        inputs.append(flint.fmpq_mat(Z.nrows(), n, [v if s else 0 for v, s in zip(ent, signs)]))
     return RegionState(inputs, tuple(pattern), tuple(boundary))
-
-
-def _state_in(network: ReLUNetwork, X: flint.fmpq_mat, target: tuple[tuple[int, ...], ...]) -> RegionState | None:
-    """:func:`region_state` when its pattern is ``target`` and no pre-activation is ``0``, else
-    ``None``, found at the first pre-activation of the wrong sign (later layers are not computed)."""
-    n = X.ncols()
-    ones = flint.fmpq_mat(1, n, [1] * n)
-    inputs = [X]
-    for k, layer in enumerate(network.layers[:-1]):
-        Z = layer.W * inputs[-1] + layer.b * ones
-        ent = Z.entries()
-        for v, m in zip(ent, target[k]):
-            if v == 0 or (v > 0) != (m == 1):
-                return None
-        inputs.append(flint.fmpq_mat(Z.nrows(), n, [v if m else 0 for v, m in zip(ent, target[k])]))
-    return RegionState(inputs, target, ())
 
 
 def refitted_cost(
@@ -312,7 +314,7 @@ def local_minimality(
         """The largest ``ε = 2^-k`` whose perturbed pattern is ``target`` (no zeros), with a decrease if asked."""
         eps = flint.fmpq(1)
         for _ in range(max_halvings):
-            st = _state_in(_perturbed(network, direction, eps), X, target)
+            st = region_state(_perturbed(network, direction, eps), X, target)
             if st is not None:
                 v = fitted_objective(st.inputs[-1], data, bias=bias, weighting=weighting)
                 if v < value or not need_decrease:
