@@ -38,6 +38,7 @@ True
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,8 +127,9 @@ def _matrix(value: Any, where: str) -> Matrix:
 
 
 def _label(value: Any, where: str) -> Any:
-    if not isinstance(value, (str, int)):  # bool is an int: boolean labels are labels too
-        raise FormatError(f"construction metadata, {where}: a class label is a string, an integer or a boolean")
+    # bool is an int: boolean labels are labels too; float labels are finite floats
+    if not (isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value))):
+        raise FormatError(f"construction metadata, {where}: a class label is a string, a number or a boolean")
     return value
 
 

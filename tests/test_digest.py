@@ -178,7 +178,10 @@ def test_version_1_certificates_are_re_checked(capsys, tmp_path):
     assert cert.data_digest_version == 1 and Certificate.from_dict(cert.to_dict()) == cert
     assert cert.to_dict()["version"] == 2 and cert.to_dict()["data_digest_version"] == 1
     net, pts = OLD / "net.json", OLD / "pts.csv"
-    assert main(["verify-certificate", str(OLD / "exact_cert.json"), str(net), str(pts), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["verify-certificate", str(OLD / "exact_cert.json"), str(net), str(pts)]) == 0
+    out = capsys.readouterr().out  # the digest the certificate names, in its format
+    assert f"SHA-256 {cert.data_sha256}, data digest format 1, 80 points (as the certificate names)" in out
     assert main(["verify-certificate", str(OLD / "cert_certified.json"), str(net), str(pts), "-q"]) == 0
     assert main(["verify-certificate", str(OLD / "notsls_cert.json"), str(OLD / "notsls.csv")]) == 0
     lines = pts.read_text().splitlines()
@@ -200,7 +203,10 @@ def test_new_certificates_name_digest_format_2(tmp_path):
     assert doc["data_sha256"] == _reference(rows, ["a", "a", "b", "b"], 2)
 
 
-@pytest.mark.parametrize("labels", [[-12, 3, 7, -12, 100_000], [5, 5, 0], [True, False, True], ["b", "a", "ccc"]])
+@pytest.mark.parametrize(
+    "labels",
+    [[-12, 3, 7, -12, 100_000], [5, 5, 0], [True, False, True], ["b", "a", "ccc"], [2**63 + 1, 2**63, 2**63 + 1]],
+)
 def test_label_records(labels):
     X = np.zeros((len(labels), 2), dtype=np.uint8)
     for version in (1, 2):
@@ -219,3 +225,67 @@ def test_whole_float_labels_are_recorded_as_integers():
         dig = DataDigest(version)
         dig.update(X, np.array([2.0, -1.5, 2.0]))
         assert dig.hexdigest() == _reference([[Fraction(0)] * 2] * 3, [2, -1.5, 2], version)
+
+
+def test_float_labels_make_networks_that_load(tmp_path, capsys):
+    """Whole float labels are the integer classes (as the digest records them), other float
+    labels are kept: either way the network file written by construct reads back."""
+    X = np.array([[2, 0, 1], [3, 0, 1], [0, 2, 1], [0, 3, 1], [5, 5, 1], [6, 5, 1]], dtype=np.int64)
+    for y, classes in (([-1.0, -1.0, 0.0, 0.0, 2.0, 2.0], (-1, 0, 2)), ([0.5, 0.5, 1.5, 1.5, 2.0, 2.0], (0.5, 1.5, 2))):
+        data = tmp_path / "d.npz"
+        np.savez(data, X=X, y=np.array(y))
+        net = tmp_path / "n.json"
+        assert main(["construct", str(data), "-o", str(net), "-q"]) == 0
+        loaded = symtrunc.load_network(net)
+        assert loaded.classes == classes
+        assert main(["verify", str(net), str(data), "-q"]) == 0
+        assert main(["verify", str(net), str(data), "--certified", "-q"]) == 0
+
+
+def _cli_error(capsys, argv: list[str]) -> tuple[int, str]:
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    return code, err[0]
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.pop("data_digest_version"), "version 2 names its data_digest_version"),
+        (lambda d: d.update(data_digest_version="2"), "data_digest_version must be 1 or 2 (an integer), got '2'"),
+        (lambda d: d.update(data_digest_version=True), "data_digest_version must be 1 or 2"),
+        (lambda d: d.update(data_digest_version=3), "data_digest_version must be 1 or 2"),
+        (lambda d: d.update(version=1), "version 1 has data digest format 1"),
+        (lambda d: d.update(zero_loss=False), "a certificate states zero loss"),
+    ],
+)
+def test_malformed_certificates_are_refused_with_one_line(tmp_path, capsys, edit, message):
+    net, pts = OLD / "net.json", OLD / "pts.csv"
+    good = tmp_path / "c.json"
+    assert main(["verify", str(net), str(pts), "--certificate", str(good), "-q"]) == 0
+    doc = json.loads(good.read_text())
+    edit(doc)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    code, line = _cli_error(capsys, ["verify-certificate", str(bad), str(net), str(pts)])
+    assert code == 2 and message in line and str(bad) in line
+
+
+@pytest.mark.parametrize(
+    "field, value", [("data_digest_version", "abc"), ("data_digest_version", None), ("version", 99)]
+)
+def test_malformed_not_sls_certificates_are_refused_with_one_line(tmp_path, capsys, field, value):
+    doc = json.loads((OLD / "notsls_cert.json").read_text())
+    doc[field] = value
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    code, line = _cli_error(capsys, ["verify-certificate", str(bad), str(OLD / "notsls.csv")])
+    assert code == 2 and str(bad) in line
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_re_checking_with_a_bad_chunk_size_is_refused(capsys, size):
+    argv = ["verify-certificate", str(OLD / "cert_certified.json"), str(OLD / "net.json"), str(OLD / "pts.csv")]
+    code, line = _cli_error(capsys, [*argv, "--chunk-size", size])
+    assert code == 2 and "chunk_size must be a positive integer" in line

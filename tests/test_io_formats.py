@@ -25,6 +25,7 @@ from symtrunc.errors import DataError, FormatError, MissingDependencyError
 from symtrunc.exact.rounding import round_q
 from symtrunc.io.export import FORMATS, ExportReport, atomic_write, export, float_layers
 from symtrunc.io.json import load_network
+from symtrunc.io.network_files import read_float_network
 from symtrunc.io.trained import import_network
 from symtrunc.network import ReLUNetwork
 
@@ -355,6 +356,27 @@ def test_import_foreign_safetensors(tmp_path):
     _check_floats(import_network(tmp_path / "m.safetensors"), layers)
     with pytest.raises(FormatError, match="carries no exact rationals"):
         import_network(tmp_path / "m.safetensors", exact=True)
+
+
+@pytest.mark.parametrize("length", [0x0980, 0x097B, 0x0A08])
+def test_safetensors_whose_header_length_looks_like_a_pickle_or_json(tmp_path, length):
+    """The 8-byte header length opens the file: low bytes 0x80 (a pickle's first byte) and 0x7b
+    ("{") must not make it a torch or JSON file."""
+    st = pytest.importorskip("safetensors.numpy")
+    layers = _random_layers((3, 4, 2), seed=5)
+    plain = tmp_path / "plain.safetensors"
+    st.save_file(
+        {f"{2 * k}.{n}": a for k, (W, b) in enumerate(layers) for n, a in (("weight", W), ("bias", b))}, str(plain)
+    )
+    raw = plain.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    assert n <= length
+    padded = tmp_path / "m.safetensors"  # the same header, padded with spaces (allowed by the format)
+    padded.write_bytes(length.to_bytes(8, "little") + raw[8 : 8 + n] + b" " * (length - n) + raw[8 + n :])
+    assert padded.read_bytes()[0] == length & 0xFF
+    _check_floats(import_network(padded), layers)
+    fnet = read_float_network(padded)  # what verify and info read
+    assert all((W == a).all() for W, (a, _) in zip(fnet.weights, layers))
 
 
 def test_import_trained_torch_state_dict(tmp_path):

@@ -27,8 +27,8 @@ from symtrunc.data.labeled import load_data
 from symtrunc.errors import DataError, FormatError, VerificationError
 from symtrunc.geometry.separability import NotSLSCertificate
 from symtrunc.io.network_files import read_network
-from symtrunc.verification.digest import data_sha256, digest_version
-from symtrunc.verification.recheck import recheck_certificate
+from symtrunc.verification.digest import DATA_DIGEST_VERSION, data_sha256, digest_version
+from symtrunc.verification.recheck import read_certificate, recheck_certificate
 
 __all__ = ["cmd_verify_certificate", "register"]
 
@@ -87,10 +87,11 @@ def cmd_verify_certificate(args: argparse.Namespace) -> int:
         return 0
     if args.data is None:
         raise DataError("give CERT NETWORK DATA (or CERT DATA for a not-SLS certificate)")
+    named = read_certificate(args.certificate)
     net = read_network(args.network)
     t0 = time.perf_counter()
     cert = recheck_certificate(
-        args.certificate,
+        named,
         net,
         args.data,
         labels=args.labels,
@@ -99,8 +100,13 @@ def cmd_verify_certificate(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         inv = "and every layer invariant " if cert.invariants_checked else ""
-        print(f"network:   SHA-256 {cert.network_sha256} (as the certificate names)")
-        print(f"data:      SHA-256 {cert.data_sha256}, {cert.n_points} points (as the certificate names)")
+        print(f"network:   SHA-256 {named.network_sha256} (as the certificate names)")
+        fmt = (
+            f", data digest format {named.data_digest_version}"
+            if named.data_digest_version != DATA_DIGEST_VERSION
+            else ""
+        )
+        print(f"data:      SHA-256 {named.data_sha256}{fmt}, {cert.n_points} points (as the certificate names)")
         print(
             f"verified:  again, zero loss {inv}({cert.method}, {time.perf_counter() - t0:.2f} s): the certificate holds"
         )
@@ -116,6 +122,7 @@ def _refusal(path: str) -> NotSLSCertificate | None:
     if not isinstance(d, dict) or d.get("kind") != "symtrunc/not-sls":
         return None
     try:
+        digest_version(d)  # a malformed data_digest_version is refused before any work
         return NotSLSCertificate.from_dict(d)
     except FormatError as e:
         raise FormatError(f"{path}: {e}") from None

@@ -190,7 +190,8 @@ class LabeledData:
             columns are their exact binary values, so read decimals exactly with
             ``pandas.read_csv(path, dtype=str)`` or :meth:`from_csv`).
         y : sequence of hashable labels, length N
-            A list, numpy array or pandas ``Series``.
+            A list, numpy array or pandas ``Series``. Whole float labels are integer labels
+            (``2.0`` is the class ``2``, as in the data digest).
         classes : sequence, optional
             Output order of the labels (default: sorted order of the labels present).
             Every listed class must have at least one point.
@@ -227,6 +228,9 @@ class LabeledData:
             present = set(labels)
         except TypeError:
             raise DataError("labels y must be a flat sequence of hashable labels (one per point)") from None
+        if any(isinstance(c, float) and c.is_integer() for c in present):  # whole floats are integer labels
+            labels = [int(v) if isinstance(v, float) and v.is_integer() else v for v in labels]
+            present = set(labels)
         if classes is None:
             try:
                 classes = sorted(present)

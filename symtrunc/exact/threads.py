@@ -34,8 +34,9 @@ __all__ = ["blas_threads", "check_threads"]
 _CONTROLLER: dict[bool, Any] = {}
 
 
-def check_threads(threads: int | None) -> int | None:
-    """``threads`` unchanged if it is a positive integer or ``None``.
+def check_threads(threads: int | None, name: str = "threads") -> int | None:
+    """``threads`` unchanged if it is a positive integer or ``None`` (``name``: the option's
+    name in the error).
 
     Raises
     ------
@@ -43,7 +44,7 @@ def check_threads(threads: int | None) -> int | None:
         Anything else (booleans included).
     """
     if threads is not None and (not isinstance(threads, int | np.integer) or isinstance(threads, bool) or threads < 1):
-        raise DataError(f"threads must be a positive integer or None, got {threads!r}")
+        raise DataError(f"{name} must be a positive integer or None, got {threads!r}")
     return threads
 
 

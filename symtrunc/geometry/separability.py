@@ -249,6 +249,10 @@ class NotSLSCertificate:
         try:
             if d.get("kind") != "symtrunc/not-sls":
                 raise FormatError("not a symtrunc/not-sls certificate")
+            if d.get("version") != 1:
+                raise FormatError(
+                    f"unsupported not-SLS certificate version {d.get('version')!r} (this symtrunc reads 1)"
+                )
             nodes: dict = {}
             for n in d["nodes"]:
                 key = tuple((int(c), q(t)) for c, t in n["collapsed"])

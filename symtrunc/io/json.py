@@ -25,6 +25,7 @@ symtrunc.errors.FormatError: not a symtrunc network file (format is 'other', exp
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,12 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     if not isinstance(layers_json, list) or not layers_json:
         raise FormatError("the network file has no 'layers' list")
     classes = d.get("classes") or []
-    if not isinstance(classes, list) or not all(isinstance(c, (str, int)) for c in classes):
-        raise FormatError("'classes' must be a list of labels (strings, integers or booleans)")
+    if isinstance(classes, list):  # float labels (JSON numbers with a point) as the floats written
+        classes = [float(c) if isinstance(c, Decimal) else c for c in classes]
+    if not isinstance(classes, list) or not all(
+        isinstance(c, (str, int)) or (isinstance(c, float) and math.isfinite(c)) for c in classes
+    ):
+        raise FormatError("'classes' must be a list of labels (strings, numbers or booleans)")
     construction = record_from_json(_plain(d.get("construction") or {}))
     layers = []
     for k, L in enumerate(layers_json, 1):

@@ -114,8 +114,13 @@ def _contents(p: Path) -> str | None:
     try:
         with p.open("rb") as f:
             head = f.read(16)
+        size = p.stat().st_size
     except OSError:
         return None
+    # safetensors: an 8-byte little-endian header length, then the JSON header (its length can
+    # make the first byte look like a pickle's 0x80 or JSON's "{": tested first)
+    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8:
+        return "safetensors"
     if head.lstrip()[:1] == b"{":
         return "json"
     if head.startswith(b"PK\x03\x04"):
@@ -127,8 +132,6 @@ def _contents(p: Path) -> str | None:
         return "npz" if any(n.endswith(".npy") for n in names) else "torch"
     if head[:1] == b"\x80":  # a legacy (non-zip) torch.save pickle
         return "torch"
-    if len(head) >= 9 and head[8:9] == b"{":
-        return "safetensors"
     if head[:1] == b"\x08":  # an ONNX ModelProto opens with field 1 (ir_version, a varint)
         return "onnx"
     return None

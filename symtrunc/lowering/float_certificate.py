@@ -393,7 +393,7 @@ class FloatCertificate:
         """JSON-ready record (floats as decimal strings that round-trip)."""
         return {
             "format": "symtrunc.float_certificate",
-            "version": 1,
+            "version": 2,  # 2: data_sha256 in data digest format 2 (named by data_digest_version)
             "certified": self.certified,
             "dtype": self.dtype,
             "evaluation": self.evaluation,

@@ -183,6 +183,15 @@ class Certificate:
                 f"unsupported certificate version {d.get('version')!r} (this symtrunc reads "
                 f"versions 1 and {CERTIFICATE_VERSION})"
             )
+        if d.get("version") == CERTIFICATE_VERSION and "data_digest_version" not in d:
+            raise FormatError("malformed certificate: version 2 names its data_digest_version")
+        data_digest = digest_version(d)
+        if d.get("version") == 1 and data_digest != 1:
+            raise FormatError("malformed certificate: version 1 has data digest format 1")
+        if d.get("zero_loss") is not True:
+            raise FormatError(
+                f"malformed certificate: a certificate states zero loss (zero_loss is {d.get('zero_loss')!r})"
+            )
         try:
             layers = tuple(
                 LayerCheck(
@@ -195,7 +204,7 @@ class Certificate:
                 for r in d["layers"]
             )
             return cls(
-                zero_loss=bool(d["zero_loss"]),
+                zero_loss=True,
                 n_points=int(d["n_points"]),
                 input_dim=int(d["input_dim"]),
                 n_classes=int(d["n_classes"]),
@@ -209,7 +218,7 @@ class Certificate:
                 network_sha256=str(d.get("network_sha256", "")),
                 data_sha256=str(d.get("data_sha256", "")),
                 targets=tuple((_hashable(label), tuple(str(v) for v in t)) for label, t in d.get("targets", ())),
-                data_digest_version=digest_version(d),
+                data_digest_version=data_digest,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(f"malformed certificate: {type(e).__name__} {e}") from None

@@ -20,7 +20,8 @@ python-flint rational).
   (little-endian), ``b"8"`` + ``float64`` (values a binary64 float represents exactly,
   ``+0.0`` for zero), else ``b"R"`` + one format-1 record per value. Byte data are thus hashed
   where they lie, one byte per coordinate. A label is its compact ASCII JSON (numpy scalars as
-  Python numbers, whole floats as integers) after a ``uint32`` length.
+  Python numbers, whole floats as integers) after its length as a little-endian ``uint32``.
+  ``R`` and ``T`` enter the outer hash as raw 32-byte digests (not hex).
 * **Float weights** (:func:`float_weights_sha256`, the ``weights_sha256`` of a float certificate
   written by ``symtrunc verify FLOATFILE DATA --certificate``): ``SHA-256`` of the ASCII line
   ``"symtrunc.float_weights/1 DTYPE\\n"`` followed, per layer, by ``"W OUT IN\\n"`` and the
@@ -231,7 +232,12 @@ def _labels_bytes(labels: Any) -> bytes:
             as_int = labels.astype(np.int64)
         if np.array_equal(as_int, labels):
             labels = as_int
-    if labels.dtype.kind in "iu" and labels.size and int(labels.max()) - int(labels.min()) < 1 << 16:
+    if (
+        labels.dtype.kind in "iu"
+        and labels.size
+        and -(2**62) < int(labels.min()) <= int(labels.max()) < 2**62
+        and int(labels.max()) - int(labels.min()) < 1 << 16
+    ):
         lo = int(labels.min())  # small integers: found by counting, indexed by value
         inv = labels if lo == 0 and labels.dtype.itemsize < 8 else labels.astype(np.intp) - lo
         present = np.flatnonzero(np.bincount(inv)).tolist()
@@ -432,8 +438,22 @@ def digest_version(doc: Any) -> int:
 
     >>> digest_version({"data_sha256": "ab" * 32}), digest_version({"data_digest_version": 2})
     (1, 2)
+    >>> digest_version({"data_digest_version": "2"})
+    Traceback (most recent call last):
+    ...
+    symtrunc.errors.FormatError: data_digest_version must be 1 or 2 (an integer), got '2'
+
+    Raises
+    ------
+    FormatError
+        If the field is there but is not the integer 1 or 2.
     """
-    return int(doc.get("data_digest_version", 1)) if isinstance(doc, Mapping) else 1
+    if not isinstance(doc, Mapping) or "data_digest_version" not in doc:
+        return 1
+    v = doc["data_digest_version"]
+    if isinstance(v, bool) or not isinstance(v, int) or v not in (1, 2):
+        raise FormatError(f"data_digest_version must be 1 or 2 (an integer), got {v!r}")
+    return v
 
 
 def _hash_block(h: Any, pieces: list[_Piece]) -> None:

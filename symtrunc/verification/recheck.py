@@ -66,6 +66,10 @@ def read_certificate(source: Any) -> Certificate:
             raise FormatError(f"cannot read {p}: {e}") from None
         except json.JSONDecodeError as e:
             raise FormatError(f"{p.name}: not valid JSON: {e.msg} at line {e.lineno}") from None
+        try:
+            return Certificate.from_dict(source)
+        except FormatError as e:
+            raise FormatError(f"{p}: {e}") from None
     return Certificate.from_dict(source)
 
 
@@ -95,7 +99,8 @@ def recheck_certificate(
     Returns
     -------
     Certificate
-        The new certificate, which states the same as the old one.
+        The new certificate, which states the same as the old one (its digests in today's
+        formats: an old certificate's ``data_sha256`` may be of format 1).
 
     Raises
     ------
@@ -105,6 +110,8 @@ def recheck_certificate(
     FormatError
         If the certificate is malformed or names no digests.
     """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise DataError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     cert = read_certificate(certificate)
     if not cert.network_sha256 or not cert.data_sha256 or not cert.targets:
         raise FormatError(

@@ -21,10 +21,22 @@ from symtrunc.errors import DataError
 from symtrunc.exact.threads import check_threads
 from symtrunc.verification.certificate import Counterexample
 
-__all__ = ["COMPOSED", "ChunkPlan", "ChunkResult", "Tuning"]
+__all__ = ["COMPOSED", "ChunkPlan", "ChunkResult", "Tuning", "usable_cores"]
 
 #: values of :attr:`Tuning.composed`
 COMPOSED = ("auto", "always", "never")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one, e.g. under
+    ``taskset``), at least 1.
+
+    >>> usable_cores() >= 1
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -74,8 +86,8 @@ class Tuning:
         if tuning.composed not in COMPOSED:
             raise DataError(f"unknown tuning composed={tuning.composed!r}; use one of {', '.join(COMPOSED)}")
         check_threads(tuning.threads)
-        check_threads(tuning.kernel_threads)
-        check_threads(tuning.chunk_threads)
+        check_threads(tuning.kernel_threads, "kernel_threads")
+        check_threads(tuning.chunk_threads, "chunk_threads")
         if tuning.compiled is not None and not isinstance(tuning.compiled, bool):
             raise DataError(f"tuning compiled must be True, False or None, got {tuning.compiled!r}")
         return tuning
@@ -88,7 +100,7 @@ class Tuning:
         >>> Tuning(kernel_threads=3).kernel_parts, Tuning().kernel_parts
         (3, 1)
         """
-        return int(self.kernel_threads) if self.kernel_threads is not None else os.cpu_count() or 1
+        return int(self.kernel_threads) if self.kernel_threads is not None else usable_cores()
 
     @property
     def chunk_workers(self) -> int:
@@ -99,7 +111,7 @@ class Tuning:
         >>> Tuning(chunk_threads=3).chunk_workers, Tuning().chunk_workers >= 1
         (3, True)
         """
-        return int(self.chunk_threads) if self.chunk_threads is not None else os.cpu_count() or 1
+        return int(self.chunk_threads) if self.chunk_threads is not None else usable_cores()
 
 
 @dataclass(frozen=True)
