@@ -195,20 +195,21 @@ def forward_routes(net: symtrunc.ReLUNetwork) -> dict[str, Callable[[np.ndarray]
 
 
 # --------------------------------------------------------------------------- table
-def run(args: argparse.Namespace) -> list[list[str]]:
-    folder = Path(args.dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    net = network(folder, args.seed)
-    net_path = folder / f"net-M{M}-Q{Q}-n{N_TRAIN}-s{args.seed}.json"
-    routes = forward_routes(net)
-    # warm-up: load the compiled kernels (certified filter, lowered forward) once; a run on so few
-    # points would take the NumPy version of the certified kernel, so ask for the compiled one
-    X0, y0 = sls_arrays(2000, M, Q, args.seed)
+def warm_up(net: symtrunc.ReLUNetwork, seed: int) -> np.ndarray:
+    """Load numba's certified kernel (a run on so few points would take the NumPy version, so the
+    compiled one is asked for) for uint8 and float64 inputs; the float64 points, for more warm-ups."""
+    X0, y0 = sls_arrays(2000, M, Q, seed)
     for X0t in (X0.astype(np.uint8), X0.astype(np.float64)):
         symtrunc.verify(net, X0t, method="certified", labels=y0, tuning={"compiled": True})
-    for fn in routes.values():
+    return X0.astype(np.float64)
+
+
+def run(args: argparse.Namespace, folder: Path, net: symtrunc.ReLUNetwork, X0: np.ndarray) -> list[list[str]]:
+    net_path = folder / f"net-M{M}-Q{Q}-n{N_TRAIN}-s{args.seed}.json"
+    routes = forward_routes(net)
+    for fn in routes.values():  # warm-up: the compiled forward passes
         if fn is not None:
-            fn(X0.astype(np.float64))
+            fn(X0)
     sizes = [10**5, 10**6] + ([10**7] if args.big else [])
     rows = []
     for N in sizes:
@@ -300,7 +301,10 @@ def markdown(rows: list[list[str]]) -> str:
     def line(vals: list[str]) -> str:
         return (
             "| "
-            + " | ".join(v.rjust(w) if i not in (1, 13) else v.ljust(w) for i, (v, w) in enumerate(zip(vals, widths)))
+            + " | ".join(
+                v.ljust(w) if head[i] in ("input", "verdict") else v.rjust(w)
+                for i, (v, w) in enumerate(zip(vals, widths))
+            )
             + " |"
         )
 
@@ -319,15 +323,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--order-only", action="store_true", help="only the class-order table (10^6 shuffled points)")
     args = ap.parse_args(argv)
     print(environment())
-    if not args.order_only:
-        rows = run(args)
-        print()
-        print(markdown(rows))
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     net = network(folder, args.seed)
-    X0, y0 = sls_arrays(2000, M, Q, args.seed)  # warm-up: the compiled kernel
-    symtrunc.verify(net, X0.astype(np.uint8), method="certified", labels=y0, tuning={"compiled": True})
+    X0 = warm_up(net, args.seed)
+    if not args.order_only:
+        print()
+        print(markdown(run(args, folder, net, X0)))
     print()
     print(shuffled(folder, net, args.seed, args.reps))
     return 0

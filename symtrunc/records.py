@@ -68,6 +68,7 @@ __all__ = [
     "ShallowLocalRecord",
     "ShallowUpperRecord",
     "TwoLayerRecord",
+    "is_label",
     "UnrecognizedRecord",
     "as_rows",
     "as_vector",
@@ -126,9 +127,18 @@ def _matrix(value: Any, where: str) -> Matrix:
     return rows
 
 
+def is_label(value: Any) -> bool:
+    """Whether a JSON value is a class label: a string, an integer (booleans are integers too)
+    or a finite float.
+
+    >>> is_label("a"), is_label(True), is_label(0.5), is_label(float("nan")), is_label([1])
+    (True, True, True, False, False)
+    """
+    return isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value))
+
+
 def _label(value: Any, where: str) -> Any:
-    # bool is an int: boolean labels are labels too; float labels are finite floats
-    if not (isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value))):
+    if not is_label(value):
         raise FormatError(f"construction metadata, {where}: a class label is a string, a number or a boolean")
     return value
 

@@ -267,3 +267,20 @@ def test_small_runs_do_not_load_numba_but_give_the_same_certificate(sls, monkeyp
     monkeypatch.setattr(kernel, "_COMPILED", [])
     symtrunc.verify(net, X, method="certified", labels=y)
     assert loads
+
+
+def test_a_certificate_nobody_keeps_skips_the_digests(sls):
+    X, y, data, net = sls
+    full = verify_certified(net, X, labels=y, chunk_size=50)
+    bare = verify_certified(net, X, labels=y, chunk_size=50, digests=False)
+    assert len(full.data_sha256) == len(full.network_sha256) == 64
+    assert bare.data_sha256 == bare.network_sha256 == ""
+    assert (bare.layers, bare.n_points, bare.invariants_checked) == (
+        full.layers,
+        full.n_points,
+        full.invariants_checked,
+    )
+    out = net.layers[-1]
+    bad = net.with_layer(net.depth - 1, Layer(out.W, out.b * 2 - out.b * 3, out.activation))  # biases negated
+    with pytest.raises(VerificationError):
+        verify_certified(bad, X, labels=y, chunk_size=50, digests=False)

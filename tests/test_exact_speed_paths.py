@@ -268,9 +268,10 @@ def _output(layer: Layer, Q: int) -> Layer:
 
 
 def test_affine_signs_with_a_homogeneous_coordinate_beyond_int64():
-    # s = 3^45 > 2^62: the bias column times s leaves int64 even where G's entries are small
+    # s = 3^45 > 2^62 with a zero bias column: the homogeneous coordinate s itself leaves int64
+    # although every entry of G is small (the bound once looked at max|G[:, -1]| s only)
     s = 3**45
-    G = np.array([[1, -1, 0], [2, 0, 1], [0, 1, -1]])
+    G = np.array([[1, -1, 0], [2, 0, 0], [0, 1, 0]])
     A = [[3, 2], [1, 5], [0, 0]]
     got = AffineSigns(G, s, 10)(np.array(A, dtype=np.int64))
     assert got.tolist() == _reference_signs(G.tolist(), A, s)

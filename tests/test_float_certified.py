@@ -425,7 +425,7 @@ def test_weights_sha256_names_the_floats_that_run(tmp_path, capsys):
         assert main(["verify", str(out), str(csv), "--certificate", str(cert), "-q"]) == 0
         digests[name] = json.loads(cert.read_text())["weights_sha256"]
     fnet = load_float_network(tmp_path / "f.npz")
-    h = hashlib.sha256(b"symtrunc.float_weights/1 float64\n")
+    h = hashlib.sha256(b"symtrunc.float_weights/2 float64\n")
     for W, b, act in zip(fnet.weights, fnet.biases, fnet.activations):
         h.update(f"W {W.shape[0]} {W.shape[1]}\n".encode() + np.asarray(W, dtype="<f8").tobytes())
         h.update(f"b {b.shape[0]}\n".encode() + np.asarray(b, dtype="<f8").tobytes() + f"{act}\n".encode())

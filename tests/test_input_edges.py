@@ -51,7 +51,8 @@ def test_labels_are_refused_where_the_data_hold_their_own(small, tmp_path):
     csv.write_text("\n".join(",".join(map(str, [*row, lab])) for row, lab in zip(X.tolist(), y.tolist())) + "\n")
     npz = tmp_path / "d.npz"
     np.savez(npz, X=X, y=y)
-    for path in (csv, npz, str(tmp_path / "*.npz")):
+    np.save(tmp_path / "s0.npy", np.column_stack([X, y]))
+    for path in (csv, npz, str(tmp_path / "*.npz"), str(tmp_path / "s*.npy")):
         with pytest.raises(DataError, match="holds its own labels"):
             symtrunc.verify(net, path, method="certified", labels=(y + 1) % 3)
 

@@ -61,7 +61,8 @@ def construct(data: Any, method: str = "sls", **options: Any) -> ReLUNetwork:
     Returns
     -------
     ReLUNetwork
-        Already verified (zero loss and layer invariants): exactly, or from
+        Already verified: zero loss, and for ``"sls"``, ``"clustered"`` and ``"deep_l2"`` the
+        layer invariants (one class collapsed per hidden layer); exactly, or from
         :data:`~symtrunc.constructions.common.CERTIFIED_FROM` points by the certified method
         (float filter with rigorous bounds, exact fallback: the same statement, proved).
 

@@ -71,23 +71,30 @@ def _cone_step(label: Any, layer: ConeLayer, **extra: Any) -> ConeStep:
 CERTIFIED_FROM = 250_000
 
 
-def check_network(network: ReLUNetwork, data: LabeledData) -> None:
-    """The check every construction runs on the network it hands out: zero loss, and the layer
-    invariants where the layers have them, exactly; from :data:`CERTIFIED_FROM` points by the
-    certified method (floats only filter, with rigorous bounds: the same guarantee). The
-    certificate is not kept, so the exact check skips its digests.
+def check_network(network: ReLUNetwork, data: LabeledData, *, invariants: bool = False) -> None:
+    """The check every construction runs on the network it hands out: zero loss, exactly; from
+    :data:`CERTIFIED_FROM` points by the certified method (floats only filter, with rigorous
+    bounds: the same guarantee). The certificate is not kept, so the check skips its digests.
+
+    The layer invariants (one class collapsed per hidden layer) are checked wherever the layers
+    have that structure, but the verifier falls back to zero loss alone when the data break
+    them; with ``invariants=True`` (the constructions that promise them) that fallback is an
+    error.
 
     Raises
     ------
     VerificationError
-        With the first failing point (a bug: the constructions are proved).
+        With the first failing point (a bug: the constructions are proved), or with the broken
+        invariant when ``invariants`` is true.
     """
     if data.N >= CERTIFIED_FROM:
         with timed("verify certified"):
-            verify(network, data, method="certified", progress=False)
+            cert = verify(network, data, method="certified", progress=False, digests=False)
     else:
         with timed("verify"):
-            verify_exact(network, data, digests=False)
+            cert = verify_exact(network, data, digests=False)
+    if invariants and "invariants_failed" in cert.extra:
+        raise VerificationError(f"the layer invariants fail: {cert.extra['invariants_failed']}")
 
 
 def assemble(
@@ -129,7 +136,7 @@ def assemble(
     construction = record(label_matrix=as_rows(data.Y), steps=steps, **fields)
     network = ReLUNetwork.from_cumulative(cumulative, classes=data.classes, construction=construction)
     try:
-        check_network(network, data)
+        check_network(network, data, invariants=True)
     except VerificationError as e:
         if widths is None:
             raise  # a bug: the constructions are proved; never hand out an unverified network

@@ -596,7 +596,7 @@ def construct_deep_l2(
             net.classes,
             replace(cast(DeepL2Record, net.construction), extra_identity_layers=L - data.Q),
         )
-        check_network(net, data)
+        check_network(net, data, invariants=True)
     tau = truncate(net, data)
     expected = columns_matrix([points[j] for j in data.y])
     return DeepL2Network(

@@ -49,7 +49,7 @@ from symtrunc.exact.common_denominator import from_fmpq_mat, from_numpy, read_on
 from symtrunc.exact.matrix import frozen, identity, qmatrix
 from symtrunc.exact.rational import is_number_syntax, to_q
 
-__all__ = ["LabeledData", "load_data", "MAX_FEATURES", "ARCHIVE_ERRORS"]
+__all__ = ["LabeledData", "load_data", "MAX_FEATURES", "ARCHIVE_ERRORS", "canonical_label", "integer_label_offsets"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -229,7 +229,7 @@ class LabeledData:
         except TypeError:
             raise DataError("labels y must be a flat sequence of hashable labels (one per point)") from None
         if any(isinstance(c, float) and c.is_integer() for c in present):  # whole floats are integer labels
-            labels = [int(v) if isinstance(v, float) and v.is_integer() else v for v in labels]
+            labels = [canonical_label(v) for v in labels]
             present = set(labels)
         if classes is None:
             try:
@@ -831,3 +831,42 @@ def _equal_row_groups(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     start = np.ones(n, dtype=bool)
     start[1:] = sr[1:] != sr[:-1]
     return order, start
+
+
+def canonical_label(label: Any) -> Any:
+    """A label as a plain Python value: numpy scalars unwrapped, whole floats as ints.
+
+    >>> canonical_label(np.int16(3)), canonical_label(2.0), canonical_label("a")
+    (3, 2, 'a')
+    """
+    if isinstance(label, np.generic):
+        label = label.item()
+    if isinstance(label, float) and label.is_integer():
+        return int(label)
+    return label
+
+
+def integer_label_offsets(labels: Any, span: int = 1 << 16) -> tuple[int, np.ndarray] | None:
+    """For labels that are integers (or whole floats) spanning at most ``span + 1`` values: the
+    smallest ``lo`` and the offsets ``labels - lo`` as an index array (a table lookup by value,
+    no sort); ``None`` for any other labels (strings, booleans, fractional or huge numbers).
+
+    >>> lo, off = integer_label_offsets(np.array([7, 5, 9], dtype=np.uint8))
+    >>> lo, off.tolist(), integer_label_offsets(np.array([0.5, 1.0])), integer_label_offsets(np.array(["a"]))
+    (5, [2, 0, 4], None, None)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not labels.size or labels.dtype.kind not in "iuf" or labels.dtype.itemsize > 8:
+        return None
+    if labels.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):  # NaN and huge floats do not come back
+            as_int = labels.astype(np.int64)
+        if not np.array_equal(as_int, labels):
+            return None
+        labels = as_int
+    lo, hi = int(labels.min()), int(labels.max())
+    if hi - lo > span or lo <= -(2**62) or hi >= 2**62:
+        return None
+    if lo == 0 and labels.dtype != np.uint64:  # (NumPy does not index or count with uint64)
+        return 0, labels
+    return lo, labels.astype(np.intp) - lo

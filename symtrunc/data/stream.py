@@ -57,6 +57,7 @@ __all__ = [
     "dimension_mismatch",
     "map_chunks",
     "progress_bar",
+    "check_chunk_size",
 ]
 
 #: Seconds a Dask run waits for a scheduler that does not answer or a cluster without workers.
@@ -443,9 +444,10 @@ def open_source(obj: Any, labels: Any = None):
         return DaskSource(obj, labels)
     if isinstance(obj, (str, Path)):
         text = str(obj)
-        if labels is not None and not text.lower().endswith(".npy"):
+        shards = any(ch in text for ch in "*?[")
+        if labels is not None and (shards or not text.lower().endswith(".npy")):
             raise DataError(f"{text} holds its own labels; separate labels go only with a single .npy file of points")
-        if any(ch in text for ch in "*?["):
+        if shards:
             paths = sorted(glob.glob(text))
             if not paths:
                 raise DataError(f"no files match {text!r}")
@@ -544,6 +546,19 @@ def map_chunks(
         return _gather(client, futures, bar, timeout)
     finally:
         bar.close()
+
+
+def check_chunk_size(size: Any) -> int:
+    """``size`` if it is a positive integer (points per chunk).
+
+    Raises
+    ------
+    DataError
+        Anything else (booleans included).
+    """
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise DataError(f"chunk_size must be a positive integer, got {size!r}")
+    return int(size)
 
 
 def _map_local(fn: Callable[[Chunk], Any], chunks: Any, threads: int, on_read: Any, bar: Any) -> list[Any]:

@@ -6,6 +6,8 @@ disk cache) happen once, and only where a compiled kernel is wanted.
 
 >>> lazy_njit([None], len) is None  # a filled slot is returned as it is (here: numba missing)
 True
+>>> lazy_njit([max], len) is max  # (here: a kernel loaded before)
+True
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ symtrunc.errors.DataError: threads must be a positive integer or None, got 0
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -27,11 +28,23 @@ import numpy as np
 
 from symtrunc.errors import DataError
 
-__all__ = ["blas_threads", "check_threads"]
+__all__ = ["blas_threads", "check_threads", "usable_cores"]
 
 #: the process's ``ThreadpoolController`` (``None`` without threadpoolctl), created on first use,
 #: keyed by whether SciPy's BLAS was loaded then (the scan only sees the libraries already loaded)
 _CONTROLLER: dict[bool, Any] = {}
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one, e.g. under
+    ``taskset``), at least 1.
+
+    >>> usable_cores() == (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def check_threads(threads: int | None, name: str = "threads") -> int | None:

@@ -25,7 +25,6 @@ symtrunc.errors.FormatError: not a symtrunc network file (format is 'other', exp
 from __future__ import annotations
 
 import json
-import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from symtrunc.errors import DataError, FormatError
 from symtrunc.exact.matrix import qmatrix, qvector
 from symtrunc.files import atomic_write
 from symtrunc.network import Layer, ReLUNetwork
-from symtrunc.records import record_from_json
+from symtrunc.records import is_label, record_from_json
 
 __all__ = [
     "FORMAT_NETWORK",
@@ -96,9 +95,7 @@ def network_from_dict(d: Any) -> ReLUNetwork:
     classes = d.get("classes") or []
     if isinstance(classes, list):  # float labels (JSON numbers with a point) as the floats written
         classes = [float(c) if isinstance(c, Decimal) else c for c in classes]
-    if not isinstance(classes, list) or not all(
-        isinstance(c, (str, int)) or (isinstance(c, float) and math.isfinite(c)) for c in classes
-    ):
+    if not isinstance(classes, list) or not all(is_label(c) for c in classes):
         raise FormatError("'classes' must be a list of labels (strings, numbers or booleans)")
     construction = record_from_json(_plain(d.get("construction") or {}))
     layers = []

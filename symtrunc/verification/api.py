@@ -60,7 +60,8 @@ def verify(
         (:func:`symtrunc.verification.certified.verify_certified`; same guarantee, much faster on
         many points).
     **options
-        For ``method="certified"``: ``labels``, ``chunk_size``, ``client``, ``timeout``, ``progress``, ``tuning``.
+        For ``method="certified"``: ``labels``, ``chunk_size``, ``client``, ``timeout``, ``progress``, ``tuning``,
+        ``digests``.
 
     Returns
     -------

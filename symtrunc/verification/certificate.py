@@ -30,7 +30,7 @@ CERTIFICATE_FORMAT = "symtrunc.certificate"
 CERTIFICATE_VERSION = 2  # 2: names its data digest format (version 1 certificates use data digest 1)
 
 
-#: the costs of a network with zero loss: every output equals its target exactly
+#: :func:`symtrunc.loss.cost_table` of a network with zero loss: every output equals its target exactly
 ZERO_COSTS = {"half_squared": "0", "class_weighted": "0", "class_weighted_sqrt": "0", "mean_squared": "0"}
 
 

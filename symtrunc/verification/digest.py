@@ -24,12 +24,14 @@ python-flint rational).
   ``R`` and ``T`` enter the outer hash as raw 32-byte digests (not hex).
 * **Float weights** (:func:`float_weights_sha256`, the ``weights_sha256`` of a float certificate
   written by ``symtrunc verify FLOATFILE DATA --certificate``): ``SHA-256`` of the ASCII line
-  ``"symtrunc.float_weights/1 DTYPE\\n"`` followed, per layer, by ``"W OUT IN\\n"`` and the
+  ``"symtrunc.float_weights/2 DTYPE\\n"`` followed, per layer, by ``"W OUT IN\\n"`` and the
   little-endian bytes of ``W`` (row-major, ``(out, in)``), ``"b OUT\\n"`` and those of ``b``,
   the factors of a structured layer ``W ≈ α I + U Vᵀ`` that the forward pass uses
   (``"alpha\\n"`` and ``α`` in the dtype, ``"U OUT K\\n"`` and ``U``, ``"V IN K\\n"`` and
   ``V``), and ``"ACTIVATION\\n"``: every float the network runs with, so two files that hold the
-  same floats (an ONNX graph, a ``.npz``) have the same digest.
+  same floats (an ONNX graph, a ``.npz``) have the same digest. (Float certificates of
+  version 1 carry an earlier layout, ``symtrunc.float_weights/1``: shapes as Python tuples, no
+  structured factors.)
 * Format 1 (certificates of version 1; ``DataDigest(1)`` re-checks them): header
   ``"symtrunc.data/1 N M\\n"``, one record per coordinate ``v = p/q`` (lowest terms): ``b"F"``
   and the float (little-endian, ``+0.0`` for zero) when a binary64 float represents ``v``
@@ -63,7 +65,7 @@ from typing import Any
 import flint
 import numpy as np
 
-from symtrunc.data.labeled import LabeledData
+from symtrunc.data.labeled import LabeledData, canonical_label, integer_label_offsets
 from symtrunc.errors import FormatError
 from symtrunc.exact.rational import to_q
 
@@ -78,19 +80,6 @@ __all__ = [
 ]
 
 _FLOAT = np.dtype([("tag", "S1"), ("v", "<f8")])  # packed: 9 bytes, as struct "<cd"
-
-
-def canonical_label(label: Any) -> Any:
-    """A label as a plain Python value: numpy scalars unwrapped, whole floats as ints.
-
-    >>> canonical_label(np.int16(3)), canonical_label(2.0), canonical_label("a")
-    (3, 2, 'a')
-    """
-    if isinstance(label, np.generic):
-        label = label.item()
-    if isinstance(label, float) and label.is_integer():
-        return int(label)
-    return label
 
 
 def _json(value: Any) -> str:
@@ -137,7 +126,7 @@ def float_weights_sha256(fnet: Any) -> str:
     (True, False)
     """
     dt = np.dtype(fnet.dtype).newbyteorder("<")
-    h = hashlib.sha256(f"symtrunc.float_weights/1 {np.dtype(fnet.dtype).name}\n".encode("ascii"))
+    h = hashlib.sha256(f"symtrunc.float_weights/2 {np.dtype(fnet.dtype).name}\n".encode("ascii"))
 
     def put(name: str, arr: Any) -> None:
         a = np.ascontiguousarray(arr, dtype=dt)
@@ -174,17 +163,24 @@ def _entry_strings(M: flint.fmpq_mat) -> list[list[str]]:
     return [flat[i : i + n] for i in range(0, len(flat), n)]
 
 
-def _value_bytes(q: flint.fmpq) -> bytes:
+def _exact_float(q: flint.fmpq) -> float | None:
+    """The binary64 float that represents ``q`` exactly (``+0.0`` for zero), or ``None``."""
     p, d = int(q.p), int(q.q)
     if d & (d - 1) == 0 and p.bit_length() <= 1100:  # dyadic and not far beyond the float range
         try:
             f = p / d  # correctly rounded; exact when a float represents q
         except OverflowError:  # |q| rounds to 2^1024 or more: no float represents q
-            pass
-        else:
-            if f.as_integer_ratio() == (p, d):
-                return struct.pack("<cd", b"F", f + 0.0)
-    text = f"{p}/{d}".encode("ascii")
+            return None
+        if f.as_integer_ratio() == (p, d):
+            return f + 0.0
+    return None
+
+
+def _value_bytes(q: flint.fmpq) -> bytes:
+    f = _exact_float(q)
+    if f is not None:
+        return struct.pack("<cd", b"F", f)
+    text = f"{q.p}/{q.q}".encode("ascii")
     return b"R" + struct.pack("<I", len(text)) + text
 
 
@@ -209,9 +205,10 @@ def _hash_numbers(h: Any, x: np.ndarray) -> None:
 
 
 def _hash_values(h: Any, X: Any) -> None:
-    """Feed ``h`` the canonical bytes of the exact values of ``X`` (row-major)."""
-    if isinstance(X, flint.fmpq_mat):
-        h.update(b"".join(_value_bytes(v) for v in X.entries()))
+    """Feed ``h`` the format-1 records of the exact values of ``X`` (row-major; an ``fmpq_mat``,
+    a list of rationals or an array)."""
+    if isinstance(X, (flint.fmpq_mat, list)):
+        h.update(b"".join(_value_bytes(v) for v in (X.entries() if isinstance(X, flint.fmpq_mat) else X)))
         return
     X = np.asarray(X)
     if X.dtype.kind == "f" and X.dtype.itemsize <= 8:
@@ -227,19 +224,9 @@ def _hash_values(h: Any, X: Any) -> None:
 
 def _labels_bytes(labels: Any) -> bytes:
     labels = np.asarray(labels).ravel()
-    if labels.dtype.kind == "f" and labels.size:  # whole floats are recorded as integers
-        with np.errstate(invalid="ignore"):
-            as_int = labels.astype(np.int64)
-        if np.array_equal(as_int, labels):
-            labels = as_int
-    if (
-        labels.dtype.kind in "iu"
-        and labels.size
-        and -(2**62) < int(labels.min()) <= int(labels.max()) < 2**62
-        and int(labels.max()) - int(labels.min()) < 1 << 16
-    ):
-        lo = int(labels.min())  # small integers: found by counting, indexed by value
-        inv = labels if lo == 0 and labels.dtype.itemsize < 8 else labels.astype(np.intp) - lo
+    found = integer_label_offsets(labels)
+    if found is not None:  # small integers (whole floats too): found by counting, indexed by value
+        lo, inv = found
         present = np.flatnonzero(np.bincount(inv)).tolist()
         enc = {v: _label_bytes(v + lo) for v in present}
     else:
@@ -280,14 +267,22 @@ def _piece(X: Any) -> _Piece:
         return list(X.entries())
     X = np.asarray(X)
     if X.dtype.kind == "f" and X.size and X.dtype.itemsize <= 8:  # bytes held as floats: narrowed in one pass
-        with np.errstate(invalid="ignore"):
-            if np.array_equal(X.flat[:64].astype(np.uint8), X.flat[:64]):
-                narrow = X.astype(np.uint8)
-                if np.array_equal(narrow, X):
-                    return narrow.reshape(-1)  # the same values: the same blocks
+        narrow = _cast_exact(X, np.uint8)
+        if narrow is not None:
+            return narrow.reshape(-1)  # the same values: the same blocks
     if X.dtype.kind in "biuf" and X.dtype.itemsize <= 8:
         return X.reshape(-1)
     return [to_q(v) for v in X.reshape(-1).tolist()]
+
+
+def _cast_exact(x: np.ndarray, dtype: Any) -> np.ndarray | None:
+    """``x`` cast to ``dtype`` when that gives every value back exactly (a look at the first 64
+    values first), else ``None``."""
+    with np.errstate(invalid="ignore"):  # NaN and out-of-range values: not given back
+        if not np.array_equal(x.flat[:64].astype(dtype), x.flat[:64]):
+            return None
+        out = x.astype(dtype)
+    return out if np.array_equal(out, x) else None
 
 
 def _int_class(lo: int, hi: int) -> int:
@@ -319,7 +314,7 @@ def _classify(p: _Piece) -> tuple[int, Any]:
             if c < 3 or all(_is_float(v) for v in ints if abs(v) > 2**53):
                 return c, None
             return 4, None
-        return (3 if all(_value_bytes(q)[:1] == b"F" for q in p) else 4), None
+        return (3 if all(_exact_float(q) is not None for q in p) else 4), None
     if p.dtype == np.uint8 or p.dtype.kind == "b" or not p.size:
         return 0, None
     if p.dtype.kind in "iu":
@@ -328,44 +323,24 @@ def _classify(p: _Piece) -> tuple[int, Any]:
         if c < 3 or max(-int(lo), int(hi)) <= 2**53 or all(_is_float(v) for v in p.tolist()):
             return c, None
         return 4, None
-    with np.errstate(invalid="ignore"):  # floats: the first integer class whose cast gives them back
-        for c, dt in enumerate(_V2_INTS):
-            if np.array_equal(p[:64].astype(dt), p[:64]):  # a cheap look first
-                enc = p.astype(dt)
-                if np.array_equal(enc, p):
-                    return c, enc
+    for c, dt in enumerate(_V2_INTS):  # floats: the first integer class whose cast gives them back
+        enc = _cast_exact(p, dt)
+        if enc is not None:
+            return c, enc
     return 3, None
 
 
 def _encode(p: _Piece, c: int) -> Any:
-    """The bytes of a piece in class ``c`` (at least its own class)."""
-    if c == 4:
-        if isinstance(p, list):
-            return b"".join(_value_bytes(q) for q in p)
-        if p.dtype.kind == "f" or max(-int(p.min()), int(p.max())) <= 2**53:
-            h = _Collect()
-            _hash_numbers(h, p)
-            return b"".join(h.parts)
-        return b"".join(_value_bytes(to_q(v)) for v in p.tolist())
+    """The bytes of a piece in class ``c < 4`` (at least its own class)."""
     if isinstance(p, list):
         if c == 3:
-            return np.array([int(q.p) / int(q.q) for q in p], dtype=_F8).tobytes()
+            return np.array([_exact_float(q) for q in p], dtype=_F8).tobytes()
         return np.array([int(q.p) for q in p], dtype=_V2_INTS[c]).tobytes()
     if c == 3:
         return p.astype(_F8) + 0.0  # -0.0 becomes +0.0: one encoding per value
     if p.dtype == _V2_INTS[c]:
         return np.ascontiguousarray(p)  # no copy: hashed where it lies
     return p.astype(_V2_INTS[c])
-
-
-class _Collect:
-    """A stand-in for a hash object that keeps what it is fed (format 1 records inside a block)."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def update(self, b: Any) -> None:
-        self.parts.append(bytes(b))
 
 
 class DataDigest:
@@ -462,7 +437,10 @@ def _hash_block(h: Any, pieces: list[_Piece]) -> None:
     c = max(k for k, _ in classes)
     h.update(_V2_TAGS[c])
     for p, (k, enc) in zip(pieces, classes):
-        h.update(enc if k == c and enc is not None else _encode(p, c))
+        if c == 4:
+            _hash_values(h, p)  # format-1 records
+        else:
+            h.update(enc if k == c and enc is not None else _encode(p, c))
 
 
 _CHUNK_ROWS = 1 << 16
@@ -476,15 +454,15 @@ def data_sha256(data: LabeledData, version: int = DATA_DIGEST_VERSION) -> str:
     names[:] = list(data.classes)  # element-wise: a class label may itself be a tuple
     labels = names[data.labels]
     ints = data.integer_array
-    if ints is not None and ints[1] == 1:
-        for lo in range(0, max(len(ints[0]), 1), _CHUNK_ROWS):
-            dig.update(ints[0][lo : lo + _CHUNK_ROWS], labels[lo : lo + _CHUNK_ROWS])
-    elif (
-        ints is not None and ints[1] & (ints[1] - 1) == 0 and (not ints[0].size or int(np.abs(ints[0]).max()) <= 2**53)
+    # integers A with X = A/s, in chunks (no full-size temporaries): as they are when s = 1, else
+    # A/s in float64, exact when s is a power of two and |A| <= 2^53
+    if ints is not None and (
+        ints[1] == 1 or (ints[1] & (ints[1] - 1) == 0 and (not ints[0].size or int(np.abs(ints[0]).max()) <= 2**53))
     ):
-        A, scale = ints[0], float(ints[1])
-        for lo in range(0, max(len(A), 1), _CHUNK_ROWS):  # in chunks: no full-size temporaries
-            dig.update(A[lo : lo + _CHUNK_ROWS] / scale, labels[lo : lo + _CHUNK_ROWS])  # A/s exact: same values
+        A, scale = ints
+        for lo in range(0, max(len(A), 1), _CHUNK_ROWS):
+            part = A[lo : lo + _CHUNK_ROWS]
+            dig.update(part if scale == 1 else part / float(scale), labels[lo : lo + _CHUNK_ROWS])
     else:
         dig.update(data.X, labels)
     return dig.hexdigest()

@@ -76,8 +76,6 @@ __all__ = ["verify"]
 
 _BLOCK = 1 << 19  # entries per block of points (points x widest layer) held at a time
 
-""":func:`symtrunc.loss.cost_table` of outputs that equal their targets: a certificate proves zero loss."""
-
 
 def verify(
     network: ReLUNetwork,

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from symtrunc.data.labeled import LabeledData, load_data
-from symtrunc.data.stream import open_source
+from symtrunc.data.stream import check_chunk_size, open_source
 from symtrunc.errors import DataError, FormatError, VerificationError
 from symtrunc.network import ReLUNetwork
 from symtrunc.verification.certificate import Certificate
 from symtrunc.verification.certified import verify_certified
-from symtrunc.verification.digest import DataDigest, data_sha256, network_sha256
+from symtrunc.verification.digest import DATA_DIGEST_VERSION, DataDigest, data_sha256, network_sha256
 from symtrunc.verification.exact import verify as verify_exact
 
 __all__ = ["recheck_certificate", "read_certificate"]
@@ -110,8 +110,7 @@ def recheck_certificate(
     FormatError
         If the certificate is malformed or names no digests.
     """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise DataError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    check_chunk_size(chunk_size)  # before the data are hashed in chunks
     cert = read_certificate(certificate)
     if not cert.network_sha256 or not cert.data_sha256 or not cert.targets:
         raise FormatError(
@@ -122,27 +121,47 @@ def recheck_certificate(
     targets = {label: list(t) for label, t in cert.targets}
     if cert.method == "certified":
         src = open_source(data, labels)
-        digest = DataDigest(cert.data_digest_version)
-        for chunk in src.chunks(chunk_size):
-            digest.update(chunk.X, chunk.labels)
-        _same("the data are not the ones", digest.hexdigest(), cert.data_sha256)
-        new = verify_certified(
-            network,
-            src,
-            chunk_size=chunk_size,
-            client=client,
-            progress=progress,
-            label_matrix=targets,
-            invariants=cert.invariants_checked,
-        )
+
+        def digest(version: int) -> str:
+            dig = DataDigest(version)
+            for chunk in src.chunks(chunk_size):
+                dig.update(chunk.X, chunk.labels)
+            return dig.hexdigest()
+
+        def prove() -> Certificate:
+            return verify_certified(
+                network,
+                src,
+                chunk_size=chunk_size,
+                client=client,
+                progress=progress,
+                label_matrix=targets,
+                invariants=cert.invariants_checked,
+            )
+
     elif cert.method == "exact":
         if labels is not None:
             raise DataError("labels= goes with certificates of certified verification")
-        data = data if isinstance(data, LabeledData) else load_data(data, check=False)
-        _same("the data are not the ones", data_sha256(data, cert.data_digest_version), cert.data_sha256)
-        new = verify_exact(network, data, label_matrix=targets, invariants=cert.invariants_checked)
+        points = data if isinstance(data, LabeledData) else load_data(data, check=False)
+
+        def digest(version: int) -> str:
+            return data_sha256(points, version)
+
+        def prove() -> Certificate:
+            return verify_exact(network, points, label_matrix=targets, invariants=cert.invariants_checked)
+
     else:
         raise FormatError(f"unknown verification method {cert.method!r} in the certificate")
+    if cert.data_digest_version != DATA_DIGEST_VERSION:  # an old format: hashed on its own first
+        _same("the data are not the ones", digest(cert.data_digest_version), cert.data_sha256)
+        new = prove()
+    else:  # the proof hashes the data in this format on the way: one pass, not two
+        try:
+            new = prove()
+        except (VerificationError, DataError):  # other data? say so rather than how they fail
+            _same("the data are not the ones", digest(DATA_DIGEST_VERSION), cert.data_sha256)
+            raise
+        _same("the data are not the ones", new.data_sha256, cert.data_sha256)
     for name in CLAIMS:
         if getattr(new, name) != getattr(cert, name):
             raise VerificationError(

@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from symtrunc.data.stream import DASK_TIMEOUT, DaskSource, ShardSource, dimension_mismatch, map_chunks, open_source
+from symtrunc.data.stream import (
+    DASK_TIMEOUT,
+    DaskSource,
+    ShardSource,
+    check_chunk_size,
+    dimension_mismatch,
+    map_chunks,
+    open_source,
+)
 from symtrunc.errors import DataError, VerificationError
 from symtrunc.exact.threads import blas_threads
 from symtrunc.network import ReLUNetwork
@@ -69,6 +77,7 @@ def verify_certified(
     label_matrix: Any = None,
     invariants: bool = True,
     tuning: dict | None = None,
+    digests: bool = True,
 ) -> Certificate:
     """Prove zero loss (and the construction's invariants) with a certified float filter.
 
@@ -110,6 +119,10 @@ def verify_certified(
         default one per core; the data digest runs beside them), ``class_order`` (the kernel
         visits a chunk's points class by class, default ``True``), ``compiled`` (numba's kernel; default: once loaded, or
         from ``kernel.COMPILED_FROM`` points).
+    digests : bool
+        ``False``: skip the SHA-256 digests of the network and the data (a certificate nobody
+        keeps, e.g. a construction's own check); its ``network_sha256`` and ``data_sha256`` are
+        then empty and it cannot be re-checked.
 
     Returns
     -------
@@ -147,22 +160,22 @@ def verify_certified(
         n_known: int | None = int(src.n_points)
     except (TypeError, ValueError):  # a dask array of unknown length
         n_known = None
+    where = f"{source}: " if isinstance(source, (str, Path)) else ""
+    no_points = f"{where}the data have no points; give at least one labeled point"
     if n_known == 0:
-        where = f"{source}: " if isinstance(source, (str, Path)) else ""
-        raise DataError(f"{where}the data have no points; give at least one labeled point")
+        raise DataError(no_points)
     if tun.compiled is None:  # load numba only where it pays (see kernel.COMPILED_FROM)
         big = n_known is None or n_known >= kernel.COMPILED_FROM
         tun = replace(tun, compiled=kernel.compiled_loaded() or big)
-    if chunk_size < 1:
-        raise DataError("chunk_size must be positive")
+    check_chunk_size(chunk_size)
     if isinstance(label_matrix, Mapping):
         classes = list(label_matrix)
     elif network.classes and label_matrix is None:
         classes = list(network.classes)
     else:
         classes = _all_labels(src)
-        if not classes:
-            raise DataError("the data have no points")
+        if not classes:  # a source of unknown length
+            raise DataError(no_points)
     targets = class_targets(network, classes, label_matrix=label_matrix)
     paths = ZeroPaths(network)
     order = collapse_order(network, targets, paths) if invariants else None
@@ -172,9 +185,9 @@ def verify_certified(
     side = ThreadPoolExecutor(max_workers=1)
     summary = ThreadPoolExecutor(max_workers=1)
     try:
-        net_sha = summary.submit(network_sha256, network)
+        net_sha = summary.submit(network_sha256, network) if digests else None
         fixed = summary.submit(fixed_base_points, network, order, None, paths) if order is not None else None
-        digest = DataDigest()
+        digest = DataDigest() if digests else None
         run = (network, src, classes, targets, tun, chunk_size, client, timeout, progress, side)
         results, hashing = _run(*run, order, digest)
         fails = [r.failure for r in results if r.failure is not None]
@@ -182,13 +195,13 @@ def verify_certified(
         broken_at = ""
         if order is not None and broken:  # the data do not follow the layers' collapse order: zero loss alone
             broken_at = str(min(broken, key=lambda f: (f.point, f.layer)))
-            order, digest = None, DataDigest()
+            order, digest = None, DataDigest() if digests else None
             results, hashing = _run(*run, order, digest)
             fails = [r.failure for r in results if r.failure is not None]
         if fails:
             c = min(fails, key=lambda f: (f.point, f.layer))
             raise VerificationError(str(c), c)
-        if client is not None:  # the cluster read the chunks: hash them here, in order
+        if client is not None and digest is not None:  # the cluster read the chunks: hash them here, in order
             for chunk in src.chunks(chunk_size):
                 digest.update(chunk.X, chunk.labels)
         # the summary while the last chunks are hashed
@@ -233,8 +246,8 @@ def verify_certified(
             "running_rows": sum(r.running_rows for r in results),
             "seconds": round(time.perf_counter() - t0, 6),
         },
-        network_sha256=net_sha.result(),
-        data_sha256=digest.hexdigest(),
+        network_sha256=net_sha.result() if net_sha is not None else "",
+        data_sha256=digest.hexdigest() if digest is not None else "",
         targets=tuple((plain(c), tuple(str(v) for v in t)) for c, t in zip(classes, targets)),
     )
 
@@ -247,7 +260,7 @@ def _run(
     network, src, classes, targets, tuning, chunk_size, client, timeout, progress, side, order, digest
 ) -> tuple[list, list[Future]]:
     """The chunk results of one pass and the digest updates still running on ``side`` (a local
-    pass feeds the chunks to ``digest`` there, in order)."""
+    pass feeds the chunks to ``digest`` there, in order; ``None``: no digest)."""
     collapse = [-1] * len(classes)
     for k, j in enumerate(order or ()):
         collapse[j] = k
@@ -281,7 +294,7 @@ def _run(
             progress=progress,
             desc="certified",
             threads=tuning.chunk_workers,
-            on_read=hash_next,
+            on_read=hash_next if digest is not None else None,
         )
     return results, pending
 

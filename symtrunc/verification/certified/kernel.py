@@ -195,8 +195,14 @@ COMPILED_FROM = 500_000
 def compiled_loaded() -> bool:
     """Whether the compiled kernel is loaded in this process (numba imported, kernel created).
 
-    >>> isinstance(compiled_loaded(), bool)
+    >>> saved = list(_COMPILED)
+    >>> _COMPILED[:] = [None]  # as after a first call without numba
+    >>> compiled_loaded()
+    False
+    >>> _COMPILED[:] = [len]  # any loaded kernel
+    >>> compiled_loaded()
     True
+    >>> _COMPILED[:] = saved
     """
     return bool(_COMPILED) and _COMPILED[0] is not None
 
@@ -257,7 +263,7 @@ def structured_codes(
         X = X.view()
         X.flags.writeable = False
     n = X.shape[0]
-    codes = np.empty(n, dtype=np.int32)
+    codes = np.full(n, -1, dtype=np.int32)  # a row ``order`` left out stays unsettled (-1), never garbage
     exv = _NO_ERRORS if ex is None else np.ascontiguousarray(ex, dtype=np.float64)
     check = _needs_int_check(X)
     rows = np.arange(n, dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64)

@@ -13,30 +13,17 @@ symtrunc.errors.DataError: unknown tuning option(s): speed
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from symtrunc.errors import DataError
-from symtrunc.exact.threads import check_threads
+from symtrunc.exact.threads import check_threads, usable_cores
 from symtrunc.verification.certificate import Counterexample
 
-__all__ = ["COMPOSED", "ChunkPlan", "ChunkResult", "Tuning", "usable_cores"]
+__all__ = ["COMPOSED", "ChunkPlan", "ChunkResult", "Tuning"]
 
 #: values of :attr:`Tuning.composed`
 COMPOSED = ("auto", "always", "never")
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS has one, e.g. under
-    ``taskset``), at least 1.
-
-    >>> usable_cores() >= 1
-    True
-    """
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from typing import Any
 import flint
 import numpy as np
 
+from symtrunc.data.labeled import integer_label_offsets
 from symtrunc.errors import DataError
 from symtrunc.exact.evaluate import EXACT_FLOAT_BOUND, Scaled, _integer_layer, integer_layers, integer_points
 from symtrunc.exact.rational import to_q
@@ -117,19 +118,11 @@ class ChunkTask:
     def _class_ids_by_table(self, labels: np.ndarray) -> np.ndarray | None:
         """Class ids of integer-valued numeric labels by a lookup table (no sort), or None
         (other labels, or an unknown one: the general path finds it and explains)."""
-        if labels.ndim != 1 or not labels.size or labels.dtype.kind not in "iuf" or labels.dtype.itemsize > 8:
+        found = integer_label_offsets(labels)
+        if found is None:
             return None
-        if labels.dtype.kind == "u" and labels.dtype.itemsize == 8:
-            return None
-        as_int = labels  # integers index the table as they are
-        if labels.dtype.kind == "f":
-            with np.errstate(invalid="ignore"):  # NaN and huge floats: refused just below
-                as_int = labels.astype(np.int64)
-            if not np.array_equal(as_int, labels):
-                return None  # non-integral, NaN or huge floats
-        lo, hi = int(as_int.min()), int(as_int.max())
-        if hi - lo > 1 << 16:
-            return None
+        lo, offsets = found
+        hi = lo + int(offsets.max())
         ints = {}
         for v, cid in self.plan.label_index.items():  # a label equals an int key exactly when its value does
             if isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and float(v).is_integer()):
@@ -138,7 +131,7 @@ class ChunkTask:
         for v, cid in ints.items():
             if lo <= v <= hi:
                 table[v - lo] = cid
-        ids = table[as_int if lo == 0 else as_int.astype(np.intp) - lo]
+        ids = table[offsets]
         return None if (ids < 0).any() else ids
 
     def __call__(self, chunk: Any) -> ChunkResult:
