@@ -107,17 +107,35 @@ def test_kernel_codes_are_the_exact_signs(sls, engine):
         assert c == chain.layers or (signs[c][p] < 0).all()
 
 
+def test_kernel_codes_odd_width_and_partial_block(engine):
+    """An odd number of coordinates (the kernel takes two per step) and a last block with
+    unused lanes: the codes are still the exact signs."""
+    X, y = clustered_sls_arrays(90, 7, 3, seed=5)
+    net = symtrunc.construct(symtrunc.LabeledData.from_arrays(X, y.tolist()), cone="rational")
+    rng = np.random.default_rng(2)
+    noise = rng.uniform(-20, 20, size=(30, X.shape[1]))
+    Xf = np.vstack([noise, X])[: kernel.BLOCK + 13]
+    chain = prepared_local(net).structured_chain()
+    codes = kernel.structured_codes(chain, Xf, None)
+    assert (codes >= 0).any() and (codes < 0).any()
+    signs = [Z.signs() for _, Z in list(integer_layers(net, Xf))[: chain.layers]]
+    for p, c in enumerate(codes.tolist()):
+        positive = [bool((signs[k][p] > 0).all()) for k in range(chain.layers)]
+        if c >= 0:  # (a point the kernel leaves to the general filter, -1, may be anything)
+            assert all(positive[:c]) and (c == chain.layers or (signs[c][p] < 0).all())
+
+
 def test_kernel_codes_do_not_depend_on_the_order_of_visit(sls, engine):
     """The kernel may visit the points class by class (the worker's order) or in any other
     order, on any number of threads: every point gets the code it gets alone."""
     X, y, data, net = sls
     rng = np.random.default_rng(1)
-    Xf = np.vstack([X] + [X + rng.normal(scale=s, size=X.shape) for s in (1.0, 2.0, 3.0, 4.0, 5.0)])
-    assert len(Xf) >= 2 * 8 * kernel.BLOCK  # enough rows for two threads
+    copies = -(-2 * 8 * kernel.BLOCK // len(X))  # enough rows for two threads
+    Xf = np.vstack([X] + [X + rng.normal(scale=1.0 + s % 5, size=X.shape) for s in range(copies - 1)])
     chain = prepared_local(net).structured_chain()
     alone = np.array([kernel.structured_codes(chain, Xf[p : p + 1], None)[0] for p in range(len(Xf))])
     assert len(set(alone.tolist())) > 2
-    for order in (np.argsort(np.tile(y, 6), kind="stable"), rng.permutation(len(Xf))):
+    for order in (np.argsort(np.tile(y, copies), kind="stable"), rng.permutation(len(Xf))):
         for threads in (1, 3):
             got = kernel.structured_codes(chain, Xf, None, threads=threads, order=order)
             assert (got == alone).all()

@@ -20,11 +20,14 @@ point a **code**:
 Float algorithm and bound (exactly those of :class:`~.bounds.RankOne`, with inputs exact in
 float64, ``e_p = 0``, or rounded with error ``≤ e_p``): ``m_p = max_j |x̃_pj|``,
 ``t̃ = fl(g̃ · x̃)`` summed in index order (any order is covered by the bound),
-``z̃_i = fl(fl(fl(α̃ x̃_i) + t̃) + c̃_i)`` and ``Ê = fl(fl(fl(k₁ m_p) + fl(k₂ e_p)) + T)``; a layer
+``z̃_i = fl(fl(fl(α̃ x̃_i) + c̃_i) + t̃)`` (the three-term sum of :class:`~.bounds.RankOne` in
+another order, covered by its bound) and ``Ê = fl(fl(fl(k₁ m_p) + fl(k₂ e_p)) + T)``; a layer
 is certified positive when ``min_i z̃_i > Ê`` and negative when ``max_i z̃_i < -Ê``, and only
 when ``Ê < 2^900`` (no partial sum overflowed), ``m_p ≤ 2^400`` and ``t̃`` is not NaN (a NaN
 coordinate makes ``t̃`` NaN, an infinite one ``m_p`` infinite; with finite inputs in range
-every ``z̃_i`` is finite, so the minimum and maximum are the ordinary ones).
+every ``z̃_i`` is finite, so the minimum and maximum are the ordinary ones). Rounding is
+monotone, so ``min_i z̃_i = fl(min_i fl(fl(α̃ x̃_i) + c̃_i) + t̃)`` (and the same for the
+maximum): the kernel adds ``t̃`` once per point and layer, not once per coordinate.
 
 Float model (as in :mod:`~symtrunc.verification.certified.bounds`): IEEE-754 binary64, round to
 nearest, gradual underflow. The bound holds for ``t̃`` summed in any order and with or
@@ -66,7 +69,7 @@ from symtrunc.verification.certified.bounds import OVERFLOW_GUARD, RANGE_HI
 __all__ = ["BLOCK", "StructuredChain", "compiled_codes", "numpy_codes", "structured_codes"]
 
 #: points per block of the compiled kernel
-BLOCK = 32
+BLOCK = 64
 #: rows per block of the NumPy version (cache-sized temporaries)
 NUMPY_BLOCK = 2048
 #: 64-bit integers from this magnitude on may not be exact in float64: such points go to the general filter
@@ -96,10 +99,14 @@ def _codes_blocks(X, ex, rows, alphas, G, C, K1, K2, T, check_int, codes):  # pr
     """Fill ``codes[r]`` for the rows ``r`` of ``rows``, taken in that order (see the module
     docstring); ``ex`` has length 0 when the inputs are exact.
 
-    One pass over the coordinates per layer: ``z̃_i`` is compared with ``±Ê`` (counted: ``+1``
-    above ``Ê``, ``-1`` below ``-Ê``, so a layer is certified positive when the count is ``M``
-    and negative when it is ``-M``; a NaN counts neither), and the next layer's ``t̃`` is
-    accumulated on the way.
+    One pass over the coordinates per layer: ``w̃_i = fl(fl(α̃ x̃_i) + c̃_i)`` and their minimum
+    ``w_min`` are computed (two coordinates per step), and the next layer's ``t̃`` is
+    accumulated on the way. A layer is certified positive when ``fl(w_min + t̃) > Ê``, which is
+    ``min_i z̃_i > Ê`` for ``z̃_i = fl(w̃_i + t̃)`` (rounding is monotone); a point that is not
+    positive gets ``w_max`` in a pass of its own (once per point), negative when
+    ``fl(w_max + t̃) < -Ê``. The running minimum lives in two alternating rows (read one, write
+    the other), so that the compiler emits a vector minimum, not a masked store; the row
+    maximum ``m_p`` is kept in two accumulators with selects, not branches.
     """
     n = rows.shape[0]
     M = X.shape[1]
@@ -110,23 +117,34 @@ def _codes_blocks(X, ex, rows, alphas, G, C, K1, K2, T, check_int, codes):  # pr
     m = np.empty(BLOCK)
     t = np.empty(BLOCK)
     tn = np.empty(BLOCK)
-    bound = np.empty(BLOCK)
-    cnt = np.empty(BLOCK, dtype=np.int64)
+    run = np.empty((2, BLOCK))  # running minimum: read one row, write the other
     alive = np.empty(BLOCK, dtype=np.bool_)
     for p0 in range(0, n, BLOCK):
         nb = min(BLOCK, n - p0)
-        for p in range(BLOCK):
-            m[p] = 0.0
         for p in range(nb):
             r = rows[p0 + p]
             row[p] = r
-            for i in range(M):
-                v = np.float64(X[r, i])
-                xa[i, p] = v
-                a = abs(v)
-                if a > m[p]:
-                    m[p] = a
+            m0 = 0.0
+            m1 = 0.0
+            i = 0
+            while i + 1 < M:
+                v0 = np.float64(X[r, i])
+                v1 = np.float64(X[r, i + 1])
+                xa[i, p] = v0
+                xa[i + 1, p] = v1
+                a0 = abs(v0)
+                a1 = abs(v1)
+                m0 = a0 if a0 > m0 else m0  # a NaN is skipped here: it makes t̃ NaN
+                m1 = a1 if a1 > m1 else m1
+                i += 2
+            if i < M:
+                v0 = np.float64(X[r, i])
+                xa[i, p] = v0
+                a0 = abs(v0)
+                m0 = a0 if a0 > m0 else m0
+            m[p] = m1 if m1 > m0 else m0
         for p in range(nb, BLOCK):  # unused lanes of the last block
+            m[p] = 0.0
             for i in range(M):
                 xa[i, p] = 0.0
         n_alive = 0
@@ -147,36 +165,52 @@ def _codes_blocks(X, ex, rows, alphas, G, C, K1, K2, T, check_int, codes):  # pr
             if n_alive == 0:
                 break
             a_l = alphas[l]
-            k1, k2, T_l = K1[l], K2[l], T[l]
-            for p in range(BLOCK):
-                b = k1 * m[p]
-                if has_ex and p < nb:
-                    b = b + k2 * ex[row[p]]
-                bound[p] = b + T_l
-                cnt[p] = 0
-                tn[p] = 0.0
             nxt = l + 1 if l + 1 < L else l
-            for i in range(M):
-                c = C[l, i]
-                g = G[nxt, i]
+            for p in range(BLOCK):
+                run[0, p] = np.inf
+                tn[p] = 0.0
+            s = 0
+            i = 0
+            while i < M:
+                two = i + 1 < M
+                c0 = C[l, i]
+                g0 = G[nxt, i]
+                c1 = C[l, i + 1] if two else c0
+                g1 = G[nxt, i + 1] if two else 0.0
+                j = i + 1 if two else i
+                src = run[s]
+                dst = run[1 - s]
                 for p in range(BLOCK):
-                    x = xa[i, p]
-                    z = a_l * x
-                    z = z + t[p]
-                    z = z + c
-                    b = bound[p]
-                    cnt[p] += np.int64(z > b) - np.int64(z < -b)
-                    tn[p] = tn[p] + g * x
+                    x0 = xa[i, p]
+                    x1 = xa[j, p]
+                    w0 = a_l * x0 + c0
+                    w1 = a_l * x1 + c1
+                    w = w0 if w0 < w1 else w1
+                    q = src[p]
+                    dst[p] = w if w < q else q
+                    tn[p] = tn[p] + g0 * x0 + g1 * x1
+                s = 1 - s
+                i += 2
+            k1, k2, T_l = K1[l], K2[l], T[l]
             for p in range(nb):
                 if not alive[p]:
                     continue
-                b = bound[p]
-                if b < OVERFLOW_GUARD and t[p] == t[p] and cnt[p] == M:
+                b = k1 * m[p]
+                if has_ex:
+                    b = b + k2 * ex[row[p]]
+                b = b + T_l
+                good = b < OVERFLOW_GUARD and t[p] == t[p]
+                if good and run[s, p] + t[p] > b:
                     continue  # all positive: on to the next layer
                 alive[p] = False
                 n_alive -= 1
-                if b < OVERFLOW_GUARD and t[p] == t[p] and cnt[p] == -M:
-                    codes[row[p]] = l  # collapses here
+                if good:
+                    top = -np.inf
+                    for i in range(M):
+                        w = a_l * xa[i, p] + C[l, i]
+                        top = w if w > top else top
+                    if top + t[p] < -b:
+                        codes[row[p]] = l  # collapses here
             for p in range(BLOCK):
                 t[p] = tn[p]
         for p in range(nb):
