@@ -654,3 +654,35 @@ def test_decimal_strings_are_read_exactly(value):
     e = d.X[0, 0]
     assert Fraction(int(e.p), int(e.q)) == Fraction(value)
     assert not math.isnan(float(value))
+
+
+@FAST
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=-(10**19), max_value=10**19), min_size=2, max_size=2),
+        min_size=2,
+        max_size=8,
+    ),
+    st.sampled_from(["{}", " {} ", "+{}", "0{}"]),
+)
+def test_csv_of_integers_reads_exact_values(rows, style):
+    """Integer cells take a fast path (one NumPy conversion); the values are the exact integers
+    however they are written, and integers beyond 18 digits (outside int64) fall back to the
+    general reader: compared with Python's ``int`` of each cell."""
+    cells = [[style.format(v) if v >= 0 or style == "{}" or style == " {} " else str(v) for v in r] for r in rows]
+    text = "".join(",".join(r) + f",{i % 2}\n" for i, r in enumerate(cells))
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "d.csv"
+        p.write_text(text)
+        d = load_data(p, check=False)
+    assert as_fractions(d.X) == [[Fraction(int(c)) for c in r] for r in cells]
+
+
+def test_csv_bad_integer_cell_is_named():
+    """A cell that is not a number still gets its line and column, though the other cells are
+    plain integers (the fast path declines, the general reader names the cell)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "d.csv"
+        p.write_text("1,2,a\n3,4x,b\n")
+        with pytest.raises(DataError, match=r"line 2, column 2"):
+            load_data(p)

@@ -53,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "arXiv 2405.07098), clustered (Proposition 4.1), deep_l2 (Theorem 2.3 of arXiv 2309.10639, "
         "M = Q) and nonseparable (Theorem 3.3 of arXiv 2504.18710, binary data).",
     )
-    c.add_argument("data", help="data file (.csv or .npz)")
+    c.add_argument(
+        "data", help="data file: .csv/.tsv (label in the last column), .npz (arrays X, y) or .npy (label last)"
+    )
     c.add_argument(
         "-o", "--output", required=True, help="network file to write (.json, .onnx, .safetensors, .pt, .npz)"
     )

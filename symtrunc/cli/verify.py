@@ -50,7 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "network",
         help="network file: exact .json, or a float file (.onnx, .safetensors, .pt, .npz) to certify as it runs",
     )
-    v.add_argument("data", help="data file (.csv or .npz)")
+    v.add_argument(
+        "data",
+        help="data file: .csv/.tsv (label in the last column), .npz (arrays X, y) or .npy (label in the "
+        "last column); with --certified also a quoted pattern of shards",
+    )
     v.add_argument(
         "--label-matrix",
         help="CSV label matrix to check against (invertible), column j the target "
