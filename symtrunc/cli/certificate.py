@@ -21,6 +21,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from symtrunc.cli.app import add_command
 from symtrunc.data.labeled import load_data
@@ -59,14 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_verify_certificate(args: argparse.Namespace) -> int:
     """Handler of ``symtrunc verify-certificate``."""
-    refusal = _refusal(args.certificate)
-    if refusal is not None:  # written by 'construct --certificate' for data proved not SLS
+    found = _refusal(args.certificate)
+    if found is not None:  # written by 'construct --certificate' for data proved not SLS
+        refusal, doc = found
         if args.data is not None:
             raise DataError(
                 "a not-SLS certificate is checked against DATA alone: symtrunc verify-certificate CERT DATA"
             )
         data = load_data(args.network, check=False)
-        doc = json.loads(Path(args.certificate).read_text())
         recorded = doc.get("data_sha256")
         if recorded is not None and recorded != data_sha256(data, digest_version(doc)):
             raise VerificationError(
@@ -113,8 +114,9 @@ def cmd_verify_certificate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refusal(path: str) -> NotSLSCertificate | None:
-    """The not-SLS certificate in ``path``, or ``None`` if the file holds another kind."""
+def _refusal(path: str) -> tuple[NotSLSCertificate, dict[str, Any]] | None:
+    """The not-SLS certificate in ``path`` and the file's JSON, or ``None`` if the file holds
+    another kind."""
     try:
         d = json.loads(Path(path).read_text())
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -123,6 +125,6 @@ def _refusal(path: str) -> NotSLSCertificate | None:
         return None
     try:
         digest_version(d)  # a malformed data_digest_version is refused before any work
-        return NotSLSCertificate.from_dict(d)
+        return NotSLSCertificate.from_dict(d), d
     except FormatError as e:
         raise FormatError(f"{path}: {e}") from None

@@ -30,8 +30,9 @@ cone of layer ``l`` is ``W^(l) = s_l (ε_l D + u h_lᵀ)`` with ``D = diag(d)``,
 ``h_l = D h'_l``, the base point ``p_l = D^{-1} p'_l`` and the same ``t_l`` and offset: the first
 layer takes ``D`` in, the other layers are unchanged. That is what the construction record holds
 (:class:`~symtrunc.records.RationalRecipe` with its ``diagonal``), and the returned network is
-verified exactly again on the original data: zero loss (the scaled network's layer invariants
-were proved before; the check here does not require them).
+checked again on the original data by :func:`~symtrunc.constructions.common.check_network`:
+zero loss, proved (the scaled network's layer invariants were proved before; this check does
+not require them).
 
 What is and is not claimed: the exact network is a Theorem 5.2 network with zero loss, proved
 exactly, like every construction. Its robustness in floats is a design goal, not a claim: the
@@ -236,7 +237,7 @@ def construct_float_robust(
     Returns
     -------
     ReLUNetwork
-        Verified exactly on ``data`` (zero loss); its
+        Zero loss on ``data`` proved (exactly, or by the certified method on many points); its
         :class:`~symtrunc.records.SLSRecord` holds the cones in the original coordinates
         (``hyperplanes = "robust float32"``). Certify the floats that run with
         :func:`symtrunc.lower` or :func:`symtrunc.io.export.export` and the data.

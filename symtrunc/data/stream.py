@@ -562,33 +562,35 @@ def check_chunk_size(size: Any) -> int:
 
 
 def _map_local(fn: Callable[[Chunk], Any], chunks: Any, threads: int, on_read: Any, bar: Any) -> list[Any]:
-    """``[fn(chunk) for chunk in chunks]`` on ``threads`` threads, in order (see :func:`map_chunks`)."""
+    """``[fn(chunk) for chunk in chunks]`` on ``threads`` threads, in order (see :func:`map_chunks`);
+    one thread: in the calling thread."""
     out: list[Any] = []
-    if threads <= 1:
+    running: deque[tuple[Future, int]] = deque()
+
+    def collect(keep: int) -> None:  # the oldest results, in source order, until ``keep`` run
+        while len(running) > keep:
+            f, n = running.popleft()
+            out.append(f.result())
+            bar.update(n)
+
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
         for chunk in chunks:
             if on_read is not None:
                 on_read(chunk)
-            out.append(fn(chunk))
-            bar.update(len(chunk))
-        return out
-    running: deque[tuple[Future, int]] = deque()
-    with ThreadPoolExecutor(threads) as pool:
-        try:
-            for chunk in chunks:
-                if on_read is not None:
-                    on_read(chunk)
+            if pool is None:
+                done: Future = Future()
+                done.set_result(fn(chunk))
+                running.append((done, len(chunk)))
+            else:
                 running.append((pool.submit(fn, chunk), len(chunk)))
-                while len(running) > threads:
-                    f, n = running.popleft()
-                    out.append(f.result())
-                    bar.update(n)
-            while running:
-                f, n = running.popleft()
-                out.append(f.result())
-                bar.update(n)
-        finally:
-            for f, _ in running:  # an error: the chunks not started are dropped
-                f.cancel()
+            collect(threads if pool is not None else 0)
+        collect(0)
+    finally:
+        for f, _ in running:  # an error: the chunks not started are dropped
+            f.cancel()
+        if pool is not None:
+            pool.shutdown()
     return out
 
 

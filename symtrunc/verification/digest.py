@@ -252,6 +252,7 @@ def _label_bytes(label: Any) -> bytes:
 
 #: the data digest format written by this symtrunc (1 is still computed, to re-check old certificates)
 DATA_DIGEST_VERSION = 2
+_VERSIONS = (1, 2)  # the formats this symtrunc computes
 _V2_BLOCK = 1 << 16  # coordinates per block of format 2
 _V2_TAGS = (b"1", b"2", b"4", b"8", b"R")  # the block classes, each a superset of the one before
 _V2_INTS = (np.dtype("u1"), np.dtype("<i2"), np.dtype("<i4"))
@@ -353,7 +354,7 @@ class DataDigest:
     """
 
     def __init__(self, version: int = DATA_DIGEST_VERSION) -> None:
-        if version not in (1, 2):
+        if version not in _VERSIONS:
             raise FormatError(f"unknown data digest version {version!r} (this symtrunc knows 1 and 2)")
         self.version = version
         self._rows = hashlib.sha256()
@@ -426,7 +427,7 @@ def digest_version(doc: Any) -> int:
     if not isinstance(doc, Mapping) or "data_digest_version" not in doc:
         return 1
     v = doc["data_digest_version"]
-    if isinstance(v, bool) or not isinstance(v, int) or v not in (1, 2):
+    if isinstance(v, bool) or not isinstance(v, int) or v not in _VERSIONS:
         raise FormatError(f"data_digest_version must be 1 or 2 (an integer), got {v!r}")
     return v
 
